@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh machine: installs what the tests need (Debian's
+# redis-server/redis-tools for the reference server and tools, gperftools for the tcmalloc
+# backend), then formatting, lints, all workspace tests (integration and compatibility suites
+# included), and the zmalloc/sds suites again on every allocator backend.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+{ command -v redis-cli && command -v redis-benchmark; } >/dev/null || missing+=(redis-tools)
+[ -e /usr/include/gperftools/tcmalloc.h ] || missing+=(libgoogle-perftools-dev)
+if ((${#missing[@]})); then
+    echo "==> installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "==> cargo fmt"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy (default backend: jemalloc)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "==> cargo test (workspace)"
+cargo test --workspace
+
+for backend in libc-malloc prefix-size tcmalloc; do
+    echo "==> zmalloc and sds on the $backend backend"
+    cargo clippy -p zmalloc -p sds --all-targets --no-default-features --features "$backend" -- -D warnings
+    cargo test -p zmalloc -p sds --no-default-features --features "$backend"
+done
+
+echo "==> all tests passed"

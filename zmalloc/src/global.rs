@@ -1,0 +1,75 @@
+//! [`Zmalloc`]: the counting global allocator.
+//!
+//! It forwards to the selected backend and adds each block's usable size to the calling thread's
+//! counter (subtracting on free). With jemalloc the size comes from the layout's size class, so
+//! neither path looks the block up. Nothing here allocates, locks, logs or panics.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use crate::backend::sys;
+use crate::counter;
+
+/// The counting global allocator. Install it in a binary to count every heap allocation of the
+/// process in [`crate::used_memory`]:
+///
+/// ```
+/// #[global_allocator]
+/// static GLOBAL: zmalloc::Zmalloc = zmalloc::Zmalloc;
+///
+/// fn main() {
+///     let before = zmalloc::used_memory();
+///     let block = vec![0u8; 1000];
+///     assert!(zmalloc::used_memory() >= before + block.len());
+/// }
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Zmalloc;
+
+// SAFETY: every method forwards to a backend that upholds the GlobalAlloc contract for the same
+// arguments; the counting around it touches no memory handed to the caller.
+unsafe impl GlobalAlloc for Zmalloc {
+    #[inline(always)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        let ptr = unsafe { sys::global_alloc(layout) };
+        if !ptr.is_null() {
+            // SAFETY: `ptr` is a live block of `layout`.
+            counter::add(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
+        }
+        ptr
+    }
+
+    #[inline(always)]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        let ptr = unsafe { sys::global_alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            // SAFETY: `ptr` is a live block of `layout`.
+            counter::add(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
+        }
+        ptr
+    }
+
+    #[inline(always)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` is a live block of `layout` until the dealloc below.
+        counter::sub(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
+        // SAFETY: forwarded contract.
+        unsafe { sys::global_dealloc(ptr, layout) }
+    }
+
+    #[inline(always)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` is a live block of `layout`; measure it before it may move.
+        let old = unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) };
+        // SAFETY: forwarded contract.
+        let new = unsafe { sys::global_realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            counter::sub(old);
+            // SAFETY: `new` is a live block of `new_size` bytes at the same alignment.
+            counter::add(unsafe { sys::global_block_size(new, new_size, layout.align()) });
+        }
+        // On failure the old block is untouched and still counted.
+        new
+    }
+}
