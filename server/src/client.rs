@@ -1,0 +1,220 @@
+//! A connected client's state: identity, selected database, protocol, authentication,
+//! transaction queue, reply mode, and the buffer sizes `CLIENT LIST` and `INFO` report.
+//!
+//! The connection task owns the socket and buffers; the `Client` lives in the server's registry
+//! (`Rc<RefCell<Client>>`) so that other clients can list and kill it.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use crate::cmd::OwnedArgs;
+use crate::net::reply::Protocol;
+
+/// `CLIENT REPLY`: whether replies are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Set by `Skip` for the command after it.
+    SkipThis,
+}
+
+/// A transaction being queued between `MULTI` and `EXEC`.
+#[derive(Debug, Default)]
+pub struct Multi {
+    /// Queued commands: their table entry and arguments.
+    pub commands: Vec<(usize, OwnedArgs)>,
+    /// A command was rejected while queueing: `EXEC` must abort.
+    pub failed: bool,
+    /// A queued command may grow memory (`denyoom`): `EXEC` is refused when out of memory.
+    pub denyoom: bool,
+}
+
+impl Multi {
+    pub fn memory(&self) -> usize {
+        self.commands.iter().map(|(_, a)| a.memory()).sum::<usize>()
+            + self.commands.capacity() * size_of::<(usize, OwnedArgs)>()
+    }
+}
+
+/// A key watched by `WATCH`.
+#[derive(Debug, Clone)]
+pub struct WatchedKey {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    /// The key was already logically expired when watched (its later expiry does not abort).
+    pub expired: bool,
+}
+
+/// Buffer sizes the connection reports after each batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BufferSizes {
+    /// Bytes of unprocessed input.
+    pub query_len: usize,
+    /// Capacity of the input buffer.
+    pub query_capacity: usize,
+    /// Bytes of output not yet written.
+    pub output_len: usize,
+    /// Capacity of the output buffer.
+    pub output_capacity: usize,
+}
+
+/// One client connection.
+pub struct Client {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub authenticated: bool,
+    pub created: Instant,
+    pub last_interaction: Instant,
+    /// Table index of the last command run, for `CLIENT LIST cmd=`.
+    pub last_command: Option<usize>,
+    pub reply_mode: ReplyMode,
+    /// Close once the pending replies are written (`QUIT`, protocol errors, `CLIENT KILL` of
+    /// oneself).
+    pub close_after_reply: bool,
+    /// Close now, without writing pending replies (killed, output limits).
+    pub close_asap: bool,
+    pub no_evict: bool,
+    pub multi: Option<Multi>,
+    /// Keys this client watches (`WATCH`).
+    pub watched: Vec<WatchedKey>,
+    /// A watched key changed: the next `EXEC` aborts.
+    pub watch_dirty: bool,
+    pub buffers: BufferSizes,
+    /// Since when the output has been above the soft output-buffer limit.
+    pub soft_limit_since: Option<Instant>,
+    /// The socket, to shut it down when the client is killed from elsewhere.
+    pub socket: Option<Rc<tokio::net::TcpStream>>,
+}
+
+impl Client {
+    pub fn new(
+        id: u64,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        fd: i32,
+        authenticated: bool,
+    ) -> Client {
+        let now = Instant::now();
+        Client {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            protocol: Protocol::Resp2,
+            authenticated,
+            created: now,
+            last_interaction: now,
+            last_command: None,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            close_asap: false,
+            no_evict: false,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: false,
+            buffers: BufferSizes::default(),
+            soft_limit_since: None,
+            socket: None,
+        }
+    }
+
+    /// Closes the connection from outside the connection task: the task sees the socket shut
+    /// down, drops pending output and exits.
+    pub fn kill(&mut self) {
+        self.close_asap = true;
+        if let Some(socket) = &self.socket {
+            let _ = socket2::SockRef::from(socket.as_ref()).shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Stops reading from the client (server shutdown): its task writes what is pending and
+    /// closes.
+    pub fn stop_reading(&self) {
+        if let Some(socket) = &self.socket {
+            let _ = socket2::SockRef::from(socket.as_ref()).shutdown(std::net::Shutdown::Read);
+        }
+    }
+
+    /// Memory the client holds, as counted in `mem_clients_normal` and `tot-mem`: its buffers,
+    /// its queued transaction, and the client structure itself.
+    pub fn memory(&self) -> usize {
+        self.buffers.query_capacity
+            + self.buffers.output_capacity
+            + self.multi.as_ref().map_or(0, Multi::memory)
+            + size_of::<Client>()
+    }
+
+    /// The `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline).
+    pub fn info_line(&self, command_name: &str, now: Instant) -> String {
+        let flags = {
+            let mut f = String::new();
+            if self.multi.is_some() {
+                f.push('x');
+            }
+            if self.close_after_reply {
+                f.push('c');
+            }
+            if self.no_evict {
+                f.push('e');
+            }
+            if f.is_empty() {
+                f.push('N');
+            }
+            f
+        };
+        let lib = |v: &Option<Vec<u8>>| {
+            v.as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let name = lib(&self.name);
+        let multi = self.multi.as_ref().map_or(-1, |m| m.commands.len() as i64);
+        let multi_mem = self.multi.as_ref().map_or(0, Multi::memory);
+        let b = &self.buffers;
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
+             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} \
+             oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+             lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(self.last_interaction).as_secs(),
+            flags,
+            self.db,
+            multi,
+            b.query_len,
+            b.query_capacity.saturating_sub(b.query_len),
+            multi_mem,
+            b.output_capacity,
+            b.output_capacity,
+            b.output_len,
+            self.memory(),
+            command_name,
+            match self.protocol {
+                Protocol::Resp2 => 2,
+                Protocol::Resp3 => 3,
+            },
+            lib(&self.lib_name),
+            lib(&self.lib_ver),
+        )
+    }
+}

@@ -1,0 +1,186 @@
+//! Running one request: Redis's `processCommand` checks in Redis's order, then the call with its
+//! statistics.
+//!
+//! Order: command lookup, subcommand lookup, arity, authentication, transaction queueing, then
+//! [`call`]. Rejections reply with Redis's error, count as the command's `rejected_calls`, and
+//! make a pending `EXEC` abort.
+
+use std::time::{Duration, Instant};
+
+use super::errors::{self, CmdError};
+use super::{Args, Entry, flags};
+use crate::client::{Client, ReplyMode};
+use crate::memory::evict::{self, Evict};
+use crate::net::reply::Reply;
+use crate::server::Server;
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub server: &'a mut Server,
+    pub client: &'a mut Client,
+    pub reply: &'a mut Reply,
+}
+
+impl Ctx<'_> {
+    /// Writes an error reply and counts it.
+    pub fn error(&mut self, error: &CmdError) {
+        self.server.record_error(error.text());
+        self.reply.error(error.text());
+    }
+}
+
+/// Commands that run, rather than queue, inside `MULTI`.
+fn runs_inside_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Refuses a request before it runs.
+fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
+    if let Some(entry) = entry {
+        ctx.server.command_stats[entry.index].rejected_calls += 1;
+    }
+    if let Some(multi) = &mut ctx.client.multi {
+        multi.failed = true;
+    }
+    ctx.error(&error);
+}
+
+/// Runs one request from a client: checks, queueing inside `MULTI`, or the call.
+pub fn dispatch(ctx: &mut Ctx, args: &Args) {
+    let reply_start = ctx.reply.end();
+    let table = ctx.server.commands;
+    let entry = match table.lookup(args) {
+        Ok(entry) => entry,
+        Err((entry, error)) => {
+            reject(ctx, entry, error);
+            return finish_reply(ctx, reply_start);
+        }
+    };
+    let command = entry.command;
+    if !command.arity_ok(args.len()) {
+        reject(ctx, Some(entry), errors::wrong_arity(&entry.full_name));
+        return finish_reply(ctx, reply_start);
+    }
+    if ctx.server.auth_required() && !ctx.client.authenticated && !command.has(flags::NO_AUTH) {
+        reject(ctx, Some(entry), errors::NO_AUTH);
+        return finish_reply(ctx, reply_start);
+    }
+    if command.has(flags::PROTECTED) && !protected_allowed(ctx) {
+        reject(ctx, Some(entry), errors::protected_command(command.name));
+        return finish_reply(ctx, reply_start);
+    }
+    if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry) {
+        return finish_reply(ctx, reply_start);
+    }
+    if ctx.client.multi.is_some() && !runs_inside_multi(command.name) {
+        if command.has(flags::NO_MULTI) {
+            reject(ctx, Some(entry), errors::NOT_IN_MULTI);
+        } else {
+            let queued = args.to_owned();
+            let multi = ctx.client.multi.as_mut().expect("inside MULTI");
+            multi.denyoom |= command.has(flags::DENYOOM);
+            multi.commands.push((entry.index, queued));
+            ctx.reply.simple(b"QUEUED");
+        }
+        return finish_reply(ctx, reply_start);
+    }
+    call(ctx, entry, args);
+    finish_reply(ctx, reply_start);
+}
+
+/// Whether `enable-debug-command` lets this client run a protected command.
+fn protected_allowed(ctx: &Ctx) -> bool {
+    match ctx.server.config.enable_debug_command {
+        crate::config::DebugCommand::Yes => true,
+        crate::config::DebugCommand::Local => ctx.client.addr.ip().is_loopback(),
+        crate::config::DebugCommand::No => false,
+    }
+}
+
+/// Evicts before the command as `maxmemory` requires, and refuses it if memory is still over
+/// the limit and the command may grow it: a `denyoom` command, anything queued in `MULTI`, or an
+/// `EXEC` with a `denyoom` command queued (which discards the transaction). Returns whether the
+/// command was refused.
+fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry) -> bool {
+    if evict::perform_evictions(ctx.server) != Evict::Fail {
+        return false;
+    }
+    let command = entry.command;
+    let is_exec = command.name == "exec";
+    let queued_denyoom = ctx.client.multi.as_ref().is_some_and(|m| m.denyoom);
+    let in_multi = ctx.client.multi.is_some();
+    let refuse = command.has(flags::DENYOOM)
+        || (is_exec && queued_denyoom)
+        || (in_multi && !matches!(command.name, "exec" | "discard" | "quit" | "reset"));
+    if !refuse {
+        return false;
+    }
+    if is_exec && in_multi {
+        ctx.client.multi = None;
+        super::tx::unwatch_all(ctx.server, ctx.client);
+        reject(ctx, Some(entry), errors::exec_abort_because(&errors::OOM));
+    } else {
+        reject(ctx, Some(entry), errors::OOM);
+    }
+    true
+}
+
+/// Runs a command that passed the checks, and accounts for it (Redis's `call`).
+pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
+    let handler = entry.command.handler.expect("dispatch resolves containers");
+    let errors_before = ctx.server.stats.total_error_replies;
+    let started = Instant::now();
+    ctx.server.keyspace.now_ms = crate::db::access::unix_ms();
+    if let Err(error) = handler(ctx, args) {
+        ctx.error(&error);
+    }
+    let elapsed = started.elapsed();
+    if ctx.server.keyspace.watch.has_dirty() {
+        super::tx::flag_dirty_watchers(ctx);
+    }
+    let server = &mut *ctx.server;
+    let stats = &mut server.command_stats[entry.index];
+    stats.calls += 1;
+    stats.usec += elapsed.as_micros() as u64;
+    if server.stats.total_error_replies > errors_before {
+        stats.failed_calls += 1;
+    }
+    server.stats.total_commands_processed += 1;
+    ctx.client.last_command = Some(entry.index);
+    record_slow(ctx, args, elapsed, entry);
+}
+
+fn record_slow(ctx: &mut Ctx, args: &Args, elapsed: Duration, entry: &Entry) {
+    let threshold = ctx.server.config.slowlog_log_slower_than;
+    if threshold < 0
+        || (elapsed.as_micros() as i64) < threshold
+        || entry.command.has(flags::SKIP_SLOWLOG)
+    {
+        return;
+    }
+    let addr = ctx.client.addr.to_string();
+    let name = ctx
+        .client
+        .name
+        .as_deref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let max_len = ctx.server.config.slowlog_max_len as usize;
+    ctx.server.slowlog.push(args, elapsed, addr, name, max_len);
+}
+
+/// Applies `CLIENT REPLY OFF|SKIP` to what the request wrote.
+fn finish_reply(ctx: &mut Ctx, reply_start: usize) {
+    match ctx.client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => ctx.reply.truncate(reply_start),
+        ReplyMode::Skip => ctx.client.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => {
+            ctx.reply.truncate(reply_start);
+            ctx.client.reply_mode = ReplyMode::On;
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! Commands about commands: COMMAND (COUNT, INFO, LIST, GETKEYS, HELP) and SLOWLOG.
+
+use super::errors::{self, CmdError, CmdResult};
+use super::flags::{self, *};
+use super::{Args, Command, Ctx, Entry, Group};
+
+pub static COMMANDS: &[Command] = &[
+    Command::container(
+        "command",
+        -1,
+        Group::Server,
+        &[
+            Command::new("count", 2, LOADING | STALE, Group::Server, count).doc(
+                "2.8.13",
+                "Returns a count of commands.",
+                "O(1)",
+            ),
+            Command::new("info", -2, LOADING | STALE, Group::Server, info)
+                .doc(
+                    "2.8.13",
+                    "Returns information about one, multiple or all commands.",
+                    "O(N) where N is the number of commands to look up",
+                )
+                .syntax("[command-name [command-name ...]]"),
+            Command::new("list", -2, LOADING | STALE, Group::Server, list)
+                .doc(
+                    "7.0.0",
+                    "Returns a list of command names.",
+                    "O(N) where N is the total number of Redis commands",
+                )
+                .syntax("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
+            Command::new("getkeys", -3, LOADING | STALE, Group::Server, getkeys)
+                .doc(
+                    "2.8.13",
+                    "Extracts the key names from an arbitrary command.",
+                    "O(N) where N is the number of arguments to the command",
+                )
+                .syntax("command [arg [arg ...]]"),
+            Command::new("help", 2, LOADING | STALE, Group::Server, help).doc(
+                "5.0.0",
+                "Returns helpful text about the different subcommands.",
+                "O(1)",
+            ),
+        ],
+    )
+    .with_bare(all)
+    .doc(
+        "2.8.13",
+        "Returns detailed information about all commands.",
+        "O(N) where N is the total number of Redis commands",
+    ),
+    Command::container(
+        "slowlog",
+        -2,
+        Group::Server,
+        &[
+            Command::new(
+                "get",
+                -2,
+                ADMIN | LOADING | STALE,
+                Group::Server,
+                slowlog_get,
+            )
+            .doc(
+                "2.2.12",
+                "Returns the slow log's entries.",
+                "O(N) where N is the number of entries returned",
+            )
+            .syntax("[count]"),
+            Command::new(
+                "len",
+                2,
+                ADMIN | LOADING | STALE,
+                Group::Server,
+                slowlog_len,
+            )
+            .doc(
+                "2.2.12",
+                "Returns the number of entries in the slow log.",
+                "O(1)",
+            ),
+            Command::new(
+                "reset",
+                2,
+                ADMIN | LOADING | STALE,
+                Group::Server,
+                slowlog_reset,
+            )
+            .doc(
+                "2.2.12",
+                "Clears all entries from the slow log.",
+                "O(N) where N is the number of entries in the slowlog",
+            ),
+            Command::new("help", 2, LOADING | STALE, Group::Server, slowlog_help).doc(
+                "6.2.0",
+                "Show helpful text about the different subcommands",
+                "O(1)",
+            ),
+        ],
+    )
+    .doc(
+        "2.2.12",
+        "A container for slow log commands.",
+        "Depends on subcommand.",
+    ),
+];
+
+/// Replies with Redis's help layout: `<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands
+/// are:`, the lines, then `HELP` and its description, all as simple strings.
+pub fn reply_help(ctx: &mut Ctx, container: &str, lines: &[&str]) {
+    ctx.reply.array(lines.len() + 3);
+    ctx.reply.simple(
+        format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
+    for line in lines {
+        ctx.reply.simple(line.as_bytes());
+    }
+    ctx.reply.simple(b"HELP");
+    ctx.reply.simple(b"    Prints this help.");
+}
+
+/// ACL categories a command belongs to, in the order Redis prints them.
+fn acl_categories(command: &Command) -> Vec<&'static str> {
+    let group = command.group.acl_category();
+    let mut categories = Vec::new();
+    let mut push = |name: &'static str, present: bool| {
+        if present {
+            categories.push(name);
+        }
+    };
+    push("@keyspace", group == Some("@keyspace"));
+    push("@read", command.has(READONLY));
+    push("@write", command.has(WRITE));
+    for name in ["@set", "@sortedset", "@list", "@hash", "@string"] {
+        push(name, group == Some(name));
+    }
+    push("@admin", command.has(ADMIN));
+    push("@fast", command.has(FAST));
+    push("@slow", !command.has(FAST));
+    push("@blocking", command.has(BLOCKING));
+    push("@dangerous", command.has(ADMIN));
+    push("@connection", group == Some("@connection"));
+    push("@transaction", group == Some("@transaction"));
+    categories
+}
+
+/// One `COMMAND INFO` entry: name, arity, flags, first/last key, step, ACL categories, tips,
+/// key specifications, subcommands.
+fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
+    let command = entry.command;
+    ctx.reply.array(10);
+    ctx.reply.bulk(entry.full_name.as_bytes());
+    ctx.reply.int(command.arity as i64);
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(flag, _)| command.has(*flag))
+        .map(|(_, name)| *name)
+        .collect();
+    ctx.reply.set(names.len());
+    for name in names {
+        ctx.reply.simple(name.as_bytes());
+    }
+    ctx.reply.int(command.first_key as i64);
+    ctx.reply.int(command.last_key as i64);
+    ctx.reply.int(command.key_step as i64);
+    let categories = acl_categories(command);
+    ctx.reply.set(categories.len());
+    for category in categories {
+        ctx.reply.simple(category.as_bytes());
+    }
+    ctx.reply.array(0);
+    reply_key_specs(ctx, command);
+    let table = ctx.server.commands;
+    let subs: Vec<&Entry> = table.subcommands_of(entry).collect();
+    ctx.reply.array(subs.len());
+    for sub in subs {
+        reply_command_info(ctx, sub);
+    }
+}
+
+/// Key specifications derived from the key positions: an index search and a key range.
+fn reply_key_specs(ctx: &mut Ctx, command: &Command) {
+    if command.first_key == 0 {
+        ctx.reply.array(0);
+        return;
+    }
+    let access: &[&str] = if command.has(WRITE) {
+        &["RW", "update"]
+    } else {
+        &["RO", "access"]
+    };
+    let last = if command.last_key < 0 {
+        command.last_key
+    } else {
+        command.last_key - command.first_key
+    };
+    let reply = &mut *ctx.reply;
+    reply.array(1);
+    reply.map(3);
+    reply.bulk(b"flags");
+    reply.set(access.len());
+    for flag in access {
+        reply.simple(flag.as_bytes());
+    }
+    reply.bulk(b"begin_search");
+    reply.map(2);
+    reply.bulk(b"type");
+    reply.bulk(b"index");
+    reply.bulk(b"spec");
+    reply.map(1);
+    reply.bulk(b"index");
+    reply.int(command.first_key as i64);
+    reply.bulk(b"find_keys");
+    reply.map(2);
+    reply.bulk(b"type");
+    reply.bulk(b"range");
+    reply.bulk(b"spec");
+    reply.map(3);
+    reply.bulk(b"lastkey");
+    reply.int(last as i64);
+    reply.bulk(b"keystep");
+    reply.int(command.key_step as i64);
+    reply.bulk(b"limit");
+    reply.int(0);
+}
+
+fn all(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let table = ctx.server.commands;
+    let entries: Vec<&Entry> = table.commands().collect();
+    ctx.reply.array(entries.len());
+    for entry in entries {
+        reply_command_info(ctx, entry);
+    }
+    Ok(())
+}
+
+fn count(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.reply.int(ctx.server.commands.commands().count() as i64);
+    Ok(())
+}
+
+fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() == 2 {
+        return all(ctx, args);
+    }
+    let table = ctx.server.commands;
+    ctx.reply.array(args.len() - 2);
+    for name in args.from(2) {
+        match table.find_full(name) {
+            Some(entry) => reply_command_info(ctx, entry),
+            None => ctx.reply.null_array(),
+        }
+    }
+    Ok(())
+}
+
+fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let table = ctx.server.commands;
+    let keep: Box<dyn Fn(&Entry) -> bool> = match args.len() {
+        2 => Box::new(|_| true),
+        5 if args.is(2, "FILTERBY") => {
+            let value = args.get(4).to_vec();
+            if args.is(3, "MODULE") {
+                Box::new(|_| false)
+            } else if args.is(3, "ACLCAT") {
+                let category = format!("@{}", String::from_utf8_lossy(&value).to_ascii_lowercase());
+                Box::new(move |e| acl_categories(e.command).contains(&category.as_str()))
+            } else if args.is(3, "PATTERN") {
+                Box::new(move |e| crate::util::glob_match(&value, e.full_name.as_bytes(), true))
+            } else {
+                return Err(errors::SYNTAX);
+            }
+        }
+        _ => return Err(errors::SYNTAX),
+    };
+    let names: Vec<&str> = table
+        .entries()
+        .filter(|e| keep(e))
+        .map(|e| e.full_name.as_str())
+        .collect();
+    ctx.reply.array(names.len());
+    for name in names {
+        ctx.reply.bulk(name.as_bytes());
+    }
+    Ok(())
+}
+
+fn getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let table = ctx.server.commands;
+    let target: Vec<&[u8]> = args.from(2).collect();
+    let Some(entry) = table.find(target[0]) else {
+        return Err(CmdError::new("ERR Invalid command specified"));
+    };
+    let entry = if entry.command.subcommands.is_empty() {
+        entry
+    } else {
+        target
+            .get(1)
+            .and_then(|sub| {
+                table.find_full(
+                    format!("{}|{}", entry.full_name, String::from_utf8_lossy(sub)).as_bytes(),
+                )
+            })
+            .ok_or_else(|| CmdError::new("ERR Invalid command specified"))?
+    };
+    let command = entry.command;
+    if !command.arity_ok(target.len()) {
+        return Err(CmdError::new(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    if command.first_key == 0 {
+        return Err(CmdError::new("ERR The command has no key arguments"));
+    }
+    let first = command.first_key as usize;
+    let last = if command.last_key < 0 {
+        (target.len() as i64 + command.last_key as i64) as usize
+    } else {
+        command.last_key as usize
+    };
+    let keys: Vec<&[u8]> = (first..=last.min(target.len() - 1))
+        .step_by(command.key_step.max(1) as usize)
+        .map(|i| target[i])
+        .collect();
+    ctx.reply.array(keys.len());
+    for key in keys {
+        ctx.reply.bulk(key);
+    }
+    Ok(())
+}
+
+fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    reply_help(
+        ctx,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+        ],
+    );
+    Ok(())
+}
+
+fn slowlog_get(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let limit = match args.try_get(2) {
+        None => 10,
+        Some(_) => {
+            let count =
+                args.i64(2).ok().filter(|c| *c >= -1).ok_or_else(|| {
+                    CmdError::new("ERR count should be greater than or equal to -1")
+                })?;
+            if count == -1 {
+                usize::MAX
+            } else {
+                count as usize
+            }
+        }
+    };
+    let entries: Vec<_> = ctx
+        .server
+        .slowlog
+        .entries
+        .iter()
+        .take(limit)
+        .cloned()
+        .collect();
+    let reply = &mut *ctx.reply;
+    reply.array(entries.len());
+    for entry in entries {
+        reply.array(6);
+        reply.int(entry.id as i64);
+        reply.int(entry.unix_time as i64);
+        reply.int(entry.duration.as_micros() as i64);
+        let args = entry.args.args();
+        reply.array(args.len());
+        for arg in args.iter() {
+            reply.bulk(arg);
+        }
+        reply.bulk(entry.client_addr.as_bytes());
+        reply.bulk(entry.client_name.as_bytes());
+    }
+    Ok(())
+}
+
+fn slowlog_len(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.reply.int(ctx.server.slowlog.entries.len() as i64);
+    Ok(())
+}
+
+fn slowlog_reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.server.slowlog.entries.clear();
+    ctx.reply.ok();
+    Ok(())
+}
+
+fn slowlog_help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    reply_help(
+        ctx,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    );
+    Ok(())
+}

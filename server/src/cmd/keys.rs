@@ -1,0 +1,705 @@
+//! Generic key commands: DEL UNLINK EXISTS TYPE KEYS SCAN RANDOMKEY RENAME RENAMENX COPY MOVE
+//! SWAPDB EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST TOUCH
+//! DBSIZE FLUSHDB FLUSHALL, and the expire-time arithmetic SET and GETEX share.
+
+use super::errors::{self, CmdError, CmdResult};
+use super::flags::*;
+use super::{Args, Command, Ctx, Group};
+use crate::db::Lookup;
+use crate::db::record::Record;
+use crate::util::{glob_match, parse_u64};
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("del", -2, WRITE, Group::Generic, del).keys(1, -1, 1)
+        .doc("1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed.")
+        .syntax("key [key ...]"),
+    Command::new("unlink", -2, WRITE | FAST, Group::Generic, unlink).keys(1, -1, 1)
+        .doc("4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size.")
+        .syntax("key [key ...]"),
+    Command::new("exists", -2, READONLY | FAST, Group::Generic, exists).keys(1, -1, 1)
+        .doc("1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check.")
+        .syntax("key [key ...]"),
+    Command::new("type", 2, READONLY | FAST, Group::Generic, key_type).keys(1, 1, 1)
+        .doc("1.0.0", "Determines the type of value stored at a key.", "O(1)")
+        .syntax("key"),
+    Command::new("keys", 2, READONLY, Group::Generic, keys)
+        .doc("1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database")
+        .syntax("pattern"),
+    Command::new("scan", -2, READONLY, Group::Generic, scan)
+        .doc("2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration.")
+        .syntax("cursor [MATCH pattern] [COUNT count] [TYPE type]"),
+    Command::new("randomkey", 1, READONLY, Group::Generic, randomkey)
+        .doc("1.0.0", "Returns a random key name from the database.", "O(1)"),
+    Command::new("rename", 3, WRITE, Group::Generic, rename).keys(1, 2, 1)
+        .doc("1.0.0", "Renames a key and overwrites the destination.", "O(1)")
+        .syntax("key newkey"),
+    Command::new("renamenx", 3, WRITE | FAST, Group::Generic, renamenx).keys(1, 2, 1)
+        .doc("1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)")
+        .syntax("key newkey"),
+    Command::new("copy", -3, WRITE | DENYOOM, Group::Generic, copy).keys(1, 2, 1)
+        .doc("6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.")
+        .syntax("source destination [DB destination-db] [REPLACE]"),
+    Command::new("move", 3, WRITE | FAST, Group::Generic, move_key).keys(1, 1, 1)
+        .doc("1.0.0", "Moves a key to another database.", "O(1)")
+        .syntax("key db"),
+    Command::new("swapdb", 3, WRITE | FAST, Group::Server, swapdb)
+        .doc("4.0.0", "Swaps two Redis databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases.")
+        .syntax("index1 index2"),
+    Command::new("expire", -3, WRITE | FAST, Group::Generic, expire).keys(1, 1, 1)
+        .doc("1.0.0", "Sets the expiration time of a key in seconds.", "O(1)")
+        .syntax("key seconds [NX | XX | GT | LT]"),
+    Command::new("pexpire", -3, WRITE | FAST, Group::Generic, pexpire).keys(1, 1, 1)
+        .doc("2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)")
+        .syntax("key milliseconds [NX | XX | GT | LT]"),
+    Command::new("expireat", -3, WRITE | FAST, Group::Generic, expireat).keys(1, 1, 1)
+        .doc("1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)")
+        .syntax("key unix-time-seconds [NX | XX | GT | LT]"),
+    Command::new("pexpireat", -3, WRITE | FAST, Group::Generic, pexpireat).keys(1, 1, 1)
+        .doc("2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)")
+        .syntax("key unix-time-milliseconds [NX | XX | GT | LT]"),
+    Command::new("ttl", 2, READONLY | FAST, Group::Generic, ttl).keys(1, 1, 1)
+        .doc("1.0.0", "Returns the expiration time in seconds of a key.", "O(1)")
+        .syntax("key"),
+    Command::new("pttl", 2, READONLY | FAST, Group::Generic, pttl).keys(1, 1, 1)
+        .doc("2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)")
+        .syntax("key"),
+    Command::new("expiretime", 2, READONLY | FAST, Group::Generic, expiretime).keys(1, 1, 1)
+        .doc("7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)")
+        .syntax("key"),
+    Command::new("pexpiretime", 2, READONLY | FAST, Group::Generic, pexpiretime).keys(1, 1, 1)
+        .doc("7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)")
+        .syntax("key"),
+    Command::new("persist", 2, WRITE | FAST, Group::Generic, persist).keys(1, 1, 1)
+        .doc("2.2.0", "Removes the expiration time of a key.", "O(1)")
+        .syntax("key"),
+    Command::new("touch", -2, READONLY | FAST, Group::Generic, touch).keys(1, -1, 1)
+        .doc("3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched.")
+        .syntax("key [key ...]"),
+    Command::new("dbsize", 1, READONLY | FAST, Group::Server, dbsize)
+        .doc("1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    Command::new("flushdb", -1, WRITE, Group::Server, flushdb)
+        .doc("1.0.0", "Removes all keys from the current database.", "O(N) where N is the number of keys in the selected database")
+        .syntax("[ASYNC | SYNC]"),
+    Command::new("flushall", -1, WRITE, Group::Server, flushall)
+        .doc("1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases")
+        .syntax("[ASYNC | SYNC]"),
+];
+
+/// The `TYPE` name of a record's value.
+pub fn type_name(ctx: &Ctx, record: &Record) -> &'static str {
+    crate::types::type_name(ctx.server, ctx.client.db, record)
+}
+
+fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let mut deleted = 0;
+    for key in args.from(1) {
+        // An expired key is reclaimed by the lookup and does not count as deleted.
+        if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
+            && crate::types::delete_key(ctx.server, db, key, false)
+        {
+            deleted += 1;
+        }
+    }
+    ctx.reply.int(deleted);
+    Ok(())
+}
+
+fn unlink(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let mut deleted = 0;
+    for key in args.from(1) {
+        if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
+            && crate::types::delete_key(ctx.server, db, key, true)
+        {
+            deleted += 1;
+        }
+    }
+    ctx.reply.int(deleted);
+    Ok(())
+}
+
+fn exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let count = args
+        .from(1)
+        .filter(|key| {
+            ctx.server
+                .keyspace
+                .lookup(db, key, Lookup::ReadNoTouch)
+                .is_some()
+        })
+        .count();
+    ctx.reply.int(count as i64);
+    Ok(())
+}
+
+fn key_type(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let name = match ctx
+        .server
+        .keyspace
+        .lookup(db, args.get(1), Lookup::ReadNoTouch)
+    {
+        Some(slot) => type_name(ctx, ctx.server.keyspace.record(db, slot)),
+        None => "none",
+    };
+    ctx.reply.simple(name.as_bytes());
+    Ok(())
+}
+
+fn keys(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let pattern = args.get(1);
+    let all = pattern == b"*";
+    let keyspace = &ctx.server.keyspace;
+    let now = keyspace.now_ms;
+    let matching: Vec<&[u8]> = keyspace.dbs[db]
+        .table
+        .iter()
+        .filter(|r| r.expire().is_none_or(|(when, _)| now <= when))
+        .map(Record::key)
+        .filter(|key| all || glob_match(pattern, key, false))
+        .collect();
+    ctx.reply.array(matching.len());
+    for key in matching {
+        ctx.reply.bulk(key);
+    }
+    Ok(())
+}
+
+fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let cursor = parse_u64(args.get(1)).ok_or_else(|| CmdError::new("ERR invalid cursor"))?;
+    let options = ScanOptions::parse(args, 2)?;
+    let db = ctx.client.db;
+    let (next, found) = scan_keys(ctx, db, cursor, &options);
+    ctx.reply.array(2);
+    ctx.reply.bulk(next.to_string().as_bytes());
+    ctx.reply.array(found.len());
+    for key in found {
+        ctx.reply.bulk(&key);
+    }
+    Ok(())
+}
+
+/// Options shared by SCAN, SSCAN, HSCAN and ZSCAN.
+pub struct ScanOptions<'a> {
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+    pub type_filter: Option<&'a [u8]>,
+}
+
+impl<'a> ScanOptions<'a> {
+    /// Parses `[MATCH pattern] [COUNT count] [TYPE type]` from argument `start` on.
+    pub fn parse(args: &Args<'a>, start: usize) -> Result<ScanOptions<'a>, CmdError> {
+        let mut options = ScanOptions {
+            pattern: None,
+            count: 10,
+            type_filter: None,
+        };
+        let mut i = start;
+        while i < args.len() {
+            let has_value = i + 1 < args.len();
+            if args.is(i, "COUNT") && has_value {
+                let count = args.i64(i + 1)?;
+                if count < 1 {
+                    return Err(errors::SYNTAX);
+                }
+                options.count = count as usize;
+            } else if args.is(i, "MATCH") && has_value {
+                let pattern = args.get(i + 1);
+                options.pattern = (pattern != b"*").then_some(pattern);
+            } else if args.is(i, "TYPE") && has_value && args.is(0, "SCAN") {
+                options.type_filter = Some(args.get(i + 1));
+            } else {
+                return Err(errors::SYNTAX);
+            }
+            i += 2;
+        }
+        Ok(options)
+    }
+}
+
+/// One SCAN step over a database: the next cursor and the keys found. Expired keys met on the
+/// way are reclaimed, as Redis does.
+fn scan_keys(ctx: &mut Ctx, db: usize, cursor: u64, options: &ScanOptions) -> (u64, Vec<Vec<u8>>) {
+    let keyspace = &ctx.server.keyspace;
+    let table = &keyspace.dbs[db].table;
+    // COUNT is a number of keys; visit enough slots for about that many at the current load.
+    let slots = if table.is_empty() {
+        options.count
+    } else {
+        (options.count * table.slots())
+            .div_ceil(table.len().max(1))
+            .max(1)
+    };
+    let mut found = Vec::new();
+    let mut expired = Vec::new();
+    let now = keyspace.now_ms;
+    let next = {
+        let hasher = keyspace.hasher();
+        table.scan(cursor, slots, &hasher, |record| {
+            if record.expire().is_some_and(|(when, _)| now > when) {
+                expired.push(record.key().to_vec());
+            } else {
+                found.push(record.key().to_vec());
+            }
+        })
+    };
+    for key in expired {
+        // The lookup sees the key expired and deletes it.
+        ctx.server.keyspace.lookup(db, &key, Lookup::Write);
+    }
+    found.retain(|key| options.pattern.is_none_or(|p| glob_match(p, key, false)));
+    if let Some(wanted) = options.type_filter {
+        found.retain(|key| {
+            let keyspace = &ctx.server.keyspace;
+            keyspace.peek(db, key).is_some_and(|slot| {
+                let name = type_name(ctx, keyspace.record(db, slot));
+                name.as_bytes().eq_ignore_ascii_case(wanted)
+            })
+        });
+    }
+    (next, found)
+}
+
+fn randomkey(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    // Keys with a TTL may be expired: reclaim and retry, a bounded number of times when every
+    // key is volatile (Redis gives up after 100 tries and returns such a key).
+    for attempt in 0.. {
+        let keyspace = &mut ctx.server.keyspace;
+        let Some(slot) = keyspace.dbs[db].table.random(&mut keyspace.rng) else {
+            ctx.reply.null();
+            return Ok(());
+        };
+        let key = keyspace.record(db, slot).key().to_vec();
+        let all_volatile = keyspace.dbs[db].expires_len() == keyspace.dbs[db].len();
+        if keyspace.is_expired(db, slot) && !(all_volatile && attempt >= 100) {
+            keyspace.lookup(db, &key, Lookup::Write);
+            continue;
+        }
+        ctx.reply.bulk(&key);
+        break;
+    }
+    Ok(())
+}
+
+/// RENAME and RENAMENX: moves the value (and TTL) of `key` to `newkey`.
+fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
+    let db = ctx.client.db;
+    let (from, to) = (args.get(1), args.get(2));
+    if ctx
+        .server
+        .keyspace
+        .lookup(db, from, Lookup::Write)
+        .is_none()
+    {
+        return Err(errors::NO_SUCH_KEY);
+    }
+    if from == to {
+        if nx {
+            ctx.reply.int(0);
+        } else {
+            ctx.reply.ok();
+        }
+        return Ok(());
+    }
+    if ctx.server.keyspace.lookup(db, to, Lookup::Write).is_some() {
+        if nx {
+            ctx.reply.int(0);
+            return Ok(());
+        }
+        crate::types::delete_key(ctx.server, db, to, false);
+    }
+    crate::types::move_value(ctx.server, db, from, db, to).map_err(|_| errors::OUT_OF_MEMORY)?;
+    if nx {
+        ctx.reply.int(1);
+    } else {
+        ctx.reply.ok();
+    }
+    Ok(())
+}
+
+fn rename(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    rename_generic(ctx, args, true)
+}
+
+/// Parses a database index argument with Redis's two errors.
+fn db_index(ctx: &Ctx, arg: &[u8], not_integer: CmdError) -> Result<usize, CmdError> {
+    let index = crate::util::parse_i64(arg).ok_or(not_integer)?;
+    if index < 0 || index >= ctx.server.config.databases as i64 {
+        return Err(errors::DB_INDEX_OUT_OF_RANGE);
+    }
+    Ok(index as usize)
+}
+
+fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let source_db = ctx.client.db;
+    let mut target_db = source_db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        if args.is(i, "REPLACE") {
+            replace = true;
+        } else if args.is(i, "DB") && i + 1 < args.len() {
+            target_db = db_index(ctx, args.get(i + 1), errors::NOT_INTEGER)?;
+            i += 1;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+        i += 1;
+    }
+    let (from, to) = (args.get(1), args.get(2));
+    if source_db == target_db && from == to {
+        return Err(CmdError::new(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    if ctx
+        .server
+        .keyspace
+        .lookup(source_db, from, Lookup::Write)
+        .is_none()
+    {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    if ctx
+        .server
+        .keyspace
+        .lookup(target_db, to, Lookup::Write)
+        .is_some()
+    {
+        if !replace {
+            ctx.reply.int(0);
+            return Ok(());
+        }
+        crate::types::delete_key(ctx.server, target_db, to, false);
+    }
+    crate::types::copy_value(ctx.server, source_db, from, target_db, to)
+        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    ctx.reply.int(1);
+    Ok(())
+}
+
+fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let source_db = ctx.client.db;
+    let target_db = db_index(ctx, args.get(2), errors::NOT_INTEGER)?;
+    if source_db == target_db {
+        return Err(CmdError::new(
+            "ERR source and destination objects are the same",
+        ));
+    }
+    let key = args.get(1);
+    if ctx
+        .server
+        .keyspace
+        .lookup(source_db, key, Lookup::Write)
+        .is_none()
+        || ctx
+            .server
+            .keyspace
+            .lookup(target_db, key, Lookup::Write)
+            .is_some()
+    {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    crate::types::move_value(ctx.server, source_db, key, target_db, key)
+        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    ctx.reply.int(1);
+    Ok(())
+}
+
+fn swapdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let a = db_index(
+        ctx,
+        args.get(1),
+        CmdError::new("ERR invalid first DB index"),
+    )?;
+    let b = db_index(
+        ctx,
+        args.get(2),
+        CmdError::new("ERR invalid second DB index"),
+    )?;
+    crate::types::swap_dbs(ctx.server, a, b);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `NX | XX | GT | LT` of the EXPIRE family.
+#[derive(Default)]
+struct ExpireCondition {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+impl ExpireCondition {
+    fn parse(args: &Args) -> Result<ExpireCondition, CmdError> {
+        let mut c = ExpireCondition::default();
+        for option in args.from(3) {
+            match option.to_ascii_lowercase().as_slice() {
+                b"nx" => c.nx = true,
+                b"xx" => c.xx = true,
+                b"gt" => c.gt = true,
+                b"lt" => c.lt = true,
+                _ => {
+                    return Err(CmdError::owned(format!(
+                        "ERR Unsupported option {}",
+                        String::from_utf8_lossy(option)
+                    )));
+                }
+            }
+        }
+        if c.nx && (c.xx || c.gt || c.lt) {
+            return Err(CmdError::new(
+                "ERR NX and XX, GT or LT options at the same time are not compatible",
+            ));
+        }
+        if c.gt && c.lt {
+            return Err(CmdError::new(
+                "ERR GT and LT options at the same time are not compatible",
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Whether the new expire `when` may replace `current` (`None`: no expire, an infinite TTL).
+    fn allows(&self, when: i64, current: Option<u64>) -> bool {
+        let current = current.map(|c| c as i64);
+        !((self.nx && current.is_some())
+            || (self.xx && current.is_none())
+            || (self.gt && current.is_none_or(|c| when <= c))
+            || (self.lt && current.is_some_and(|c| when >= c)))
+    }
+}
+
+/// Seconds or milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Seconds,
+    Milliseconds,
+}
+
+/// `invalid expire time in '<command>' command`.
+pub fn invalid_expire_time(command: &str) -> CmdError {
+    CmdError::owned(format!("ERR invalid expire time in '{command}' command"))
+}
+
+/// The absolute expire time (unix ms) of SET/GETEX/SETEX/PSETEX: the value must be positive;
+/// `relative` times are added to the command's time (Redis's `getExpireMillisecondsOrReply`).
+pub fn positive_expire_ms(
+    ctx: &Ctx,
+    arg: &[u8],
+    unit: TimeUnit,
+    relative: bool,
+    command: &str,
+) -> Result<u64, CmdError> {
+    let value = crate::util::parse_i64(arg).ok_or(errors::NOT_INTEGER)?;
+    if value <= 0 || (unit == TimeUnit::Seconds && value > i64::MAX / 1000) {
+        return Err(invalid_expire_time(command));
+    }
+    let mut when = if unit == TimeUnit::Seconds {
+        value * 1000
+    } else {
+        value
+    };
+    if relative {
+        when = when.wrapping_add(ctx.server.keyspace.now_ms as i64);
+    }
+    if when <= 0 {
+        return Err(invalid_expire_time(command));
+    }
+    Ok(when as u64)
+}
+
+/// The EXPIRE family (Redis's `expireGenericCommand`): negative times are allowed and expire
+/// the key at once; overflow is an error.
+fn expire_generic(
+    ctx: &mut Ctx,
+    args: &Args,
+    unit: TimeUnit,
+    relative: bool,
+    command: &str,
+) -> CmdResult {
+    let condition = ExpireCondition::parse(args)?;
+    let mut when = args.i64(2)?;
+    if unit == TimeUnit::Seconds {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
+            return Err(invalid_expire_time(command));
+        }
+        when *= 1000;
+    }
+    let base = if relative {
+        ctx.server.keyspace.now_ms as i64
+    } else {
+        0
+    };
+    if when > i64::MAX - base {
+        return Err(invalid_expire_time(command));
+    }
+    when += base;
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let Some(slot) = ctx.server.keyspace.lookup(db, key, Lookup::Write) else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    let current = ctx
+        .server
+        .keyspace
+        .record(db, slot)
+        .expire()
+        .map(|(w, _)| w);
+    if !condition.allows(when, current) {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    if when <= ctx.server.keyspace.now_ms as i64 {
+        let lazy = ctx.server.config.lazyfree_lazy_expire;
+        crate::types::delete_key(ctx.server, db, key, lazy);
+    } else {
+        ctx.server
+            .keyspace
+            .set_expire(db, slot, when as u64)
+            .map_err(|_| errors::OUT_OF_MEMORY)?;
+        ctx.server.keyspace.modified(db, key);
+    }
+    ctx.reply.int(1);
+    Ok(())
+}
+
+fn expire(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, TimeUnit::Seconds, true, "expire")
+}
+
+fn pexpire(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, TimeUnit::Milliseconds, true, "pexpire")
+}
+
+fn expireat(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, TimeUnit::Seconds, false, "expireat")
+}
+
+fn pexpireat(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    expire_generic(ctx, args, TimeUnit::Milliseconds, false, "pexpireat")
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without an expire.
+fn ttl_generic(ctx: &mut Ctx, args: &Args, unit: TimeUnit, absolute: bool) -> CmdResult {
+    let db = ctx.client.db;
+    let Some(slot) = ctx
+        .server
+        .keyspace
+        .lookup(db, args.get(1), Lookup::ReadNoTouch)
+    else {
+        ctx.reply.int(-2);
+        return Ok(());
+    };
+    let Some((when, _)) = ctx.server.keyspace.record(db, slot).expire() else {
+        ctx.reply.int(-1);
+        return Ok(());
+    };
+    let value = if absolute {
+        when as i64
+    } else {
+        (when as i64 - ctx.server.keyspace.now_ms as i64).max(0)
+    };
+    ctx.reply.int(match unit {
+        TimeUnit::Milliseconds => value,
+        // TTL rounds to the nearest second; EXPIRETIME truncates.
+        TimeUnit::Seconds if absolute => value / 1000,
+        TimeUnit::Seconds => (value + 500) / 1000,
+    });
+    Ok(())
+}
+
+fn ttl(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, TimeUnit::Seconds, false)
+}
+
+fn pttl(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, TimeUnit::Milliseconds, false)
+}
+
+fn expiretime(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, TimeUnit::Seconds, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    ttl_generic(ctx, args, TimeUnit::Milliseconds, true)
+}
+
+fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let removed = match ctx.server.keyspace.lookup(db, key, Lookup::Write) {
+        Some(slot) => ctx
+            .server
+            .keyspace
+            .remove_expire(db, slot)
+            .map_err(|_| errors::OUT_OF_MEMORY)?,
+        None => false,
+    };
+    if removed {
+        ctx.server.keyspace.modified(db, key);
+    }
+    ctx.reply.int(removed as i64);
+    Ok(())
+}
+
+fn touch(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let count = args
+        .from(1)
+        .filter(|key| ctx.server.keyspace.lookup(db, key, Lookup::Read).is_some())
+        .count();
+    ctx.reply.int(count as i64);
+    Ok(())
+}
+
+fn dbsize(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    ctx.reply
+        .int(ctx.server.keyspace.dbs[ctx.client.db].len() as i64);
+    Ok(())
+}
+
+/// `[ASYNC | SYNC]` of FLUSHDB and FLUSHALL; without it, `lazyfree-lazy-user-flush` decides.
+fn flush_mode(ctx: &Ctx, args: &Args) -> Result<bool, CmdError> {
+    match args.len() {
+        1 => Ok(ctx.server.config.lazyfree_lazy_user_flush),
+        2 if args.is(1, "ASYNC") => Ok(true),
+        2 if args.is(1, "SYNC") => Ok(false),
+        _ => Err(errors::SYNTAX),
+    }
+}
+
+fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let lazy = flush_mode(ctx, args)?;
+    crate::types::flush_db(ctx.server, ctx.client.db, lazy);
+    if !lazy {
+        // As Redis does after a synchronous flush: give the freed pages back.
+        let _ = zmalloc::purge();
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let lazy = flush_mode(ctx, args)?;
+    for db in 0..ctx.server.keyspace.dbs.len() {
+        crate::types::flush_db(ctx.server, db, lazy);
+    }
+    if !lazy {
+        let _ = zmalloc::purge();
+    }
+    ctx.reply.ok();
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! Commands: the table (name, arity, flags, key positions, documentation, handler) and the
+//! families of handlers, one file per Redis command group.
+//!
+//! A handler takes the parsed arguments and a [`Ctx`] (the server, the calling client and its
+//! reply buffer), writes its reply and returns `Ok`, or returns the error to reply with. It
+//! never touches a socket. [`dispatch`] applies Redis's checks before calling it.
+
+mod args;
+mod dispatch;
+pub mod errors;
+mod table;
+
+mod client;
+mod config;
+pub mod connection;
+mod debug;
+mod introspection;
+pub mod keys;
+mod object;
+mod server;
+mod string;
+pub mod tx;
+
+pub use args::{Args, OwnedArgs};
+pub use dispatch::{Ctx, call, dispatch};
+pub use errors::{CmdError, CmdResult};
+pub use table::{CommandTable, Entry, table};
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;
+
+/// Command flags, as `COMMAND INFO` names them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
+    pub const NO_MULTI: u32 = 1 << 15;
+    pub const MOVABLE_KEYS: u32 = 1 << 16;
+    pub const ALLOW_BUSY: u32 = 1 << 17;
+    pub const SENTINEL: u32 = 1 << 18;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 19;
+    /// Refused unless `enable-debug-command` allows it (Redis's `PROTECTED`).
+    pub const PROTECTED: u32 = 1 << 20;
+
+    /// Flag names in the order `COMMAND INFO` lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (SENTINEL, "sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// The documentation group of a command (`COMMAND DOCS` `group`, ACL category).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    Transactions,
+    Connection,
+    Server,
+}
+
+impl Group {
+    /// The name `COMMAND DOCS` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic => "generic",
+            Group::String => "string",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::Transactions => "transactions",
+            Group::Connection => "connection",
+            Group::Server => "server",
+        }
+    }
+
+    /// The ACL category this group puts a command in.
+    pub fn acl_category(self) -> Option<&'static str> {
+        match self {
+            Group::Generic => Some("@keyspace"),
+            Group::String => Some("@string"),
+            Group::List => Some("@list"),
+            Group::Set => Some("@set"),
+            Group::SortedSet => Some("@sortedset"),
+            Group::Hash => Some("@hash"),
+            Group::Transactions => Some("@transaction"),
+            Group::Connection => Some("@connection"),
+            Group::Server => None,
+        }
+    }
+}
+
+/// One command or subcommand. Built in a `static` table with the `const` builder methods.
+pub struct Command {
+    /// Lower-case name (`get`; `usage` for `MEMORY USAGE`).
+    pub name: &'static str,
+    /// Redis's arity: exactly `n` arguments when positive, at least `-n` when negative,
+    /// counting the command (and subcommand) name.
+    pub arity: i32,
+    pub flags: u32,
+    pub group: Group,
+    /// Key positions for `COMMAND INFO`/`GETKEYS`: first, last (negative counts from the end),
+    /// step; zeros when the command has no keys.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    /// `None` for a container (`CONFIG`, `CLIENT`, …), which dispatches to `subcommands`,
+    /// unless it also has a bare form (`COMMAND`).
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [Command],
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    /// Argument syntax after the name, as the Redis documentation writes it
+    /// (`key value [NX | XX]`); `COMMAND DOCS` is built from it.
+    pub syntax: &'static str,
+}
+
+impl Command {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        group: Group,
+        handler: Handler,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            group,
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            handler: Some(handler),
+            subcommands: &[],
+            since: "1.0.0",
+            summary: "",
+            complexity: "O(1)",
+            syntax: "",
+        }
+    }
+
+    /// A container command whose first argument names a subcommand.
+    pub const fn container(
+        name: &'static str,
+        arity: i32,
+        group: Group,
+        subcommands: &'static [Command],
+    ) -> Command {
+        Command {
+            handler: None,
+            subcommands,
+            ..Command::new(name, arity, 0, group, |_, _| Ok(()))
+        }
+    }
+
+    /// Gives a container a handler for its bare form (`COMMAND` without a subcommand).
+    pub const fn with_bare(self, handler: Handler) -> Command {
+        Command {
+            handler: Some(handler),
+            ..self
+        }
+    }
+
+    pub const fn keys(self, first: i32, last: i32, step: i32) -> Command {
+        Command {
+            first_key: first,
+            last_key: last,
+            key_step: step,
+            ..self
+        }
+    }
+
+    pub const fn doc(
+        self,
+        since: &'static str,
+        summary: &'static str,
+        complexity: &'static str,
+    ) -> Command {
+        Command {
+            since,
+            summary,
+            complexity,
+            ..self
+        }
+    }
+
+    pub const fn syntax(self, syntax: &'static str) -> Command {
+        Command { syntax, ..self }
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Server commands: INFO, TIME, SHUTDOWN.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::errors::{self, CmdError, CmdResult};
+use super::flags::*;
+use super::{Args, Command, Ctx, Group};
+use crate::server::Shutdown;
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("info", -1, LOADING | STALE | SENTINEL, Group::Server, info)
+        .doc("1.0.0", "Returns information and statistics about the server.", "O(1)")
+        .syntax("[section [section ...]]"),
+    Command::new("time", 1, LOADING | STALE | FAST, Group::Server, time)
+        .doc("2.6.0", "Returns the server time.", "O(1)"),
+    Command::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, Group::Server, shutdown)
+        .doc("1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
+        .syntax("[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"),
+];
+
+fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let requested: Vec<&[u8]> = args.from(1).collect();
+    let sections = crate::info::select(&requested);
+    let text = crate::info::render(ctx.server, ctx.client, &sections);
+    ctx.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+fn time(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.reply.array(2);
+    ctx.reply.bulk_int(now.as_secs() as i64);
+    ctx.reply.bulk_int(now.subsec_micros() as i64);
+    Ok(())
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. zedis keeps no data on disk: a shutdown
+/// that must save fails unless forced, as Redis's does when saving fails.
+fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut save, mut nosave, mut force, mut abort) = (false, false, false, false);
+    for arg in args.from(1) {
+        match arg.to_ascii_lowercase().as_slice() {
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" => {}
+            b"force" => force = true,
+            b"abort" => abort = true,
+            _ => return Err(errors::SYNTAX),
+        }
+    }
+    if (save && nosave) || (abort && args.len() > 2) {
+        return Err(errors::SYNTAX);
+    }
+    if abort {
+        return Err(CmdError::new("ERR No shutdown in progress."));
+    }
+    if save && !force {
+        tracing::warn!("SHUTDOWN SAVE: zedis does not persist data, refusing to shut down");
+        return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
+    tracing::warn!("user requested shutdown");
+    ctx.server.shutdown = Some(Shutdown::Requested);
+    ctx.server.shutdown_signal.notify_one();
+    // Redis closes the connection without a reply.
+    ctx.client.close_asap = true;
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! The command table: every command zedis implements, and the lookup by name.
+//!
+//! Each command is one `Command` value with its metadata next to its handler's family. At
+//! startup the table is flattened into [`Entry`]s — containers and their subcommands each get
+//! an index, which per-command statistics use — and indexed by lower-case name.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::errors::{self, CmdError};
+use super::{Args, Command};
+
+/// A command or subcommand in the flattened table.
+pub struct Entry {
+    pub command: &'static Command,
+    /// `get`, or `config|get` for a subcommand (the name errors and statistics use).
+    pub full_name: String,
+    /// Position in the table (index of per-command statistics).
+    pub index: usize,
+    /// For a subcommand, its container's index.
+    pub parent: Option<usize>,
+    /// For a container, its subcommands by lower-case name.
+    subcommands: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+}
+
+/// All commands, indexed.
+pub struct CommandTable {
+    entries: Vec<Entry>,
+    by_name: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+}
+
+/// Longest command or subcommand name, for case folding on the stack.
+const NAME_MAX: usize = 32;
+
+/// Lower-cases `name` into `buf`; `None` if it is too long to be a command name.
+fn fold(name: &[u8], buf: &mut [u8; NAME_MAX]) -> Option<usize> {
+    if name.len() > NAME_MAX {
+        return None;
+    }
+    for (dst, src) in buf.iter_mut().zip(name) {
+        *dst = src.to_ascii_lowercase();
+    }
+    Some(name.len())
+}
+
+impl CommandTable {
+    fn build(commands: &'static [&'static [Command]]) -> CommandTable {
+        let mut table = CommandTable {
+            entries: Vec::new(),
+            by_name: HashMap::default(),
+        };
+        for family in commands {
+            for command in family.iter() {
+                let index = table.push(command, command.name.to_string(), None);
+                table.by_name.insert(command.name.as_bytes().into(), index);
+                for sub in command.subcommands {
+                    let sub_index =
+                        table.push(sub, format!("{}|{}", command.name, sub.name), Some(index));
+                    table.entries[index]
+                        .subcommands
+                        .insert(sub.name.as_bytes().into(), sub_index);
+                }
+            }
+        }
+        table
+    }
+
+    fn push(
+        &mut self,
+        command: &'static Command,
+        full_name: String,
+        parent: Option<usize>,
+    ) -> usize {
+        let index = self.entries.len();
+        self.entries.push(Entry {
+            command,
+            full_name,
+            index,
+            parent,
+            subcommands: HashMap::default(),
+        });
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn entry(&self, index: usize) -> &Entry {
+        &self.entries[index]
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// Top-level commands (not subcommands).
+    pub fn commands(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.parent.is_none())
+    }
+
+    /// Subcommands of a container entry.
+    pub fn subcommands_of(&self, entry: &Entry) -> impl Iterator<Item = &Entry> {
+        let parent = entry.index;
+        self.entries
+            .iter()
+            .filter(move |e| e.parent == Some(parent))
+    }
+
+    /// Finds a top-level command by name, in any case.
+    pub fn find(&self, name: &[u8]) -> Option<&Entry> {
+        let mut buf = [0u8; NAME_MAX];
+        let len = fold(name, &mut buf)?;
+        self.by_name.get(&buf[..len]).map(|&i| &self.entries[i])
+    }
+
+    /// Finds a command or `container|sub` by its full name, in any case.
+    pub fn find_full(&self, name: &[u8]) -> Option<&Entry> {
+        match name.iter().position(|&b| b == b'|') {
+            None => self.find(name),
+            Some(bar) => {
+                let container = self.find(&name[..bar])?;
+                self.find_sub(container, &name[bar + 1..])
+            }
+        }
+    }
+
+    fn find_sub(&self, container: &Entry, name: &[u8]) -> Option<&Entry> {
+        let mut buf = [0u8; NAME_MAX];
+        let len = fold(name, &mut buf)?;
+        container
+            .subcommands
+            .get(&buf[..len])
+            .map(|&i| &self.entries[i])
+    }
+
+    /// Resolves the command a request names — the subcommand for containers — or the error
+    /// Redis replies with (and the entry it is charged to, if any).
+    pub fn lookup(&self, args: &Args) -> Result<&Entry, (Option<&Entry>, CmdError)> {
+        let Some(entry) = self.find(args.get(0)) else {
+            return Err((None, errors::unknown_command(args)));
+        };
+        if entry.command.subcommands.is_empty() {
+            return Ok(entry);
+        }
+        match args.try_get(1) {
+            // A bare container runs its own handler if it has one (`COMMAND`); otherwise it
+            // fails the container's arity.
+            None if entry.command.handler.is_some() => Ok(entry),
+            None => Err((Some(entry), errors::wrong_arity(&entry.full_name))),
+            Some(sub) => self
+                .find_sub(entry, sub)
+                .ok_or_else(|| (None, errors::unknown_subcommand(sub, &entry.full_name))),
+        }
+    }
+}
+
+/// The families of commands, in `COMMAND` order.
+static FAMILIES: &[&[Command]] = &[
+    super::connection::COMMANDS,
+    super::string::COMMANDS,
+    super::keys::COMMANDS,
+    super::object::COMMANDS,
+    super::server::COMMANDS,
+    super::debug::COMMANDS,
+    super::config::COMMANDS,
+    super::client::COMMANDS,
+    super::introspection::COMMANDS,
+    super::tx::COMMANDS,
+];
+
+/// The process-wide command table.
+pub fn table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(|| CommandTable::build(FAMILIES))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_lower_case() {
+        let table = table();
+        let mut seen = std::collections::HashSet::new();
+        for entry in table.entries() {
+            assert!(
+                seen.insert(entry.full_name.clone()),
+                "{} twice",
+                entry.full_name
+            );
+            assert_eq!(entry.full_name, entry.full_name.to_ascii_lowercase());
+            assert!(entry.command.name.len() <= NAME_MAX);
+            if entry.command.subcommands.is_empty() {
+                assert!(
+                    entry.command.handler.is_some(),
+                    "{} has no handler",
+                    entry.full_name
+                );
+            }
+            if entry.parent.is_some() {
+                assert!(
+                    entry.command.arity.unsigned_abs() >= 2,
+                    "{}",
+                    entry.full_name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_folds_case_and_resolves_subcommands() {
+        let table = table();
+        assert_eq!(table.find(b"PiNg").unwrap().full_name, "ping");
+        assert_eq!(
+            table.find_full(b"CONFIG|get").unwrap().full_name,
+            "config|get"
+        );
+        assert!(table.find(b"nope").is_none());
+    }
+}

@@ -1,0 +1,204 @@
+//! Reading a [`Config`] from a redis.conf-style file and from command-line flags.
+//!
+//! As with redis-server, the command line is `zedis-server [config-file] [--name value ...]`:
+//! the file is read first, then each flag is applied as if it were one more line of it. Every
+//! parameter of [`PARAMS`] is a flag, built with clap from the same table.
+
+use clap::{Arg, ArgAction, Command};
+
+use super::Config;
+use super::params::{PARAMS, lookup};
+
+/// A configuration that could not be loaded, printed as redis-server prints it before
+/// exiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// 1-based line number in the file, when the problem is in a file.
+    pub line: Option<usize>,
+    /// The offending line or flag.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "\n*** FATAL CONFIG FILE ERROR (zedis {}) ***",
+            env!("CARGO_PKG_VERSION")
+        )?;
+        match self.line {
+            Some(line) => writeln!(f, "Reading the configuration file, at line {line}")?,
+            None => writeln!(f, "Reading the command line")?,
+        }
+        writeln!(f, ">>> '{}'", self.text)?;
+        write!(f, "{}", self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Applies one directive (`name` and its words) to `config`.
+fn apply(config: &mut Config, name: &str, words: &[String]) -> Result<(), String> {
+    let Some(param) = lookup(name) else {
+        return Err("Bad directive or wrong number of arguments".to_string());
+    };
+    if !param.multi_arg && words.len() != 1 {
+        return Err("wrong number of arguments".to_string());
+    }
+    param.set(config, &words.join(" "))
+}
+
+/// Applies the lines of a redis.conf-style text: `name value...` per line, `#` comments, blank
+/// lines ignored, values quoted with Redis's rules.
+pub fn apply_config_text(config: &mut Config, text: &str) -> Result<(), ConfigError> {
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let error = |reason: &str| ConfigError {
+            line: Some(index + 1),
+            text: line.to_string(),
+            reason: reason.to_string(),
+        };
+        let words = sds::split_args(line.as_bytes())
+            .map_err(|_| error("Unbalanced quotes in configuration line"))?;
+        let words: Vec<String> = words
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let (name, values) = words.split_first().expect("a non-blank line has a word");
+        apply(config, name, values).map_err(|reason| error(&reason))?;
+    }
+    Ok(())
+}
+
+/// The clap command: an optional config file, then one `--<name>` flag per parameter.
+fn command() -> Command {
+    let mut cmd = Command::new("zedis-server")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A Redis-compatible in-memory key-value server on zmalloc and sds")
+        .arg(
+            Arg::new("config-file")
+                .help("Configuration file in redis.conf syntax")
+                .value_name("CONFIG-FILE"),
+        );
+    for param in PARAMS {
+        let arg = Arg::new(param.name)
+            .long(param.name)
+            .value_name("VALUE")
+            .action(ArgAction::Append);
+        // Single values may be negative (`--list-max-listpack-size -2`); several words end at
+        // the next flag.
+        let arg = if param.multi_arg {
+            arg.num_args(0..)
+        } else {
+            arg.num_args(1).allow_hyphen_values(true)
+        };
+        cmd = cmd.arg(arg);
+    }
+    cmd
+}
+
+/// Builds the configuration from command-line arguments (without the program name's special
+/// meaning: `args[0]` is the program). `--help` and `--version` are handled by clap.
+pub fn from_args<I, T>(args: I) -> Result<Config, Box<dyn std::error::Error>>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    let mut config = Config::default();
+    if let Some(path) = matches.get_one::<String>("config-file") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
+        apply_config_text(&mut config, &text)?;
+        config.config_file = Some(
+            std::fs::canonicalize(path)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| path.clone()),
+        );
+    }
+    // Flags in command-line order, as redis-server appends them to the config.
+    let mut flags: Vec<(usize, &str, Vec<String>)> = Vec::new();
+    for param in PARAMS {
+        let (Some(indices), Some(values)) = (
+            matches.indices_of(param.name),
+            matches.get_occurrences::<String>(param.name),
+        ) else {
+            continue;
+        };
+        for (index, values) in indices.zip(values) {
+            flags.push((index, param.name, values.cloned().collect()));
+        }
+    }
+    flags.sort_by_key(|(index, _, _)| *index);
+    for (_, name, mut values) in flags {
+        if values.is_empty() {
+            values.push(String::new());
+        }
+        apply(&mut config, name, &values).map_err(|reason| ConfigError {
+            line: None,
+            text: format!("--{name} {}", values.join(" ")),
+            reason,
+        })?;
+    }
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_lines_set_values_and_errors_name_the_line() {
+        let mut config = Config::default();
+        apply_config_text(
+            &mut config,
+            "# comment\n\nport 7000\nmaxmemory 100mb\nbind 127.0.0.1 ::1\nrequirepass \"a b\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.port, 7000);
+        assert_eq!(config.maxmemory, 104_857_600);
+        assert_eq!(config.bind, ["127.0.0.1", "::1"]);
+        assert_eq!(config.requirepass.as_deref(), Some(&b"a b"[..]));
+
+        let err = apply_config_text(&mut config, "port 1\nfoo bar\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert_eq!(err.text, "foo bar");
+        assert_eq!(err.reason, "Bad directive or wrong number of arguments");
+        let err = apply_config_text(&mut config, "port 1 2\n").unwrap_err();
+        assert_eq!(err.reason, "wrong number of arguments");
+        let err = apply_config_text(&mut config, "maxmemory 1tb\n").unwrap_err();
+        assert_eq!(err.reason, "argument must be a memory value");
+        assert!(err.to_string().contains("at line 1\n>>> 'maxmemory 1tb'\n"));
+    }
+
+    #[test]
+    fn flags_override_the_file_in_order() {
+        let config = from_args([
+            "zedis-server",
+            "--port",
+            "7001",
+            "--maxmemory",
+            "1gb",
+            "--maxmemory-policy",
+            "allkeys-lru",
+            "--save",
+            "",
+            "--client-output-buffer-limit",
+            "normal",
+            "64mb",
+            "32mb",
+            "10",
+        ])
+        .unwrap();
+        assert_eq!(config.port, 7001);
+        assert_eq!(config.maxmemory, 1 << 30);
+        assert_eq!(config.client_output_buffer_limit[0].hard, 64 << 20);
+        assert!(from_args(["zedis-server", "--maxmemory", "lots"]).is_err());
+        assert!(from_args(["zedis-server", "--no-such-flag", "1"]).is_err());
+    }
+}

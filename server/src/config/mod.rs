@@ -1,0 +1,233 @@
+//! Server configuration: the values, their Redis names, units and defaults.
+//!
+//! [`params`] holds the table of configuration parameters as `CONFIG GET`/`SET`, the config
+//! file and the command line see them; [`file`] reads redis.conf syntax and command-line flags
+//! into a [`Config`].
+
+pub mod file;
+pub mod params;
+pub mod units;
+
+/// `maxmemory-policy`: what to evict when `maxmemory` is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionPolicy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    NoEviction,
+}
+
+impl EvictionPolicy {
+    /// Every policy with its Redis name, in Redis's order.
+    pub const ALL: [(EvictionPolicy, &'static str); 8] = [
+        (EvictionPolicy::VolatileLru, "volatile-lru"),
+        (EvictionPolicy::VolatileLfu, "volatile-lfu"),
+        (EvictionPolicy::VolatileRandom, "volatile-random"),
+        (EvictionPolicy::VolatileTtl, "volatile-ttl"),
+        (EvictionPolicy::AllkeysLru, "allkeys-lru"),
+        (EvictionPolicy::AllkeysLfu, "allkeys-lfu"),
+        (EvictionPolicy::AllkeysRandom, "allkeys-random"),
+        (EvictionPolicy::NoEviction, "noeviction"),
+    ];
+
+    /// The Redis name, e.g. `allkeys-lru`.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("noeviction")
+    }
+
+    /// Whether the policy tracks access frequency (LFU) rather than recency.
+    pub fn is_lfu(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileLfu | EvictionPolicy::AllkeysLfu
+        )
+    }
+
+    /// Whether the policy tracks access recency (LRU).
+    pub fn is_lru(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileLru | EvictionPolicy::AllkeysLru
+        )
+    }
+}
+
+/// `loglevel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Notice,
+    Warning,
+}
+
+impl LogLevel {
+    pub const ALL: [(LogLevel, &'static str); 4] = [
+        (LogLevel::Debug, "debug"),
+        (LogLevel::Verbose, "verbose"),
+        (LogLevel::Notice, "notice"),
+        (LogLevel::Warning, "warning"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(l, _)| *l == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("notice")
+    }
+
+    /// The tracing filter directive for this level.
+    pub fn tracing_filter(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "trace",
+            LogLevel::Verbose => "debug",
+            LogLevel::Notice => "info",
+            LogLevel::Warning => "warn",
+        }
+    }
+}
+
+/// `enable-debug-command`: whether `DEBUG` may be used, and from where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugCommand {
+    No,
+    Yes,
+    Local,
+}
+
+/// One class of `client-output-buffer-limit`: a hard limit, and a soft limit that may be
+/// exceeded for up to `soft_seconds`. Zero means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputBufferLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// The client classes of `client-output-buffer-limit`, in Redis's order.
+pub const OUTPUT_BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+/// Every setting of the server. Names follow redis.conf with `_` for `-`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub protected_mode: bool,
+    pub databases: usize,
+    pub maxclients: u32,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub tcp_backlog: u32,
+    pub requirepass: Option<Vec<u8>>,
+    pub hz: u32,
+    pub loglevel: LogLevel,
+    pub logfile: String,
+    pub maxmemory: u64,
+    pub maxmemory_policy: EvictionPolicy,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    /// Normal, replica and pub/sub classes, in that order.
+    pub client_output_buffer_limit: [OutputBufferLimit; 3],
+    pub enable_debug_command: DebugCommand,
+    pub jemalloc_bg_thread: bool,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    pub active_expire_effort: u32,
+    pub activerehashing: bool,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    pub latency_monitor_threshold: u64,
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: u64,
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    pub set_max_intset_entries: u64,
+    pub set_max_listpack_entries: u64,
+    pub set_max_listpack_value: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+    pub dir: String,
+    /// Path of the config file the server was started with, if any (`INFO` `config_file`).
+    pub config_file: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            port: 6380,
+            bind: vec!["127.0.0.1".to_string()],
+            protected_mode: true,
+            databases: 16,
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            requirepass: None,
+            hz: 10,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limit: [
+                OutputBufferLimit::default(),
+                OutputBufferLimit {
+                    hard: 256 * 1024 * 1024,
+                    soft: 64 * 1024 * 1024,
+                    soft_seconds: 60,
+                },
+                OutputBufferLimit {
+                    hard: 32 * 1024 * 1024,
+                    soft: 8 * 1024 * 1024,
+                    soft_seconds: 60,
+                },
+            ],
+            enable_debug_command: DebugCommand::No,
+            jemalloc_bg_thread: true,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            active_expire_effort: 1,
+            activerehashing: true,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            dir: std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            config_file: None,
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The periodic job (Redis's `serverCron`), run `hz` times a second on the command thread:
+//! LRU clock, memory samples and peak, instantaneous rates, the active expire cycle,
+//! incremental rehashing, idle-client timeouts and soft output-buffer limits.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::net::connection::check_soft_output_limit;
+use crate::server::Server;
+
+/// Redis clamps `hz` to this range.
+const HZ_MIN: u32 = 1;
+const HZ_MAX: u32 = 500;
+/// Rates are sampled this often.
+const RATE_PERIOD: Duration = Duration::from_millis(100);
+/// Slots migrated per database per cron tick when `activerehashing` is on (about a millisecond
+/// of work).
+const REHASH_SLOTS_PER_TICK: usize = 16 * 1024;
+
+/// Runs forever; the server drops the task at shutdown.
+pub async fn run(server: Rc<RefCell<Server>>) {
+    let mut last_rates = Instant::now();
+    loop {
+        let hz = server.borrow().config.hz.clamp(HZ_MIN, HZ_MAX);
+        tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
+        let mut srv = server.borrow_mut();
+        tick(&mut srv, hz, &mut last_rates);
+    }
+}
+
+/// One cron tick.
+pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
+    server.keyspace.lru_clock = crate::db::access::lru_clock_now();
+    server.keyspace.now_ms = crate::db::access::unix_ms();
+    server.memory.cron();
+
+    let now = Instant::now();
+    if now.duration_since(*last_rates) >= RATE_PERIOD {
+        *last_rates = now;
+        let stats = &mut server.stats;
+        stats.ops_rate.sample(stats.total_commands_processed, now);
+        stats.input_rate.sample(stats.total_net_input_bytes, now);
+        stats.output_rate.sample(stats.total_net_output_bytes, now);
+    }
+
+    let report = server
+        .keyspace
+        .active_expire_cycle(server.config.active_expire_effort, hz);
+    if report.sampled > 0 {
+        // Redis's running estimate of the share of keys that are expired but still stored.
+        let current = report.expired as f64 / report.sampled as f64 * 100.0;
+        let stats = &mut server.stats;
+        stats.expired_stale_perc = current * 0.05 + stats.expired_stale_perc * 0.95;
+    }
+    if report.time_cap_reached {
+        server.stats.expired_time_cap_reached_count += 1;
+    }
+    server.stats.expire_cycle_cpu_milliseconds += report.elapsed.as_millis() as u64;
+
+    if server.config.activerehashing {
+        server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
+    }
+    clients_cron(server, now);
+}
+
+/// Closes clients idle longer than `timeout` and clients over the soft output limit too long.
+fn clients_cron(server: &mut Server, now: Instant) {
+    let timeout = server.config.timeout;
+    let clients: Vec<_> = server.clients.values().cloned().collect();
+    for client in clients {
+        // A client borrowed here is the one running a command; it is checked next time.
+        let Ok(mut client) = client.try_borrow_mut() else {
+            continue;
+        };
+        if timeout > 0 && now.duration_since(client.last_interaction).as_secs() > timeout {
+            tracing::debug!(client = client.id, "closing idle client");
+            client.kill();
+            continue;
+        }
+        let pending = client.buffers.output_len;
+        check_soft_output_limit(server, &mut client, pending);
+        if client.close_asap {
+            client.kill();
+        }
+    }
+}

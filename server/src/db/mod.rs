@@ -1,0 +1,397 @@
+//! The keyspace: databases of records, expiry, access tracking and WATCH.
+//!
+//! A [`Db`] is a [`KeyTable`] of records plus the list of keys that have a TTL (so the active
+//! expire cycle and the `volatile-*` policies sample only those). [`Keyspace`] holds the
+//! databases and what every key operation needs around them: the command's time snapshot, the
+//! LRU clock, hit/miss and expiry statistics, the dirty counter, and watched keys.
+
+pub mod access;
+pub mod expire;
+pub mod info;
+pub mod lazyfree;
+pub mod record;
+pub mod table;
+pub mod watch;
+
+use std::hash::BuildHasher;
+
+use record::{NewValue, Record, Value};
+use table::{KeyTable, Slot};
+use zmalloc::AllocError;
+
+pub use access::AccessPolicy;
+
+/// One database.
+#[derive(Default)]
+pub struct Db {
+    pub table: KeyTable,
+    /// Hashes of the keys that have an expire time; a record stores its position here.
+    pub(crate) expires: Vec<u64>,
+    /// Average TTL of keys with an expire, estimated by the active expire cycle (ms).
+    pub avg_ttl: u64,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Keys with an expire time.
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// Bytes of the table's slot arrays and the expires list (overhead, records excluded).
+    pub fn overhead(&self) -> usize {
+        self.table.memory() + self.expires.capacity() * size_of::<u64>()
+    }
+}
+
+/// How a key is looked up (Redis's `LOOKUP_*` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// A read: counts a keyspace hit or miss and updates the access bits.
+    Read,
+    /// A read that leaves the access bits alone (`TYPE`, `TTL`, `EXISTS`, `OBJECT`).
+    ReadNoTouch,
+    /// A write: updates the access bits, counts nothing.
+    Write,
+}
+
+/// Keyspace counters shown in `INFO stats` and `INFO persistence`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyspaceStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    /// Changes since start (`rdb_changes_since_last_save`).
+    pub dirty: u64,
+}
+
+/// All databases and their shared bookkeeping.
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+    hash_state: foldhash::fast::FixedState,
+    /// Unix time in milliseconds at which the current command runs (Redis's command time
+    /// snapshot); expiry is judged against it.
+    pub now_ms: u64,
+    /// Redis's LRU clock (seconds, 24 bits), refreshed by the cron.
+    pub lru_clock: u32,
+    pub access: AccessPolicy,
+    pub stats: KeyspaceStats,
+    pub(crate) watch: watch::Watches,
+    pub rng: fastrand::Rng,
+    pub lazyfree: lazyfree::LazyFree,
+    /// Samples reused by eviction and expiry.
+    pub(crate) sample_buf: Vec<Slot>,
+}
+
+/// The result of an operation that may need memory a client asked for.
+pub type Alloc<T> = Result<T, AllocError>;
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases).map(|_| Db::default()).collect(),
+            hash_state: foldhash::fast::FixedState::with_seed(fastrand::u64(..)),
+            now_ms: access::unix_ms(),
+            lru_clock: access::lru_clock_now(),
+            access: AccessPolicy::default(),
+            stats: KeyspaceStats::default(),
+            watch: watch::Watches::default(),
+            rng: fastrand::Rng::new(),
+            lazyfree: lazyfree::LazyFree::start(),
+            sample_buf: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.hash_state.hash_one(key)
+    }
+
+    /// The hash function, for table operations that rehash records.
+    pub fn hasher(&self) -> impl Fn(&[u8]) -> u64 + '_ {
+        move |key: &[u8]| self.hash_state.hash_one(key)
+    }
+
+    /// Finds a live key: an expired one is deleted on the way (lazy expiry) and reported
+    /// absent. Updates statistics and access bits per `mode`.
+    pub fn lookup(&mut self, db: usize, key: &[u8], mode: Lookup) -> Option<Slot> {
+        let hash = self.hash(key);
+        let found = self.dbs[db].table.find(hash, key);
+        let slot = match found {
+            Some(slot) if self.is_expired(db, slot) => {
+                self.expire_now(db, slot);
+                None
+            }
+            other => other,
+        };
+        match (slot, mode) {
+            (Some(slot), Lookup::Read | Lookup::Write) => {
+                if mode == Lookup::Read {
+                    self.stats.keyspace_hits += 1;
+                }
+                let clock = self.lru_clock;
+                let access = self.access;
+                let record = self.dbs[db].table.get_mut(slot);
+                record.set_access(access.touch(record.access(), clock));
+            }
+            (Some(_), Lookup::ReadNoTouch) => self.stats.keyspace_hits += 1,
+            (None, Lookup::Read | Lookup::ReadNoTouch) => self.stats.keyspace_misses += 1,
+            (None, Lookup::Write) => {}
+        }
+        slot
+    }
+
+    /// Finds a key without expiring it or touching anything (`MEMORY USAGE`, `DEBUG OBJECT`,
+    /// `SCAN`'s filters).
+    pub fn peek(&self, db: usize, key: &[u8]) -> Option<Slot> {
+        self.dbs[db].table.find(self.hash(key), key)
+    }
+
+    pub fn record(&self, db: usize, slot: Slot) -> &Record {
+        self.dbs[db].table.get(slot)
+    }
+
+    pub fn record_mut(&mut self, db: usize, slot: Slot) -> &mut Record {
+        self.dbs[db].table.get_mut(slot)
+    }
+
+    /// Whether the record in `slot` has expired at the command's time.
+    pub fn is_expired(&self, db: usize, slot: Slot) -> bool {
+        self.dbs[db]
+            .table
+            .get(slot)
+            .expire()
+            .is_some_and(|(when, _)| self.now_ms > when)
+    }
+
+    /// Deletes an expired key and counts it.
+    fn expire_now(&mut self, db: usize, slot: Slot) {
+        self.stats.expired_keys += 1;
+        let record = self.remove_slot(db, slot);
+        self.watch.touch(db, record.key());
+        self.lazyfree.free_record(record);
+    }
+
+    /// Access bits for a new key: the current LRU clock, or a fresh LFU counter.
+    pub fn new_access(&self) -> u32 {
+        self.access.initial(self.lru_clock)
+    }
+
+    /// Stores a string value under `key` (Redis's `setKey`): replaces any value, dropping its
+    /// TTL unless `keep_ttl`. Returns the slot. Fails without changing anything if the record
+    /// cannot be allocated.
+    pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
+        let hash = self.hash(key);
+        let raw = matches!(value, NewValue::Str(v) if v.len() > record::EMBSTR_MAX);
+        let slot = match self.dbs[db].table.find(hash, key) {
+            Some(slot) => {
+                let old_expire = self.dbs[db].table.get(slot).expire();
+                let expire = if keep_ttl { old_expire } else { None };
+                let record = Record::try_new(key, value, raw, self.new_access(), expire)?;
+                let old = self.dbs[db].table.replace(slot, record);
+                if let (Some((_, index)), None) = (old_expire, expire) {
+                    self.drop_expire_entry(db, index);
+                }
+                self.lazyfree.free_record(old);
+                slot
+            }
+            None => {
+                let record = Record::try_new(key, value, raw, self.new_access(), None)?;
+                self.insert_record(db, hash, record)
+            }
+        };
+        self.modified(db, key);
+        Ok(slot)
+    }
+
+    /// Inserts a record for an absent key.
+    pub fn insert_record(&mut self, db: usize, hash: u64, record: Record) -> Slot {
+        let state = self.hash_state.clone();
+        self.dbs[db]
+            .table
+            .insert(hash, record, &move |k: &[u8]| state.hash_one(k))
+    }
+
+    /// Makes room for `additional` more keys in a database in one step (as Redis's
+    /// `dictTryExpand` does before a bulk insertion).
+    pub fn reserve(&mut self, db: usize, additional: usize) {
+        let state = self.hash_state.clone();
+        self.dbs[db]
+            .table
+            .reserve(additional, &move |k: &[u8]| state.hash_one(k));
+    }
+
+    /// Deletes a key if present (not checking expiry); returns whether it existed.
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        let Some(slot) = self.peek(db, key) else {
+            return false;
+        };
+        let record = self.remove_slot(db, slot);
+        self.lazyfree.free_record(record);
+        self.modified(db, key);
+        true
+    }
+
+    /// Deletes a key, freeing a large value on the lazy-free thread (`UNLINK`).
+    pub fn unlink(&mut self, db: usize, key: &[u8]) -> bool {
+        let Some(slot) = self.peek(db, key) else {
+            return false;
+        };
+        let record = self.remove_slot(db, slot);
+        self.lazyfree.free_record(record);
+        self.modified(db, key);
+        true
+    }
+
+    /// Takes a record out of its table, removing its expires entry.
+    pub fn remove_slot(&mut self, db: usize, slot: Slot) -> Record {
+        let record = self.dbs[db].table.remove(slot);
+        if let Some((_, index)) = record.expire() {
+            self.drop_expire_entry(db, index);
+        }
+        record
+    }
+
+    /// Records a change to `key`: the dirty counter and WATCH (Redis's `signalModifiedKey`).
+    pub fn modified(&mut self, db: usize, key: &[u8]) {
+        self.stats.dirty += 1;
+        self.watch.touch(db, key);
+    }
+
+    /// Sets or changes the expire time of the key in `slot`.
+    pub fn set_expire(&mut self, db: usize, slot: Slot, when_ms: u64) -> Alloc<()> {
+        let record = self.dbs[db].table.get(slot);
+        match record.expire() {
+            Some((_, index)) => {
+                self.dbs[db]
+                    .table
+                    .get_mut(slot)
+                    .set_expire_in_place(when_ms, index);
+            }
+            None => {
+                let hash = self.hash(record.key());
+                let index = self.dbs[db].expires.len() as u32;
+                let updated = record.with_expire(Some((when_ms, index)))?;
+                self.dbs[db].table.replace(slot, updated);
+                self.dbs[db].expires.push(hash);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the expire time of the key in `slot`; returns whether it had one.
+    pub fn remove_expire(&mut self, db: usize, slot: Slot) -> Alloc<bool> {
+        let record = self.dbs[db].table.get(slot);
+        let Some((_, index)) = record.expire() else {
+            return Ok(false);
+        };
+        let updated = record.with_expire(None)?;
+        self.dbs[db].table.replace(slot, updated);
+        self.drop_expire_entry(db, index);
+        Ok(true)
+    }
+
+    /// Removes position `index` of the expires list, moving the last entry into it and fixing
+    /// that key's record.
+    fn drop_expire_entry(&mut self, db: usize, index: u32) {
+        let db = &mut self.dbs[db];
+        let last = db.expires.len() as u32 - 1;
+        db.expires.swap_remove(index as usize);
+        if index != last {
+            let moved_hash = db.expires[index as usize];
+            let slot = db
+                .table
+                .find_by(moved_hash, |r| r.expire().is_some_and(|(_, i)| i == last))
+                .expect("every expires entry has its record");
+            let record = db.table.get_mut(slot);
+            let (when, _) = record.expire().expect("found by its expire");
+            record.set_expire_in_place(when, index);
+        }
+    }
+
+    /// The slot of the key at position `index` of the expires list.
+    pub fn expires_slot(&self, db: usize, index: usize) -> Option<Slot> {
+        let hash = *self.dbs[db].expires.get(index)?;
+        self.dbs[db].table.find_by(hash, |r| {
+            r.expire().is_some_and(|(_, i)| i as usize == index)
+        })
+    }
+
+    /// Empties a database; values are freed on the lazy-free thread when `lazy`. Returns the
+    /// number of keys removed.
+    pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
+        let table = &self.dbs[db].table;
+        let hash_state = self.hash_state.clone();
+        self.watch.touch_db(db, |key| {
+            table.find(hash_state.hash_one(key), key).is_some()
+        });
+        let records = self.dbs[db].table.clear();
+        self.dbs[db].expires = Vec::new();
+        self.dbs[db].avg_ttl = 0;
+        let removed = records.len();
+        self.stats.dirty += removed as u64;
+        if lazy {
+            self.lazyfree.free_records_async(records);
+        } else {
+            drop(records);
+        }
+        removed
+    }
+
+    /// Exchanges two databases' contents; watchers of keys existing in either become dirty.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        for (watched_db, other) in [(a, b), (b, a)] {
+            let (this, that) = (&self.dbs[watched_db].table, &self.dbs[other].table);
+            let hash_state = &self.hash_state;
+            self.watch.touch_db(watched_db, |key| {
+                let hash = hash_state.hash_one(key);
+                this.find(hash, key).is_some() || that.find(hash, key).is_some()
+            });
+        }
+        self.dbs.swap(a, b);
+        self.stats.dirty += 1;
+    }
+
+    /// Moves a resize forward by up to `slots` slots in every database (the cron's
+    /// `activerehashing`). Returns whether any database is still resizing.
+    pub fn rehash_step(&mut self, slots: usize) -> bool {
+        let state = self.hash_state.clone();
+        let hasher = move |k: &[u8]| state.hash_one(k);
+        let mut busy = false;
+        for db in &mut self.dbs {
+            busy |= db.table.migrate(slots, &hasher);
+        }
+        busy
+    }
+
+    /// Keys in all databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+/// The string value of a record as bytes: the bytes themselves, or an integer's decimal form
+/// written into `buf`.
+pub fn string_value<'a>(record: &'a Record, buf: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
+    match record.value() {
+        Value::Str(bytes) => Some(bytes),
+        Value::Int(v) => Some(buf.format(v).as_bytes()),
+        Value::Object(_) => None,
+    }
+}
+
+/// Integer encoding of a string value, as Redis's `tryObjectEncoding` decides it: the strict
+/// decimal form of an `i64` of at most 20 bytes.
+pub fn as_int_encoding(value: &[u8]) -> Option<i64> {
+    if value.len() > 20 {
+        return None;
+    }
+    crate::util::parse_i64(value)
+}

@@ -1,0 +1,610 @@
+//! The key table: one database's records, hand-written because no crate gives all of few bytes
+//! per key, O(1) random sampling, incremental resizing and a SCAN cursor with Redis's guarantee.
+//!
+//! * **Layout**: open addressing with linear probing. Each slot is an 8-byte `Option<Record>`
+//!   plus a one-byte tag (empty, tombstone, or 7 bits of the hash), so a probe compares tags
+//!   and touches a record only on a likely match. Redis's chained dict spends a 32-byte
+//!   dictEntry plus an 8-byte bucket per key.
+//! * **Any size**: the home slot of hash `h` in a table of `n` slots is `h * n >> 64`, so tables
+//!   grow by 1.6× rather than doubling, keeping the load between 0.5 and 0.8.
+//! * **Incremental resize**: a resize allocates the new table and moves at most
+//!   [`MIGRATE_STEP`] old slots per operation (and more from the cron), as Redis rehashes
+//!   incrementally; lookups check both tables meanwhile.
+//! * **Sampling**: a random slot, then the next occupied one.
+//! * **SCAN**: home slots are monotonic in the hash, so the cursor is a position in hash space;
+//!   each call covers a hash interval in every table, and a key present for the whole scan is
+//!   returned exactly once, even across resizes.
+
+use super::record::Record;
+
+const EMPTY: u8 = 0;
+const TOMBSTONE: u8 = 1;
+/// Grow (or clean tombstones) above this load: (records + tombstones) / slots.
+const MAX_LOAD_NUM: usize = 4;
+const MAX_LOAD_DEN: usize = 5;
+/// Slots moved from the old table per operation during a resize.
+const MIGRATE_STEP: usize = 16;
+const MIN_SLOTS: usize = 8;
+
+#[inline]
+fn tag(hash: u64) -> u8 {
+    0x80 | (hash as u8 & 0x7f)
+}
+
+/// Home slot of `hash` in a table of `n` slots (Lemire's multiply-shift range reduction).
+/// Linear probing goes from there; a resize empties old slots in index order, which keeps
+/// every unmoved record at or after the migration cursor (clusters that wrapped around the end
+/// sit at the start and are moved first).
+#[inline]
+fn home(hash: u64, n: usize) -> usize {
+    ((hash as u128 * n as u128) >> 64) as usize
+}
+
+/// The smallest hash whose home slot is at least `slot` in a table of `n` slots.
+fn first_hash_of(slot: usize, n: usize) -> u128 {
+    ((slot as u128) << 64).div_ceil(n as u128)
+}
+
+/// One array of slots.
+#[derive(Default)]
+struct Slots {
+    tags: Vec<u8>,
+    records: Vec<Option<Record>>,
+    /// Records stored.
+    full: usize,
+    /// Tombstones left by deletions.
+    tombstones: usize,
+}
+
+impl Slots {
+    fn with_capacity(n: usize) -> Slots {
+        Slots {
+            tags: vec![EMPTY; n],
+            records: std::iter::repeat_with(|| None).take(n).collect(),
+            full: 0,
+            tombstones: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.tags.len()
+    }
+
+    fn find(&self, hash: u64, key: &[u8], floor: usize) -> Option<usize> {
+        self.find_by(hash, floor, |record| record.key() == key)
+    }
+
+    /// The slot of the record with this hash that satisfies `matches`. Probing starts at the
+    /// home slot, or at `floor` if that is further: in a table being migrated, every slot below
+    /// the migration cursor has been moved and emptied.
+    #[inline]
+    fn find_by(&self, hash: u64, floor: usize, matches: impl Fn(&Record) -> bool) -> Option<usize> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let wanted = tag(hash);
+        let mut i = home(hash, n).max(floor);
+        if i >= n {
+            return None;
+        }
+        loop {
+            let t = self.tags[i];
+            if t == EMPTY {
+                return None;
+            }
+            if t == wanted
+                && matches(
+                    self.records[i]
+                        .as_ref()
+                        .expect("tagged slot holds a record"),
+                )
+            {
+                return Some(i);
+            }
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+        }
+    }
+
+    /// Stores a record known to be absent; the table must have a free slot.
+    fn insert(&mut self, hash: u64, record: Record) -> usize {
+        let n = self.len();
+        let mut i = home(hash, n);
+        while self.tags[i] >= 0x80 {
+            i += 1;
+            if i == n {
+                i = 0;
+            }
+        }
+        if self.tags[i] == TOMBSTONE {
+            self.tombstones -= 1;
+        }
+        self.tags[i] = tag(hash);
+        self.records[i] = Some(record);
+        self.full += 1;
+        i
+    }
+
+    fn remove(&mut self, slot: usize) -> Record {
+        self.tags[slot] = TOMBSTONE;
+        self.tombstones += 1;
+        self.full -= 1;
+        self.records[slot].take().expect("removing a live slot")
+    }
+
+    /// Empties a slot being migrated away, returning its record if it held one.
+    fn evacuate(&mut self, slot: usize) -> Option<Record> {
+        match self.tags[slot] {
+            EMPTY => None,
+            TOMBSTONE => {
+                self.tags[slot] = EMPTY;
+                self.tombstones -= 1;
+                None
+            }
+            _ => {
+                self.tags[slot] = EMPTY;
+                self.full -= 1;
+                self.records[slot].take()
+            }
+        }
+    }
+
+    fn over_load(&self, extra: usize) -> bool {
+        (self.full + self.tombstones + extra) * MAX_LOAD_DEN > self.len() * MAX_LOAD_NUM
+    }
+
+    fn memory(&self) -> usize {
+        self.tags.capacity() + self.records.capacity() * size_of::<Option<Record>>()
+    }
+}
+
+/// Where a record is: in the current table or the one being migrated from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    old: bool,
+    index: usize,
+}
+
+/// A database's records, keyed by the record's key.
+#[derive(Default)]
+pub struct KeyTable {
+    current: Slots,
+    /// The table being emptied into `current`, and the next slot to move.
+    old: Option<(Slots, usize)>,
+}
+
+impl KeyTable {
+    pub fn len(&self) -> usize {
+        self.current.full + self.old.as_ref().map_or(0, |(old, _)| old.full)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Slots allocated in both tables (the bucket count `MEMORY STATS` reports).
+    pub fn slots(&self) -> usize {
+        self.current.len() + self.old.as_ref().map_or(0, |(old, _)| old.len())
+    }
+
+    /// Bytes of the slot arrays (the table overhead, records excluded).
+    pub fn memory(&self) -> usize {
+        self.current.memory() + self.old.as_ref().map_or(0, |(old, _)| old.memory())
+    }
+
+    /// Whether a resize is in progress.
+    pub fn is_rehashing(&self) -> bool {
+        self.old.is_some()
+    }
+
+    pub fn find(&self, hash: u64, key: &[u8]) -> Option<Slot> {
+        if let Some(index) = self.current.find(hash, key, 0) {
+            return Some(Slot { old: false, index });
+        }
+        let (old, cursor) = self.old.as_ref()?;
+        old.find(hash, key, *cursor)
+            .map(|index| Slot { old: true, index })
+    }
+
+    /// Finds the record with this hash that satisfies `matches` (used to find a key by its
+    /// position in the expires list without comparing keys).
+    pub fn find_by(&self, hash: u64, matches: impl Fn(&Record) -> bool + Copy) -> Option<Slot> {
+        if let Some(index) = self.current.find_by(hash, 0, matches) {
+            return Some(Slot { old: false, index });
+        }
+        let (old, cursor) = self.old.as_ref()?;
+        old.find_by(hash, *cursor, matches)
+            .map(|index| Slot { old: true, index })
+    }
+
+    fn slots_of(&self, slot: Slot) -> &Slots {
+        if slot.old {
+            &self.old.as_ref().expect("slot in the old table").0
+        } else {
+            &self.current
+        }
+    }
+
+    pub fn get(&self, slot: Slot) -> &Record {
+        self.slots_of(slot).records[slot.index]
+            .as_ref()
+            .expect("slot holds a record")
+    }
+
+    pub fn get_mut(&mut self, slot: Slot) -> &mut Record {
+        let slots = if slot.old {
+            &mut self.old.as_mut().expect("slot in the old table").0
+        } else {
+            &mut self.current
+        };
+        slots.records[slot.index]
+            .as_mut()
+            .expect("slot holds a record")
+    }
+
+    /// Replaces the record in a slot (same key), returning the previous one.
+    pub fn replace(&mut self, slot: Slot, record: Record) -> Record {
+        std::mem::replace(self.get_mut(slot), record)
+    }
+
+    pub fn remove(&mut self, slot: Slot) -> Record {
+        if slot.old {
+            self.old
+                .as_mut()
+                .expect("slot in the old table")
+                .0
+                .remove(slot.index)
+        } else {
+            self.current.remove(slot.index)
+        }
+    }
+
+    /// Inserts a record whose key is absent; `hash` is the key's hash. Grows the table first
+    /// if it is too full, and moves a step of an ongoing resize. Returns the record's slot.
+    pub fn insert(&mut self, hash: u64, record: Record, hasher: &impl Fn(&[u8]) -> u64) -> Slot {
+        self.step_with(hasher);
+        if self.current.len() == 0 || self.current.over_load(1) {
+            self.start_resize(hasher);
+        }
+        let index = self.current.insert(hash, record);
+        Slot { old: false, index }
+    }
+
+    /// Starts moving into a table sized for the records plus growth room.
+    fn start_resize(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+        let records = self.len() + 1;
+        self.resize_to((records * 2).max(MIN_SLOTS), hasher);
+    }
+
+    /// Starts moving into a table of `n` slots. A resize still in progress is finished first,
+    /// so at most two tables exist.
+    fn resize_to(&mut self, n: usize, hasher: &impl Fn(&[u8]) -> u64) {
+        self.finish_resize(hasher);
+        let previous = std::mem::replace(&mut self.current, Slots::with_capacity(n));
+        if previous.full > 0 {
+            self.old = Some((previous, 0));
+        }
+    }
+
+    /// Grows, in one step, to hold `additional` more records at the highest load allowed.
+    pub fn reserve(&mut self, additional: usize, hasher: &impl Fn(&[u8]) -> u64) {
+        let wanted = self.len() + additional;
+        let n = (wanted * MAX_LOAD_DEN).div_ceil(MAX_LOAD_NUM) + 1;
+        if n > self.current.len() {
+            self.resize_to(n, hasher);
+            self.finish_resize(hasher);
+        }
+    }
+
+    fn finish_resize(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+        while self.old.is_some() {
+            self.migrate(usize::MAX, hasher);
+        }
+    }
+
+    /// Moves up to `slots` slots of an ongoing resize. Returns whether work remains.
+    pub fn migrate(&mut self, slots: usize, hasher: &impl Fn(&[u8]) -> u64) -> bool {
+        let Some((old, cursor)) = &mut self.old else {
+            return false;
+        };
+        let end = old.len().min(cursor.saturating_add(slots));
+        while *cursor < end {
+            if let Some(record) = old.evacuate(*cursor) {
+                let hash = hasher(record.key());
+                self.current.insert(hash, record);
+            }
+            *cursor += 1;
+        }
+        if *cursor >= old.len() || old.full == 0 {
+            self.old = None;
+            return false;
+        }
+        true
+    }
+
+    fn step_with(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+        if self.old.is_some() {
+            self.migrate(MIGRATE_STEP, hasher);
+        }
+    }
+
+    /// Drops every record, giving back the slot arrays.
+    pub fn clear(&mut self) -> Vec<Record> {
+        let mut records: Vec<Record> = Vec::with_capacity(self.len());
+        for slots in std::iter::once(&mut self.current).chain(self.old.as_mut().map(|(s, _)| s)) {
+            records.extend(slots.records.iter_mut().filter_map(Option::take));
+        }
+        self.current = Slots::default();
+        self.old = None;
+        records
+    }
+
+    /// Every record, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.current
+            .records
+            .iter()
+            .chain(self.old.iter().flat_map(|(old, _)| old.records.iter()))
+            .flatten()
+    }
+
+    /// A record chosen at random: a random slot, then the next occupied one.
+    pub fn random(&self, rng: &mut fastrand::Rng) -> Option<Slot> {
+        let total = self.len();
+        if total == 0 {
+            return None;
+        }
+        // Pick the table in proportion to its records.
+        let in_old = self
+            .old
+            .as_ref()
+            .is_some_and(|(old, _)| rng.usize(0..total) < old.full);
+        let slots = if in_old {
+            &self.old.as_ref().expect("checked").0
+        } else {
+            &self.current
+        };
+        let n = slots.len();
+        let start = rng.usize(0..n);
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| slots.tags[i] >= 0x80)
+            .map(|index| Slot { old: in_old, index })
+    }
+
+    /// Up to `count` records from a random starting slot onward (Redis's `dictGetSomeKeys`).
+    pub fn sample(&self, count: usize, rng: &mut fastrand::Rng, out: &mut Vec<Slot>) {
+        out.clear();
+        let total = self.len();
+        if total == 0 {
+            return;
+        }
+        for (old, slots) in
+            std::iter::once((false, &self.current)).chain(self.old.as_ref().map(|(s, _)| (true, s)))
+        {
+            let n = slots.len();
+            if n == 0 || slots.full == 0 {
+                continue;
+            }
+            let want = (count * slots.full).div_ceil(total).min(slots.full);
+            let start = rng.usize(0..n);
+            let mut taken = 0;
+            for k in 0..n {
+                if taken == want {
+                    break;
+                }
+                let index = (start + k) % n;
+                if slots.tags[index] >= 0x80 {
+                    out.push(Slot { old, index });
+                    taken += 1;
+                }
+            }
+        }
+    }
+
+    /// One step of SCAN from `cursor`: visits about `count` home slots of the current table
+    /// and the matching hash range of the old one, calling `visit` with every record whose
+    /// hash lies in the range. Returns the next cursor, 0 when the scan is complete.
+    pub fn scan(
+        &self,
+        cursor: u64,
+        count: usize,
+        hasher: &impl Fn(&[u8]) -> u64,
+        mut visit: impl FnMut(&Record),
+    ) -> u64 {
+        let n = self.current.len();
+        if n == 0 && self.old.is_none() {
+            return 0;
+        }
+        // The hash interval [low, high) this call covers, aligned to current-table slots.
+        let low = cursor as u128;
+        let (high, done) = if n == 0 {
+            (1u128 << 64, true)
+        } else {
+            let first = home(cursor, n);
+            let last = first.saturating_add(count.max(1)).min(n);
+            let high = first_hash_of(last, n);
+            (high, last >= n)
+        };
+        for slots in std::iter::once(&self.current).chain(self.old.as_ref().map(|(s, _)| s)) {
+            scan_range(slots, low, high, hasher, &mut visit);
+        }
+        if done { 0 } else { high as u64 }
+    }
+}
+
+/// Calls `visit` with every record of `slots` whose hash is in `[low, high)`.
+fn scan_range(
+    slots: &Slots,
+    low: u128,
+    high: u128,
+    hasher: &impl Fn(&[u8]) -> u64,
+    visit: &mut impl FnMut(&Record),
+) {
+    let n = slots.len();
+    if n == 0 || slots.full == 0 {
+        return;
+    }
+    let first = home(low as u64, n);
+    let last_home = if high >= 1 << 64 {
+        n - 1
+    } else {
+        home((high - 1) as u64, n)
+    };
+    // Records of these homes sit from their home onward, before the next empty slot: walk from
+    // the first home, wrapping at the end, until an empty slot past the last home.
+    let span = (last_home + n - first) % n + 1;
+    for step in 0..n {
+        let i = (first + step) % n;
+        let t = slots.tags[i];
+        if t == EMPTY && step >= span {
+            break;
+        }
+        if t >= 0x80 {
+            let record = slots.records[i]
+                .as_ref()
+                .expect("tagged slot holds a record");
+            let h = hasher(record.key()) as u128;
+            if h >= low && h < high {
+                visit(record);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::record::NewValue;
+    use std::collections::{BTreeSet, HashMap};
+    use std::hash::BuildHasher;
+
+    fn hasher() -> impl Fn(&[u8]) -> u64 {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        move |key: &[u8]| state.hash_one(key)
+    }
+
+    fn record(key: &str) -> Record {
+        Record::new(key.as_bytes(), NewValue::Str(b"v"), false, 0, None)
+    }
+
+    fn keys(table: &KeyTable) -> BTreeSet<String> {
+        table
+            .iter()
+            .map(|r| String::from_utf8(r.key().to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn insert_find_remove_through_resizes() {
+        let h = hasher();
+        let mut table = KeyTable::default();
+        let mut model = HashMap::new();
+        for i in 0..20_000 {
+            let key = format!("key:{i}");
+            table.insert(h(key.as_bytes()), record(&key), &h);
+            model.insert(key, ());
+            if i % 3 == 0 {
+                let victim = format!("key:{}", i / 2);
+                if let Some(slot) = table.find(h(victim.as_bytes()), victim.as_bytes()) {
+                    assert_eq!(table.remove(slot).key(), victim.as_bytes());
+                    model.remove(&victim);
+                }
+            }
+        }
+        assert_eq!(table.len(), model.len());
+        for key in model.keys() {
+            let slot = table.find(h(key.as_bytes()), key.as_bytes()).expect(key);
+            assert_eq!(table.get(slot).key(), key.as_bytes());
+        }
+        assert!(table.find(h(b"absent"), b"absent").is_none());
+        let load = table.len() as f64 / table.slots() as f64;
+        assert!(load > 0.3, "load {load}");
+    }
+
+    #[test]
+    fn resizes_are_incremental() {
+        let h = hasher();
+        let mut table = KeyTable::default();
+        let mut saw_rehash = false;
+        for i in 0..5000 {
+            let key = format!("k{i}");
+            table.insert(h(key.as_bytes()), record(&key), &h);
+            saw_rehash |= table.is_rehashing();
+            // Every key stays reachable while two tables exist.
+            let probe = format!("k{}", i / 2);
+            assert!(table.find(h(probe.as_bytes()), probe.as_bytes()).is_some());
+        }
+        assert!(saw_rehash);
+        while table.migrate(100, &h) {}
+        assert!(!table.is_rehashing());
+        assert_eq!(table.len(), 5000);
+    }
+
+    #[test]
+    fn scan_returns_every_present_key_once_across_resizes() {
+        let h = hasher();
+        let mut table = KeyTable::default();
+        let stable: Vec<String> = (0..500).map(|i| format!("stable:{i}")).collect();
+        for key in &stable {
+            table.insert(h(key.as_bytes()), record(key), &h);
+        }
+        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut cursor = 0;
+        let mut extra = 0;
+        let mut resizes = 0;
+        loop {
+            cursor = table.scan(cursor, 10, &h, |r| {
+                *seen.entry(r.key().to_vec()).or_default() += 1
+            });
+            // Grow the table between calls, forcing resizes mid-scan.
+            let slots_before = table.slots();
+            for _ in 0..10 {
+                let key = format!("new:{extra}");
+                extra += 1;
+                table.insert(h(key.as_bytes()), record(&key), &h);
+            }
+            resizes += (table.slots() != slots_before) as usize;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(resizes >= 2, "the scan crossed {resizes} resizes");
+        for key in &stable {
+            assert_eq!(seen.get(key.as_bytes()), Some(&1), "{key}");
+        }
+        assert!(seen.values().all(|&c| c == 1));
+    }
+
+    #[test]
+    fn sampling_finds_records() {
+        let h = hasher();
+        let mut table = KeyTable::default();
+        let mut rng = fastrand::Rng::with_seed(1);
+        assert!(table.random(&mut rng).is_none());
+        for i in 0..100 {
+            let key = format!("s{i}");
+            table.insert(h(key.as_bytes()), record(&key), &h);
+        }
+        let mut seen = BTreeSet::new();
+        for _ in 0..2000 {
+            let slot = table.random(&mut rng).unwrap();
+            seen.insert(table.get(slot).key().to_vec());
+        }
+        assert!(
+            seen.len() > 80,
+            "random picks reach most keys: {}",
+            seen.len()
+        );
+        let mut out = Vec::new();
+        table.sample(5, &mut rng, &mut out);
+        assert_eq!(out.len(), 5);
+        let cleared = table.clear();
+        assert_eq!(cleared.len(), 100);
+        assert!(table.is_empty());
+        assert!(keys(&table).is_empty());
+    }
+}

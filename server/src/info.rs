@@ -1,0 +1,453 @@
+//! `INFO`: section selection and the sections other than memory, in Redis 7.0's format and
+//! order. Features zedis does not have (persistence, replication, cluster, modules) report what
+//! Redis reports with them idle.
+
+use std::fmt::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::client::Client;
+use crate::cmd::connection::REDIS_VERSION;
+use crate::server::Server;
+
+/// Every section, in the order Redis prints them, with whether `INFO` with no argument
+/// (`default`) includes it.
+const SECTIONS: &[(&str, &str, bool)] = &[
+    ("server", "Server", true),
+    ("clients", "Clients", true),
+    ("memory", "Memory", true),
+    ("persistence", "Persistence", true),
+    ("stats", "Stats", true),
+    ("replication", "Replication", true),
+    ("cpu", "CPU", true),
+    ("modules", "Modules", true),
+    ("commandstats", "Commandstats", false),
+    ("errorstats", "Errorstats", true),
+    ("latencystats", "Latencystats", false),
+    ("cluster", "Cluster", true),
+    ("keyspace", "Keyspace", true),
+];
+
+/// Which sections a list of `INFO` arguments asks for. Names are case-insensitive; `default`,
+/// `all` and `everything` select groups; unknown names select nothing.
+pub fn select(args: &[&[u8]]) -> Vec<&'static str> {
+    let mut chosen = vec![false; SECTIONS.len()];
+    let words: Vec<String> = if args.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        args.iter()
+            .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+            .collect()
+    };
+    for word in &words {
+        for (i, &(name, _, default)) in SECTIONS.iter().enumerate() {
+            let wanted = match word.as_str() {
+                "all" | "everything" => true,
+                "default" => default,
+                _ => word == name,
+            };
+            chosen[i] |= wanted;
+        }
+    }
+    SECTIONS
+        .iter()
+        .zip(chosen)
+        .filter(|(_, chosen)| *chosen)
+        .map(|((name, _, _), _)| *name)
+        .collect()
+}
+
+/// The `INFO` text for the chosen sections; `current` is the client asking.
+pub fn render(server: &mut Server, current: &Client, sections: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, name) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        let title = SECTIONS
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map_or(*name, |(_, t, _)| *t);
+        let _ = write!(out, "# {title}\r\n");
+        let fields = match *name {
+            "server" => server_section(server),
+            "clients" => clients_section(server, current),
+            "memory" => crate::memory::info::section(server, current),
+            "persistence" => persistence_section(server),
+            "stats" => stats_section(server),
+            "replication" => replication_section(server),
+            "cpu" => cpu_section(),
+            "commandstats" => commandstats_section(server),
+            "errorstats" => errorstats_section(server),
+            "cluster" => "cluster_enabled:0\r\n".to_string(),
+            "keyspace" => crate::db::info::keyspace_section(server),
+            _ => String::new(),
+        };
+        out.push_str(&fields);
+    }
+    out
+}
+
+/// Appends `name:value\r\n`.
+macro_rules! field {
+    ($out:expr, $name:literal, $($value:tt)*) => {
+        let _ = write!($out, concat!($name, ":{}\r\n"), format_args!($($value)*));
+    };
+}
+
+fn unix_micros() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros())
+}
+
+/// Redis's LRU clock: seconds, wrapping at 24 bits.
+pub fn lru_clock() -> u64 {
+    (unix_micros() / 1_000_000) as u64 & ((1 << 24) - 1)
+}
+
+fn server_section(server: &Server) -> String {
+    let mut out = String::new();
+    let uptime = server.started.elapsed().as_secs();
+    let uname = nix::sys::utsname::uname().ok();
+    let os = uname.as_ref().map_or_else(String::new, |u| {
+        format!(
+            "{} {} {}",
+            u.sysname().to_string_lossy(),
+            u.release().to_string_lossy(),
+            u.machine().to_string_lossy()
+        )
+    });
+    let executable = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    field!(out, "redis_version", "{REDIS_VERSION}");
+    field!(out, "redis_git_sha1", "00000000");
+    field!(out, "redis_git_dirty", "0");
+    field!(out, "redis_build_id", "{}", build_id());
+    field!(out, "redis_mode", "standalone");
+    field!(out, "os", "{os}");
+    field!(out, "arch_bits", "{}", usize::BITS);
+    field!(out, "monotonic_clock", "POSIX clock_gettime");
+    field!(out, "multiplexing_api", "epoll");
+    field!(out, "atomicvar_api", "c11-builtin");
+    field!(out, "gcc_version", "0.0.0");
+    field!(out, "process_id", "{}", std::process::id());
+    field!(out, "process_supervised", "no");
+    field!(out, "run_id", "{}", server.run_id);
+    field!(out, "tcp_port", "{}", server.port);
+    field!(out, "server_time_usec", "{}", unix_micros());
+    field!(out, "uptime_in_seconds", "{uptime}");
+    field!(out, "uptime_in_days", "{}", uptime / 86400);
+    field!(out, "hz", "{}", server.config.hz);
+    field!(out, "configured_hz", "{}", server.config.hz);
+    field!(out, "lru_clock", "{}", lru_clock());
+    field!(out, "executable", "{executable}");
+    field!(
+        out,
+        "config_file",
+        "{}",
+        server.config.config_file.as_deref().unwrap_or("")
+    );
+    field!(out, "io_threads_active", "0");
+    out
+}
+
+/// A stable identifier of this build: zedis's version, hashed.
+fn build_id() -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in concat!("zedis-", env!("CARGO_PKG_VERSION")).bytes() {
+        hash = (hash ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+fn clients_section(server: &Server, current: &Client) -> String {
+    let mut out = String::new();
+    let (mut max_input, mut max_output) = (0, 0);
+    for (&id, client) in &server.clients {
+        let mut measure = |client: &Client| {
+            max_input = max_input.max(client.buffers.query_capacity);
+            max_output = max_output.max(client.buffers.output_len);
+        };
+        if id == current.id {
+            measure(current);
+        } else if let Ok(client) = client.try_borrow() {
+            measure(&client);
+        }
+    }
+    field!(out, "connected_clients", "{}", server.clients.len());
+    field!(out, "cluster_connections", "0");
+    field!(out, "maxclients", "{}", server.config.maxclients);
+    field!(out, "client_recent_max_input_buffer", "{max_input}");
+    field!(out, "client_recent_max_output_buffer", "{max_output}");
+    field!(out, "blocked_clients", "0");
+    field!(out, "tracking_clients", "0");
+    field!(out, "clients_in_timeout_table", "0");
+    out
+}
+
+fn persistence_section(server: &Server) -> String {
+    let mut out = String::new();
+    let started = server
+        .started_at
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for (name, value) in [
+        ("loading", "0".to_string()),
+        ("async_loading", "0".to_string()),
+        ("current_cow_peak", "0".to_string()),
+        ("current_cow_size", "0".to_string()),
+        ("current_cow_size_age", "0".to_string()),
+        ("current_fork_perc", "0.00".to_string()),
+        ("current_save_keys_processed", "0".to_string()),
+        ("current_save_keys_total", "0".to_string()),
+        (
+            "rdb_changes_since_last_save",
+            server.keyspace.stats.dirty.to_string(),
+        ),
+        ("rdb_bgsave_in_progress", "0".to_string()),
+        ("rdb_last_save_time", started.to_string()),
+        ("rdb_last_bgsave_status", "ok".to_string()),
+        ("rdb_last_bgsave_time_sec", "-1".to_string()),
+        ("rdb_current_bgsave_time_sec", "-1".to_string()),
+        ("rdb_saves", "0".to_string()),
+        ("rdb_last_cow_size", "0".to_string()),
+        ("rdb_last_load_keys_expired", "0".to_string()),
+        ("rdb_last_load_keys_loaded", "0".to_string()),
+        ("aof_enabled", "0".to_string()),
+        ("aof_rewrite_in_progress", "0".to_string()),
+        ("aof_rewrite_scheduled", "0".to_string()),
+        ("aof_last_rewrite_time_sec", "-1".to_string()),
+        ("aof_current_rewrite_time_sec", "-1".to_string()),
+        ("aof_last_bgrewrite_status", "ok".to_string()),
+        ("aof_rewrites", "0".to_string()),
+        ("aof_rewrites_consecutive_failures", "0".to_string()),
+        ("aof_last_write_status", "ok".to_string()),
+        ("aof_last_cow_size", "0".to_string()),
+        ("module_fork_in_progress", "0".to_string()),
+        ("module_fork_last_cow_size", "0".to_string()),
+    ] {
+        let _ = write!(out, "{name}:{value}\r\n");
+    }
+    out
+}
+
+fn stats_section(server: &Server) -> String {
+    let mut out = String::new();
+    let s = &server.stats;
+    let keyspace = &server.keyspace.stats;
+    let exceeded_now = s
+        .eviction_exceeded_since
+        .map_or(0, |since| since.elapsed().as_millis() as u64);
+    field!(
+        out,
+        "total_connections_received",
+        "{}",
+        s.total_connections_received
+    );
+    field!(
+        out,
+        "total_commands_processed",
+        "{}",
+        s.total_commands_processed
+    );
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        "{}",
+        s.ops_rate.per_second() as u64
+    );
+    field!(out, "total_net_input_bytes", "{}", s.total_net_input_bytes);
+    field!(
+        out,
+        "total_net_output_bytes",
+        "{}",
+        s.total_net_output_bytes
+    );
+    field!(out, "total_net_repl_input_bytes", "0");
+    field!(out, "total_net_repl_output_bytes", "0");
+    field!(
+        out,
+        "instantaneous_input_kbps",
+        "{:.2}",
+        s.input_rate.per_second() / 1024.0
+    );
+    field!(
+        out,
+        "instantaneous_output_kbps",
+        "{:.2}",
+        s.output_rate.per_second() / 1024.0
+    );
+    field!(out, "instantaneous_input_repl_kbps", "0.00");
+    field!(out, "instantaneous_output_repl_kbps", "0.00");
+    field!(out, "rejected_connections", "{}", s.rejected_connections);
+    field!(out, "sync_full", "0");
+    field!(out, "sync_partial_ok", "0");
+    field!(out, "sync_partial_err", "0");
+    field!(out, "expired_keys", "{}", keyspace.expired_keys);
+    field!(out, "expired_stale_perc", "{:.2}", s.expired_stale_perc);
+    field!(
+        out,
+        "expired_time_cap_reached_count",
+        "{}",
+        s.expired_time_cap_reached_count
+    );
+    field!(
+        out,
+        "expire_cycle_cpu_milliseconds",
+        "{}",
+        s.expire_cycle_cpu_milliseconds
+    );
+    field!(out, "evicted_keys", "{}", s.evicted_keys);
+    field!(out, "evicted_clients", "0");
+    field!(
+        out,
+        "total_eviction_exceeded_time",
+        "{}",
+        s.total_eviction_exceeded_time + exceeded_now
+    );
+    field!(out, "current_eviction_exceeded_time", "{exceeded_now}");
+    field!(out, "keyspace_hits", "{}", keyspace.keyspace_hits);
+    field!(out, "keyspace_misses", "{}", keyspace.keyspace_misses);
+    for name in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+    ] {
+        let _ = write!(out, "{name}:0\r\n");
+    }
+    field!(out, "total_error_replies", "{}", s.total_error_replies);
+    field!(out, "dump_payload_sanitizations", "0");
+    field!(out, "total_reads_processed", "{}", s.total_reads_processed);
+    field!(
+        out,
+        "total_writes_processed",
+        "{}",
+        s.total_writes_processed
+    );
+    field!(out, "io_threaded_reads_processed", "0");
+    field!(out, "io_threaded_writes_processed", "0");
+    field!(out, "reply_buffer_shrinks", "0");
+    field!(out, "reply_buffer_expands", "0");
+    out
+}
+
+fn replication_section(server: &Server) -> String {
+    let mut out = String::new();
+    field!(out, "role", "master");
+    field!(out, "connected_slaves", "0");
+    field!(out, "master_failover_state", "no-failover");
+    field!(out, "master_replid", "{}", server.replication_id);
+    field!(
+        out,
+        "master_replid2",
+        "0000000000000000000000000000000000000000"
+    );
+    field!(out, "master_repl_offset", "0");
+    field!(out, "second_repl_offset", "-1");
+    field!(out, "repl_backlog_active", "0");
+    field!(out, "repl_backlog_size", "1048576");
+    field!(out, "repl_backlog_first_byte_offset", "0");
+    field!(out, "repl_backlog_histlen", "0");
+    out
+}
+
+fn cpu_section() -> String {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let seconds = |who| {
+        getrusage(who).map_or((String::from("0.000000"), String::from("0.000000")), |u| {
+            let (s, us) = (u.system_time(), u.user_time());
+            (
+                format!("{}.{:06}", s.tv_sec(), s.tv_usec()),
+                format!("{}.{:06}", us.tv_sec(), us.tv_usec()),
+            )
+        })
+    };
+    let (sys, user) = seconds(UsageWho::RUSAGE_SELF);
+    let (thread_sys, thread_user) = seconds(UsageWho::RUSAGE_THREAD);
+    let mut out = String::new();
+    field!(out, "used_cpu_sys", "{sys}");
+    field!(out, "used_cpu_user", "{user}");
+    field!(out, "used_cpu_sys_children", "0.000000");
+    field!(out, "used_cpu_user_children", "0.000000");
+    field!(out, "used_cpu_sys_main_thread", "{thread_sys}");
+    field!(out, "used_cpu_user_main_thread", "{thread_user}");
+    out
+}
+
+fn commandstats_section(server: &Server) -> String {
+    let mut out = String::new();
+    for entry in server.commands.entries() {
+        let stats = &server.command_stats[entry.index];
+        if stats.calls == 0 && stats.failed_calls == 0 && stats.rejected_calls == 0 {
+            continue;
+        }
+        let per_call = if stats.calls == 0 {
+            0.0
+        } else {
+            stats.usec as f64 / stats.calls as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            entry.full_name,
+            stats.calls,
+            stats.usec,
+            per_call,
+            stats.rejected_calls,
+            stats.failed_calls
+        );
+    }
+    out
+}
+
+fn errorstats_section(server: &Server) -> String {
+    let mut out = String::new();
+    for (code, count) in &server.error_stats {
+        let _ = write!(out, "errorstat_{code}:count={count}\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_all_and_named_sections() {
+        assert_eq!(
+            select(&[]),
+            [
+                "server",
+                "clients",
+                "memory",
+                "persistence",
+                "stats",
+                "replication",
+                "cpu",
+                "modules",
+                "errorstats",
+                "cluster",
+                "keyspace"
+            ]
+        );
+        assert_eq!(select(&[b"all"]).len(), SECTIONS.len());
+        assert_eq!(select(&[b"MEMORY", b"clients"]), ["clients", "memory"]);
+        assert!(select(&[b"nosuch"]).is_empty());
+        assert_eq!(select(&[b"commandstats", b"default"]).len(), 12);
+    }
+}

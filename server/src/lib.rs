@@ -1,0 +1,161 @@
+//! zedis: a Redis-compatible in-memory key-value server on zmalloc and sds.
+//!
+//! Layers, by data flow: [`net`] (accepting, framing requests, encoding replies) → [`cmd`] (the
+//! command table and handlers) → [`db`] (databases of records, expiry, WATCH) and the data
+//! types → [`memory`] (INFO memory, MEMORY, eviction). [`server::Server`] is the state they
+//! share; one thread runs all commands, as in Redis.
+
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod cron;
+pub mod db;
+pub mod info;
+pub mod memory;
+pub mod net;
+pub mod server;
+pub mod stats;
+pub mod types;
+pub mod util;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use config::Config;
+use server::{Server, Shutdown};
+
+/// How long a shutdown waits for clients to receive their pending replies.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Binds the configured addresses (the port of the first one bound is used for the others,
+/// so port 0 picks one free port for all).
+pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = config.port;
+    for address in &config.bind {
+        let address = address.trim_start_matches('-');
+        let host = if address == "*" { "0.0.0.0" } else { address };
+        let listener = std::net::TcpListener::bind((host, port))?;
+        listener.set_nonblocking(true)?;
+        port = listener.local_addr()?.port();
+        listeners.push(listener);
+    }
+    if listeners.is_empty() {
+        return Err(std::io::Error::other("no bind address configured"));
+    }
+    Ok(listeners)
+}
+
+/// Runs the server on already-bound listeners until `shutdown` completes or a client sends
+/// `SHUTDOWN`. Must run inside a `LocalSet` on a current-thread runtime.
+pub async fn serve(
+    config: Config,
+    listeners: Vec<std::net::TcpListener>,
+    shutdown: impl Future<Output = ()>,
+    set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
+) {
+    let mut server = Server::new(config);
+    server.port = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .map_or(0, |a| a.port());
+    server.set_log_level = set_log_level;
+    server.sync_access_policy();
+    zmalloc::set_background_thread(server.config.jemalloc_bg_thread);
+    let signal = Rc::clone(&server.shutdown_signal);
+    let server = Rc::new(RefCell::new(server));
+
+    let mut tasks = Vec::new();
+    for listener in listeners {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => tasks.push(tokio::task::spawn_local(net::listener::accept_loop(
+                Rc::clone(&server),
+                listener,
+            ))),
+            Err(e) => tracing::error!("cannot listen: {e}"),
+        }
+    }
+    tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
+    tasks.push(tokio::task::spawn_local(memory::evict::background(
+        Rc::clone(&server),
+    )));
+    server.borrow_mut().memory.mark_startup();
+
+    tokio::select! {
+        _ = shutdown => {}
+        _ = signal.notified() => {}
+    }
+    tracing::info!("shutting down");
+    server.borrow_mut().shutdown = Some(Shutdown::Requested);
+    for task in &tasks {
+        task.abort();
+    }
+    // Stop reading from every client: each delivers its pending replies and closes.
+    for client in server.borrow().clients.values() {
+        if let Ok(client) = client.try_borrow() {
+            client.stop_reading();
+        }
+    }
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while !server.borrow().clients.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// A server running on its own thread, for tests and embedding.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// Stops the server and waits for its thread.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts a server with `config` on a new thread (port 0 picks a free port) and returns once
+/// it is listening.
+pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
+    let listeners = bind(&config)?;
+    let addr = listeners[0].local_addr()?;
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name(format!("zedis-{}", addr.port()))
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, async move {
+                let stop = async move {
+                    let _ = stop_rx.await;
+                };
+                serve(config, listeners, stop, None).await;
+            });
+        })?;
+    Ok(ServerHandle {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}

@@ -1,0 +1,258 @@
+//! One client connection: read, run every complete request in the buffer, write all replies
+//! at once.
+//!
+//! The loop waits for readability, and for writability only while replies are pending, so a
+//! client that does not read keeps being served until its output buffer limit closes it, as
+//! with Redis. Reads go straight into the query buffer; requests are parsed in place and their
+//! arguments are slices of it; replies of a whole batch are encoded into one buffer and
+//! written with one `write` when the socket takes it.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+use super::reply::Reply;
+use super::request::{Limits, Parsed, RequestParser};
+use crate::client::Client;
+use crate::cmd::{Ctx, dispatch};
+use crate::server::Server;
+
+/// Bytes read per `read` in the common case (Redis's `PROTO_IOBUF_LEN`).
+const READ_CHUNK: usize = 16 * 1024;
+/// Idle buffers larger than this are given back.
+const IDLE_BUFFER_KEEP: usize = 32 * 1024;
+
+/// Why a connection ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Close {
+    /// The peer closed, or the socket failed.
+    Peer,
+    /// `QUIT`, a protocol error, `CLIENT KILL` of oneself: pending replies were written.
+    AfterReply,
+    /// Killed, over a buffer limit, or idle too long: pending output dropped.
+    Now,
+}
+
+struct Connection {
+    server: Rc<RefCell<Server>>,
+    client: Rc<RefCell<Client>>,
+    stream: Rc<TcpStream>,
+    input: BytesMut,
+    parser: RequestParser,
+    reply: Reply,
+}
+
+/// Serves a registered client until it disconnects, then unregisters it.
+pub async fn serve(
+    server: Rc<RefCell<Server>>,
+    client: Rc<RefCell<Client>>,
+    stream: Rc<TcpStream>,
+) {
+    let protocol = client.borrow().protocol;
+    let mut connection = Connection {
+        server,
+        client,
+        stream,
+        input: BytesMut::with_capacity(READ_CHUNK),
+        parser: RequestParser::new(),
+        reply: Reply::new(protocol),
+    };
+    let why = connection.run().await;
+    let id = connection.client.borrow().id;
+    tracing::debug!(client = id, ?why, "connection closed");
+    let mut server = connection.server.borrow_mut();
+    crate::cmd::tx::unwatch_all(&mut server, &mut connection.client.borrow_mut());
+    server.clients.remove(&id);
+}
+
+impl Connection {
+    async fn run(&mut self) -> Close {
+        loop {
+            let interest = if self.reply.is_empty() {
+                Interest::READABLE
+            } else {
+                Interest::READABLE | Interest::WRITABLE
+            };
+            let ready = match self.stream.ready(interest).await {
+                Ok(ready) => ready,
+                Err(_) => return Close::Peer,
+            };
+            if ready.is_readable() {
+                match self.read() {
+                    Ok(0) => return self.on_eof(),
+                    Ok(_) => {
+                        if let Some(close) = self.process() {
+                            return close;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return Close::Peer,
+                }
+            }
+            if !self.reply.is_empty() {
+                if self.write().is_err() {
+                    return Close::Peer;
+                }
+                self.client.borrow_mut().buffers.output_len = self.reply.len();
+            }
+            let client = self.client.borrow();
+            if client.close_asap {
+                return Close::Now;
+            }
+            if client.close_after_reply && self.reply.is_empty() {
+                return Close::AfterReply;
+            }
+            drop(client);
+            if self.reply.is_empty() {
+                self.reply.shrink_if_idle(IDLE_BUFFER_KEEP);
+                if self.input.is_empty() && self.input.capacity() > IDLE_BUFFER_KEEP {
+                    self.input = BytesMut::with_capacity(READ_CHUNK);
+                }
+            }
+        }
+    }
+
+    /// The peer closed its side. During a server shutdown (which stops our reading) pending
+    /// replies are still delivered.
+    fn on_eof(&mut self) -> Close {
+        if self.server.borrow().shutdown.is_some() || self.client.borrow().close_asap {
+            let _ = self.write();
+        }
+        Close::Peer
+    }
+
+    /// One read into the query buffer, sized for a large argument in progress.
+    fn read(&mut self) -> io::Result<usize> {
+        let wanted = self
+            .parser
+            .bytes_needed(self.input.len())
+            .unwrap_or(0)
+            .max(READ_CHUNK);
+        self.input.reserve(wanted);
+        let n = self.stream.try_read_buf(&mut self.input)?;
+        if n > 0 {
+            let mut server = self.server.borrow_mut();
+            server.stats.total_net_input_bytes += n as u64;
+            server.stats.total_reads_processed += 1;
+            self.client.borrow_mut().last_interaction = Instant::now();
+        }
+        Ok(n)
+    }
+
+    /// Writes as much pending output as the socket takes.
+    fn write(&mut self) -> io::Result<()> {
+        let mut written = 0;
+        while !self.reply.is_empty() {
+            match self.stream.try_write(self.reply.bytes()) {
+                Ok(n) => {
+                    written += n;
+                    self.reply.consume(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if written > 0 {
+            let mut server = self.server.borrow_mut();
+            server.stats.total_net_output_bytes += written as u64;
+            server.stats.total_writes_processed += 1;
+        }
+        Ok(())
+    }
+
+    /// Runs every complete request in the query buffer. Returns `Some` when the connection must
+    /// close at once.
+    fn process(&mut self) -> Option<Close> {
+        let mut server = self.server.borrow_mut();
+        let mut client = self.client.borrow_mut();
+        if client.close_asap {
+            return Some(Close::Now);
+        }
+        let query_limit = server.config.client_query_buffer_limit as usize;
+        if self.input.len() > query_limit {
+            tracing::warn!(
+                client = client.id,
+                bytes = self.input.len(),
+                "closing client that reached max query buffer length"
+            );
+            return Some(Close::Now);
+        }
+        let output_limit = server.config.client_output_buffer_limit[0];
+        while !client.close_after_reply && !client.close_asap {
+            let limits = Limits {
+                proto_max_bulk_len: server.config.proto_max_bulk_len,
+                unauthenticated: server.auth_required() && !client.authenticated,
+            };
+            match self.parser.parse(&self.input, limits) {
+                Parsed::Request => {
+                    let consumed = self.parser.request_len();
+                    let args = self.parser.args(&self.input);
+                    if !args.is_empty() {
+                        let mut ctx = Ctx {
+                            server: &mut server,
+                            client: &mut client,
+                            reply: &mut self.reply,
+                        };
+                        dispatch(&mut ctx, &args);
+                    }
+                    self.input.advance(consumed);
+                    if output_limit.hard > 0 && self.reply.len() as u64 >= output_limit.hard {
+                        over_output_limit(&client, self.reply.len());
+                        client.close_asap = true;
+                    }
+                }
+                Parsed::Incomplete => break,
+                Parsed::Error(error) => {
+                    let text = error.reply();
+                    tracing::debug!(client = client.id, "protocol error: {text}");
+                    server.record_error(&text);
+                    self.reply.error(&text);
+                    client.close_after_reply = true;
+                }
+            }
+        }
+        if client.close_asap {
+            self.reply.clear();
+            return Some(Close::Now);
+        }
+        check_soft_output_limit(&server, &mut client, self.reply.len());
+        client.buffers.query_len = self.input.len();
+        client.buffers.query_capacity = self.input.capacity();
+        client.buffers.output_len = self.reply.len();
+        client.buffers.output_capacity = self.reply.capacity();
+        server.memory.update_peak(zmalloc::used_memory());
+        if client.close_asap {
+            self.reply.clear();
+            return Some(Close::Now);
+        }
+        None
+    }
+}
+
+fn over_output_limit(client: &Client, pending: usize) {
+    tracing::warn!(
+        client = client.id,
+        pending,
+        "client scheduled to be closed ASAP for overcoming of output buffer limits"
+    );
+}
+
+/// The soft output-buffer limit: a client may stay above it for `soft_seconds` at most.
+/// Also checked by the cron, for clients that stop sending.
+pub fn check_soft_output_limit(server: &Server, client: &mut Client, pending: usize) {
+    let limit = server.config.client_output_buffer_limit[0];
+    if limit.soft == 0 || (pending as u64) < limit.soft {
+        client.soft_limit_since = None;
+        return;
+    }
+    let since = *client.soft_limit_since.get_or_insert_with(Instant::now);
+    if since.elapsed().as_secs() >= limit.soft_seconds {
+        over_output_limit(client, pending);
+        client.close_asap = true;
+    }
+}

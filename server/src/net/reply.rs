@@ -1,0 +1,335 @@
+//! Reply encoding into a connection's output buffer, in RESP2 or RESP3.
+//!
+//! Written by hand rather than through redis-protocol's frame types: replies are streamed
+//! straight into the batch buffer with no frame allocation per reply (an `LRANGE` of 600
+//! elements would otherwise build a `Vec` of 600 frames), maps keep Redis's field order, and
+//! RESP3-only types degrade exactly as Redis degrades them for RESP2 clients. The tests decode
+//! every form with redis-protocol to check the encoding.
+
+use crate::util::format_double;
+
+/// The protocol a client speaks (`HELLO 2` / `HELLO 3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Resp2,
+    Resp3,
+}
+
+/// An output buffer plus the protocol to encode in.
+#[derive(Debug)]
+pub struct Reply {
+    buf: Vec<u8>,
+    /// Bytes at the front of `buf` already written to the socket.
+    sent: usize,
+    protocol: Protocol,
+}
+
+impl Reply {
+    pub fn new(protocol: Protocol) -> Reply {
+        Reply {
+            buf: Vec::with_capacity(16 * 1024),
+            sent: 0,
+            protocol,
+        }
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+    }
+
+    pub fn is_resp3(&self) -> bool {
+        self.protocol == Protocol::Resp3
+    }
+
+    /// The encoded bytes not yet written to the socket.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[self.sent..]
+    }
+
+    /// Bytes not yet written.
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Position just past the last byte encoded, for truncating a command's output.
+    pub fn end(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes the buffer holds in memory.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Marks `n` more bytes as written to the socket.
+    pub fn consume(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent >= self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+        } else if self.sent > 64 * 1024 && self.sent > self.buf.len() / 2 {
+            // A slow reader: drop the written half rather than let the buffer creep.
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+
+    /// Discards what was encoded from position `end` on (replies suppressed by
+    /// `CLIENT REPLY`).
+    pub fn truncate(&mut self, end: usize) {
+        self.buf.truncate(end.max(self.sent));
+    }
+
+    /// Drops everything not yet written (the client is being closed).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.sent = 0;
+    }
+
+    /// Gives back the memory of a large, empty buffer (Redis shrinks idle reply buffers too).
+    pub fn shrink_if_idle(&mut self, keep: usize) {
+        if self.is_empty() && self.buf.capacity() > keep {
+            self.buf = Vec::with_capacity(keep);
+        }
+    }
+
+    fn header(&mut self, kind: u8, n: impl itoa::Integer) {
+        self.buf.push(kind);
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `+OK`.
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// A simple string; `\r` and `\n` become spaces, as Redis sanitises them.
+    pub fn simple(&mut self, text: &[u8]) {
+        self.buf.push(b'+');
+        self.push_line(text);
+    }
+
+    /// An error line. `text` starts with the error code (`ERR`, `WRONGTYPE`, …). Error
+    /// statistics are kept by the caller (`Server::record_error`).
+    pub fn error(&mut self, text: &str) {
+        self.buf.push(b'-');
+        self.push_line(text.as_bytes());
+    }
+
+    fn push_line(&mut self, text: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(text);
+        for b in &mut self.buf[start..] {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn int(&mut self, value: i64) {
+        self.header(b':', value);
+    }
+
+    pub fn bulk(&mut self, bytes: &[u8]) {
+        self.header(b'$', bytes.len());
+        self.buf.extend_from_slice(bytes);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A bulk string of an integer's decimal form.
+    pub fn bulk_int(&mut self, value: i64) {
+        let mut digits = itoa::Buffer::new();
+        self.bulk(digits.format(value).as_bytes());
+    }
+
+    /// A missing value: `$-1` in RESP2, `_` in RESP3.
+    pub fn null(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"$-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    /// A missing aggregate: `*-1` in RESP2, `_` in RESP3.
+    pub fn null_array(&mut self) {
+        match self.protocol {
+            Protocol::Resp2 => self.buf.extend_from_slice(b"*-1\r\n"),
+            Protocol::Resp3 => self.buf.extend_from_slice(b"_\r\n"),
+        }
+    }
+
+    pub fn array(&mut self, len: usize) {
+        self.header(b'*', len);
+    }
+
+    /// A map of `len` pairs: `%` in RESP3, a flat array of `2 * len` elements in RESP2.
+    pub fn map(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', len * 2),
+            Protocol::Resp3 => self.header(b'%', len),
+        }
+    }
+
+    /// A set: `~` in RESP3, an array in RESP2.
+    pub fn set(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', len),
+            Protocol::Resp3 => self.header(b'~', len),
+        }
+    }
+
+    /// A double as Redis's `addReplyDouble`: `,<%.17g>` in RESP3, a bulk string in RESP2.
+    pub fn double(&mut self, value: f64) {
+        let text = format_double(value);
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text.as_bytes()),
+            Protocol::Resp3 => {
+                self.buf.push(b',');
+                self.buf.extend_from_slice(text.as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    pub fn boolean(&mut self, value: bool) {
+        match self.protocol {
+            Protocol::Resp2 => self.int(value as i64),
+            Protocol::Resp3 => {
+                self.buf
+                    .extend_from_slice(if value { b"#t\r\n" } else { b"#f\r\n" })
+            }
+        }
+    }
+
+    /// Text for humans (`INFO`, `MEMORY DOCTOR`): a verbatim string of format `txt` in RESP3,
+    /// a bulk string in RESP2.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text),
+            Protocol::Resp3 => {
+                self.header(b'=', text.len() + 4);
+                self.buf.extend_from_slice(b"txt:");
+                self.buf.extend_from_slice(text);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// Starts an array whose length is known only at the end; finish with
+    /// [`Reply::finish_deferred_array`] (Redis's `addReplyDeferredLen`).
+    pub fn deferred_array(&mut self) -> Deferred {
+        Deferred {
+            at: self.buf.len(),
+            kind: b'*',
+        }
+    }
+
+    /// Starts a map whose length is known only at the end.
+    pub fn deferred_map(&mut self) -> Deferred {
+        Deferred {
+            at: self.buf.len(),
+            kind: if self.is_resp3() { b'%' } else { b'*' },
+        }
+    }
+
+    /// Writes the header of a deferred aggregate of `len` elements.
+    pub fn finish_deferred(&mut self, deferred: Deferred, len: usize) {
+        let mut header = Vec::with_capacity(24);
+        header.push(deferred.kind);
+        header.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+        header.extend_from_slice(b"\r\n");
+        self.buf.splice(deferred.at..deferred.at, header);
+    }
+
+    /// Writes the header of a deferred map of `pairs` pairs.
+    pub fn finish_deferred_map(&mut self, deferred: Deferred, pairs: usize) {
+        let len = if self.is_resp3() { pairs } else { pairs * 2 };
+        self.finish_deferred(deferred, len);
+    }
+
+    /// Appends already-encoded bytes (a reply produced elsewhere).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+}
+
+/// The position of an aggregate header not yet written.
+#[derive(Debug)]
+pub struct Deferred {
+    at: usize,
+    kind: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(protocol: Protocol, write: impl FnOnce(&mut Reply)) -> Vec<u8> {
+        let mut reply = Reply::new(protocol);
+        write(&mut reply);
+        reply.bytes().to_vec()
+    }
+
+    #[test]
+    fn resp2_forms() {
+        let r = Protocol::Resp2;
+        assert_eq!(encoded(r, |o| o.ok()), b"+OK\r\n");
+        assert_eq!(encoded(r, |o| o.int(-42)), b":-42\r\n");
+        assert_eq!(encoded(r, |o| o.bulk(b"hi")), b"$2\r\nhi\r\n");
+        assert_eq!(encoded(r, |o| o.null()), b"$-1\r\n");
+        assert_eq!(encoded(r, |o| o.null_array()), b"*-1\r\n");
+        assert_eq!(encoded(r, |o| o.map(2)), b"*4\r\n");
+        assert_eq!(encoded(r, |o| o.set(3)), b"*3\r\n");
+        assert_eq!(encoded(r, |o| o.double(1.5)), b"$3\r\n1.5\r\n");
+        assert_eq!(encoded(r, |o| o.boolean(true)), b":1\r\n");
+        assert_eq!(encoded(r, |o| o.verbatim(b"x")), b"$1\r\nx\r\n");
+        assert_eq!(encoded(r, |o| o.error("ERR a\r\nb")), b"-ERR a  b\r\n");
+    }
+
+    #[test]
+    fn resp3_forms() {
+        let r = Protocol::Resp3;
+        assert_eq!(encoded(r, |o| o.null()), b"_\r\n");
+        assert_eq!(encoded(r, |o| o.null_array()), b"_\r\n");
+        assert_eq!(encoded(r, |o| o.map(2)), b"%2\r\n");
+        assert_eq!(encoded(r, |o| o.set(3)), b"~3\r\n");
+        assert_eq!(
+            encoded(r, |o| o.double(45.354591369628906)),
+            b",45.354591369628906\r\n"
+        );
+        assert_eq!(encoded(r, |o| o.double(f64::INFINITY)), b",inf\r\n");
+        assert_eq!(encoded(r, |o| o.boolean(false)), b"#f\r\n");
+        assert_eq!(encoded(r, |o| o.verbatim(b"hello")), b"=9\r\ntxt:hello\r\n");
+    }
+
+    #[test]
+    fn deferred_headers_go_in_front() {
+        let bytes = encoded(Protocol::Resp2, |o| {
+            o.int(1);
+            let d = o.deferred_array();
+            o.bulk(b"a");
+            o.bulk(b"b");
+            o.finish_deferred(d, 2);
+        });
+        assert_eq!(bytes, b":1\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+        let bytes = encoded(Protocol::Resp3, |o| {
+            let d = o.deferred_map();
+            o.bulk(b"k");
+            o.int(1);
+            o.finish_deferred_map(d, 1);
+        });
+        assert_eq!(bytes, b"%1\r\n$1\r\nk\r\n:1\r\n");
+    }
+}

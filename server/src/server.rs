@@ -1,0 +1,131 @@
+//! The server's shared state: configuration, clients, statistics, and (from the keyspace and
+//! memory modules) databases and memory bookkeeping. One instance per server, owned by the
+//! command thread behind an `Rc<RefCell<_>>`; commands get it as `&mut Server`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::{Instant, SystemTime};
+
+use crate::client::Client;
+use crate::cmd::{CommandTable, table};
+use crate::config::Config;
+use crate::db::{AccessPolicy, Keyspace};
+use crate::memory::MemoryState;
+use crate::memory::evict::Evictor;
+use crate::stats::{CommandStats, SlowLog, Stats};
+
+/// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
+const ERROR_STATS_MAX: usize = 128;
+
+/// Why the server is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `SHUTDOWN` or a signal: stop accepting, finish in-flight replies, exit 0.
+    Requested,
+}
+
+/// Everything the command thread shares between connections.
+pub struct Server {
+    pub config: Config,
+    pub commands: &'static CommandTable,
+    /// Per command (by table index): calls, time, rejections, failures.
+    pub command_stats: Vec<CommandStats>,
+    /// Error replies by code, for `INFO errorstats` (sorted, as Redis's rax is).
+    pub error_stats: BTreeMap<String, u64>,
+    pub stats: Stats,
+    pub slowlog: SlowLog,
+    pub keyspace: Keyspace,
+    pub memory: MemoryState,
+    pub evictor: Evictor,
+    pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
+    next_client_id: u64,
+    pub started: Instant,
+    pub started_at: SystemTime,
+    /// 40 random hex digits identifying this run (`run_id`).
+    pub run_id: String,
+    /// The replication ID a master reports (`master_replid`).
+    pub replication_id: String,
+    /// The port actually bound (the configured one, or the one the OS chose for port 0).
+    pub port: u16,
+    pub shutdown: Option<Shutdown>,
+    /// Wakes the main task when `SHUTDOWN` is requested.
+    pub shutdown_signal: Rc<tokio::sync::Notify>,
+    /// Applies a new `loglevel` to the logger, when the process has one.
+    pub set_log_level: Option<Box<dyn Fn(crate::config::LogLevel)>>,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let commands = table();
+        Server {
+            command_stats: vec![CommandStats::default(); commands.len()],
+            commands,
+            error_stats: BTreeMap::new(),
+            stats: Stats::default(),
+            slowlog: SlowLog::default(),
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            run_id: random_hex_id(),
+            replication_id: random_hex_id(),
+            keyspace: Keyspace::new(config.databases),
+            memory: MemoryState::new(),
+            evictor: Evictor::default(),
+            port: config.port,
+            shutdown: None,
+            shutdown_signal: Rc::new(tokio::sync::Notify::new()),
+            set_log_level: None,
+            config,
+        }
+    }
+
+    /// Copies the configuration that key access depends on into the keyspace.
+    pub fn sync_access_policy(&mut self) {
+        self.keyspace.access = AccessPolicy {
+            lfu: self.config.maxmemory_policy.is_lfu(),
+            lfu_log_factor: self.config.lfu_log_factor,
+            lfu_decay_time: self.config.lfu_decay_time,
+        };
+    }
+
+    /// Whether clients must authenticate (`requirepass` is set).
+    pub fn auth_required(&self) -> bool {
+        self.config.requirepass.is_some()
+    }
+
+    pub fn next_client_id(&mut self) -> u64 {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        id
+    }
+
+    /// Counts an error reply whose text starts with its code (Redis's `afterErrorReply`).
+    pub fn record_error(&mut self, text: &str) {
+        self.stats.total_error_replies += 1;
+        let code = text
+            .get(..text.len().min(32))
+            .and_then(|head| head.find(' '))
+            .map_or("ERR", |space| &text[..space]);
+        if let Some(count) = self.error_stats.get_mut(code) {
+            *count += 1;
+        } else if self.error_stats.len() < ERROR_STATS_MAX {
+            self.error_stats.insert(code.to_string(), 1);
+        }
+    }
+
+    /// `CONFIG RESETSTAT`: statistics back to zero.
+    pub fn reset_stats(&mut self) {
+        self.stats.reset();
+        self.command_stats.fill(CommandStats::default());
+        self.error_stats.clear();
+    }
+}
+
+/// 40 random hexadecimal digits, as Redis's run and replication IDs.
+fn random_hex_id() -> String {
+    (0..40)
+        .map(|_| char::from_digit(fastrand::u32(0..16), 16).expect("digit below 16"))
+        .collect()
+}
