@@ -34,11 +34,12 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
     match sub.to_ascii_lowercase().as_slice() {
         b"populate" if (3..=5).contains(&args.len()) => populate(ctx, args),
         b"sleep" if args.len() == 3 => {
+            // Redis reads the time with strtod: what does not parse is 0.
             let seconds: f64 = std::str::from_utf8(args.get(2))
                 .ok()
-                .and_then(|s| s.parse().ok())
+                .and_then(|s| s.trim().parse().ok())
                 .filter(|s: &f64| s.is_finite())
-                .ok_or(errors::NOT_FLOAT)?;
+                .unwrap_or(0.0);
             if seconds > 0.0 {
                 // Blocks the server, as DEBUG SLEEP does in Redis.
                 std::thread::sleep(std::time::Duration::from_secs_f64(seconds));

@@ -29,7 +29,7 @@ pub static COMMANDS: &[Command] = &[
                     "O(N) where N is the total number of Redis commands",
                 )
                 .syntax("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
-            Command::new("getkeys", -3, LOADING | STALE, Group::Server, getkeys)
+            Command::new("getkeys", -4, LOADING | STALE, Group::Server, getkeys)
                 .doc(
                     "2.8.13",
                     "Extracts the key names from an arbitrary command.",
@@ -168,11 +168,12 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
     for category in categories {
         ctx.reply.simple(category.as_bytes());
     }
-    ctx.reply.array(0);
+    // Tips, key specifications and subcommands are sets in RESP3.
+    ctx.reply.set(0);
     reply_key_specs(ctx, command);
     let table = ctx.server.commands;
     let subs: Vec<&Entry> = table.subcommands_of(entry).collect();
-    ctx.reply.array(subs.len());
+    ctx.reply.set(subs.len());
     for sub in subs {
         reply_command_info(ctx, sub);
     }
@@ -181,7 +182,7 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
 /// Key specifications derived from the key positions: an index search and a key range.
 fn reply_key_specs(ctx: &mut Ctx, command: &Command) {
     if command.first_key == 0 {
-        ctx.reply.array(0);
+        ctx.reply.set(0);
         return;
     }
     let access: &[&str] = if command.has(WRITE) {
@@ -195,7 +196,7 @@ fn reply_key_specs(ctx: &mut Ctx, command: &Command) {
         command.last_key - command.first_key
     };
     let reply = &mut *ctx.reply;
-    reply.array(1);
+    reply.set(1);
     reply.map(3);
     reply.bulk(b"flags");
     reply.set(access.len());
@@ -248,7 +249,7 @@ fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
     for name in args.from(2) {
         match table.find_full(name) {
             Some(entry) => reply_command_info(ctx, entry),
-            None => ctx.reply.null_array(),
+            None => ctx.reply.null(),
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
 use crate::db::record::Record;
-use crate::util::{glob_match, parse_u64};
+use crate::util::glob_match;
 
 pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, WRITE, Group::Generic, del).keys(1, -1, 1)
@@ -168,8 +168,41 @@ fn keys(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// A SCAN cursor as Redis reads it with `strtoul`: optional sign (a negative number wraps),
+/// decimal digits, nothing else; an empty cursor is 0.
+pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::new("ERR invalid cursor");
+    let (negative, digits) = match arg.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        return if arg.is_empty() {
+            Ok(0)
+        } else {
+            Err(invalid())
+        };
+    }
+    let mut value: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return Err(invalid());
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((b - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
+}
+
 fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let cursor = parse_u64(args.get(1)).ok_or_else(|| CmdError::new("ERR invalid cursor"))?;
+    let cursor = parse_cursor(args.get(1))?;
     let options = ScanOptions::parse(args, 2)?;
     let db = ctx.client.db;
     let (next, found) = scan_keys(ctx, db, cursor, &options);
