@@ -275,7 +275,7 @@ pub fn run(path: &Path, redis_port: u16, zedis_port: u16, protocol: Protocol) ->
     redis.call(&[b"FLUSHALL"]);
     zedis.call(&[b"FLUSHALL"]);
     // A closed connection counts as the reply `<closed>`; the next step reconnects.
-    let mut call = |connection: &mut RawConnection, port: u16, args: &[&[u8]]| {
+    let call = |connection: &mut RawConnection, port: u16, args: &[&[u8]]| {
         connection.send(args);
         match connection.read_reply() {
             Some(reply) => reply,
