@@ -269,16 +269,13 @@ fn scan_keys(ctx: &mut Ctx, db: usize, cursor: u64, options: &ScanOptions) -> (u
     let mut found = Vec::new();
     let mut expired = Vec::new();
     let now = keyspace.now_ms;
-    let next = {
-        let hasher = keyspace.hasher();
-        table.scan(cursor, slots, &hasher, |record| {
-            if record.expire().is_some_and(|(when, _)| now > when) {
-                expired.push(record.key().to_vec());
-            } else {
-                found.push(record.key().to_vec());
-            }
-        })
-    };
+    let next = table.scan(cursor, slots, |record| {
+        if record.expire().is_some_and(|(when, _)| now > when) {
+            expired.push(record.key().to_vec());
+        } else {
+            found.push(record.key().to_vec());
+        }
+    });
     for key in expired {
         // The lookup sees the key expired and deletes it.
         ctx.server.keyspace.lookup(db, &key, Lookup::Write);

@@ -13,8 +13,6 @@ pub mod record;
 pub mod table;
 pub mod watch;
 
-use std::hash::BuildHasher;
-
 use record::{NewValue, Record, Value};
 use table::{KeyTable, Slot};
 use zmalloc::AllocError;
@@ -75,7 +73,6 @@ pub struct KeyspaceStats {
 /// All databases and their shared bookkeeping.
 pub struct Keyspace {
     pub dbs: Vec<Db>,
-    hash_state: foldhash::fast::FixedState,
     /// Unix time in milliseconds at which the current command runs (Redis's command time
     /// snapshot); expiry is judged against it.
     pub now_ms: u64,
@@ -97,7 +94,6 @@ impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases).map(|_| Db::default()).collect(),
-            hash_state: foldhash::fast::FixedState::with_seed(fastrand::u64(..)),
             now_ms: access::unix_ms(),
             lru_clock: access::lru_clock_now(),
             access: AccessPolicy::default(),
@@ -111,12 +107,7 @@ impl Keyspace {
 
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
-        self.hash_state.hash_one(key)
-    }
-
-    /// The hash function, for table operations that rehash records.
-    pub fn hasher(&self) -> impl Fn(&[u8]) -> u64 + '_ {
-        move |key: &[u8]| self.hash_state.hash_one(key)
+        table::hash(key)
     }
 
     /// Finds a live key: an expired one is deleted on the way (lazy expiry) and reported
@@ -213,19 +204,13 @@ impl Keyspace {
 
     /// Inserts a record for an absent key.
     pub fn insert_record(&mut self, db: usize, hash: u64, record: Record) -> Slot {
-        let state = self.hash_state.clone();
-        self.dbs[db]
-            .table
-            .insert(hash, record, &move |k: &[u8]| state.hash_one(k))
+        self.dbs[db].table.insert(hash, record)
     }
 
     /// Makes room for `additional` more keys in a database in one step (as Redis's
     /// `dictTryExpand` does before a bulk insertion).
     pub fn reserve(&mut self, db: usize, additional: usize) {
-        let state = self.hash_state.clone();
-        self.dbs[db]
-            .table
-            .reserve(additional, &move |k: &[u8]| state.hash_one(k));
+        self.dbs[db].table.reserve(additional);
     }
 
     /// Deletes a key if present (not checking expiry); returns whether it existed.
@@ -328,10 +313,8 @@ impl Keyspace {
     /// number of keys removed.
     pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
         let table = &self.dbs[db].table;
-        let hash_state = self.hash_state.clone();
-        self.watch.touch_db(db, |key| {
-            table.find(hash_state.hash_one(key), key).is_some()
-        });
+        self.watch
+            .touch_db(db, |key| table.find(table::hash(key), key).is_some());
         let records = self.dbs[db].table.clear();
         self.dbs[db].expires = Vec::new();
         self.dbs[db].avg_ttl = 0;
@@ -349,9 +332,8 @@ impl Keyspace {
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         for (watched_db, other) in [(a, b), (b, a)] {
             let (this, that) = (&self.dbs[watched_db].table, &self.dbs[other].table);
-            let hash_state = &self.hash_state;
             self.watch.touch_db(watched_db, |key| {
-                let hash = hash_state.hash_one(key);
+                let hash = table::hash(key);
                 this.find(hash, key).is_some() || that.find(hash, key).is_some()
             });
         }
@@ -362,11 +344,9 @@ impl Keyspace {
     /// Moves a resize forward by up to `slots` slots in every database (the cron's
     /// `activerehashing`). Returns whether any database is still resizing.
     pub fn rehash_step(&mut self, slots: usize) -> bool {
-        let state = self.hash_state.clone();
-        let hasher = move |k: &[u8]| state.hash_one(k);
         let mut busy = false;
         for db in &mut self.dbs {
-            busy |= db.table.migrate(slots, &hasher);
+            busy |= db.table.migrate(slots);
         }
         busy
     }

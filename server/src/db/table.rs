@@ -17,6 +17,30 @@
 
 use super::record::Record;
 
+/// The hash of every table: foldhash with a random per-process seed, so that clients cannot
+/// choose keys that collide.
+#[inline]
+pub fn hash(key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    use std::sync::OnceLock;
+    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
+    STATE
+        .get_or_init(|| foldhash::fast::FixedState::with_seed(fastrand::u64(..)))
+        .hash_one(key)
+}
+
+/// What a table stores: something with a key (a record, a hash field, a set member).
+pub trait Keyed {
+    fn key(&self) -> &[u8];
+}
+
+impl Keyed for Record {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        Record::key(self)
+    }
+}
+
 const EMPTY: u8 = 0;
 const TOMBSTONE: u8 = 1;
 /// Grow (or clean tombstones) above this load: (records + tombstones) / slots.
@@ -46,18 +70,28 @@ fn first_hash_of(slot: usize, n: usize) -> u128 {
 }
 
 /// One array of slots.
-#[derive(Default)]
-struct Slots {
+struct Slots<R> {
     tags: Vec<u8>,
-    records: Vec<Option<Record>>,
+    records: Vec<Option<R>>,
     /// Records stored.
     full: usize,
     /// Tombstones left by deletions.
     tombstones: usize,
 }
 
-impl Slots {
-    fn with_capacity(n: usize) -> Slots {
+impl<R> Default for Slots<R> {
+    fn default() -> Self {
+        Slots {
+            tags: Vec::new(),
+            records: Vec::new(),
+            full: 0,
+            tombstones: 0,
+        }
+    }
+}
+
+impl<R: Keyed> Slots<R> {
+    fn with_capacity(n: usize) -> Slots<R> {
         Slots {
             tags: vec![EMPTY; n],
             records: std::iter::repeat_with(|| None).take(n).collect(),
@@ -78,7 +112,7 @@ impl Slots {
     /// home slot, or at `floor` if that is further: in a table being migrated, every slot below
     /// the migration cursor has been moved and emptied.
     #[inline]
-    fn find_by(&self, hash: u64, floor: usize, matches: impl Fn(&Record) -> bool) -> Option<usize> {
+    fn find_by(&self, hash: u64, floor: usize, matches: impl Fn(&R) -> bool) -> Option<usize> {
         let n = self.len();
         if n == 0 {
             return None;
@@ -110,7 +144,7 @@ impl Slots {
     }
 
     /// Stores a record known to be absent; the table must have a free slot.
-    fn insert(&mut self, hash: u64, record: Record) -> usize {
+    fn insert(&mut self, hash: u64, record: R) -> usize {
         let n = self.len();
         let mut i = home(hash, n);
         while self.tags[i] >= 0x80 {
@@ -128,7 +162,7 @@ impl Slots {
         i
     }
 
-    fn remove(&mut self, slot: usize) -> Record {
+    fn remove(&mut self, slot: usize) -> R {
         self.tags[slot] = TOMBSTONE;
         self.tombstones += 1;
         self.full -= 1;
@@ -136,7 +170,7 @@ impl Slots {
     }
 
     /// Empties a slot being migrated away, returning its record if it held one.
-    fn evacuate(&mut self, slot: usize) -> Option<Record> {
+    fn evacuate(&mut self, slot: usize) -> Option<R> {
         match self.tags[slot] {
             EMPTY => None,
             TOMBSTONE => {
@@ -157,7 +191,7 @@ impl Slots {
     }
 
     fn memory(&self) -> usize {
-        self.tags.capacity() + self.records.capacity() * size_of::<Option<Record>>()
+        self.tags.capacity() + self.records.capacity() * size_of::<Option<R>>()
     }
 }
 
@@ -168,15 +202,23 @@ pub struct Slot {
     index: usize,
 }
 
-/// A database's records, keyed by the record's key.
-#[derive(Default)]
-pub struct KeyTable {
-    current: Slots,
+/// Entries keyed by their key: a database's records, or a large collection's elements.
+pub struct KeyTable<R = Record> {
+    current: Slots<R>,
     /// The table being emptied into `current`, and the next slot to move.
-    old: Option<(Slots, usize)>,
+    old: Option<(Slots<R>, usize)>,
 }
 
-impl KeyTable {
+impl<R> Default for KeyTable<R> {
+    fn default() -> Self {
+        KeyTable {
+            current: Slots::default(),
+            old: None,
+        }
+    }
+}
+
+impl<R: Keyed> KeyTable<R> {
     pub fn len(&self) -> usize {
         self.current.full + self.old.as_ref().map_or(0, |(old, _)| old.full)
     }
@@ -211,7 +253,7 @@ impl KeyTable {
 
     /// Finds the record with this hash that satisfies `matches` (used to find a key by its
     /// position in the expires list without comparing keys).
-    pub fn find_by(&self, hash: u64, matches: impl Fn(&Record) -> bool + Copy) -> Option<Slot> {
+    pub fn find_by(&self, hash: u64, matches: impl Fn(&R) -> bool + Copy) -> Option<Slot> {
         if let Some(index) = self.current.find_by(hash, 0, matches) {
             return Some(Slot { old: false, index });
         }
@@ -220,7 +262,7 @@ impl KeyTable {
             .map(|index| Slot { old: true, index })
     }
 
-    fn slots_of(&self, slot: Slot) -> &Slots {
+    fn slots_of(&self, slot: Slot) -> &Slots<R> {
         if slot.old {
             &self.old.as_ref().expect("slot in the old table").0
         } else {
@@ -228,13 +270,13 @@ impl KeyTable {
         }
     }
 
-    pub fn get(&self, slot: Slot) -> &Record {
+    pub fn get(&self, slot: Slot) -> &R {
         self.slots_of(slot).records[slot.index]
             .as_ref()
             .expect("slot holds a record")
     }
 
-    pub fn get_mut(&mut self, slot: Slot) -> &mut Record {
+    pub fn get_mut(&mut self, slot: Slot) -> &mut R {
         let slots = if slot.old {
             &mut self.old.as_mut().expect("slot in the old table").0
         } else {
@@ -246,11 +288,11 @@ impl KeyTable {
     }
 
     /// Replaces the record in a slot (same key), returning the previous one.
-    pub fn replace(&mut self, slot: Slot, record: Record) -> Record {
+    pub fn replace(&mut self, slot: Slot, record: R) -> R {
         std::mem::replace(self.get_mut(slot), record)
     }
 
-    pub fn remove(&mut self, slot: Slot) -> Record {
+    pub fn remove(&mut self, slot: Slot) -> R {
         if slot.old {
             self.old
                 .as_mut()
@@ -264,25 +306,25 @@ impl KeyTable {
 
     /// Inserts a record whose key is absent; `hash` is the key's hash. Grows the table first
     /// if it is too full, and moves a step of an ongoing resize. Returns the record's slot.
-    pub fn insert(&mut self, hash: u64, record: Record, hasher: &impl Fn(&[u8]) -> u64) -> Slot {
-        self.step_with(hasher);
+    pub fn insert(&mut self, hash: u64, record: R) -> Slot {
+        self.step();
         if self.current.len() == 0 || self.current.over_load(1) {
-            self.start_resize(hasher);
+            self.start_resize();
         }
         let index = self.current.insert(hash, record);
         Slot { old: false, index }
     }
 
     /// Starts moving into a table sized for the records plus growth room.
-    fn start_resize(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+    fn start_resize(&mut self) {
         let records = self.len() + 1;
-        self.resize_to((records * 2).max(MIN_SLOTS), hasher);
+        self.resize_to((records * 2).max(MIN_SLOTS));
     }
 
     /// Starts moving into a table of `n` slots. A resize still in progress is finished first,
     /// so at most two tables exist.
-    fn resize_to(&mut self, n: usize, hasher: &impl Fn(&[u8]) -> u64) {
-        self.finish_resize(hasher);
+    fn resize_to(&mut self, n: usize) {
+        self.finish_resize();
         let previous = std::mem::replace(&mut self.current, Slots::with_capacity(n));
         if previous.full > 0 {
             self.old = Some((previous, 0));
@@ -290,30 +332,30 @@ impl KeyTable {
     }
 
     /// Grows, in one step, to hold `additional` more records at the highest load allowed.
-    pub fn reserve(&mut self, additional: usize, hasher: &impl Fn(&[u8]) -> u64) {
+    pub fn reserve(&mut self, additional: usize) {
         let wanted = self.len() + additional;
         let n = (wanted * MAX_LOAD_DEN).div_ceil(MAX_LOAD_NUM) + 1;
         if n > self.current.len() {
-            self.resize_to(n, hasher);
-            self.finish_resize(hasher);
+            self.resize_to(n);
+            self.finish_resize();
         }
     }
 
-    fn finish_resize(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+    fn finish_resize(&mut self) {
         while self.old.is_some() {
-            self.migrate(usize::MAX, hasher);
+            self.migrate(usize::MAX);
         }
     }
 
     /// Moves up to `slots` slots of an ongoing resize. Returns whether work remains.
-    pub fn migrate(&mut self, slots: usize, hasher: &impl Fn(&[u8]) -> u64) -> bool {
+    pub fn migrate(&mut self, slots: usize) -> bool {
         let Some((old, cursor)) = &mut self.old else {
             return false;
         };
         let end = old.len().min(cursor.saturating_add(slots));
         while *cursor < end {
             if let Some(record) = old.evacuate(*cursor) {
-                let hash = hasher(record.key());
+                let hash = hash(record.key());
                 self.current.insert(hash, record);
             }
             *cursor += 1;
@@ -325,15 +367,15 @@ impl KeyTable {
         true
     }
 
-    fn step_with(&mut self, hasher: &impl Fn(&[u8]) -> u64) {
+    fn step(&mut self) {
         if self.old.is_some() {
-            self.migrate(MIGRATE_STEP, hasher);
+            self.migrate(MIGRATE_STEP);
         }
     }
 
     /// Drops every record, giving back the slot arrays.
-    pub fn clear(&mut self) -> Vec<Record> {
-        let mut records: Vec<Record> = Vec::with_capacity(self.len());
+    pub fn clear(&mut self) -> Vec<R> {
+        let mut records: Vec<R> = Vec::with_capacity(self.len());
         for slots in std::iter::once(&mut self.current).chain(self.old.as_mut().map(|(s, _)| s)) {
             records.extend(slots.records.iter_mut().filter_map(Option::take));
         }
@@ -343,7 +385,7 @@ impl KeyTable {
     }
 
     /// Every record, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+    pub fn iter(&self) -> impl Iterator<Item = &R> {
         self.current
             .records
             .iter()
@@ -408,13 +450,7 @@ impl KeyTable {
     /// One step of SCAN from `cursor`: visits about `count` home slots of the current table
     /// and the matching hash range of the old one, calling `visit` with every record whose
     /// hash lies in the range. Returns the next cursor, 0 when the scan is complete.
-    pub fn scan(
-        &self,
-        cursor: u64,
-        count: usize,
-        hasher: &impl Fn(&[u8]) -> u64,
-        mut visit: impl FnMut(&Record),
-    ) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&R)) -> u64 {
         let n = self.current.len();
         if n == 0 && self.old.is_none() {
             return 0;
@@ -430,20 +466,14 @@ impl KeyTable {
             (high, last >= n)
         };
         for slots in std::iter::once(&self.current).chain(self.old.as_ref().map(|(s, _)| s)) {
-            scan_range(slots, low, high, hasher, &mut visit);
+            scan_range(slots, low, high, &mut visit);
         }
         if done { 0 } else { high as u64 }
     }
 }
 
 /// Calls `visit` with every record of `slots` whose hash is in `[low, high)`.
-fn scan_range(
-    slots: &Slots,
-    low: u128,
-    high: u128,
-    hasher: &impl Fn(&[u8]) -> u64,
-    visit: &mut impl FnMut(&Record),
-) {
+fn scan_range<R: Keyed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut impl FnMut(&R)) {
     let n = slots.len();
     if n == 0 || slots.full == 0 {
         return;
@@ -467,7 +497,7 @@ fn scan_range(
             let record = slots.records[i]
                 .as_ref()
                 .expect("tagged slot holds a record");
-            let h = hasher(record.key()) as u128;
+            let h = hash(record.key()) as u128;
             if h >= low && h < high {
                 visit(record);
             }
@@ -480,18 +510,16 @@ mod tests {
     use super::*;
     use crate::db::record::NewValue;
     use std::collections::{BTreeSet, HashMap};
-    use std::hash::BuildHasher;
 
     fn hasher() -> impl Fn(&[u8]) -> u64 {
-        let state = foldhash::fast::FixedState::with_seed(7);
-        move |key: &[u8]| state.hash_one(key)
+        hash
     }
 
     fn record(key: &str) -> Record {
         Record::new(key.as_bytes(), NewValue::Str(b"v"), false, 0, None)
     }
 
-    fn keys(table: &KeyTable) -> BTreeSet<String> {
+    fn keys(table: &KeyTable<Record>) -> BTreeSet<String> {
         table
             .iter()
             .map(|r| String::from_utf8(r.key().to_vec()).unwrap())
@@ -505,7 +533,7 @@ mod tests {
         let mut model = HashMap::new();
         for i in 0..20_000 {
             let key = format!("key:{i}");
-            table.insert(h(key.as_bytes()), record(&key), &h);
+            table.insert(h(key.as_bytes()), record(&key));
             model.insert(key, ());
             if i % 3 == 0 {
                 let victim = format!("key:{}", i / 2);
@@ -532,14 +560,14 @@ mod tests {
         let mut saw_rehash = false;
         for i in 0..5000 {
             let key = format!("k{i}");
-            table.insert(h(key.as_bytes()), record(&key), &h);
+            table.insert(h(key.as_bytes()), record(&key));
             saw_rehash |= table.is_rehashing();
             // Every key stays reachable while two tables exist.
             let probe = format!("k{}", i / 2);
             assert!(table.find(h(probe.as_bytes()), probe.as_bytes()).is_some());
         }
         assert!(saw_rehash);
-        while table.migrate(100, &h) {}
+        while table.migrate(100) {}
         assert!(!table.is_rehashing());
         assert_eq!(table.len(), 5000);
     }
@@ -550,14 +578,14 @@ mod tests {
         let mut table = KeyTable::default();
         let stable: Vec<String> = (0..500).map(|i| format!("stable:{i}")).collect();
         for key in &stable {
-            table.insert(h(key.as_bytes()), record(key), &h);
+            table.insert(h(key.as_bytes()), record(key));
         }
         let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut cursor = 0;
         let mut extra = 0;
         let mut resizes = 0;
         loop {
-            cursor = table.scan(cursor, 10, &h, |r| {
+            cursor = table.scan(cursor, 10, |r| {
                 *seen.entry(r.key().to_vec()).or_default() += 1
             });
             // Grow the table between calls, forcing resizes mid-scan.
@@ -565,7 +593,7 @@ mod tests {
             for _ in 0..10 {
                 let key = format!("new:{extra}");
                 extra += 1;
-                table.insert(h(key.as_bytes()), record(&key), &h);
+                table.insert(h(key.as_bytes()), record(&key));
             }
             resizes += (table.slots() != slots_before) as usize;
             if cursor == 0 {
@@ -587,7 +615,7 @@ mod tests {
         assert!(table.random(&mut rng).is_none());
         for i in 0..100 {
             let key = format!("s{i}");
-            table.insert(h(key.as_bytes()), record(&key), &h);
+            table.insert(h(key.as_bytes()), record(&key));
         }
         let mut seen = BTreeSet::new();
         for _ in 0..2000 {
