@@ -81,13 +81,14 @@ impl Server {
         }
     }
 
-    /// Copies the configuration that key access depends on into the keyspace.
+    /// Copies the configuration that key access and expiry depend on into the keyspace.
     pub fn sync_access_policy(&mut self) {
         self.keyspace.access = AccessPolicy {
             lfu: self.config.maxmemory_policy.is_lfu(),
             lfu_log_factor: self.config.lfu_log_factor,
             lfu_decay_time: self.config.lfu_decay_time,
         };
+        self.keyspace.lazy_expire = self.config.lazyfree_lazy_expire;
     }
 
     /// Whether clients must authenticate (`requirepass` is set).

@@ -120,9 +120,12 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// Side effects of parameters that take effect outside the `Config` value.
 fn apply_changes(ctx: &mut Ctx, changed: &[&str]) {
-    let config = &ctx.server.config;
     for name in changed {
+        let config = &ctx.server.config;
         match *name {
+            "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" | "lazyfree-lazy-expire" => {
+                ctx.server.sync_access_policy()
+            }
             "loglevel" => {
                 if let Some(set_level) = &ctx.server.set_log_level {
                     set_level(config.loglevel);

@@ -395,8 +395,7 @@ fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
             let rebuilt = record
                 .with_value(NewValue::Str(digits.format(v).as_bytes()), true)
                 .map_err(|_| errors::OUT_OF_MEMORY)?;
-            let old = ctx.server.keyspace.dbs[db].table.replace(slot, rebuilt);
-            ctx.server.keyspace.lazyfree.free_record(old);
+            ctx.server.keyspace.dbs[db].table.replace(slot, rebuilt);
             Ok(())
         }
         Value::Object(_) => Err(errors::WRONG_TYPE),

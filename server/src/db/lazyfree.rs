@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use slab::Slab;
+
 use super::record::Record;
+use crate::types::Object;
 
 /// Values with fewer parts than this are freed at once, as Redis's `LAZYFREE_THRESHOLD`.
 pub const LAZYFREE_THRESHOLD: usize = 64;
@@ -64,19 +67,25 @@ impl LazyFree {
         }
     }
 
-    /// Frees a record. A string record is one block, cheap to free whatever its size, so like
-    /// Redis (whose free effort for a string is 1) this happens at once.
-    pub fn free_record(&self, record: Record) {
-        drop(record);
+    /// Frees a deleted key's record and collection: on the thread when `lazy` and the
+    /// collection has more than [`LAZYFREE_THRESHOLD`] parts (Redis's free effort), at once
+    /// otherwise. A string record is one block, cheap to free whatever its size.
+    pub fn free_value(&self, record: Record, object: Option<Object>, lazy: bool) {
+        match object {
+            Some(object) if lazy && object.effort() > LAZYFREE_THRESHOLD => {
+                self.free_async(Box::new((record, object)), 1);
+            }
+            _ => drop((record, object)),
+        }
     }
 
-    /// Frees a whole table's records on the thread (`FLUSHDB ASYNC`).
-    pub fn free_records_async(&self, records: Vec<Record>) {
+    /// Frees a whole database's records and collections on the thread (`FLUSHDB ASYNC`).
+    pub fn free_db_async(&self, records: Vec<Record>, objects: Slab<Object>) {
         let count = records.len() as u64;
         if records.len() < LAZYFREE_THRESHOLD {
-            return drop(records);
+            return drop((records, objects));
         }
-        self.free_async(Box::new(records), count);
+        self.free_async(Box::new((records, objects)), count);
     }
 
     /// Objects queued and not yet freed.

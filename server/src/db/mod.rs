@@ -14,8 +14,11 @@ pub mod table;
 pub mod watch;
 
 use record::{NewValue, Record, Value};
+use slab::Slab;
 use table::{KeyTable, Slot};
 use zmalloc::AllocError;
+
+use crate::types::Object;
 
 pub use access::AccessPolicy;
 
@@ -27,6 +30,9 @@ pub struct Db {
     pub(crate) expires: Vec<u64>,
     /// Average TTL of keys with an expire, estimated by the active expire cycle (ms).
     pub avg_ttl: u64,
+    /// The collections (lists, hashes, sets, sorted sets) of this database's keys; a record
+    /// holds its value's index here.
+    pub objects: Slab<Object>,
 }
 
 impl Db {
@@ -83,6 +89,8 @@ pub struct Keyspace {
     pub(crate) watch: watch::Watches,
     pub rng: fastrand::Rng,
     pub lazyfree: lazyfree::LazyFree,
+    /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
+    pub lazy_expire: bool,
     /// Samples reused by eviction and expiry.
     pub(crate) sample_buf: Vec<Slot>,
 }
@@ -101,6 +109,7 @@ impl Keyspace {
             watch: watch::Watches::default(),
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
+            lazy_expire: false,
             sample_buf: Vec::new(),
         }
     }
@@ -165,9 +174,9 @@ impl Keyspace {
     /// Deletes an expired key and counts it.
     fn expire_now(&mut self, db: usize, slot: Slot) {
         self.stats.expired_keys += 1;
-        let record = self.remove_slot(db, slot);
+        let (record, object) = self.take(db, slot);
         self.watch.touch(db, record.key());
-        self.lazyfree.free_record(record);
+        self.lazyfree.free_value(record, object, self.lazy_expire);
     }
 
     /// Access bits for a new key: the current LRU clock, or a fresh LFU counter.
@@ -190,7 +199,8 @@ impl Keyspace {
                 if let (Some((_, index)), None) = (old_expire, expire) {
                     self.drop_expire_entry(db, index);
                 }
-                self.lazyfree.free_record(old);
+                let object = self.take_object(db, &old);
+                self.lazyfree.free_value(old, object, false);
                 slot
             }
             None => {
@@ -200,6 +210,63 @@ impl Keyspace {
         };
         self.modified(db, key);
         Ok(slot)
+    }
+
+    /// Stores a collection under `key`, replacing any value and dropping its TTL (the store
+    /// commands' `setKey`). Returns the slot.
+    pub fn set_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
+        if let Some(slot) = self.peek(db, key) {
+            let (record, old) = self.take(db, slot);
+            self.lazyfree.free_value(record, old, false);
+        }
+        let slot = self.add_object(db, key, object);
+        self.modified(db, key);
+        slot
+    }
+
+    /// Stores a collection under an absent key (not counted as a change: the caller signals
+    /// it once its command is done).
+    pub fn add_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
+        let index = self.dbs[db].objects.insert(object);
+        let record = Record::new(
+            key,
+            NewValue::Object(index as u32),
+            false,
+            self.new_access(),
+            None,
+        );
+        let hash = self.hash(key);
+        self.insert_record(db, hash, record)
+    }
+
+    /// The collection a record holds, if it holds one.
+    pub fn object(&self, db: usize, slot: Slot) -> Option<&Object> {
+        match self.record(db, slot).value() {
+            Value::Object(index) => Some(&self.dbs[db].objects[index as usize]),
+            _ => None,
+        }
+    }
+
+    pub fn object_mut(&mut self, db: usize, slot: Slot) -> Option<&mut Object> {
+        match self.record(db, slot).value() {
+            Value::Object(index) => Some(&mut self.dbs[db].objects[index as usize]),
+            _ => None,
+        }
+    }
+
+    /// Takes a record's collection out of the database's objects.
+    fn take_object(&mut self, db: usize, record: &Record) -> Option<Object> {
+        match record.value() {
+            Value::Object(index) => Some(self.dbs[db].objects.remove(index as usize)),
+            _ => None,
+        }
+    }
+
+    /// Takes a key out of its database: its record and its collection, if any.
+    pub fn take(&mut self, db: usize, slot: Slot) -> (Record, Option<Object>) {
+        let record = self.remove_slot(db, slot);
+        let object = self.take_object(db, &record);
+        (record, object)
     }
 
     /// Inserts a record for an absent key.
@@ -215,27 +282,26 @@ impl Keyspace {
 
     /// Deletes a key if present (not checking expiry); returns whether it existed.
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
-        let Some(slot) = self.peek(db, key) else {
-            return false;
-        };
-        let record = self.remove_slot(db, slot);
-        self.lazyfree.free_record(record);
-        self.modified(db, key);
-        true
+        self.remove_key(db, key, false)
     }
 
     /// Deletes a key, freeing a large value on the lazy-free thread (`UNLINK`).
     pub fn unlink(&mut self, db: usize, key: &[u8]) -> bool {
+        self.remove_key(db, key, true)
+    }
+
+    fn remove_key(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         let Some(slot) = self.peek(db, key) else {
             return false;
         };
-        let record = self.remove_slot(db, slot);
-        self.lazyfree.free_record(record);
+        let (record, object) = self.take(db, slot);
+        self.lazyfree.free_value(record, object, lazy);
         self.modified(db, key);
         true
     }
 
-    /// Takes a record out of its table, removing its expires entry.
+    /// Takes a record out of its table, removing its expires entry (its collection, if any,
+    /// stays in the database's objects: see [`Keyspace::take`]).
     pub fn remove_slot(&mut self, db: usize, slot: Slot) -> Record {
         let record = self.dbs[db].table.remove(slot);
         if let Some((_, index)) = record.expire() {
@@ -316,14 +382,16 @@ impl Keyspace {
         self.watch
             .touch_db(db, |key| table.find(table::hash(key), key).is_some());
         let records = self.dbs[db].table.clear();
+        let objects = std::mem::take(&mut self.dbs[db].objects);
         self.dbs[db].expires = Vec::new();
         self.dbs[db].avg_ttl = 0;
         let removed = records.len();
         self.stats.dirty += removed as u64;
         if lazy {
-            self.lazyfree.free_records_async(records);
+            self.lazyfree.free_db_async(records, objects);
         } else {
             drop(records);
+            drop(objects);
         }
         removed
     }

@@ -20,6 +20,8 @@
 use sds::Sds;
 use zmalloc::AllocError;
 
+use crate::util::varint::{get as get_varint, len as varint_len, put as put_varint};
+
 const KIND_MASK: u8 = 0b11;
 const KIND_STRING: u8 = 0;
 const KIND_INT: u8 = 1;
@@ -65,37 +67,6 @@ fn zigzag(v: i64) -> u64 {
 
 fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-fn varint_len(mut v: u64) -> usize {
-    let mut len = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        len += 1;
-    }
-    len
-}
-
-fn put_varint(out: &mut [u8], mut v: u64) -> usize {
-    let mut i = 0;
-    while v >= 0x80 {
-        out[i] = (v as u8) | 0x80;
-        v >>= 7;
-        i += 1;
-    }
-    out[i] = v as u8;
-    i + 1
-}
-
-fn get_varint(bytes: &[u8]) -> (u64, usize) {
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        v |= ((b & 0x7f) as u64) << (7 * i);
-        if b < 0x80 {
-            return (v, i + 1);
-        }
-    }
-    (v, bytes.len())
 }
 
 impl Record {

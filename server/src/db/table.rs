@@ -29,9 +29,23 @@ pub fn hash(key: &[u8]) -> u64 {
         .hash_one(key)
 }
 
-/// What a table stores: something with a key (a record, a hash field, a set member).
+/// What a table stores: something that knows the hash it is placed by.
+pub trait Hashed {
+    fn table_hash(&self) -> u64;
+}
+
+/// An entry that carries its own key (a record, a hash field, a set member), placed by
+/// [`hash`] of that key. Entries that only refer to their key elsewhere (a sorted set's index
+/// into its tree) implement [`Hashed`] alone and are found with [`KeyTable::find_by`].
 pub trait Keyed {
     fn key(&self) -> &[u8];
+}
+
+impl<T: Keyed> Hashed for T {
+    #[inline]
+    fn table_hash(&self) -> u64 {
+        hash(self.key())
+    }
 }
 
 impl Keyed for Record {
@@ -70,6 +84,7 @@ fn first_hash_of(slot: usize, n: usize) -> u128 {
 }
 
 /// One array of slots.
+#[derive(Clone)]
 struct Slots<R> {
     tags: Vec<u8>,
     records: Vec<Option<R>>,
@@ -90,7 +105,7 @@ impl<R> Default for Slots<R> {
     }
 }
 
-impl<R: Keyed> Slots<R> {
+impl<R: Hashed> Slots<R> {
     fn with_capacity(n: usize) -> Slots<R> {
         Slots {
             tags: vec![EMPTY; n],
@@ -102,10 +117,6 @@ impl<R: Keyed> Slots<R> {
 
     fn len(&self) -> usize {
         self.tags.len()
-    }
-
-    fn find(&self, hash: u64, key: &[u8], floor: usize) -> Option<usize> {
-        self.find_by(hash, floor, |record| record.key() == key)
     }
 
     /// The slot of the record with this hash that satisfies `matches`. Probing starts at the
@@ -203,6 +214,7 @@ pub struct Slot {
 }
 
 /// Entries keyed by their key: a database's records, or a large collection's elements.
+#[derive(Clone)]
 pub struct KeyTable<R = Record> {
     current: Slots<R>,
     /// The table being emptied into `current`, and the next slot to move.
@@ -219,6 +231,12 @@ impl<R> Default for KeyTable<R> {
 }
 
 impl<R: Keyed> KeyTable<R> {
+    pub fn find(&self, hash: u64, key: &[u8]) -> Option<Slot> {
+        self.find_by(hash, |record| record.key() == key)
+    }
+}
+
+impl<R: Hashed> KeyTable<R> {
     pub fn len(&self) -> usize {
         self.current.full + self.old.as_ref().map_or(0, |(old, _)| old.full)
     }
@@ -242,17 +260,8 @@ impl<R: Keyed> KeyTable<R> {
         self.old.is_some()
     }
 
-    pub fn find(&self, hash: u64, key: &[u8]) -> Option<Slot> {
-        if let Some(index) = self.current.find(hash, key, 0) {
-            return Some(Slot { old: false, index });
-        }
-        let (old, cursor) = self.old.as_ref()?;
-        old.find(hash, key, *cursor)
-            .map(|index| Slot { old: true, index })
-    }
-
-    /// Finds the record with this hash that satisfies `matches` (used to find a key by its
-    /// position in the expires list without comparing keys).
+    /// Finds the record with this hash that satisfies `matches` (a key comparison, or a key's
+    /// position in the expires list).
     pub fn find_by(&self, hash: u64, matches: impl Fn(&R) -> bool + Copy) -> Option<Slot> {
         if let Some(index) = self.current.find_by(hash, 0, matches) {
             return Some(Slot { old: false, index });
@@ -355,7 +364,7 @@ impl<R: Keyed> KeyTable<R> {
         let end = old.len().min(cursor.saturating_add(slots));
         while *cursor < end {
             if let Some(record) = old.evacuate(*cursor) {
-                let hash = hash(record.key());
+                let hash = record.table_hash();
                 self.current.insert(hash, record);
             }
             *cursor += 1;
@@ -473,7 +482,7 @@ impl<R: Keyed> KeyTable<R> {
 }
 
 /// Calls `visit` with every record of `slots` whose hash is in `[low, high)`.
-fn scan_range<R: Keyed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut impl FnMut(&R)) {
+fn scan_range<R: Hashed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut impl FnMut(&R)) {
     let n = slots.len();
     if n == 0 || slots.full == 0 {
         return;
@@ -497,7 +506,7 @@ fn scan_range<R: Keyed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut imp
             let record = slots.records[i]
                 .as_ref()
                 .expect("tagged slot holds a record");
-            let h = hash(record.key()) as u128;
+            let h = record.table_hash() as u128;
             if h >= low && h < high {
                 visit(record);
             }

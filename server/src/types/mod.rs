@@ -1,23 +1,105 @@
-//! Data types: the value representations and the operations that move, copy and free whole
-//! values whatever their type. Strings live inside their record (see `db::record`).
+//! Data types: the collection values (lists, hashes, sets, sorted sets) and the operations
+//! that move, copy and free whole values whatever their type. Strings live inside their record
+//! (see `db::record`); collections live in their database's object slab.
+
+pub mod hash;
+pub mod list;
+pub mod pack;
+pub mod set;
+pub mod zset;
+mod ztree;
 
 use crate::db::Alloc;
-use crate::db::record::{Record, Value};
+use crate::db::record::{NewValue, Record, Value};
 use crate::server::Server;
 
+pub use hash::{Hash, HashLimits};
+pub use list::{End, List, ListLimit};
+pub use set::{Set, SetLimits};
+pub use zset::{ZSet, ZSetLimits};
+
+/// A collection value.
+#[derive(Clone)]
+pub enum Object {
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
+}
+
+impl Object {
+    /// The `TYPE` name.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Object::List(_) => "list",
+            Object::Hash(_) => "hash",
+            Object::Set(_) => "set",
+            Object::ZSet(_) => "zset",
+        }
+    }
+
+    /// The `OBJECT ENCODING` name. Every list is a `quicklist`, as Redis 7.0 reports it (a
+    /// small list is a quicklist of one chunk, stored without the chunk array).
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Object::List(_) => "quicklist",
+            Object::Hash(hash) if hash.is_packed() => "listpack",
+            Object::Hash(_) => "hashtable",
+            Object::Set(set) => set.encoding(),
+            Object::ZSet(zset) => zset.encoding(),
+        }
+    }
+
+    /// Parts to free: what decides whether `UNLINK` frees it on the lazy-free thread.
+    pub fn effort(&self) -> usize {
+        match self {
+            Object::List(list) => list.chunk_count(),
+            Object::Hash(hash) => hash.effort(),
+            Object::Set(set) => set.effort(),
+            Object::ZSet(zset) => zset.effort(),
+        }
+    }
+
+    /// Bytes the value holds, its slab slot included; large collections are estimated from
+    /// `samples` elements (all when 0), as `MEMORY USAGE` does.
+    pub fn memory(&self, samples: usize) -> usize {
+        size_of::<Object>()
+            + match self {
+                Object::List(list) => list.memory(samples),
+                Object::Hash(hash) => hash.memory(samples),
+                Object::Set(set) => set.memory(samples),
+                Object::ZSet(zset) => zset.memory(samples),
+            }
+    }
+
+    /// Elements held (`LLEN`, `HLEN`, `SCARD`, `ZCARD`).
+    pub fn len(&self) -> usize {
+        match self {
+            Object::List(list) => list.len(),
+            Object::Hash(hash) => hash.len(),
+            Object::Set(set) => set.len(),
+            Object::ZSet(zset) => zset.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The `TYPE` name of a record's value.
-pub fn type_name(_server: &Server, _db: usize, record: &Record) -> &'static str {
+pub fn type_name(server: &Server, db: usize, record: &Record) -> &'static str {
     match record.value() {
         Value::Str(_) | Value::Int(_) => "string",
-        Value::Object(_) => unreachable!("no collection type is stored yet"),
+        Value::Object(index) => server.keyspace.dbs[db].objects[index as usize].type_name(),
     }
 }
 
 /// The `OBJECT ENCODING` name of a collection's representation.
-pub fn encoding_name(_server: &Server, _db: usize, record: &Record) -> &'static str {
+pub fn encoding_name(server: &Server, db: usize, record: &Record) -> &'static str {
     match record.value() {
         Value::Str(_) | Value::Int(_) => unreachable!("strings are named by the caller"),
-        Value::Object(_) => unreachable!("no collection type is stored yet"),
+        Value::Object(index) => server.keyspace.dbs[db].objects[index as usize].encoding(),
     }
 }
 
@@ -45,18 +127,21 @@ pub fn move_value(
         .expect("caller checked the key exists");
     let record = keyspace.record(from_db, slot);
     let expire = record.expire().map(|(when, _)| when);
-    let moved = Record::try_new(
-        to_key,
-        record_value(record),
-        record.is_raw(),
-        record.access(),
-        None,
-    )?;
-    let old = keyspace.remove_slot(from_db, slot);
+    let access = record.access();
+    let slot = if let Value::Object(_) = record.value() {
+        let (_, object) = keyspace.take(from_db, slot);
+        let object = object.expect("an object record holds an object");
+        let slot = keyspace.add_object(to_db, to_key, object);
+        keyspace.record_mut(to_db, slot).set_access(access);
+        slot
+    } else {
+        let moved = Record::try_new(to_key, string_value(record), record.is_raw(), access, None)?;
+        let old = keyspace.remove_slot(from_db, slot);
+        drop(old);
+        let hash = keyspace.hash(to_key);
+        keyspace.insert_record(to_db, hash, moved)
+    };
     keyspace.modified(from_db, from_key);
-    keyspace.lazyfree.free_record(old);
-    let hash = keyspace.hash(to_key);
-    let slot = keyspace.insert_record(to_db, hash, moved);
     if let Some(when) = expire {
         keyspace.set_expire(to_db, slot, when)?;
     }
@@ -78,15 +163,23 @@ pub fn copy_value(
         .expect("caller checked the key exists");
     let record = keyspace.record(from_db, slot);
     let expire = record.expire().map(|(when, _)| when);
-    let copy = Record::try_new(
-        to_key,
-        record_value(record),
-        record.is_raw(),
-        keyspace.new_access(),
-        None,
-    )?;
-    let hash = keyspace.hash(to_key);
-    let slot = keyspace.insert_record(to_db, hash, copy);
+    let slot = match keyspace.object(from_db, slot) {
+        Some(object) => {
+            let copy = object.clone();
+            keyspace.add_object(to_db, to_key, copy)
+        }
+        None => {
+            let copy = Record::try_new(
+                to_key,
+                string_value(record),
+                record.is_raw(),
+                keyspace.new_access(),
+                None,
+            )?;
+            let hash = keyspace.hash(to_key);
+            keyspace.insert_record(to_db, hash, copy)
+        }
+    };
     if let Some(when) = expire {
         keyspace.set_expire(to_db, slot, when)?;
     }
@@ -94,13 +187,12 @@ pub fn copy_value(
     Ok(())
 }
 
-/// A record's value as the input for a new record.
-fn record_value(record: &Record) -> crate::db::record::NewValue<'_> {
-    use crate::db::record::NewValue;
+/// A string record's value as the input for a new record.
+fn string_value(record: &Record) -> NewValue<'_> {
     match record.value() {
         Value::Str(bytes) => NewValue::Str(bytes),
         Value::Int(v) => NewValue::Int(v),
-        Value::Object(index) => NewValue::Object(index),
+        Value::Object(_) => unreachable!("only called for strings"),
     }
 }
 

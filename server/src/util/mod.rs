@@ -4,6 +4,7 @@
 
 pub mod lcs;
 pub mod longdouble;
+pub mod varint;
 
 /// Parses a signed 64-bit integer as Redis's `string2ll` does: an optional `-`, then digits
 /// with no leading zero (except `0` itself), nothing else, at most 20 bytes.
