@@ -49,6 +49,26 @@ pub struct WatchedKey {
     pub expired: bool,
 }
 
+/// What a blocked client replies when its timeout passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` (`_` in RESP3): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    NullArray,
+    /// `$-1` (`_` in RESP3): BLMOVE, BRPOPLPUSH.
+    Null,
+}
+
+/// A client waiting on keys: the command to run again when one of them changes.
+pub struct Blocked {
+    pub db: usize,
+    pub keys: Vec<Box<[u8]>>,
+    /// When to give up; `None` waits forever.
+    pub deadline: Option<Instant>,
+    pub handler: crate::cmd::Handler,
+    pub args: OwnedArgs,
+    pub on_timeout: TimeoutReply,
+}
+
 /// Buffer sizes the connection reports after each batch.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BufferSizes {
@@ -95,6 +115,15 @@ pub struct Client {
     pub soft_limit_since: Option<Instant>,
     /// The socket, to shut it down when the client is killed from elsewhere.
     pub socket: Option<Rc<tokio::net::TcpStream>>,
+    /// Set while blocked on keys.
+    pub blocked: Option<Blocked>,
+    /// Running `EXEC`'s queue, where blocking commands must not block.
+    pub in_exec: bool,
+    /// Replies produced for this client by other clients' commands (a blocked command served
+    /// when a key it waits on changed), for its connection to send.
+    pub pending_reply: Vec<u8>,
+    /// Wakes the connection task of a blocked client when it is served or unblocked.
+    pub wake: Rc<tokio::sync::Notify>,
 }
 
 impl Client {
@@ -130,6 +159,10 @@ impl Client {
             buffers: BufferSizes::default(),
             soft_limit_since: None,
             socket: None,
+            blocked: None,
+            in_exec: false,
+            pending_reply: Vec::new(),
+            wake: Rc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -165,6 +198,9 @@ impl Client {
             let mut f = String::new();
             if self.multi.is_some() {
                 f.push('x');
+            }
+            if self.blocked.is_some() {
+                f.push('b');
             }
             if self.close_after_reply {
                 f.push('c');

@@ -73,7 +73,11 @@ fn clients_cron(server: &mut Server, now: Instant) {
         let Ok(mut client) = client.try_borrow_mut() else {
             continue;
         };
-        if timeout > 0 && now.duration_since(client.last_interaction).as_secs() > timeout {
+        // Blocked clients wait under their own timeout, as in Redis.
+        if timeout > 0
+            && client.blocked.is_none()
+            && now.duration_since(client.last_interaction).as_secs() > timeout
+        {
             tracing::debug!(client = client.id, "closing idle client");
             client.kill();
             continue;

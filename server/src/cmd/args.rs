@@ -55,6 +55,37 @@ impl<'a> Args<'a> {
         crate::util::parse_i64(self.get(i)).ok_or(errors::NOT_INTEGER)
     }
 
+    /// Argument `i` as an integer of at least 0 (Redis's `getPositiveLongFromObjectOrReply`):
+    /// anything else, unparsable included, is the error `error`.
+    pub fn non_negative(&self, i: usize, error: CmdError) -> Result<i64, CmdError> {
+        match crate::util::parse_i64(self.get(i)) {
+            Some(v) if v >= 0 => Ok(v),
+            _ => Err(error),
+        }
+    }
+
+    /// Argument `i` as an integer in `min..=max` (Redis's `getRangeLongFromObjectOrReply`).
+    /// With `error`, every failure is that error; without, an unparsable argument is the usual
+    /// integer error and one out of range names the bounds.
+    pub fn i64_in(
+        &self,
+        i: usize,
+        min: i64,
+        max: i64,
+        error: Option<CmdError>,
+    ) -> Result<i64, CmdError> {
+        let value = crate::util::parse_i64(self.get(i))
+            .ok_or_else(|| error.clone().unwrap_or(errors::NOT_INTEGER))?;
+        if (min..=max).contains(&value) {
+            return Ok(value);
+        }
+        Err(error.unwrap_or_else(|| {
+            CmdError::owned(format!(
+                "ERR value is out of range, value must between {min} and {max}"
+            ))
+        }))
+    }
+
     /// Whether argument `i` equals `word`, ignoring ASCII case.
     pub fn is(&self, i: usize, word: &str) -> bool {
         self.try_get(i)

@@ -89,6 +89,9 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) {
     }
     call(ctx, entry, args);
     finish_reply(ctx, reply_start);
+    if ctx.server.keyspace.blocking.has_ready() {
+        super::blocking::serve_ready(ctx.server);
+    }
 }
 
 /// Whether `enable-debug-command` lets this client run a protected command.

@@ -49,6 +49,9 @@ pub const STRING_TOO_LONG: CmdError =
 pub const OVERFLOW: CmdError = CmdError::new("ERR increment or decrement would overflow");
 pub const TIMEOUT_NOT_FLOAT: CmdError = CmdError::new("ERR timeout is not a float or out of range");
 pub const TIMEOUT_NEGATIVE: CmdError = CmdError::new("ERR timeout is negative");
+pub const MUST_BE_POSITIVE: CmdError = CmdError::new("ERR value is out of range, must be positive");
+pub const NUMKEYS_POSITIVE: CmdError = CmdError::new("ERR numkeys should be greater than 0");
+pub const INDEX_OUT_OF_RANGE: CmdError = CmdError::new("ERR index out of range");
 pub const OUT_OF_MEMORY: CmdError =
     CmdError::new("ERR out of memory: the allocation this command needs cannot be satisfied");
 

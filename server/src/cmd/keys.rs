@@ -4,6 +4,7 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
+use super::scan::{ScanOptions, parse_cursor};
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
 use crate::db::record::Record;
@@ -168,42 +169,9 @@ fn keys(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// A SCAN cursor as Redis reads it with `strtoul`: optional sign (a negative number wraps),
-/// decimal digits, nothing else; an empty cursor is 0.
-pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::new("ERR invalid cursor");
-    let (negative, digits) = match arg.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        return if arg.is_empty() {
-            Ok(0)
-        } else {
-            Err(invalid())
-        };
-    }
-    let mut value: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return Err(invalid());
-        }
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((b - b'0') as u64))
-            .ok_or_else(invalid)?;
-    }
-    Ok(if negative {
-        value.wrapping_neg()
-    } else {
-        value
-    })
-}
-
 fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let cursor = parse_cursor(args.get(1))?;
-    let options = ScanOptions::parse(args, 2)?;
+    let options = ScanOptions::parse(args, 2, true)?;
     let db = ctx.client.db;
     let (next, found) = scan_keys(ctx, db, cursor, &options);
     ctx.reply.array(2);
@@ -215,61 +183,15 @@ fn scan(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// Options shared by SCAN, SSCAN, HSCAN and ZSCAN.
-pub struct ScanOptions<'a> {
-    pub pattern: Option<&'a [u8]>,
-    pub count: usize,
-    pub type_filter: Option<&'a [u8]>,
-}
-
-impl<'a> ScanOptions<'a> {
-    /// Parses `[MATCH pattern] [COUNT count] [TYPE type]` from argument `start` on.
-    pub fn parse(args: &Args<'a>, start: usize) -> Result<ScanOptions<'a>, CmdError> {
-        let mut options = ScanOptions {
-            pattern: None,
-            count: 10,
-            type_filter: None,
-        };
-        let mut i = start;
-        while i < args.len() {
-            let has_value = i + 1 < args.len();
-            if args.is(i, "COUNT") && has_value {
-                let count = args.i64(i + 1)?;
-                if count < 1 {
-                    return Err(errors::SYNTAX);
-                }
-                options.count = count as usize;
-            } else if args.is(i, "MATCH") && has_value {
-                let pattern = args.get(i + 1);
-                options.pattern = (pattern != b"*").then_some(pattern);
-            } else if args.is(i, "TYPE") && has_value && args.is(0, "SCAN") {
-                options.type_filter = Some(args.get(i + 1));
-            } else {
-                return Err(errors::SYNTAX);
-            }
-            i += 2;
-        }
-        Ok(options)
-    }
-}
-
 /// One SCAN step over a database: the next cursor and the keys found. Expired keys met on the
 /// way are reclaimed, as Redis does.
 fn scan_keys(ctx: &mut Ctx, db: usize, cursor: u64, options: &ScanOptions) -> (u64, Vec<Vec<u8>>) {
     let keyspace = &ctx.server.keyspace;
     let table = &keyspace.dbs[db].table;
-    // COUNT is a number of keys; visit enough slots for about that many at the current load.
-    let slots = if table.is_empty() {
-        options.count
-    } else {
-        (options.count * table.slots())
-            .div_ceil(table.len().max(1))
-            .max(1)
-    };
     let mut found = Vec::new();
     let mut expired = Vec::new();
     let now = keyspace.now_ms;
-    let next = table.scan(cursor, slots, |record| {
+    let next = table.scan_entries(cursor, options.count, |record| {
         if record.expire().is_some_and(|(when, _)| now > when) {
             expired.push(record.key().to_vec());
         } else {

@@ -10,16 +10,21 @@ mod dispatch;
 pub mod errors;
 mod table;
 
+pub mod blocking;
 mod client;
 mod config;
 pub mod connection;
 mod debug;
+mod hash;
 mod introspection;
 pub mod keys;
+mod list;
 mod object;
+mod scan;
 mod server;
 mod string;
 pub mod tx;
+mod values;
 
 pub use args::{Args, OwnedArgs};
 pub use dispatch::{Ctx, call, dispatch};

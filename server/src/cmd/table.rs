@@ -163,6 +163,8 @@ impl CommandTable {
 static FAMILIES: &[&[Command]] = &[
     super::connection::COMMANDS,
     super::string::COMMANDS,
+    super::list::COMMANDS,
+    super::hash::COMMANDS,
     super::keys::COMMANDS,
     super::object::COMMANDS,
     super::server::COMMANDS,

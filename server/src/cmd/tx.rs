@@ -108,10 +108,12 @@ fn exec(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     }
     ctx.reply.array(multi.commands.len());
     let table = ctx.server.commands;
+    ctx.client.in_exec = true;
     for (index, args) in &multi.commands {
         ctx.server.keyspace.now_ms = crate::db::access::unix_ms();
         call(ctx, table.entry(*index), &args.args());
     }
+    ctx.client.in_exec = false;
     Ok(())
 }
 

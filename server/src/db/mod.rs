@@ -6,6 +6,7 @@
 //! LRU clock, hit/miss and expiry statistics, the dirty counter, and watched keys.
 
 pub mod access;
+pub mod blocking;
 pub mod expire;
 pub mod info;
 pub mod lazyfree;
@@ -87,6 +88,8 @@ pub struct Keyspace {
     pub access: AccessPolicy,
     pub stats: KeyspaceStats,
     pub(crate) watch: watch::Watches,
+    /// Clients blocked on keys, and the keys that changed under them.
+    pub blocking: blocking::Blocking,
     pub rng: fastrand::Rng,
     pub lazyfree: lazyfree::LazyFree,
     /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
@@ -107,6 +110,7 @@ impl Keyspace {
             access: AccessPolicy::default(),
             stats: KeyspaceStats::default(),
             watch: watch::Watches::default(),
+            blocking: blocking::Blocking::default(),
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
             lazy_expire: false,
@@ -310,10 +314,12 @@ impl Keyspace {
         record
     }
 
-    /// Records a change to `key`: the dirty counter and WATCH (Redis's `signalModifiedKey`).
+    /// Records a change to `key`: the dirty counter, WATCH (Redis's `signalModifiedKey`), and
+    /// clients blocked on it (`signalKeyAsReady`).
     pub fn modified(&mut self, db: usize, key: &[u8]) {
         self.stats.dirty += 1;
         self.watch.touch(db, key);
+        self.blocking.signal(db, key);
     }
 
     /// Sets or changes the expire time of the key in `slot`.
@@ -407,6 +413,8 @@ impl Keyspace {
         }
         self.dbs.swap(a, b);
         self.stats.dirty += 1;
+        self.blocking.signal_db(a);
+        self.blocking.signal_db(b);
     }
 
     /// Moves a resize forward by up to `slots` slots in every database (the cron's

@@ -456,6 +456,17 @@ impl<R: Hashed> KeyTable<R> {
         }
     }
 
+    /// One step of SCAN from `cursor` returning about `count` entries: the slots to visit are
+    /// scaled by the table's load.
+    pub fn scan_entries(&self, cursor: u64, count: usize, visit: impl FnMut(&R)) -> u64 {
+        let slots = if self.is_empty() {
+            count
+        } else {
+            (count * self.slots()).div_ceil(self.len()).max(1)
+        };
+        self.scan(cursor, slots, visit)
+    }
+
     /// One step of SCAN from `cursor`: visits about `count` home slots of the current table
     /// and the matching hash range of the old one, calling `visit` with every record whose
     /// hash lies in the range. Returns the next cursor, 0 when the scan is complete.

@@ -66,13 +66,27 @@ pub async fn serve(
     let id = connection.client.borrow().id;
     tracing::debug!(client = id, ?why, "connection closed");
     let mut server = connection.server.borrow_mut();
-    crate::cmd::tx::unwatch_all(&mut server, &mut connection.client.borrow_mut());
+    let mut client = connection.client.borrow_mut();
+    crate::cmd::tx::unwatch_all(&mut server, &mut client);
+    crate::cmd::blocking::unblock(&mut server.keyspace, &mut client);
+    drop(client);
     server.clients.remove(&id);
 }
 
 impl Connection {
     async fn run(&mut self) -> Close {
         loop {
+            if self.client.borrow().blocked.is_some() {
+                if let Some(close) = self.wait_while_blocked().await {
+                    return close;
+                }
+                // Requests pipelined after the blocking one run now.
+                if let Some(close) = self.process() {
+                    return close;
+                }
+                self.flush_and_check();
+                continue;
+            }
             let interest = if self.reply.is_empty() {
                 Interest::READABLE
             } else {
@@ -94,25 +108,87 @@ impl Connection {
                     Err(_) => return Close::Peer,
                 }
             }
-            if !self.reply.is_empty() {
-                if self.write().is_err() {
-                    return Close::Peer;
-                }
-                self.client.borrow_mut().buffers.output_len = self.reply.len();
+            if let Some(close) = self.flush_and_check() {
+                return close;
             }
+        }
+    }
+
+    /// Writes pending replies and applies what the batch decided about closing; gives idle
+    /// buffers back.
+    fn flush_and_check(&mut self) -> Option<Close> {
+        if !self.reply.is_empty() {
+            if self.write().is_err() {
+                return Some(Close::Peer);
+            }
+            self.client.borrow_mut().buffers.output_len = self.reply.len();
+        }
+        let client = self.client.borrow();
+        if client.close_asap {
+            return Some(Close::Now);
+        }
+        if client.close_after_reply && self.reply.is_empty() {
+            return Some(Close::AfterReply);
+        }
+        drop(client);
+        if self.reply.is_empty() {
+            self.reply.shrink_if_idle(IDLE_BUFFER_KEEP);
+            if self.input.is_empty() && self.input.capacity() > IDLE_BUFFER_KEEP {
+                self.input = BytesMut::with_capacity(READ_CHUNK);
+            }
+        }
+        None
+    }
+
+    /// Waits while the client is blocked on keys: until another command serves it, its
+    /// timeout passes, `CLIENT UNBLOCK`, or the connection ends. Input that arrives meanwhile is
+    /// buffered, not run. Returns `Some` when the connection must close.
+    async fn wait_while_blocked(&mut self) -> Option<Close> {
+        let (wake, deadline) = {
             let client = self.client.borrow();
-            if client.close_asap {
-                return Close::Now;
-            }
-            if client.close_after_reply && self.reply.is_empty() {
-                return Close::AfterReply;
-            }
-            drop(client);
-            if self.reply.is_empty() {
-                self.reply.shrink_if_idle(IDLE_BUFFER_KEEP);
-                if self.input.is_empty() && self.input.capacity() > IDLE_BUFFER_KEEP {
-                    self.input = BytesMut::with_capacity(READ_CHUNK);
+            let blocked = client.blocked.as_ref()?;
+            (Rc::clone(&client.wake), blocked.deadline)
+        };
+        loop {
+            let timed_out = tokio::select! {
+                _ = wake.notified() => false,
+                _ = sleep_until_deadline(deadline) => true,
+                ready = self.stream.ready(Interest::READABLE) => {
+                    if ready.is_err() {
+                        return Some(Close::Peer);
+                    }
+                    match self.read() {
+                        Ok(0) => return Some(Close::Peer),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Some(Close::Peer),
+                    }
+                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
+                    if self.input.len() > limit {
+                        return Some(Close::Now);
+                    }
+                    false
                 }
+            };
+            let mut client = self.client.borrow_mut();
+            if client.close_asap {
+                return Some(Close::Now);
+            }
+            if !client.pending_reply.is_empty() {
+                self.reply.raw(&client.pending_reply);
+                client.pending_reply = Vec::new();
+            }
+            if client.blocked.is_none() {
+                return None;
+            }
+            if timed_out {
+                let mut server = self.server.borrow_mut();
+                if let Some(blocked) =
+                    crate::cmd::blocking::unblock(&mut server.keyspace, &mut client)
+                {
+                    crate::cmd::blocking::timeout_reply(&mut self.reply, blocked.on_timeout);
+                }
+                return None;
             }
         }
     }
@@ -183,7 +259,7 @@ impl Connection {
             return Some(Close::Now);
         }
         let output_limit = server.config.client_output_buffer_limit[0];
-        while !client.close_after_reply && !client.close_asap {
+        while !client.close_after_reply && !client.close_asap && client.blocked.is_none() {
             let limits = Limits {
                 proto_max_bulk_len: server.config.proto_max_bulk_len,
                 unauthenticated: server.auth_required() && !client.authenticated,
@@ -231,6 +307,14 @@ impl Connection {
             return Some(Close::Now);
         }
         None
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_deadline(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -220,7 +220,7 @@ impl Hash {
                 }
                 0
             }
-            Hash::Table(table) => table.scan(cursor, count, |f| {
+            Hash::Table(table) => table.scan_entries(cursor, count, |f| {
                 let (field, value) = f.split();
                 visit(field, value)
             }),

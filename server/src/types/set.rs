@@ -354,7 +354,7 @@ impl Set {
     /// One `SSCAN` step: small encodings are returned whole with cursor 0.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(Elem)) -> u64 {
         match self {
-            Set::Table(table) => table.scan(cursor, count, |m| visit(Elem::Bytes(&m.0))),
+            Set::Table(table) => table.scan_entries(cursor, count, |m| visit(Elem::Bytes(&m.0))),
             _ => {
                 for elem in self.iter() {
                     visit(elem);

@@ -380,7 +380,7 @@ impl ZTree {
 
     /// One `ZSCAN` step over the index.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], f64)) -> u64 {
-        self.index.scan(cursor, count, |r| {
+        self.index.scan_entries(cursor, count, |r| {
             let entry = self.entry(r.node);
             visit(entry.member(), entry.score())
         })

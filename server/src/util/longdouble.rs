@@ -116,6 +116,24 @@ impl LongDouble {
         matches!(self, LongDouble::Finite { .. })
     }
 
+    /// The nearest `f64` (what a C cast from `long double` to `double` gives, except for
+    /// double rounding in the subnormal range).
+    pub fn to_f64(&self) -> f64 {
+        match *self {
+            LongDouble::Finite {
+                negative,
+                mantissa,
+                exp,
+            } => {
+                let value = super::strtod::ldexp(mantissa as f64, exp);
+                if negative { -value } else { value }
+            }
+            LongDouble::Infinite { negative: true } => f64::NEG_INFINITY,
+            LongDouble::Infinite { negative: false } => f64::INFINITY,
+            LongDouble::NotANumber => f64::NAN,
+        }
+    }
+
     /// The exact sum, rounded once.
     pub fn add(&self, other: LongDouble) -> LongDouble {
         match (self, &other) {

@@ -4,6 +4,7 @@
 
 pub mod lcs;
 pub mod longdouble;
+pub mod strtod;
 pub mod varint;
 
 /// Parses a signed 64-bit integer as Redis's `string2ll` does: an optional `-`, then digits

@@ -1,0 +1,165 @@
+//! Blocking commands' shared machinery: timeouts, parking a client on keys, and serving it
+//! when one of them changes.
+//!
+//! A blocking command that finds nothing to take calls [`block`] instead of replying: the
+//! client is queued on its keys and its connection stops processing requests. After every
+//! command, [`serve_ready`] runs the waiting commands again for the keys that changed, oldest
+//! waiter first, as Redis 7.2 re-executes them; a command that now finds data replies into the
+//! client's pending output and its connection is woken. A waiter that still finds nothing
+//! keeps its place. Timeouts are handled by the blocked connection itself.
+
+use std::time::{Duration, Instant};
+
+use super::errors::{self, CmdError};
+use super::{Args, Ctx, Handler};
+use crate::client::{Blocked, Client, TimeoutReply};
+use crate::db::Keyspace;
+use crate::net::reply::Reply;
+use crate::server::Server;
+use crate::util::longdouble::LongDouble;
+
+/// Parses a timeout in seconds as Redis's `getTimeoutFromObjectOrReply` does (a `long double`,
+/// truncated to milliseconds). `None` means wait forever.
+pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
+    let seconds = LongDouble::parse(arg)
+        .ok_or(errors::TIMEOUT_NOT_FLOAT)?
+        .to_f64();
+    let ms = (seconds * 1000.0) as i64;
+    match ms {
+        ..0 => Err(errors::TIMEOUT_NEGATIVE),
+        0 => Ok(None),
+        ms => Ok(Some(Duration::from_millis(ms as u64))),
+    }
+}
+
+/// Parks the client on `keys` until one changes or `timeout` passes; the command will run
+/// again as `handler` with the same arguments. Inside `EXEC` a client cannot block, so it gets
+/// the timeout reply at once; a command being retried stays where it is in the queues.
+pub fn block<'k>(
+    ctx: &mut Ctx,
+    args: &Args,
+    keys: impl Iterator<Item = &'k [u8]>,
+    timeout: Option<Duration>,
+    on_timeout: TimeoutReply,
+    handler: Handler,
+) {
+    if ctx.client.in_exec {
+        return timeout_reply(ctx.reply, on_timeout);
+    }
+    if ctx.client.blocked.is_some() {
+        return;
+    }
+    let db = ctx.client.db;
+    let keys: Vec<Box<[u8]>> = keys.map(Box::from).collect();
+    for key in &keys {
+        ctx.server.keyspace.blocking.wait(db, key, ctx.client.id);
+    }
+    ctx.server.keyspace.blocking.clients += 1;
+    ctx.client.blocked = Some(Blocked {
+        db,
+        keys,
+        deadline: timeout.map(|t| Instant::now() + t),
+        handler,
+        args: args.to_owned(),
+        on_timeout,
+    });
+}
+
+/// Writes what a blocked command replies when it times out.
+pub fn timeout_reply(reply: &mut Reply, kind: TimeoutReply) {
+    match kind {
+        TimeoutReply::NullArray => reply.null_array(),
+        TimeoutReply::Null => reply.null(),
+    }
+}
+
+/// Takes the client off every queue it waits in.
+pub fn unblock(keyspace: &mut Keyspace, client: &mut Client) -> Option<Blocked> {
+    let blocked = client.blocked.take()?;
+    for key in &blocked.keys {
+        keyspace.blocking.stop_waiting(blocked.db, key, client.id);
+    }
+    keyspace.blocking.clients -= 1;
+    Some(blocked)
+}
+
+/// Serves the clients blocked on keys that changed, until no changed key is left (serving one
+/// may change another: `BLMOVE` pushes to its destination).
+pub fn serve_ready(server: &mut Server) {
+    while let Some((db, key)) = server.keyspace.blocking.next_ready() {
+        for id in server.keyspace.blocking.waiters(db, &key) {
+            let Some(client) = server.clients.get(&id).cloned() else {
+                continue;
+            };
+            // The client running the current command is never blocked.
+            let Ok(mut client) = client.try_borrow_mut() else {
+                continue;
+            };
+            let Some(blocked) = &client.blocked else {
+                continue;
+            };
+            let (handler, args) = (blocked.handler, blocked.args.clone());
+            let mut reply = Reply::new(client.protocol);
+            server.keyspace.now_ms = crate::db::access::unix_ms();
+            let mut ctx = Ctx {
+                server,
+                client: &mut client,
+                reply: &mut reply,
+            };
+            if let Err(error) = handler(&mut ctx, &args.args()) {
+                ctx.error(&error);
+            }
+            if ctx.server.keyspace.watch.has_dirty() {
+                super::tx::flag_dirty_watchers(&mut ctx);
+            }
+            if reply.is_empty() {
+                continue;
+            }
+            unblock(&mut server.keyspace, &mut client);
+            client.pending_reply.extend_from_slice(reply.bytes());
+            client.wake.notify_one();
+        }
+    }
+}
+
+/// `CLIENT UNBLOCK`: ends a client's wait with its timeout reply, or with an error when
+/// `error`. Returns whether the client was blocked.
+pub fn unblock_by_request(server: &mut Server, id: u64, error: bool) -> bool {
+    let Some(client) = server.clients.get(&id).cloned() else {
+        return false;
+    };
+    let Ok(mut client) = client.try_borrow_mut() else {
+        return false;
+    };
+    let Some(blocked) = unblock(&mut server.keyspace, &mut client) else {
+        return false;
+    };
+    let mut reply = Reply::new(client.protocol);
+    if error {
+        let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+        server.record_error(text);
+        reply.error(text);
+    } else {
+        timeout_reply(&mut reply, blocked.on_timeout);
+    }
+    client.pending_reply.extend_from_slice(reply.bytes());
+    client.wake.notify_one();
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_as_redis_does() {
+        assert_eq!(parse_timeout(b"0"), Ok(None));
+        assert_eq!(parse_timeout(b"1.5"), Ok(Some(Duration::from_millis(1500))));
+        assert_eq!(parse_timeout(b"0x10"), Ok(Some(Duration::from_secs(16))));
+        // Truncated to whole milliseconds: a tiny negative timeout is 0, wait forever.
+        assert_eq!(parse_timeout(b"-0.0001"), Ok(None));
+        assert_eq!(parse_timeout(b"-1"), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b" 1"), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"abc"), Err(errors::TIMEOUT_NOT_FLOAT));
+    }
+}

@@ -1,0 +1,367 @@
+//! Hash commands: HSET HSETNX HMSET HGET HMGET HDEL HLEN HSTRLEN HEXISTS HKEYS HVALS HGETALL
+//! HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+
+use super::errors::{self, CmdError, CmdResult};
+use super::flags::*;
+use super::scan::scan_collection;
+use super::values::{changed, get, get_or_create};
+use super::{Args, Command, Ctx, Group};
+use crate::db::Lookup;
+use crate::types::{Hash, HashLimits};
+use crate::util::longdouble::LongDouble;
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("hset", -4, WRITE | DENYOOM | FAST, Group::Hash, hset).keys(1, 1, 1)
+        .doc("2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.")
+        .syntax("key field value [field value ...]"),
+    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, Group::Hash, hsetnx).keys(1, 1, 1)
+        .doc("2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)")
+        .syntax("key field value"),
+    Command::new("hmset", -4, WRITE | DENYOOM | FAST, Group::Hash, hmset).keys(1, 1, 1)
+        .doc("2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set.")
+        .syntax("key field value [field value ...]"),
+    Command::new("hget", 3, READONLY | FAST, Group::Hash, hget).keys(1, 1, 1)
+        .doc("2.0.0", "Returns the value of a field in a hash.", "O(1)")
+        .syntax("key field"),
+    Command::new("hmget", -3, READONLY | FAST, Group::Hash, hmget).keys(1, 1, 1)
+        .doc("2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested.")
+        .syntax("key field [field ...]"),
+    Command::new("hdel", -3, WRITE | FAST, Group::Hash, hdel).keys(1, 1, 1)
+        .doc("2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed.")
+        .syntax("key field [field ...]"),
+    Command::new("hlen", 2, READONLY | FAST, Group::Hash, hlen).keys(1, 1, 1)
+        .doc("2.0.0", "Returns the number of fields in a hash.", "O(1)")
+        .syntax("key"),
+    Command::new("hstrlen", 3, READONLY | FAST, Group::Hash, hstrlen).keys(1, 1, 1)
+        .doc("3.2.0", "Returns the length of the value of a field.", "O(1)")
+        .syntax("key field"),
+    Command::new("hexists", 3, READONLY | FAST, Group::Hash, hexists).keys(1, 1, 1)
+        .doc("2.0.0", "Determines whether a field exists in a hash.", "O(1)")
+        .syntax("key field"),
+    Command::new("hkeys", 2, READONLY, Group::Hash, hkeys).keys(1, 1, 1)
+        .doc("2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash.")
+        .syntax("key"),
+    Command::new("hvals", 2, READONLY, Group::Hash, hvals).keys(1, 1, 1)
+        .doc("2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash.")
+        .syntax("key"),
+    Command::new("hgetall", 2, READONLY, Group::Hash, hgetall).keys(1, 1, 1)
+        .doc("2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash.")
+        .syntax("key"),
+    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrby).keys(1, 1, 1)
+        .doc("2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)")
+        .syntax("key field increment"),
+    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrbyfloat).keys(1, 1, 1)
+        .doc("2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)")
+        .syntax("key field increment"),
+    Command::new("hrandfield", -2, READONLY, Group::Hash, hrandfield).keys(1, 1, 1)
+        .doc("6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned")
+        .syntax("key [count [WITHVALUES]]"),
+    Command::new("hscan", -3, READONLY, Group::Hash, hscan).keys(1, 1, 1)
+        .doc("2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
+        .syntax("key cursor [MATCH pattern] [COUNT count]"),
+];
+
+fn limits(ctx: &Ctx) -> HashLimits {
+    HashLimits {
+        entries: ctx.server.config.hash_max_listpack_entries as usize,
+        value: ctx.server.config.hash_max_listpack_value as usize,
+    }
+}
+
+/// Sets every field/value pair; returns how many fields are new.
+fn set_pairs(ctx: &mut Ctx, args: &Args) -> Result<i64, CmdError> {
+    if args.len() % 2 == 1 {
+        return Err(errors::wrong_arity(
+            &String::from_utf8_lossy(args.get(0)).to_ascii_lowercase(),
+        ));
+    }
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let mut created = 0;
+    for i in (2..args.len()).step_by(2) {
+        created += hash.set(args.get(i), args.get(i + 1), limits) as i64;
+    }
+    changed(keyspace, db, key);
+    Ok(created)
+}
+
+fn hset(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let created = set_pairs(ctx, args)?;
+    ctx.reply.int(created);
+    Ok(())
+}
+
+fn hmset(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    set_pairs(ctx, args)?;
+    ctx.reply.ok();
+    Ok(())
+}
+
+fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    if hash.contains(args.get(2)) {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    hash.set(args.get(2), args.get(3), limits);
+    changed(keyspace, db, key);
+    ctx.reply.int(1);
+    Ok(())
+}
+
+/// The hash at `key` for reading, counting a hit or miss.
+fn read<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
+    let db = ctx.client.db;
+    get::<Hash>(&mut ctx.server.keyspace, db, key, Lookup::Read)
+}
+
+fn hget(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let hash = get::<Hash>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    match hash.and_then(|h| h.get(args.get(2))) {
+        Some(value) => ctx.reply.bulk(value),
+        None => ctx.reply.null(),
+    }
+    Ok(())
+}
+
+fn hmget(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let hash = get::<Hash>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    ctx.reply.array(args.len() - 2);
+    for field in args.from(2) {
+        match hash.as_ref().and_then(|h| h.get(field)) {
+            Some(value) => ctx.reply.bulk(value),
+            None => ctx.reply.null(),
+        }
+    }
+    Ok(())
+}
+
+fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let keyspace = &mut ctx.server.keyspace;
+    let Some(hash) = get::<Hash>(keyspace, db, key, Lookup::Write)? else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    let mut deleted = 0;
+    for field in args.from(2) {
+        if hash.remove(field) {
+            deleted += 1;
+            if hash.is_empty() {
+                break;
+            }
+        }
+    }
+    if deleted > 0 {
+        changed(keyspace, db, key);
+    }
+    ctx.reply.int(deleted);
+    Ok(())
+}
+
+fn hlen(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let len = read(ctx, args.get(1))?.map_or(0, |h| h.len());
+    ctx.reply.int(len as i64);
+    Ok(())
+}
+
+fn hstrlen(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let len = read(ctx, args.get(1))?
+        .and_then(|h| h.get(args.get(2)).map(<[u8]>::len))
+        .unwrap_or(0);
+    ctx.reply.int(len as i64);
+    Ok(())
+}
+
+fn hexists(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let found = read(ctx, args.get(1))?.is_some_and(|h| h.contains(args.get(2)));
+    ctx.reply.int(found as i64);
+    Ok(())
+}
+
+/// HKEYS, HVALS, HGETALL: fields and/or values; HGETALL is a map in RESP3.
+fn get_all(ctx: &mut Ctx, args: &Args, fields: bool, values: bool) -> CmdResult {
+    let db = ctx.client.db;
+    let hash = get::<Hash>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    let len = hash.as_ref().map_or(0, |h| h.len());
+    if fields && values {
+        ctx.reply.map(len);
+    } else {
+        ctx.reply.array(len);
+    }
+    if let Some(hash) = hash {
+        for (field, value) in hash.iter() {
+            if fields {
+                ctx.reply.bulk(field);
+            }
+            if values {
+                ctx.reply.bulk(value);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn hkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    get_all(ctx, args, true, false)
+}
+
+fn hvals(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    get_all(ctx, args, false, true)
+}
+
+fn hgetall(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    get_all(ctx, args, true, true)
+}
+
+fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let increment = args.i64(3)?;
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let current = match hash.get(args.get(2)) {
+        Some(value) => crate::util::parse_i64(value)
+            .ok_or_else(|| CmdError::new("ERR hash value is not an integer"))?,
+        None => 0,
+    };
+    let value = current.checked_add(increment).ok_or(errors::OVERFLOW)?;
+    hash.set(
+        args.get(2),
+        itoa::Buffer::new().format(value).as_bytes(),
+        limits,
+    );
+    changed(keyspace, db, key);
+    ctx.reply.int(value);
+    Ok(())
+}
+
+fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let increment = LongDouble::parse(args.get(3)).ok_or(errors::NOT_FLOAT)?;
+    if !increment.is_finite() {
+        return Err(CmdError::new("ERR value is NaN or Infinity"));
+    }
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let current = match hash.get(args.get(2)) {
+        Some(value) => LongDouble::parse(value)
+            .ok_or_else(|| CmdError::new("ERR hash value is not a float"))?,
+        None => LongDouble::ZERO,
+    };
+    let sum = current.add(increment);
+    if !sum.is_finite() {
+        return Err(CmdError::new("ERR increment would produce NaN or Infinity"));
+    }
+    let text = sum.to_human_string();
+    hash.set(args.get(2), text.as_bytes(), limits);
+    changed(keyspace, db, key);
+    ctx.reply.bulk(text.as_bytes());
+    Ok(())
+}
+
+fn hrandfield(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() < 3 {
+        let db = ctx.client.db;
+        let mut rng = ctx.server.keyspace.rng.fork();
+        let hash = get::<Hash>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+        match hash.and_then(|h| h.random(&mut rng)) {
+            Some((field, _)) => ctx.reply.bulk(field),
+            None => ctx.reply.null(),
+        }
+        return Ok(());
+    }
+    let count = args.i64_in(2, -i64::MAX, i64::MAX, None)?;
+    let with_values = match args.len() {
+        3 => false,
+        4 if args.is(3, "withvalues") => {
+            if !(-i64::MAX / 2..=i64::MAX / 2).contains(&count) {
+                return Err(CmdError::new("ERR value is out of range"));
+            }
+            true
+        }
+        _ => return Err(errors::SYNTAX),
+    };
+    let db = ctx.client.db;
+    let mut rng = ctx.server.keyspace.rng.fork();
+    let Some(hash) = get::<Hash>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)? else {
+        ctx.reply.array(0);
+        return Ok(());
+    };
+    let resp3 = ctx.reply.is_resp3();
+    let reply_pairs = |reply: &mut crate::net::reply::Reply, n: usize| {
+        if with_values && !resp3 {
+            reply.array(n * 2);
+        } else {
+            reply.array(n);
+        }
+    };
+    let write = |reply: &mut crate::net::reply::Reply, field: &[u8], value: &[u8]| {
+        if with_values && resp3 {
+            reply.array(2);
+        }
+        reply.bulk(field);
+        if with_values {
+            reply.bulk(value);
+        }
+    };
+    if count == 0 {
+        ctx.reply.array(0);
+        return Ok(());
+    }
+    let size = hash.len();
+    // Negative: that many picks, repeats allowed.
+    if count < 0 || count == 1 {
+        let picks = count.unsigned_abs() as usize;
+        reply_pairs(ctx.reply, picks);
+        for _ in 0..picks {
+            let (field, value) = hash.random(&mut rng).expect("not empty");
+            write(ctx.reply, field, value);
+        }
+        return Ok(());
+    }
+    let count = count as usize;
+    if count >= size {
+        reply_pairs(ctx.reply, size);
+        for (field, value) in hash.iter() {
+            write(ctx.reply, field, value);
+        }
+        return Ok(());
+    }
+    // Distinct picks: choose positions without repetition.
+    let mut positions: Vec<usize> = (0..size).collect();
+    rng.shuffle(&mut positions);
+    positions.truncate(count);
+    positions.sort_unstable();
+    reply_pairs(ctx.reply, count);
+    let mut wanted = positions.into_iter().peekable();
+    for (i, (field, value)) in hash.iter().enumerate() {
+        if wanted.peek() == Some(&i) {
+            wanted.next();
+            write(ctx.reply, field, value);
+        }
+    }
+    Ok(())
+}
+
+fn hscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    scan_collection::<Hash>(ctx, args, true, |hash, cursor, count, items| {
+        hash.scan(cursor, count, |field, value| {
+            items.push(field.to_vec());
+            items.push(value.to_vec());
+        })
+    })
+}

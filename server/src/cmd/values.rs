@@ -1,0 +1,125 @@
+//! Typed access to collection values for command handlers: the WRONGTYPE check, creating a
+//! key on its first element, and deleting it when its last element goes (Redis never keeps an
+//! empty collection).
+//!
+//! The functions take the keyspace rather than the whole [`Ctx`](super::Ctx) so a handler can
+//! hold a value and write its reply at the same time.
+
+use super::errors::{self, CmdError};
+use crate::db::{Keyspace, Lookup};
+use crate::types::{Hash, List, Object, Set, ZSet};
+
+/// A collection type as stored in an [`Object`].
+pub trait Collection: Sized {
+    fn of(object: &Object) -> Option<&Self>;
+    fn of_mut(object: &mut Object) -> Option<&mut Self>;
+    fn into_object(self) -> Object;
+}
+
+macro_rules! collection {
+    ($type:ident, $variant:ident) => {
+        impl Collection for $type {
+            fn of(object: &Object) -> Option<&Self> {
+                match object {
+                    Object::$variant(value) => Some(value),
+                    _ => None,
+                }
+            }
+
+            fn of_mut(object: &mut Object) -> Option<&mut Self> {
+                match object {
+                    Object::$variant(value) => Some(value),
+                    _ => None,
+                }
+            }
+
+            fn into_object(self) -> Object {
+                Object::$variant(self)
+            }
+        }
+    };
+}
+
+collection!(List, List);
+collection!(Hash, Hash);
+collection!(Set, Set);
+collection!(ZSet, ZSet);
+
+/// The value of `key` as a `T`: `None` when the key is missing, WRONGTYPE when it holds
+/// something else.
+pub fn get<'a, T: Collection>(
+    keyspace: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    mode: Lookup,
+) -> Result<Option<&'a mut T>, CmdError> {
+    let Some(slot) = keyspace.lookup(db, key, mode) else {
+        return Ok(None);
+    };
+    keyspace
+        .object_mut(db, slot)
+        .and_then(T::of_mut)
+        .map(Some)
+        .ok_or(errors::WRONG_TYPE)
+}
+
+/// Like [`get`] without touching statistics or access bits, and without expiring: for
+/// checking a type before acting (`SMOVE`'s destination, store commands' sources).
+pub fn peek<'a, T: Collection>(
+    keyspace: &'a Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a T>, CmdError> {
+    let Some(slot) = keyspace.peek(db, key) else {
+        return Ok(None);
+    };
+    if keyspace.is_expired(db, slot) {
+        return Ok(None);
+    }
+    keyspace
+        .object(db, slot)
+        .and_then(T::of)
+        .map(Some)
+        .ok_or(errors::WRONG_TYPE)
+}
+
+/// The value of `key` for writing, created with `create` when the key is missing.
+pub fn get_or_create<'a, T: Collection>(
+    keyspace: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    create: impl FnOnce() -> T,
+) -> Result<&'a mut T, CmdError> {
+    let slot = match keyspace.lookup(db, key, Lookup::Write) {
+        Some(slot) => slot,
+        None => keyspace.add_object(db, key, create().into_object()),
+    };
+    keyspace
+        .object_mut(db, slot)
+        .and_then(T::of_mut)
+        .ok_or(errors::WRONG_TYPE)
+}
+
+/// Checks that `key` is missing or holds a `T` (WRONGTYPE otherwise), expiring it if due.
+pub fn check_type<T: Collection>(
+    keyspace: &mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<bool, CmdError> {
+    get::<T>(keyspace, db, key, Lookup::Write).map(|found| found.is_some())
+}
+
+/// Records a change to `key`'s collection, deleting the key if the collection is now empty.
+/// Returns whether the key was deleted.
+pub fn changed(keyspace: &mut Keyspace, db: usize, key: &[u8]) -> bool {
+    let empty = keyspace
+        .peek(db, key)
+        .and_then(|slot| keyspace.object(db, slot))
+        .is_some_and(Object::is_empty);
+    if empty {
+        keyspace.delete(db, key);
+    } else {
+        keyspace.modified(db, key);
+    }
+    empty
+}
