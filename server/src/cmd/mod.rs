@@ -22,9 +22,11 @@ mod list;
 mod object;
 mod scan;
 mod server;
+mod set;
 mod string;
 pub mod tx;
 mod values;
+mod zset;
 
 pub use args::{Args, OwnedArgs};
 pub use dispatch::{Ctx, call, dispatch};

@@ -165,6 +165,8 @@ static FAMILIES: &[&[Command]] = &[
     super::string::COMMANDS,
     super::list::COMMANDS,
     super::hash::COMMANDS,
+    super::set::COMMANDS,
+    super::zset::COMMANDS,
     super::keys::COMMANDS,
     super::object::COMMANDS,
     super::server::COMMANDS,

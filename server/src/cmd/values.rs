@@ -100,15 +100,6 @@ pub fn get_or_create<'a, T: Collection>(
         .ok_or(errors::WRONG_TYPE)
 }
 
-/// Checks that `key` is missing or holds a `T` (WRONGTYPE otherwise), expiring it if due.
-pub fn check_type<T: Collection>(
-    keyspace: &mut Keyspace,
-    db: usize,
-    key: &[u8],
-) -> Result<bool, CmdError> {
-    get::<T>(keyspace, db, key, Lookup::Write).map(|found| found.is_some())
-}
-
 /// Records a change to `key`'s collection, deleting the key if the collection is now empty.
 /// Returns whether the key was deleted.
 pub fn changed(keyspace: &mut Keyspace, db: usize, key: &[u8]) -> bool {

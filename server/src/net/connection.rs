@@ -178,16 +178,16 @@ impl Connection {
                 self.reply.raw(&client.pending_reply);
                 client.pending_reply = Vec::new();
             }
-            if client.blocked.is_none() {
-                return None;
-            }
-            if timed_out {
+            let still_blocked = client.blocked.is_some();
+            if still_blocked && timed_out {
                 let mut server = self.server.borrow_mut();
                 if let Some(blocked) =
                     crate::cmd::blocking::unblock(&mut server.keyspace, &mut client)
                 {
                     crate::cmd::blocking::timeout_reply(&mut self.reply, blocked.on_timeout);
                 }
+            }
+            if !still_blocked || timed_out {
                 return None;
             }
         }

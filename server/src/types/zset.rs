@@ -7,7 +7,8 @@
 use std::cmp::Ordering;
 
 use super::pack::Pack;
-use super::ztree::{ZTree, compare};
+use super::ztree::ZTree;
+pub use super::ztree::compare;
 
 /// Conversion thresholds from the config.
 #[derive(Debug, Clone, Copy)]

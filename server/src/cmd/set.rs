@@ -1,0 +1,499 @@
+//! Set commands: SADD SREM SISMEMBER SMISMEMBER SCARD SMEMBERS SRANDMEMBER SPOP SMOVE SINTER
+//! SINTERSTORE SINTERCARD SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN.
+
+use super::errors::{self, CmdError, CmdResult};
+use super::flags::*;
+use super::scan::scan_collection;
+use super::values::{changed, get, get_or_create, peek};
+use super::{Args, Command, Ctx, Group};
+use crate::db::Lookup;
+use crate::net::reply::Reply;
+use crate::types::set::Elem;
+use crate::types::{Object, Set, SetLimits};
+
+pub static COMMANDS: &[Command] = &[
+    Command::new("sadd", -3, WRITE | DENYOOM | FAST, Group::Set, sadd).keys(1, 1, 1)
+        .doc("1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+        .syntax("key member [member ...]"),
+    Command::new("srem", -3, WRITE | FAST, Group::Set, srem).keys(1, 1, 1)
+        .doc("1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed.")
+        .syntax("key member [member ...]"),
+    Command::new("sismember", 3, READONLY | FAST, Group::Set, sismember).keys(1, 1, 1)
+        .doc("1.0.0", "Determines whether a member belongs to a set.", "O(1)")
+        .syntax("key member"),
+    Command::new("smismember", -3, READONLY | FAST, Group::Set, smismember).keys(1, 1, 1)
+        .doc("6.2.0", "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership")
+        .syntax("key member [member ...]"),
+    Command::new("scard", 2, READONLY | FAST, Group::Set, scard).keys(1, 1, 1)
+        .doc("1.0.0", "Returns the number of members in a set.", "O(1)")
+        .syntax("key"),
+    Command::new("smembers", 2, READONLY, Group::Set, smembers).keys(1, 1, 1)
+        .doc("1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality.")
+        .syntax("key"),
+    Command::new("srandmember", -2, READONLY, Group::Set, srandmember).keys(1, 1, 1)
+        .doc("1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")
+        .syntax("key [count]"),
+    Command::new("spop", -2, WRITE | FAST, Group::Set, spop).keys(1, 1, 1)
+        .doc("1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
+        .syntax("key [count]"),
+    Command::new("smove", 4, WRITE | FAST, Group::Set, smove).keys(1, 2, 1)
+        .doc("1.0.0", "Moves a member from one set to another.", "O(1)")
+        .syntax("source destination member"),
+    Command::new("sinter", -2, READONLY, Group::Set, sinter).keys(1, -1, 1)
+        .doc("1.0.0", "Returns the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+        .syntax("key [key ...]"),
+    Command::new("sinterstore", -3, WRITE | DENYOOM, Group::Set, sinterstore).keys(1, -1, 1)
+        .doc("1.0.0", "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+        .syntax("destination key [key ...]"),
+    Command::new("sintercard", -3, READONLY | MOVABLE_KEYS, Group::Set, sintercard)
+        .doc("7.0.0", "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+        .syntax("numkeys key [key ...] [LIMIT limit]"),
+    Command::new("sunion", -2, READONLY, Group::Set, sunion).keys(1, -1, 1)
+        .doc("1.0.0", "Returns the union of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
+        .syntax("key [key ...]"),
+    Command::new("sunionstore", -3, WRITE | DENYOOM, Group::Set, sunionstore).keys(1, -1, 1)
+        .doc("1.0.0", "Stores the union of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.")
+        .syntax("destination key [key ...]"),
+    Command::new("sdiff", -2, READONLY, Group::Set, sdiff).keys(1, -1, 1)
+        .doc("1.0.0", "Returns the difference of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
+        .syntax("key [key ...]"),
+    Command::new("sdiffstore", -3, WRITE | DENYOOM, Group::Set, sdiffstore).keys(1, -1, 1)
+        .doc("1.0.0", "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.")
+        .syntax("destination key [key ...]"),
+    Command::new("sscan", -3, READONLY, Group::Set, sscan).keys(1, 1, 1)
+        .doc("2.0.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
+        .syntax("key cursor [MATCH pattern] [COUNT count]"),
+];
+
+fn limits(ctx: &Ctx) -> SetLimits {
+    let config = &ctx.server.config;
+    SetLimits {
+        intset_entries: config.set_max_intset_entries as usize,
+        listpack_entries: config.set_max_listpack_entries as usize,
+        listpack_value: config.set_max_listpack_value as usize,
+    }
+}
+
+fn reply_elem(reply: &mut Reply, elem: Elem) {
+    match elem {
+        Elem::Int(v) => reply.bulk_int(v),
+        Elem::Bytes(bytes) => reply.bulk(bytes),
+    }
+}
+
+fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    let set = get_or_create(keyspace, db, key, || {
+        Set::for_members(args.get(2), args.len() - 2, limits)
+    })?;
+    let mut added = 0;
+    for member in args.from(2) {
+        added += set.add(member, limits) as i64;
+    }
+    if added > 0 {
+        changed(keyspace, db, key);
+    }
+    ctx.reply.int(added);
+    Ok(())
+}
+
+fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let keyspace = &mut ctx.server.keyspace;
+    let Some(set) = get::<Set>(keyspace, db, key, Lookup::Write)? else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    let mut removed = 0;
+    for member in args.from(2) {
+        if set.remove(member) {
+            removed += 1;
+            if set.is_empty() {
+                break;
+            }
+        }
+    }
+    if removed > 0 {
+        changed(keyspace, db, key);
+    }
+    ctx.reply.int(removed);
+    Ok(())
+}
+
+fn sismember(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let set = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    ctx.reply
+        .int(set.is_some_and(|s| s.contains(args.get(2))) as i64);
+    Ok(())
+}
+
+fn smismember(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let set = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    ctx.reply.array(args.len() - 2);
+    for member in args.from(2) {
+        let found = set.as_ref().is_some_and(|s| s.contains(member));
+        ctx.reply.int(found as i64);
+    }
+    Ok(())
+}
+
+fn scard(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let set = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    ctx.reply.int(set.map_or(0, |s| s.len()) as i64);
+    Ok(())
+}
+
+fn smembers(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let set = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+    let Some(set) = set else {
+        ctx.reply.set(0);
+        return Ok(());
+    };
+    ctx.reply.set(set.len());
+    for elem in set.iter() {
+        reply_elem(ctx.reply, elem);
+    }
+    Ok(())
+}
+
+fn srandmember(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 3 {
+        return Err(errors::SYNTAX);
+    }
+    let db = ctx.client.db;
+    let mut rng = ctx.server.keyspace.rng.fork();
+    if args.len() == 2 {
+        let set = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)?;
+        match set.and_then(|s| s.random(&mut rng)) {
+            Some(elem) => reply_elem(ctx.reply, elem),
+            None => ctx.reply.null(),
+        }
+        return Ok(());
+    }
+    let count = args.i64_in(2, -i64::MAX, i64::MAX, None)?;
+    let Some(set) = get::<Set>(&mut ctx.server.keyspace, db, args.get(1), Lookup::Read)? else {
+        ctx.reply.array(0);
+        return Ok(());
+    };
+    if count == 0 {
+        ctx.reply.array(0);
+        return Ok(());
+    }
+    // Negative: that many picks, repeats allowed.
+    if count < 0 || count == 1 {
+        let picks = count.unsigned_abs() as usize;
+        ctx.reply.array(picks);
+        for _ in 0..picks {
+            reply_elem(ctx.reply, set.random(&mut rng).expect("not empty"));
+        }
+        return Ok(());
+    }
+    let size = set.len();
+    let count = (count as usize).min(size);
+    ctx.reply.array(count);
+    if count == size {
+        for elem in set.iter() {
+            reply_elem(ctx.reply, elem);
+        }
+        return Ok(());
+    }
+    let mut wanted = distinct_positions(&mut rng, size, count)
+        .into_iter()
+        .peekable();
+    for (i, elem) in set.iter().enumerate() {
+        if wanted.peek() == Some(&i) {
+            wanted.next();
+            reply_elem(ctx.reply, elem);
+        }
+    }
+    Ok(())
+}
+
+/// `count` distinct positions below `size`, in increasing order.
+fn distinct_positions(rng: &mut fastrand::Rng, size: usize, count: usize) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..size).collect();
+    rng.shuffle(&mut positions);
+    positions.truncate(count);
+    positions.sort_unstable();
+    positions
+}
+
+fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 3 {
+        return Err(errors::SYNTAX);
+    }
+    let count = if args.len() == 3 {
+        Some(args.non_negative(2, errors::MUST_BE_POSITIVE)? as usize)
+    } else {
+        None
+    };
+    let db = ctx.client.db;
+    let key = args.get(1);
+    let mut rng = ctx.server.keyspace.rng.fork();
+    let keyspace = &mut ctx.server.keyspace;
+    let Some(set) = get::<Set>(keyspace, db, key, Lookup::Write)? else {
+        match count {
+            Some(_) => ctx.reply.set(0),
+            None => ctx.reply.null(),
+        }
+        return Ok(());
+    };
+    let Some(count) = count else {
+        let member = set.random(&mut rng).expect("not empty").to_vec();
+        set.remove(&member);
+        changed(keyspace, db, key);
+        ctx.reply.bulk(&member);
+        return Ok(());
+    };
+    if count == 0 {
+        ctx.reply.set(0);
+        return Ok(());
+    }
+    let whole = count >= set.len();
+    let popped: Vec<Vec<u8>> = if whole {
+        set.iter().map(|elem| elem.to_vec()).collect()
+    } else {
+        (0..count)
+            .map(|_| {
+                let member = set.random(&mut rng).expect("not empty").to_vec();
+                set.remove(&member);
+                member
+            })
+            .collect()
+    };
+    if whole {
+        keyspace.delete(db, key);
+    } else {
+        changed(keyspace, db, key);
+    }
+    ctx.reply.set(popped.len());
+    for member in &popped {
+        ctx.reply.bulk(member);
+    }
+    Ok(())
+}
+
+fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let db = ctx.client.db;
+    let (source, destination, member) = (args.get(1), args.get(2), args.get(3));
+    let limits = limits(ctx);
+    let keyspace = &mut ctx.server.keyspace;
+    // Both types are checked (a missing source first answers 0) before anything changes.
+    let source_found = get::<Set>(keyspace, db, source, Lookup::Write).map(|s| s.is_some());
+    let destination_found = get::<Set>(keyspace, db, destination, Lookup::Write).map(|_| ());
+    if source_found == Ok(false) {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    source_found?;
+    destination_found?;
+    let set = get::<Set>(keyspace, db, source, Lookup::Write)?.expect("checked above");
+    if source == destination {
+        let found = set.contains(member);
+        ctx.reply.int(found as i64);
+        return Ok(());
+    }
+    if !set.remove(member) {
+        ctx.reply.int(0);
+        return Ok(());
+    }
+    changed(keyspace, db, source);
+    let target = get_or_create(keyspace, db, destination, || {
+        Set::for_members(member, 1, limits)
+    })?;
+    if target.add(member, limits) {
+        changed(keyspace, db, destination);
+    }
+    ctx.reply.int(1);
+    Ok(())
+}
+
+/// Looks up every key as a set (counting hits and misses, expiring), failing with WRONGTYPE
+/// if any holds another type. Returns which keys exist.
+fn check_sets(ctx: &mut Ctx, keys: &[&[u8]]) -> Result<Vec<bool>, CmdError> {
+    let db = ctx.client.db;
+    keys.iter()
+        .map(|key| get::<Set>(&mut ctx.server.keyspace, db, key, Lookup::Read).map(|s| s.is_some()))
+        .collect()
+}
+
+/// The members of the intersection, in the smallest set's order, stopping at `limit` (0: no
+/// limit). A missing key makes it empty.
+fn intersection(ctx: &mut Ctx, keys: &[&[u8]], limit: usize) -> Result<Vec<Vec<u8>>, CmdError> {
+    let present = check_sets(ctx, keys)?;
+    if present.contains(&false) {
+        return Ok(Vec::new());
+    }
+    let db = ctx.client.db;
+    let keyspace = &ctx.server.keyspace;
+    let mut sets: Vec<&Set> = keys
+        .iter()
+        .map(|key| peek::<Set>(keyspace, db, key).map(|s| s.expect("checked")))
+        .collect::<Result<_, _>>()?;
+    sets.sort_by_key(|s| s.len());
+    let mut members = Vec::new();
+    for elem in sets[0].iter() {
+        if sets[1..].iter().all(|other| other.contains_elem(elem)) {
+            members.push(elem.to_vec());
+            if limit != 0 && members.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Union (`diff == false`) or difference of the sets at `keys`, as a new set built as Redis
+/// builds it (from an intset, adding members in order), so its order matches.
+fn union_or_diff(ctx: &mut Ctx, keys: &[&[u8]], diff: bool) -> Result<Set, CmdError> {
+    let present = check_sets(ctx, keys)?;
+    let limits = limits(ctx);
+    let db = ctx.client.db;
+    let keyspace = &ctx.server.keyspace;
+    let sets: Vec<Option<&Set>> = keys
+        .iter()
+        .zip(&present)
+        .map(|(key, present)| match present {
+            true => peek::<Set>(keyspace, db, key),
+            false => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut result = Set::for_members(b"0", 0, limits);
+    let mut buf = itoa::Buffer::new();
+    if !diff {
+        for set in sets.iter().flatten() {
+            for elem in set.iter() {
+                result.add(elem.bytes(&mut buf), limits);
+            }
+        }
+        return Ok(result);
+    }
+    // A key repeating the first makes the difference empty.
+    if keys[1..].contains(&keys[0]) {
+        return Ok(result);
+    }
+    if let Some(first) = sets[0] {
+        for elem in first.iter() {
+            if !sets[1..]
+                .iter()
+                .flatten()
+                .any(|other| other.contains_elem(elem))
+            {
+                result.add(elem.bytes(&mut buf), limits);
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn reply_members(reply: &mut Reply, members: &[Vec<u8>]) {
+    reply.set(members.len());
+    for member in members {
+        reply.bulk(member);
+    }
+}
+
+fn reply_set(reply: &mut Reply, set: &Set) {
+    reply.set(set.len());
+    for elem in set.iter() {
+        reply_elem(reply, elem);
+    }
+}
+
+/// Stores `set` at `destination` (replacing any value), or deletes it when empty; replies
+/// with the size.
+fn store(ctx: &mut Ctx, destination: &[u8], set: Set) {
+    let db = ctx.client.db;
+    let len = set.len();
+    if len == 0 {
+        ctx.server.keyspace.delete(db, destination);
+    } else {
+        ctx.server
+            .keyspace
+            .set_object(db, destination, Object::Set(set));
+    }
+    ctx.reply.int(len as i64);
+}
+
+fn keys_from<'a>(args: &Args<'a>, start: usize) -> Vec<&'a [u8]> {
+    args.from(start).collect()
+}
+
+fn sinter(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let members = intersection(ctx, &keys_from(args, 1), 0)?;
+    reply_members(ctx.reply, &members);
+    Ok(())
+}
+
+fn sinterstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let members = intersection(ctx, &keys_from(args, 2), 0)?;
+    let limits = limits(ctx);
+    let mut set = Set::for_members(b"0", 0, limits);
+    for member in &members {
+        set.add(member, limits);
+    }
+    store(ctx, args.get(1), set);
+    Ok(())
+}
+
+fn sintercard(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let numkeys = args.i64_in(1, 1, i64::MAX, Some(errors::NUMKEYS_POSITIVE))? as usize;
+    if numkeys > args.len() - 2 {
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let mut limit = 0;
+    let mut i = 2 + numkeys;
+    while i < args.len() {
+        if args.is(i, "LIMIT") && i + 1 < args.len() {
+            limit =
+                args.non_negative(i + 1, CmdError::new("ERR LIMIT can't be negative"))? as usize;
+            i += 2;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+    }
+    let keys: Vec<&[u8]> = (2..2 + numkeys).map(|i| args.get(i)).collect();
+    let members = intersection(ctx, &keys, limit)?;
+    ctx.reply.int(members.len() as i64);
+    Ok(())
+}
+
+fn sunion(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let set = union_or_diff(ctx, &keys_from(args, 1), false)?;
+    reply_set(ctx.reply, &set);
+    Ok(())
+}
+
+fn sunionstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let set = union_or_diff(ctx, &keys_from(args, 2), false)?;
+    store(ctx, args.get(1), set);
+    Ok(())
+}
+
+fn sdiff(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let set = union_or_diff(ctx, &keys_from(args, 1), true)?;
+    reply_set(ctx.reply, &set);
+    Ok(())
+}
+
+fn sdiffstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let set = union_or_diff(ctx, &keys_from(args, 2), true)?;
+    store(ctx, args.get(1), set);
+    Ok(())
+}
+
+fn sscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    scan_collection::<Set>(ctx, args, false, |set, cursor, count, items| {
+        set.scan(cursor, count, |elem| items.push(elem.to_vec()))
+    })
+}
