@@ -1,4 +1,5 @@
-//! `CLIENT` subcommands: ID, GETNAME, SETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY, HELP.
+//! `CLIENT` subcommands: ID, GETNAME, SETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY,
+//! UNBLOCK, HELP.
 
 use std::time::Instant;
 
@@ -33,6 +34,9 @@ pub static COMMANDS: &[Command] = &[Command::container("client", -2, Group::Conn
     Command::new("reply", 3, NOSCRIPT | LOADING | STALE, Group::Connection, reply)
         .doc("3.2.0", "Instructs the server whether to reply to commands.", "O(1)")
         .syntax("<ON | OFF | SKIP>"),
+    Command::new("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, unblock)
+        .doc("5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections")
+        .syntax("client-id [TIMEOUT | ERROR]"),
     Command::new("help", 2, LOADING | STALE, Group::Connection, help)
         .doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ])
@@ -278,6 +282,28 @@ fn reply(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+fn unblock(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(errors::unknown_subcommand_or_arity(args.get(1), "client"));
+    }
+    let error = match args.try_get(3) {
+        None => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"timeout") => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CmdError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    };
+    let id = args.i64(2)?;
+    let unblocked = id != ctx.client.id as i64
+        && u64::try_from(id)
+            .is_ok_and(|id| super::blocking::unblock_by_request(ctx.server, id, error));
+    ctx.reply.int(unblocked as i64);
+    Ok(())
+}
+
 fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::introspection::reply_help(
         ctx,
@@ -313,6 +339,8 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Assign the name <name> to the current connection.",
             "SETINFO <LIB-NAME|LIB-VER> <value>",
             "    Set the name or version of the client library.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],
