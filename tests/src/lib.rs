@@ -34,7 +34,7 @@ impl TestServer {
     pub fn connect(&self) -> redis::Connection {
         let client =
             redis::Client::open(format!("redis://127.0.0.1:{}/", self.port())).expect("valid URL");
-        let mut connection = client.get_connection().expect("connects");
+        let connection = client.get_connection().expect("connects");
         connection
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("read timeout");
