@@ -14,7 +14,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("del", -2, WRITE, Group::Generic, del).keys(1, -1, 1)
         .doc("1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed.")
         .syntax("key [key ...]"),
-    Command::new("unlink", -2, WRITE | FAST, Group::Generic, unlink).keys(1, -1, 1)
+    Command::new("unlink", -2, WRITE | FAST, Group::Generic, del).keys(1, -1, 1)
         .doc("4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size.")
         .syntax("key [key ...]"),
     Command::new("exists", -2, READONLY | FAST, Group::Generic, exists).keys(1, -1, 1)
@@ -91,25 +91,14 @@ pub fn type_name(ctx: &Ctx, record: &Record) -> &'static str {
     crate::types::type_name(ctx.server, ctx.client.db, record)
 }
 
+/// DEL and UNLINK. Both free a collection of more than 64 parts on the lazy-free thread, so a
+/// DEL of a large collection does not stall other clients (Redis does that for DEL only with
+/// `lazyfree-lazy-user-del yes`; a deliberate difference, see the README).
 fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let mut deleted = 0;
     for key in args.from(1) {
         // An expired key is reclaimed by the lookup and does not count as deleted.
-        if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
-            && crate::types::delete_key(ctx.server, db, key, false)
-        {
-            deleted += 1;
-        }
-    }
-    ctx.reply.int(deleted);
-    Ok(())
-}
-
-fn unlink(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let db = ctx.client.db;
-    let mut deleted = 0;
-    for key in args.from(1) {
         if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
             && crate::types::delete_key(ctx.server, db, key, true)
         {

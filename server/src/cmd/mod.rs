@@ -19,6 +19,7 @@ mod hash;
 mod introspection;
 pub mod keys;
 mod list;
+mod memory;
 mod object;
 mod scan;
 mod server;

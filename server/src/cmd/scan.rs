@@ -2,9 +2,10 @@
 //! share.
 
 use super::errors::{self, CmdError, CmdResult};
-use super::values::{Collection, get};
+use super::values::get;
 use super::{Args, Ctx};
 use crate::db::Lookup;
+use crate::types::Collection;
 use crate::util::glob_match;
 
 /// A SCAN cursor as Redis reads it with `strtoul`: optional sign (a negative number wraps),

@@ -169,6 +169,7 @@ static FAMILIES: &[&[Command]] = &[
     super::zset::COMMANDS,
     super::keys::COMMANDS,
     super::object::COMMANDS,
+    super::memory::COMMANDS,
     super::server::COMMANDS,
     super::debug::COMMANDS,
     super::config::COMMANDS,

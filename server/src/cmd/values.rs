@@ -7,43 +7,7 @@
 
 use super::errors::{self, CmdError};
 use crate::db::{Keyspace, Lookup};
-use crate::types::{Hash, List, Object, Set, ZSet};
-
-/// A collection type as stored in an [`Object`].
-pub trait Collection: Sized {
-    fn of(object: &Object) -> Option<&Self>;
-    fn of_mut(object: &mut Object) -> Option<&mut Self>;
-    fn into_object(self) -> Object;
-}
-
-macro_rules! collection {
-    ($type:ident, $variant:ident) => {
-        impl Collection for $type {
-            fn of(object: &Object) -> Option<&Self> {
-                match object {
-                    Object::$variant(value) => Some(value),
-                    _ => None,
-                }
-            }
-
-            fn of_mut(object: &mut Object) -> Option<&mut Self> {
-                match object {
-                    Object::$variant(value) => Some(value),
-                    _ => None,
-                }
-            }
-
-            fn into_object(self) -> Object {
-                Object::$variant(self)
-            }
-        }
-    };
-}
-
-collection!(List, List);
-collection!(Hash, Hash);
-collection!(Set, Set);
-collection!(ZSet, ZSet);
+use crate::types::Collection;
 
 /// The value of `key` as a `T`: `None` when the key is missing, WRONGTYPE when it holds
 /// something else.
@@ -57,8 +21,7 @@ pub fn get<'a, T: Collection>(
         return Ok(None);
     };
     keyspace
-        .object_mut(db, slot)
-        .and_then(T::of_mut)
+        .collection_mut::<T>(db, slot)
         .map(Some)
         .ok_or(errors::WRONG_TYPE)
 }
@@ -77,8 +40,7 @@ pub fn peek<'a, T: Collection>(
         return Ok(None);
     }
     keyspace
-        .object(db, slot)
-        .and_then(T::of)
+        .collection::<T>(db, slot)
         .map(Some)
         .ok_or(errors::WRONG_TYPE)
 }
@@ -95,8 +57,7 @@ pub fn get_or_create<'a, T: Collection>(
         None => keyspace.add_object(db, key, create().into_object()),
     };
     keyspace
-        .object_mut(db, slot)
-        .and_then(T::of_mut)
+        .collection_mut::<T>(db, slot)
         .ok_or(errors::WRONG_TYPE)
 }
 
@@ -106,7 +67,7 @@ pub fn changed(keyspace: &mut Keyspace, db: usize, key: &[u8]) -> bool {
     let empty = keyspace
         .peek(db, key)
         .and_then(|slot| keyspace.object(db, slot))
-        .is_some_and(Object::is_empty);
+        .is_some_and(|object| object.is_empty());
     if empty {
         keyspace.delete(db, key);
     } else {

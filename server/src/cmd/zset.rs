@@ -15,7 +15,7 @@ use super::{Args, Command, Ctx, Group, Handler};
 use crate::client::TimeoutReply;
 use crate::db::Lookup;
 use crate::net::reply::Reply;
-use crate::types::{Object, ZSet, ZSetLimits};
+use crate::types::{Object, ObjectView, ZSet, ZSetLimits};
 use crate::util::strtod::{string2d, strtod_whole};
 
 pub static COMMANDS: &[Command] = &[
@@ -1234,7 +1234,7 @@ fn run_set_op(
         let keyspace = &mut ctx.server.keyspace;
         if let Some(slot) = keyspace.lookup(db, key, Lookup::Read) {
             match keyspace.object(db, slot) {
-                Some(Object::Set(_) | Object::ZSet(_)) => {}
+                Some(ObjectView::Set(_) | ObjectView::ZSet(_)) => {}
                 _ => return Err(errors::WRONG_TYPE),
             }
         }
@@ -1246,8 +1246,8 @@ fn run_set_op(
         .zip(&request.weights)
         .map(|(key, &weight)| {
             let source = match keyspace.peek(db, key).and_then(|s| keyspace.object(db, s)) {
-                Some(Object::Set(set)) => Source::Set(set),
-                Some(Object::ZSet(zset)) => Source::ZSet(zset),
+                Some(ObjectView::Set(set)) => Source::Set(set),
+                Some(ObjectView::ZSet(zset)) => Source::ZSet(zset),
                 _ => Source::Missing,
             };
             (source, weight, *key)

@@ -7,10 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use slab::Slab;
-
 use super::record::Record;
-use crate::types::Object;
+use crate::types::{Object, Objects};
 
 /// Values with fewer parts than this are freed at once, as Redis's `LAZYFREE_THRESHOLD`.
 pub const LAZYFREE_THRESHOLD: usize = 64;
@@ -80,7 +78,7 @@ impl LazyFree {
     }
 
     /// Frees a whole database's records and collections on the thread (`FLUSHDB ASYNC`).
-    pub fn free_db_async(&self, records: Vec<Record>, objects: Slab<Object>) {
+    pub fn free_db_async(&self, records: Vec<Record>, objects: Objects) {
         let count = records.len() as u64;
         if records.len() < LAZYFREE_THRESHOLD {
             return drop((records, objects));

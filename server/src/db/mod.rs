@@ -15,11 +15,10 @@ pub mod table;
 pub mod watch;
 
 use record::{NewValue, Record, Value};
-use slab::Slab;
 use table::{KeyTable, Slot};
 use zmalloc::AllocError;
 
-use crate::types::Object;
+use crate::types::{Collection, Object, ObjectView, Objects};
 
 pub use access::AccessPolicy;
 
@@ -32,8 +31,8 @@ pub struct Db {
     /// Average TTL of keys with an expire, estimated by the active expire cycle (ms).
     pub avg_ttl: u64,
     /// The collections (lists, hashes, sets, sorted sets) of this database's keys; a record
-    /// holds its value's index here.
-    pub objects: Slab<Object>,
+    /// holds its value's kind and index here.
+    pub objects: Objects,
 }
 
 impl Db {
@@ -231,29 +230,31 @@ impl Keyspace {
     /// Stores a collection under an absent key (not counted as a change: the caller signals
     /// it once its command is done).
     pub fn add_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
-        let index = self.dbs[db].objects.insert(object);
-        let record = Record::new(
-            key,
-            NewValue::Object(index as u32),
-            false,
-            self.new_access(),
-            None,
-        );
+        let at = self.dbs[db].objects.insert(object);
+        let record = Record::new(key, NewValue::Object(at), false, self.new_access(), None);
         let hash = self.hash(key);
         self.insert_record(db, hash, record)
     }
 
     /// The collection a record holds, if it holds one.
-    pub fn object(&self, db: usize, slot: Slot) -> Option<&Object> {
+    pub fn object(&self, db: usize, slot: Slot) -> Option<ObjectView<'_>> {
         match self.record(db, slot).value() {
-            Value::Object(index) => Some(&self.dbs[db].objects[index as usize]),
+            Value::Object(at) => Some(self.dbs[db].objects.get(at)),
             _ => None,
         }
     }
 
-    pub fn object_mut(&mut self, db: usize, slot: Slot) -> Option<&mut Object> {
+    /// The record's collection if it is a `T`; `None` for a string or another type.
+    pub fn collection<T: Collection>(&self, db: usize, slot: Slot) -> Option<&T> {
         match self.record(db, slot).value() {
-            Value::Object(index) => Some(&mut self.dbs[db].objects[index as usize]),
+            Value::Object(at) => self.dbs[db].objects.typed(at),
+            _ => None,
+        }
+    }
+
+    pub fn collection_mut<T: Collection>(&mut self, db: usize, slot: Slot) -> Option<&mut T> {
+        match self.record(db, slot).value() {
+            Value::Object(at) => self.dbs[db].objects.typed_mut(at),
             _ => None,
         }
     }
@@ -261,7 +262,7 @@ impl Keyspace {
     /// Takes a record's collection out of the database's objects.
     fn take_object(&mut self, db: usize, record: &Record) -> Option<Object> {
         match record.value() {
-            Value::Object(index) => Some(self.dbs[db].objects.remove(index as usize)),
+            Value::Object(at) => Some(self.dbs[db].objects.remove(at)),
             _ => None,
         }
     }

@@ -30,6 +30,9 @@ const KIND_OBJECT: u8 = 2;
 const FLAG_EXPIRE: u8 = 1 << 2;
 /// The string was modified in place (`APPEND`, `SETRANGE`), which Redis reports as `raw`.
 const FLAG_RAW: u8 = 1 << 3;
+/// For a collection: which kind (two bits).
+const OBJECT_KIND_SHIFT: u8 = 4;
+const OBJECT_KIND_MASK: u8 = 0b11 << OBJECT_KIND_SHIFT;
 
 /// Offset of the access bits.
 const LRU_AT: usize = 1;
@@ -40,13 +43,37 @@ const EXPIRE_LEN: usize = 12;
 /// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_MAX: usize = 44;
 
+/// The kinds of collection; each has its own slab in a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    List,
+    Hash,
+    Set,
+    ZSet,
+}
+
+impl ObjectKind {
+    const ALL: [ObjectKind; 4] = [
+        ObjectKind::List,
+        ObjectKind::Hash,
+        ObjectKind::Set,
+        ObjectKind::ZSet,
+    ];
+}
+
+/// Where a record's collection lives: its kind and its index in that kind's slab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: ObjectKind,
+    pub index: u32,
+}
+
 /// A record's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
     Str(&'a [u8]),
     Int(i64),
-    /// Index of a collection in the database's object slab.
-    Object(u32),
+    Object(ObjectRef),
 }
 
 /// What a new record's value is.
@@ -54,7 +81,7 @@ pub enum Value<'a> {
 pub enum NewValue<'a> {
     Str(&'a [u8]),
     Int(i64),
-    Object(u32),
+    Object(ObjectRef),
 }
 
 /// A key, its metadata and its value in one zmalloc block.
@@ -81,7 +108,10 @@ impl Record {
         let (kind, value_len) = match value {
             NewValue::Str(bytes) => (KIND_STRING, bytes.len()),
             NewValue::Int(v) => (KIND_INT, varint_len(zigzag(v))),
-            NewValue::Object(index) => (KIND_OBJECT, varint_len(index as u64)),
+            NewValue::Object(object) => (
+                KIND_OBJECT | (object.kind as u8) << OBJECT_KIND_SHIFT,
+                varint_len(object.index as u64),
+            ),
         };
         let head = 1 + 3 + if expire.is_some() { EXPIRE_LEN } else { 0 };
         let key_len_len = varint_len(key.len() as u64);
@@ -108,8 +138,8 @@ impl Record {
             NewValue::Int(v) => {
                 put_varint(&mut bytes[at..], zigzag(v));
             }
-            NewValue::Object(index) => {
-                put_varint(&mut bytes[at..], index as u64);
+            NewValue::Object(object) => {
+                put_varint(&mut bytes[at..], object.index as u64);
             }
         }
         Ok(Record(record))
@@ -163,7 +193,11 @@ impl Record {
         match self.flags() & KIND_MASK {
             KIND_STRING => Value::Str(&self.0[at..]),
             KIND_INT => Value::Int(unzigzag(get_varint(&self.0[at..]).0)),
-            _ => Value::Object(get_varint(&self.0[at..]).0 as u32),
+            _ => Value::Object(ObjectRef {
+                kind: ObjectKind::ALL
+                    [((self.flags() & OBJECT_KIND_MASK) >> OBJECT_KIND_SHIFT) as usize],
+                index: get_varint(&self.0[at..]).0 as u32,
+            }),
         }
     }
 
@@ -217,7 +251,7 @@ impl Record {
         let value = match self.value() {
             Value::Str(bytes) => NewValue::Str(bytes),
             Value::Int(v) => NewValue::Int(v),
-            Value::Object(index) => NewValue::Object(index),
+            Value::Object(object) => NewValue::Object(object),
         };
         Record::try_new(self.key(), value, self.is_raw(), self.access(), expire)
     }
@@ -316,9 +350,15 @@ mod tests {
             assert_eq!(r.value(), Value::Int(v));
             assert_eq!(r.key(), b"n");
         }
-        let r = Record::new(b"obj", NewValue::Object(300_000), false, 0, None);
-        assert_eq!(r.value(), Value::Object(300_000));
-        assert!(!r.is_string());
+        for kind in ObjectKind::ALL {
+            let object = ObjectRef {
+                kind,
+                index: 300_000,
+            };
+            let r = Record::new(b"obj", NewValue::Object(object), false, 0, None);
+            assert_eq!(r.value(), Value::Object(object));
+            assert!(!r.is_string());
+        }
     }
 
     #[test]

@@ -55,6 +55,9 @@ impl Keyed for Record {
     }
 }
 
+/// Bytes one slot of the database table takes: the record handle and its tag.
+pub const SLOT_BYTES: usize = size_of::<Option<Record>>() + 1;
+
 const EMPTY: u8 = 0;
 const TOMBSTONE: u8 = 1;
 /// Grow (or clean tombstones) above this load: (records + tombstones) / slots.

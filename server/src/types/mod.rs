@@ -9,8 +9,10 @@ pub mod set;
 pub mod zset;
 mod ztree;
 
+use slab::Slab;
+
 use crate::db::Alloc;
-use crate::db::record::{NewValue, Record, Value};
+use crate::db::record::{NewValue, ObjectKind, ObjectRef, Record, Value};
 use crate::server::Server;
 
 pub use hash::{Hash, HashLimits};
@@ -18,7 +20,7 @@ pub use list::{End, List, ListLimit};
 pub use set::{Set, SetLimits};
 pub use zset::{ZSet, ZSetLimits};
 
-/// A collection value.
+/// A collection value, owned: what moves between databases and to the lazy-free thread.
 #[derive(Clone)]
 pub enum Object {
     List(List),
@@ -27,29 +29,69 @@ pub enum Object {
     ZSet(ZSet),
 }
 
-impl Object {
+/// A stored collection, borrowed from its slab.
+#[derive(Clone, Copy)]
+pub enum ObjectView<'a> {
+    List(&'a List),
+    Hash(&'a Hash),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
+}
+
+impl ObjectView<'_> {
     /// The `TYPE` name.
-    pub fn type_name(&self) -> &'static str {
+    pub fn type_name(self) -> &'static str {
         match self {
-            Object::List(_) => "list",
-            Object::Hash(_) => "hash",
-            Object::Set(_) => "set",
-            Object::ZSet(_) => "zset",
+            ObjectView::List(_) => "list",
+            ObjectView::Hash(_) => "hash",
+            ObjectView::Set(_) => "set",
+            ObjectView::ZSet(_) => "zset",
         }
     }
 
     /// The `OBJECT ENCODING` name. Every list is a `quicklist`, as Redis 7.0 reports it (a
     /// small list is a quicklist of one chunk, stored without the chunk array).
-    pub fn encoding(&self) -> &'static str {
+    pub fn encoding(self) -> &'static str {
         match self {
-            Object::List(_) => "quicklist",
-            Object::Hash(hash) if hash.is_packed() => "listpack",
-            Object::Hash(_) => "hashtable",
-            Object::Set(set) => set.encoding(),
-            Object::ZSet(zset) => zset.encoding(),
+            ObjectView::List(_) => "quicklist",
+            ObjectView::Hash(hash) if hash.is_packed() => "listpack",
+            ObjectView::Hash(_) => "hashtable",
+            ObjectView::Set(set) => set.encoding(),
+            ObjectView::ZSet(zset) => zset.encoding(),
         }
     }
 
+    /// Bytes the value holds, its slab slot included; large collections are estimated from
+    /// `samples` elements (all when 0), as `MEMORY USAGE` does.
+    pub fn memory(self, samples: usize) -> usize {
+        match self {
+            ObjectView::List(list) => SLAB_ENTRY + list.memory(samples),
+            ObjectView::Hash(hash) => SLAB_ENTRY + hash.memory(samples),
+            ObjectView::Set(set) => SLAB_ENTRY + set.memory(samples),
+            ObjectView::ZSet(zset) => SLAB_ENTRY + zset.memory(samples),
+        }
+    }
+
+    /// Elements held (`LLEN`, `HLEN`, `SCARD`, `ZCARD`).
+    pub fn len(self) -> usize {
+        match self {
+            ObjectView::List(list) => list.len(),
+            ObjectView::Hash(hash) => hash.len(),
+            ObjectView::Set(set) => set.len(),
+            ObjectView::ZSet(zset) => zset.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Bytes of one slab slot: a 16-byte value (each type is a two-word enum, and the slab's
+/// free-list marker fits in its spare tag values).
+const SLAB_ENTRY: usize = 16;
+
+impl Object {
     /// Parts to free: what decides whether `UNLINK` frees it on the lazy-free thread.
     pub fn effort(&self) -> usize {
         match self {
@@ -59,31 +101,102 @@ impl Object {
             Object::ZSet(zset) => zset.effort(),
         }
     }
+}
 
-    /// Bytes the value holds, its slab slot included; large collections are estimated from
-    /// `samples` elements (all when 0), as `MEMORY USAGE` does.
-    pub fn memory(&self, samples: usize) -> usize {
-        size_of::<Object>()
-            + match self {
-                Object::List(list) => list.memory(samples),
-                Object::Hash(hash) => hash.memory(samples),
-                Object::Set(set) => set.memory(samples),
-                Object::ZSet(zset) => zset.memory(samples),
+/// A collection type as stored in its own slab of a database.
+pub trait Collection: Sized {
+    const KIND: ObjectKind;
+    fn slab(objects: &Objects) -> &Slab<Self>;
+    fn slab_mut(objects: &mut Objects) -> &mut Slab<Self>;
+    fn into_object(self) -> Object;
+}
+
+macro_rules! collection {
+    ($type:ident, $field:ident) => {
+        impl Collection for $type {
+            const KIND: ObjectKind = ObjectKind::$type;
+
+            fn slab(objects: &Objects) -> &Slab<Self> {
+                &objects.$field
             }
+
+            fn slab_mut(objects: &mut Objects) -> &mut Slab<Self> {
+                &mut objects.$field
+            }
+
+            fn into_object(self) -> Object {
+                Object::$type(self)
+            }
+        }
+    };
+}
+
+collection!(List, lists);
+collection!(Hash, hashes);
+collection!(Set, sets);
+collection!(ZSet, zsets);
+
+/// A database's collections, one slab per type so a slot is 16 bytes and the record carries
+/// the type.
+#[derive(Default)]
+pub struct Objects {
+    lists: Slab<List>,
+    hashes: Slab<Hash>,
+    sets: Slab<Set>,
+    zsets: Slab<ZSet>,
+}
+
+impl Objects {
+    /// Stores a collection; returns where.
+    pub fn insert(&mut self, object: Object) -> ObjectRef {
+        let (kind, index) = match object {
+            Object::List(v) => (ObjectKind::List, self.lists.insert(v)),
+            Object::Hash(v) => (ObjectKind::Hash, self.hashes.insert(v)),
+            Object::Set(v) => (ObjectKind::Set, self.sets.insert(v)),
+            Object::ZSet(v) => (ObjectKind::ZSet, self.zsets.insert(v)),
+        };
+        let index = u32::try_from(index).expect("fewer than 2^32 collections per type");
+        ObjectRef { kind, index }
     }
 
-    /// Elements held (`LLEN`, `HLEN`, `SCARD`, `ZCARD`).
-    pub fn len(&self) -> usize {
-        match self {
-            Object::List(list) => list.len(),
-            Object::Hash(hash) => hash.len(),
-            Object::Set(set) => set.len(),
-            Object::ZSet(zset) => zset.len(),
+    /// Takes a collection out.
+    pub fn remove(&mut self, at: ObjectRef) -> Object {
+        let i = at.index as usize;
+        match at.kind {
+            ObjectKind::List => Object::List(self.lists.remove(i)),
+            ObjectKind::Hash => Object::Hash(self.hashes.remove(i)),
+            ObjectKind::Set => Object::Set(self.sets.remove(i)),
+            ObjectKind::ZSet => Object::ZSet(self.zsets.remove(i)),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub fn get(&self, at: ObjectRef) -> ObjectView<'_> {
+        let i = at.index as usize;
+        match at.kind {
+            ObjectKind::List => ObjectView::List(&self.lists[i]),
+            ObjectKind::Hash => ObjectView::Hash(&self.hashes[i]),
+            ObjectKind::Set => ObjectView::Set(&self.sets[i]),
+            ObjectKind::ZSet => ObjectView::ZSet(&self.zsets[i]),
+        }
+    }
+
+    /// A copy of a collection, to store elsewhere (`COPY`).
+    pub fn clone_of(&self, at: ObjectRef) -> Object {
+        match self.get(at) {
+            ObjectView::List(v) => Object::List(v.clone()),
+            ObjectView::Hash(v) => Object::Hash(v.clone()),
+            ObjectView::Set(v) => Object::Set(v.clone()),
+            ObjectView::ZSet(v) => Object::ZSet(v.clone()),
+        }
+    }
+
+    /// The collection at `at` if it is a `T`.
+    pub fn typed<T: Collection>(&self, at: ObjectRef) -> Option<&T> {
+        (at.kind == T::KIND).then(|| &T::slab(self)[at.index as usize])
+    }
+
+    pub fn typed_mut<T: Collection>(&mut self, at: ObjectRef) -> Option<&mut T> {
+        (at.kind == T::KIND).then(|| &mut T::slab_mut(self)[at.index as usize])
     }
 }
 
@@ -91,7 +204,7 @@ impl Object {
 pub fn type_name(server: &Server, db: usize, record: &Record) -> &'static str {
     match record.value() {
         Value::Str(_) | Value::Int(_) => "string",
-        Value::Object(index) => server.keyspace.dbs[db].objects[index as usize].type_name(),
+        Value::Object(at) => server.keyspace.dbs[db].objects.get(at).type_name(),
     }
 }
 
@@ -99,7 +212,7 @@ pub fn type_name(server: &Server, db: usize, record: &Record) -> &'static str {
 pub fn encoding_name(server: &Server, db: usize, record: &Record) -> &'static str {
     match record.value() {
         Value::Str(_) | Value::Int(_) => unreachable!("strings are named by the caller"),
-        Value::Object(index) => server.keyspace.dbs[db].objects[index as usize].encoding(),
+        Value::Object(at) => server.keyspace.dbs[db].objects.get(at).encoding(),
     }
 }
 
@@ -163,12 +276,12 @@ pub fn copy_value(
         .expect("caller checked the key exists");
     let record = keyspace.record(from_db, slot);
     let expire = record.expire().map(|(when, _)| when);
-    let slot = match keyspace.object(from_db, slot) {
-        Some(object) => {
-            let copy = object.clone();
+    let slot = match record.value() {
+        Value::Object(at) => {
+            let copy = keyspace.dbs[from_db].objects.clone_of(at);
             keyspace.add_object(to_db, to_key, copy)
         }
-        None => {
+        _ => {
             let copy = Record::try_new(
                 to_key,
                 string_value(record),

@@ -25,14 +25,36 @@ pub enum ZSet {
     Tree(Box<ZTree>),
 }
 
+/// A packed score: 8 bytes hold an `f64`; fewer hold a whole number as a little-endian
+/// signed integer of that many bytes (a listpack also stores integral scores compactly).
 fn pack_score(bytes: &[u8]) -> f64 {
-    f64::from_le_bytes(bytes.try_into().expect("8-byte score"))
+    if bytes.len() == 8 {
+        return f64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+    }
+    let mut wide = [0u8; 8];
+    wide[..bytes.len()].copy_from_slice(bytes);
+    let shift = 64 - 8 * bytes.len() as u32;
+    ((i64::from_le_bytes(wide) << shift) >> shift) as f64
 }
 
-/// A listpack keeps a zero score as `0` (Redis stores it as the integer 0), so -0 is not kept.
-fn packed(score: f64) -> [u8; 8] {
-    let score = if score == 0.0 { 0.0 } else { score };
-    score.to_le_bytes()
+/// Encodes a score for a pack: whole numbers below 2^55 in as few bytes as their two's
+/// complement needs, anything else as 8 bytes of `f64`. Zero has one form, so -0 becomes 0,
+/// as in a listpack.
+fn packed(score: f64) -> ([u8; 8], usize) {
+    const LIMIT: f64 = (1u64 << 55) as f64;
+    if score.fract() == 0.0 && score.abs() < LIMIT {
+        let v = score as i64;
+        let bytes = v.to_le_bytes();
+        // The shortest length whose sign extension gives `v` back.
+        let len = (1..8)
+            .find(|&n| {
+                let shift = 64 - 8 * n as u32;
+                (v << shift) >> shift == v
+            })
+            .unwrap_or(7);
+        return (bytes, len);
+    }
+    (score.to_le_bytes(), 8)
 }
 
 impl ZSet {
@@ -54,8 +76,9 @@ impl ZSet {
             let mut sorted: Vec<&(Vec<u8>, f64)> = members.iter().collect();
             sorted.sort_by(|a, b| compare(a.1, &a.0, b.1, &b.0));
             for (member, score) in sorted {
+                let (bytes, len) = packed(*score);
                 pack.push_back(member);
-                pack.push_back(&packed(*score));
+                pack.push_back(&bytes[..len]);
             }
         } else {
             for (member, score) in members {
@@ -123,7 +146,8 @@ impl ZSet {
                     }
                     offset = next;
                 }
-                pack.insert_at(offset, &packed(score));
+                let (bytes, len) = packed(score);
+                pack.insert_at(offset, &bytes[..len]);
                 pack.insert_at(offset, member);
                 if pack.len() / 2 > limits.entries {
                     self.convert();
@@ -320,6 +344,33 @@ mod tests {
         );
         assert_eq!(z.remove(b"b"), Some(1.0));
         assert_eq!(z.len(), 1);
+    }
+
+    #[test]
+    fn packed_scores_round_trip() {
+        for score in [
+            0.0,
+            1.0,
+            -1.0,
+            127.0,
+            128.0,
+            -129.0,
+            1e15,
+            -(2f64.powi(55)) + 1.0,
+            2f64.powi(55),
+            0.5,
+            -2.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+            f64::MIN_POSITIVE / 4.0,
+        ] {
+            let (bytes, len) = packed(score);
+            assert_eq!(pack_score(&bytes[..len]), score, "{score}");
+        }
+        assert_eq!(packed(5.0).1, 1);
+        assert_eq!(packed(300.0).1, 2);
+        assert_eq!(packed(0.5).1, 8);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The large sorted set: a treap ordered by (score, member) with subtree sizes, in one array of
-//! 24-byte nodes, plus a key table from member to node.
+//! 32-byte nodes, plus a key table from member to node.
 //!
 //! Redis pairs a skiplist (a 32-to-80-byte node per member, plus the member sds) with a dict
-//! (a 24-byte entry and a bucket per member). Here a member costs one block holding its score
-//! and bytes, a 24-byte node and about 12 bytes of index. Subtree sizes give ranks in
+//! (a 24-byte entry and a bucket per member). Here a member costs a 32-byte node holding its
+//! score, one block for its bytes and about 20 bytes of index. Subtree sizes give ranks in
 //! O(log n); the index's hash order gives `ZSCAN` the same cursor guarantee as `SCAN`.
 
 use std::cmp::Ordering;
@@ -14,24 +14,27 @@ use crate::db::table::{Hashed, KeyTable, hash};
 
 const NIL: u32 = u32::MAX;
 
-/// A member and its score: `[score f64 LE][member]` in one block.
+/// A member and its score.
 #[derive(Clone)]
-struct Entry(Sds);
+struct Entry {
+    member: Sds,
+    score: f64,
+}
 
 impl Entry {
     fn new(score: f64, member: &[u8]) -> Entry {
-        let mut block = Sds::with_capacity(8 + member.len());
-        block.cat(&score.to_le_bytes());
-        block.cat(member);
-        Entry(block)
+        Entry {
+            member: Sds::new(member),
+            score,
+        }
     }
 
     fn score(&self) -> f64 {
-        f64::from_le_bytes(self.0[..8].try_into().expect("8 bytes"))
+        self.score
     }
 
     fn member(&self) -> &[u8] {
-        &self.0[8..]
+        &self.member
     }
 }
 
@@ -221,6 +224,10 @@ impl ZTree {
     pub fn insert(&mut self, score: f64, member: &[u8]) {
         assert!(self.nodes.len() < NIL as usize, "sorted set is full");
         let n = self.nodes.len() as u32;
+        if self.nodes.len() == self.nodes.capacity() {
+            // Grow by a quarter rather than doubling: less idle room in a large set.
+            self.nodes.reserve_exact((self.nodes.len() / 4).max(4));
+        }
         self.nodes.push(Node {
             entry: Entry::new(score, member),
             left: NIL,
@@ -392,7 +399,7 @@ impl ZTree {
             + zmalloc::size_class(self.nodes.capacity() * size_of::<Node>())
             + self.index.memory()
             + super::hash::sampled_total(
-                self.nodes.iter().map(|n| n.entry.0.alloc_size()),
+                self.nodes.iter().map(|n| n.entry.member.alloc_size()),
                 self.len(),
                 samples,
             )
