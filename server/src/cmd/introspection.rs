@@ -1,4 +1,4 @@
-//! Commands about commands: COMMAND (COUNT, INFO, LIST, GETKEYS, HELP) and SLOWLOG.
+//! Commands about commands: COMMAND (COUNT, INFO, DOCS, LIST, GETKEYS, HELP) and SLOWLOG.
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::{self, *};
@@ -19,6 +19,13 @@ pub static COMMANDS: &[Command] = &[
                 .doc(
                     "2.8.13",
                     "Returns information about one, multiple or all commands.",
+                    "O(N) where N is the number of commands to look up",
+                )
+                .syntax("[command-name [command-name ...]]"),
+            Command::new("docs", -2, LOADING | STALE, Group::Server, docs)
+                .doc(
+                    "7.0.0",
+                    "Returns documentary information about one, multiple or all commands.",
                     "O(N) where N is the number of commands to look up",
                 )
                 .syntax("[command-name [command-name ...]]"),
@@ -286,6 +293,130 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `COMMAND DOCS [name ...]`: summary, version, group, complexity, the argument tree parsed
+/// from the command's syntax line, and subcommands (what `redis-cli` builds its hints from).
+fn docs(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let table = ctx.server.commands;
+    let entries: Vec<&Entry> = if args.len() == 2 {
+        table.commands().collect()
+    } else {
+        args.from(2)
+            .filter_map(|name| table.find_full(name))
+            .collect()
+    };
+    ctx.reply.map(entries.len());
+    for entry in entries {
+        ctx.reply.bulk(entry.full_name.as_bytes());
+        reply_docs(ctx, entry);
+    }
+    Ok(())
+}
+
+fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
+    let command = entry.command;
+    let arguments = super::syntax::parse(command.syntax);
+    let subcommands: Vec<&Entry> = ctx.server.commands.subcommands_of(entry).collect();
+    let fields = 4 + !arguments.is_empty() as usize + !subcommands.is_empty() as usize;
+    let reply = &mut *ctx.reply;
+    reply.map(fields);
+    for (name, value) in [
+        ("summary", command.summary),
+        ("since", command.since),
+        ("group", command.group.name()),
+        ("complexity", command.complexity),
+    ] {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    if !arguments.is_empty() {
+        reply.bulk(b"arguments");
+        reply_arguments(reply, &arguments);
+    }
+    if !subcommands.is_empty() {
+        ctx.reply.bulk(b"subcommands");
+        ctx.reply.map(subcommands.len());
+        for sub in subcommands {
+            ctx.reply.bulk(sub.full_name.as_bytes());
+            reply_docs(ctx, sub);
+        }
+    }
+}
+
+fn reply_arguments(reply: &mut crate::net::reply::Reply, arguments: &[super::syntax::Arg]) {
+    use super::syntax::ArgType;
+    reply.array(arguments.len());
+    for arg in arguments {
+        let flags: Vec<&str> = [
+            (arg.optional, "optional"),
+            (arg.multiple, "multiple"),
+            (arg.multiple_token, "multiple_token"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        let nested = matches!(arg.kind, ArgType::OneOf | ArgType::Block);
+        reply.map(2 + arg.token.is_some() as usize + !flags.is_empty() as usize + nested as usize);
+        reply.bulk(b"name");
+        reply.bulk(arg.name.as_bytes());
+        reply.bulk(b"type");
+        reply.bulk(arg.kind.name().as_bytes());
+        if let Some(token) = &arg.token {
+            reply.bulk(b"token");
+            reply.bulk(token.as_bytes());
+        }
+        if !flags.is_empty() {
+            reply.bulk(b"flags");
+            reply.set(flags.len());
+            for flag in flags {
+                reply.simple(flag.as_bytes());
+            }
+        }
+        if nested {
+            reply.bulk(b"arguments");
+            reply_arguments(reply, &arg.children);
+        }
+    }
+}
+
+/// Positions of the keys in a command's arguments (`args[0]` is its name): from the key
+/// positions, or for commands whose keys move, from their `numkeys` argument as Redis's
+/// `getkeys_proc`s find them. Empty when the arguments name no valid keys.
+pub fn key_positions(command: &Command, args: &[&[u8]]) -> Vec<usize> {
+    if command.has(MOVABLE_KEYS) {
+        // (index of numkeys, keys before it: a destination)
+        let (numkeys_at, fixed) = match command.name {
+            "zunionstore" | "zinterstore" | "zdiffstore" => (2, vec![1]),
+            "blmpop" | "bzmpop" => (2, vec![]),
+            _ => (1, vec![]),
+        };
+        let numkeys = args
+            .get(numkeys_at)
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0);
+        let first = numkeys_at + 1;
+        if numkeys < 1 || numkeys as usize > args.len() - first {
+            return Vec::new();
+        }
+        return fixed
+            .into_iter()
+            .chain(first..first + numkeys as usize)
+            .collect();
+    }
+    if command.first_key == 0 {
+        return Vec::new();
+    }
+    let first = command.first_key as usize;
+    let last = if command.last_key < 0 {
+        (args.len() as i64 + command.last_key as i64) as usize
+    } else {
+        command.last_key as usize
+    };
+    (first..=last.min(args.len() - 1))
+        .step_by(command.key_step.max(1) as usize)
+        .collect()
+}
+
 fn getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let table = ctx.server.commands;
     let target: Vec<&[u8]> = args.from(2).collect();
@@ -305,27 +436,21 @@ fn getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
             .ok_or_else(|| CmdError::new("ERR Invalid command specified"))?
     };
     let command = entry.command;
+    if command.first_key == 0 && !command.has(MOVABLE_KEYS) {
+        return Err(CmdError::new("ERR The command has no key arguments"));
+    }
     if !command.arity_ok(target.len()) {
         return Err(CmdError::new(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    if command.first_key == 0 {
-        return Err(CmdError::new("ERR The command has no key arguments"));
+    let keys = key_positions(command, &target);
+    if keys.is_empty() {
+        return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
-    let first = command.first_key as usize;
-    let last = if command.last_key < 0 {
-        (target.len() as i64 + command.last_key as i64) as usize
-    } else {
-        command.last_key as usize
-    };
-    let keys: Vec<&[u8]> = (first..=last.min(target.len() - 1))
-        .step_by(command.key_step.max(1) as usize)
-        .map(|i| target[i])
-        .collect();
     ctx.reply.array(keys.len());
-    for key in keys {
-        ctx.reply.bulk(key);
+    for at in keys {
+        ctx.reply.bulk(target[at]);
     }
     Ok(())
 }
@@ -343,6 +468,10 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Return a list of all commands in this Redis server.",
             "INFO [<command-name> ...]",
             "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
             "    If no command names are given, documentation details for all",
             "    commands are returned.",
             "GETKEYS <full-command>",

@@ -25,6 +25,7 @@ mod scan;
 mod server;
 mod set;
 mod string;
+mod syntax;
 pub mod tx;
 mod values;
 mod zset;
