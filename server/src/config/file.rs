@@ -80,15 +80,27 @@ fn command() -> Command {
     let mut cmd = Command::new("zedis-server")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A Redis-compatible in-memory key-value server on zmalloc and sds")
+        .after_help(
+            "Every flag is the redis.conf parameter of the same name, parsed as Redis parses it \
+             (memory values take b, k, kb, m, mb, g, gb). Flags override the config file.",
+        )
         .arg(
             Arg::new("config-file")
                 .help("Configuration file in redis.conf syntax")
                 .value_name("CONFIG-FILE"),
         );
+    let defaults = Config::default();
     for param in PARAMS {
+        let default = param.get(&defaults);
+        let shown = if default.is_empty() {
+            "\"\""
+        } else {
+            default.as_str()
+        };
         let arg = Arg::new(param.name)
             .long(param.name)
             .value_name("VALUE")
+            .help(format!("default: {shown}"))
             .action(ArgAction::Append);
         // Single values may be negative (`--list-max-listpack-size -2`); several words end at
         // the next flag.
