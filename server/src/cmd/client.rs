@@ -24,7 +24,8 @@ pub static COMMANDS: &[Command] = &[Command::container("client", -2, Group::Conn
         .doc("6.2.0", "Returns information about the connection.", "O(1)"),
     Command::new("kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, kill)
         .doc("2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections")
-        .syntax("<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]>"),
+        // Redis documents the new form as a repeated one-of of optional filters.
+        .syntax("<ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no]> [<[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME yes/no]> ...]>"),
     Command::new("setinfo", 4, NOSCRIPT | LOADING | STALE, Group::Connection, setinfo)
         .doc("7.2.0", "Sets information specific to the client or connection.", "O(1)")
         .syntax("<LIB-NAME libname | LIB-VER libver>"),

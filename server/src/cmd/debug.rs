@@ -18,8 +18,7 @@ pub static COMMANDS: &[Command] = &[Command::new(
     "1.0.0",
     "A container for debugging commands.",
     "Depends on subcommand.",
-)
-.syntax("subcommand [argument ...]")];
+)];
 
 /// `getPositiveLongFromObjectOrReply`: both a non-integer and a negative value get this error.
 fn positive(arg: &[u8]) -> Result<u64, CmdError> {

@@ -36,13 +36,11 @@ pub static COMMANDS: &[Command] = &[
                     "O(N) where N is the total number of Redis commands",
                 )
                 .syntax("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
-            Command::new("getkeys", -4, LOADING | STALE, Group::Server, getkeys)
-                .doc(
-                    "2.8.13",
-                    "Extracts the key names from an arbitrary command.",
-                    "O(N) where N is the number of arguments to the command",
-                )
-                .syntax("command [arg [arg ...]]"),
+            Command::new("getkeys", -4, LOADING | STALE, Group::Server, getkeys).doc(
+                "2.8.13",
+                "Extracts the key names from an arbitrary command.",
+                "O(N) where N is the number of arguments to the command",
+            ),
             Command::new("help", 2, LOADING | STALE, Group::Server, help).doc(
                 "5.0.0",
                 "Returns helpful text about the different subcommands.",

@@ -76,7 +76,7 @@ pub static COMMANDS: &[Command] = &[
         .syntax("key offset value"),
     Command::new("lcs", -3, READONLY, Group::String, lcs).keys(1, 2, 1)
         .doc("7.0.0", "Finds the longest common substring.", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
-        .syntax("key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"),
+        .syntax("key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"),
 ];
 
 /// The string value in `slot` as bytes, or WRONGTYPE for other types.

@@ -311,6 +311,7 @@ fn attach_tokens(items: Vec<Arg>) -> Vec<Arg> {
     let mut iter = items.into_iter().peekable();
     while let Some(item) = iter.next() {
         let takes_value = item.kind == ArgType::PureToken
+            && !item.optional
             && iter.peek().is_some_and(|next| {
                 next.kind != ArgType::PureToken && !next.optional && next.token.is_none()
             });
