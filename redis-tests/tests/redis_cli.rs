@@ -312,7 +312,7 @@ fn interactive(port: u16, typed: &str) -> String {
         ),
     )
     .expect("non-blocking");
-    let mut pump = |master: &mut std::fs::File, millis: u64| -> String {
+    let pump = |master: &mut std::fs::File, millis: u64| -> String {
         let mut drawn = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_millis(millis);
         let mut buf = [0u8; 4096];
