@@ -24,7 +24,14 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     let seconds = LongDouble::parse(arg)
         .ok_or(errors::TIMEOUT_NOT_FLOAT)?
         .to_f64();
-    let ms = (seconds * 1000.0) as i64;
+    // C's conversion to `long long` of a value out of its range gives the x86 "integer
+    // indefinite", the most negative value: Redis then calls the timeout negative.
+    let ms_float = seconds * 1000.0;
+    let ms = if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&ms_float) {
+        ms_float as i64
+    } else {
+        i64::MIN
+    };
     match ms {
         ..0 => Err(errors::TIMEOUT_NEGATIVE),
         0 => Ok(None),
@@ -58,7 +65,8 @@ pub fn block<'k>(
     ctx.client.blocked = Some(Blocked {
         db,
         keys,
-        deadline: timeout.map(|t| Instant::now() + t),
+        // Beyond what a clock can count, the wait is endless.
+        deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
         handler,
         args: args.to_owned(),
         on_timeout,
@@ -161,5 +169,8 @@ mod tests {
         assert_eq!(parse_timeout(b"-1"), Err(errors::TIMEOUT_NEGATIVE));
         assert_eq!(parse_timeout(b" 1"), Err(errors::TIMEOUT_NOT_FLOAT));
         assert_eq!(parse_timeout(b"abc"), Err(errors::TIMEOUT_NOT_FLOAT));
+        for huge in [&b"inf"[..], b"1e16", b"9223372036854775807", b"1e308"] {
+            assert_eq!(parse_timeout(huge), Err(errors::TIMEOUT_NEGATIVE));
+        }
     }
 }

@@ -223,9 +223,10 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
         }
         return Ok(());
     }
+    // Redis 7.0 picks the encoding of a new key from its first member alone.
     let first_len = args.get(at + 1).len();
     let zset = get_or_create(keyspace, db, key, || {
-        ZSet::for_members(elements, first_len, limits)
+        ZSet::for_members(1, first_len, limits)
     })?;
     let (mut added, mut updated, mut processed) = (0, 0, 0);
     let mut last_score = 0.0;

@@ -185,9 +185,12 @@ macro_rules! int_param {
 
 macro_rules! mem_param {
     ($name:literal, $field:ident, $min:expr, $max:expr) => {
+        mem_param!($name, &[], $field, $min, $max)
+    };
+    ($name:literal, $aliases:expr, $field:ident, $min:expr, $max:expr) => {
         Param {
             name: $name,
-            aliases: &[],
+            aliases: $aliases,
             mutable: true,
             multi_arg: false,
             get: |c| c.$field.to_string(),
@@ -372,13 +375,13 @@ pub static PARAMS: &[Param] = &[
         i64::MAX,
         true
     ),
-    int_param!(
+    // A memory value in Redis (`1kb` works).
+    mem_param!(
         "hash-max-listpack-value",
         &["hash-max-ziplist-value"],
         hash_max_listpack_value,
         0,
-        i64::MAX,
-        true
+        LLONG_MAX
     ),
     int_param!(
         "set-max-intset-entries",
@@ -396,13 +399,13 @@ pub static PARAMS: &[Param] = &[
         i64::MAX,
         true
     ),
-    int_param!(
+    // A memory value in Redis (`1kb` works).
+    mem_param!(
         "set-max-listpack-value",
         &[],
         set_max_listpack_value,
         0,
-        i64::MAX,
-        true
+        LLONG_MAX
     ),
     int_param!(
         "zset-max-listpack-entries",
@@ -412,13 +415,13 @@ pub static PARAMS: &[Param] = &[
         i64::MAX,
         true
     ),
-    int_param!(
+    // A memory value in Redis (`1kb` works).
+    mem_param!(
         "zset-max-listpack-value",
         &["zset-max-ziplist-value"],
         zset_max_listpack_value,
         0,
-        i64::MAX,
-        true
+        LLONG_MAX
     ),
     Param {
         name: "dir",

@@ -124,17 +124,23 @@ impl Hash {
         }
         match self {
             Hash::Pack(pack) => {
-                if let Some(offset) = pack_find(pack, field) {
-                    let value_at = pack.entry(offset).1;
-                    pack.replace_at(value_at, value);
-                    return false;
-                }
-                pack.push_back(field);
-                pack.push_back(value);
+                let created = match pack_find(pack, field) {
+                    Some(offset) => {
+                        let value_at = pack.entry(offset).1;
+                        pack.replace_at(value_at, value);
+                        false
+                    }
+                    None => {
+                        pack.push_back(field);
+                        pack.push_back(value);
+                        true
+                    }
+                };
+                // Any write checks the limit, which may have been lowered since.
                 if pack.len() / 2 > limits.entries {
                     self.convert();
                 }
-                true
+                created
             }
             Hash::Table(table) => {
                 let h = hash(field);
