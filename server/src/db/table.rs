@@ -405,6 +405,13 @@ impl<R: Hashed> KeyTable<R> {
             .flatten()
     }
 
+    /// The slot arrays with, for each, the first index that may hold a record (a table being
+    /// migrated from is empty below its cursor).
+    fn tables(&self) -> impl Iterator<Item = (bool, &Slots<R>, usize)> {
+        std::iter::once((false, &self.current, 0))
+            .chain(self.old.as_ref().map(|(old, cursor)| (true, old, *cursor)))
+    }
+
     /// A record chosen at random: a random slot, then the next occupied one.
     pub fn random(&self, rng: &mut fastrand::Rng) -> Option<Slot> {
         let total = self.len();
@@ -416,41 +423,38 @@ impl<R: Hashed> KeyTable<R> {
             .old
             .as_ref()
             .is_some_and(|(old, _)| rng.usize(0..total) < old.full);
-        let slots = if in_old {
-            &self.old.as_ref().expect("checked").0
-        } else {
-            &self.current
-        };
-        let n = slots.len();
-        let start = rng.usize(0..n);
-        (0..n)
-            .map(|k| (start + k) % n)
+        let (_, slots, floor) = self.tables().find(|(old, _, _)| *old == in_old)?;
+        let span = slots.len() - floor;
+        let start = rng.usize(0..span);
+        (0..span)
+            .map(|k| floor + (start + k) % span)
             .find(|&i| slots.tags[i] >= 0x80)
             .map(|index| Slot { old: in_old, index })
     }
 
-    /// Up to `count` records from a random starting slot onward (Redis's `dictGetSomeKeys`).
+    /// Up to `count` records from random starting slots onward (Redis's `dictGetSomeKeys`):
+    /// each table gives its share in proportion to its records, and the walk gives up after
+    /// ten slots per record wanted, so a table that is still nearly empty (just after a
+    /// resize started) costs little. May return fewer than `count`.
     pub fn sample(&self, count: usize, rng: &mut fastrand::Rng, out: &mut Vec<Slot>) {
         out.clear();
         let total = self.len();
         if total == 0 {
             return;
         }
-        for (old, slots) in
-            std::iter::once((false, &self.current)).chain(self.old.as_ref().map(|(s, _)| (true, s)))
-        {
-            let n = slots.len();
-            if n == 0 || slots.full == 0 {
+        for (old, slots, floor) in self.tables() {
+            if slots.full == 0 {
                 continue;
             }
+            let span = slots.len() - floor;
             let want = (count * slots.full).div_ceil(total).min(slots.full);
-            let start = rng.usize(0..n);
+            let start = rng.usize(0..span);
             let mut taken = 0;
-            for k in 0..n {
+            for k in 0..span.min(want * 10) {
                 if taken == want {
                     break;
                 }
-                let index = (start + k) % n;
+                let index = floor + (start + k) % span;
                 if slots.tags[index] >= 0x80 {
                     out.push(Slot { old, index });
                     taken += 1;
