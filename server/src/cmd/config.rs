@@ -126,6 +126,22 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&str]) {
             "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" | "lazyfree-lazy-expire" => {
                 ctx.server.sync_access_policy()
             }
+            "maxmemory" => {
+                // As Redis's `updateMaxmemory`: warn, and start evicting without waiting for
+                // the next command.
+                let used = zmalloc::used_memory();
+                if config.maxmemory > 0 && (used as u64) > config.maxmemory {
+                    tracing::warn!(
+                        "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller \
+                         than the current memory usage ({used}). This will result in key \
+                         eviction and/or the inability to accept new write commands depending \
+                         on the maxmemory-policy.",
+                        config.maxmemory
+                    );
+                    ctx.server.evictor.running = true;
+                    ctx.server.evictor.wake.notify_one();
+                }
+            }
             "loglevel" => {
                 if let Some(set_level) = &ctx.server.set_log_level {
                     set_level(config.loglevel);
