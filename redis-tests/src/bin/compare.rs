@@ -257,6 +257,48 @@ fn overfill(server: &Server, maxmemory: u64, requests: u64) -> (u64, f64, u64, f
     (peak, over, evicted, requests as f64 / elapsed)
 }
 
+/// `redis-cli --lru-test keys` for `seconds`: the mean Gets/sec and hit ratio over the last
+/// five one-second reports (the first ones are warm-up).
+fn lru_test(server: &Server, keys: u64, seconds: u64) -> (f64, f64) {
+    let mut child = Command::new("stdbuf")
+        .args([
+            "-oL",
+            "redis-cli",
+            "-p",
+            &server.port.to_string(),
+            "--lru-test",
+            &keys.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-cli runs");
+    std::thread::sleep(Duration::from_secs(seconds));
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("output");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let reports: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|line| {
+            let gets = line.split_whitespace().next()?.parse::<f64>().ok()?;
+            let hits = line
+                .split('(')
+                .nth(1)?
+                .split('%')
+                .next()?
+                .parse::<f64>()
+                .ok()?;
+            Some((gets, hits))
+        })
+        .collect();
+    let last = &reports[reports.len().saturating_sub(5)..];
+    let n = last.len().max(1) as f64;
+    (
+        last.iter().map(|r| r.0).sum::<f64>() / n,
+        last.iter().map(|r| r.1).sum::<f64>() / n,
+    )
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -398,6 +440,27 @@ fn main() {
             peak as f64 / maxmemory as f64,
             over * 100.0
         );
+    }
+    let (lru_keys, lru_seconds) = if quick { (100_000, 4) } else { (1_000_000, 12) };
+    let _ = writeln!(
+        out,
+        "\n### `redis-cli --lru-test {lru_keys}` for {lru_seconds} s, maxmemory {} MiB, allkeys-lru\n",
+        maxmemory >> 20
+    );
+    let _ = writeln!(out, "| server | Gets/s (last 5 s) | hit ratio (last 5 s) |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    for (name, program) in [
+        ("Redis 7.0.15", "redis-server"),
+        ("zedis", zedis_binary.as_str()),
+    ] {
+        let limit = maxmemory.to_string();
+        let server = Server::start(
+            "lru",
+            program,
+            &["--maxmemory", &limit, "--maxmemory-policy", "allkeys-lru"],
+        );
+        let (gets, hits) = lru_test(&server, lru_keys, lru_seconds);
+        let _ = writeln!(out, "| {name} | {gets:.0} | {hits:.2}% |");
     }
     print!("{out}");
 }
