@@ -119,6 +119,10 @@ impl Server {
     /// `CONFIG RESETSTAT`: statistics back to zero.
     pub fn reset_stats(&mut self) {
         self.stats.reset();
+        let keyspace = &mut self.keyspace.stats;
+        keyspace.keyspace_hits = 0;
+        keyspace.keyspace_misses = 0;
+        keyspace.expired_keys = 0;
         self.command_stats.fill(CommandStats::default());
         self.error_stats.clear();
     }

@@ -555,8 +555,7 @@ fn ttl_generic(ctx: &mut Ctx, args: &Args, unit: TimeUnit, absolute: bool) -> Cm
     };
     ctx.reply.int(match unit {
         TimeUnit::Milliseconds => value,
-        // TTL rounds to the nearest second; EXPIRETIME truncates.
-        TimeUnit::Seconds if absolute => value / 1000,
+        // TTL and EXPIRETIME both round to the nearest second.
         TimeUnit::Seconds => (value + 500) / 1000,
     });
     Ok(())

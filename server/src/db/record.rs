@@ -273,11 +273,13 @@ impl Record {
         true
     }
 
-    /// The string value's bytes, writable in place; `None` for other kinds.
+    /// The string value's bytes, writable in place (`SETRANGE`), which makes it `raw` as Redis
+    /// unshares the value; `None` for other kinds.
     pub fn string_bytes_mut(&mut self) -> Option<&mut [u8]> {
         if self.flags() & KIND_MASK != KIND_STRING {
             return None;
         }
+        self.0[0] |= FLAG_RAW;
         let at = self.value_at();
         Some(&mut self.0.as_mut_bytes()[at..])
     }

@@ -2,8 +2,10 @@
 //! per key, O(1) random sampling, incremental resizing and a SCAN cursor with Redis's guarantee.
 //!
 //! * **Layout**: open addressing with linear probing. Each slot is an 8-byte `Option<Record>`
-//!   plus a one-byte tag (empty, tombstone, or 7 bits of the hash), so a probe compares tags
-//!   and touches a record only on a likely match. Redis's chained dict spends a 32-byte
+//!   plus a one-byte tag (empty, or 7 bits of the hash), so a probe compares tags and touches a
+//!   record only on a likely match. Deletion shifts the rest of the cluster back instead of
+//!   leaving a tombstone, so churn (eviction, expiry) never degrades probes or forces a
+//!   rebuild. Redis's chained dict spends a 32-byte
 //!   dictEntry plus an 8-byte bucket per key.
 //! * **Any size**: the home slot of hash `h` in a table of `n` slots is `h * n >> 64`, so tables
 //!   grow by 1.6× rather than doubling, keeping the load between 0.5 and 0.8.
@@ -59,8 +61,7 @@ impl Keyed for Record {
 pub const SLOT_BYTES: usize = size_of::<Option<Record>>() + 1;
 
 const EMPTY: u8 = 0;
-const TOMBSTONE: u8 = 1;
-/// Grow (or clean tombstones) above this load: (records + tombstones) / slots.
+/// Grow above this load: records / slots.
 const MAX_LOAD_NUM: usize = 4;
 const MAX_LOAD_DEN: usize = 5;
 /// Slots moved from the old table per operation during a resize.
@@ -93,8 +94,6 @@ struct Slots<R> {
     records: Vec<Option<R>>,
     /// Records stored.
     full: usize,
-    /// Tombstones left by deletions.
-    tombstones: usize,
 }
 
 impl<R> Default for Slots<R> {
@@ -103,7 +102,6 @@ impl<R> Default for Slots<R> {
             tags: Vec::new(),
             records: Vec::new(),
             full: 0,
-            tombstones: 0,
         }
     }
 }
@@ -114,7 +112,6 @@ impl<R: Hashed> Slots<R> {
             tags: vec![EMPTY; n],
             records: std::iter::repeat_with(|| None).take(n).collect(),
             full: 0,
-            tombstones: 0,
         }
     }
 
@@ -167,31 +164,48 @@ impl<R: Hashed> Slots<R> {
                 i = 0;
             }
         }
-        if self.tags[i] == TOMBSTONE {
-            self.tombstones -= 1;
-        }
         self.tags[i] = tag(hash);
         self.records[i] = Some(record);
         self.full += 1;
         i
     }
 
+    /// Takes the record out of `slot` and closes the gap: each following record of the
+    /// cluster that may sit earlier (its home is not between the gap and itself) moves back
+    /// into it, so every record stays reachable from its home without tombstones.
     fn remove(&mut self, slot: usize) -> R {
-        self.tags[slot] = TOMBSTONE;
-        self.tombstones += 1;
+        let record = self.records[slot].take().expect("removing a live slot");
         self.full -= 1;
-        self.records[slot].take().expect("removing a live slot")
+        let n = self.len();
+        let distance = |from: usize, to: usize| (to + n - from) % n;
+        let mut hole = slot;
+        let mut j = slot;
+        loop {
+            j = if j + 1 == n { 0 } else { j + 1 };
+            if self.tags[j] == EMPTY || j == slot {
+                break;
+            }
+            let home = home(
+                self.records[j]
+                    .as_ref()
+                    .expect("tagged slot holds a record")
+                    .table_hash(),
+                n,
+            );
+            if distance(home, hole) < distance(home, j) {
+                self.tags[hole] = self.tags[j];
+                self.records[hole] = self.records[j].take();
+                hole = j;
+            }
+        }
+        self.tags[hole] = EMPTY;
+        record
     }
 
     /// Empties a slot being migrated away, returning its record if it held one.
     fn evacuate(&mut self, slot: usize) -> Option<R> {
         match self.tags[slot] {
             EMPTY => None,
-            TOMBSTONE => {
-                self.tags[slot] = EMPTY;
-                self.tombstones -= 1;
-                None
-            }
             _ => {
                 self.tags[slot] = EMPTY;
                 self.full -= 1;
@@ -201,7 +215,7 @@ impl<R: Hashed> Slots<R> {
     }
 
     fn over_load(&self, extra: usize) -> bool {
-        (self.full + self.tombstones + extra) * MAX_LOAD_DEN > self.len() * MAX_LOAD_NUM
+        (self.full + extra) * MAX_LOAD_DEN > self.len() * MAX_LOAD_NUM
     }
 
     fn memory(&self) -> usize {
