@@ -11,81 +11,22 @@ static ALLOCATOR: zmalloc::Zmalloc = zmalloc::Zmalloc;
 
 /// A zedis server on its own thread; stopped when dropped.
 pub struct TestServer {
-    handle: Option<zedis::ServerHandle>,
-    reference: Option<(std::process::Child, u16)>,
+    handle: zedis::ServerHandle,
 }
-
-// TEMPORARY-REFERENCE-MODE
-static NEXT_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-fn start_reference(extra: &[&str]) -> TestServer {
-    let port = loop {
-        let n = NEXT_PORT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let port = 7801 + (n % 99);
-        if port == 7841 || port == 7842 || port == 7851 || port == 7852 {
-            continue;
-        }
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            break port;
-        }
-    };
-    let child = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            "/tmp",
-            "--logfile",
-            "/dev/null",
-        ])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server");
-    for _ in 0..500 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    TestServer {
-        handle: None,
-        reference: Some((child, port)),
-    }
-}
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some((child, _)) = &mut self.reference {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-// END-TEMPORARY-REFERENCE-MODE
 
 impl TestServer {
     /// Starts zedis on a free port with `extra` flags (`["--maxmemory", "10mb"]`).
     pub fn start(extra: &[&str]) -> TestServer {
-        if std::env::var_os("AGAINST_REDIS").is_some() {
-            return start_reference(extra);
-        }
         let mut args = vec!["zedis-server", "--port", "0"];
         args.extend_from_slice(extra);
         let config = zedis::config::file::from_args(args).expect("valid flags");
         TestServer {
-            handle: Some(zedis::spawn(config).expect("zedis starts")),
-            reference: None,
+            handle: zedis::spawn(config).expect("zedis starts"),
         }
     }
 
     pub fn port(&self) -> u16 {
-        match &self.reference {
-            Some((_, port)) => *port,
-            None => self.handle.as_ref().unwrap().addr.port(),
-        }
+        self.handle.addr.port()
     }
 
     /// A new connection, with a read timeout so a test that waits wrongly fails instead of

@@ -262,7 +262,11 @@ fn populate_pool(server: &mut Server, policy: EvictionPolicy, db: usize, volatil
 /// Inserts a candidate into the pool kept sorted by ascending score; when full, the worst
 /// candidate (lowest score) makes room, and a candidate worse than all is not added.
 fn insert_candidate(pool: &mut Vec<Candidate>, score: u64, db: usize, key: &[u8]) {
-    if pool.iter().any(|c| c.db == db && c.key == key) {
+    // A key sampled again has the same score: compare the cheap fields first.
+    if pool
+        .iter()
+        .any(|c| c.score == score && c.db == db && c.key == key)
+    {
         return;
     }
     let position = pool.partition_point(|c| c.score < score);
