@@ -119,7 +119,6 @@ impl SlowLog {
         duration: Duration,
         client_addr: String,
         client_name: String,
-        max_len: usize,
     ) {
         // Like Redis: at most 32 arguments (the last one says how many were left out), each
         // cut to 128 bytes with a note of how many more there were.
@@ -153,6 +152,10 @@ impl SlowLog {
             client_name,
         });
         self.next_id += 1;
+    }
+
+    /// Drops the oldest entries beyond `max_len`.
+    pub fn trim(&mut self, max_len: usize) {
         self.entries.truncate(max_len);
     }
 }

@@ -255,7 +255,6 @@ fn client_info_describes_the_calling_connection() {
 }
 
 #[test]
-#[ignore = "zedis differs: cmd= shows the client's previous command, Redis the one running"]
 fn client_info_names_the_running_command() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();

@@ -156,7 +156,6 @@ fn config_get_with_several_patterns_lists_each_parameter_once() {
 }
 
 #[test]
-#[ignore = "zedis differs: CONFIG GET of an exact name replies the canonical name, Redis the name as asked"]
 fn config_get_of_an_exact_name_echoes_its_case() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();
@@ -346,7 +345,6 @@ fn config_set_reads_memory_units() {
 }
 
 #[test]
-#[ignore = "zedis differs: a memory value without digits (\"\", \"mb\") is an error, Redis reads 0"]
 fn config_set_memory_value_without_digits_is_zero() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();
@@ -405,8 +403,6 @@ fn config_set_validates_values() {
 }
 
 #[test]
-#[ignore = "zedis differs: an odd number of CONFIG SET arguments past the arity check is a wrong \
-            number of arguments, in Redis a syntax error"]
 fn config_set_with_a_value_missing_is_a_syntax_error() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();
@@ -420,7 +416,6 @@ fn config_set_with_a_value_missing_is_a_syntax_error() {
 }
 
 #[test]
-#[ignore = "zedis differs: hz is stored as given; Redis keeps it within 1..=500"]
 fn config_set_hz_is_clamped() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();

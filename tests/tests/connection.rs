@@ -194,7 +194,6 @@ fn reset_restores_the_connection_defaults() {
 }
 
 #[test]
-#[ignore = "zedis differs: RESET clears CLIENT NO-EVICT, which Redis 7.0 keeps (7.2 clears it)"]
 fn reset_keeps_no_evict() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();

@@ -978,8 +978,6 @@ fn slowlog_keeps_slowlog_max_len_entries() {
 }
 
 #[test]
-#[ignore = "zedis differs: lowering slowlog-max-len trims only when the next entry is logged; \
-            Redis trims after every command"]
 fn lowering_slowlog_max_len_trims_at_once() {
     let server = TestServer::start(&["--slowlog-log-slower-than", "0"]);
     let mut connection = server.connect();

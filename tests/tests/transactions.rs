@@ -370,8 +370,6 @@ fn a_watched_key_deleted_on_access_after_expiring_aborts_exec() {
 }
 
 #[test]
-#[ignore = "zedis differs: deleting a watched key that had already expired when watched aborts \
-            EXEC; Redis 7.0 counts it as no change"]
 fn watching_a_key_that_already_expired_does_not_abort() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();

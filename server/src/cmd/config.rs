@@ -59,16 +59,32 @@ pub static COMMANDS: &[Command] = &[Command::container(
 )];
 
 /// `CONFIG GET pattern...`: every parameter (or alias) matching any pattern, once, as a map.
+/// `CONFIG GET pattern...`: a name without glob characters is looked up directly and
+/// answered under the name as asked, as Redis does; patterns match names and aliases.
 fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut exact: Vec<&'static str> = Vec::new();
+    for asked in args.from(2) {
+        if asked.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+            continue;
+        }
+        let asked = String::from_utf8_lossy(asked).into_owned();
+        if let Some(param) = lookup(&asked)
+            && !exact.contains(&param.name)
+        {
+            exact.push(param.name);
+            pairs.push((asked, param.get(&ctx.server.config)));
+        }
+    }
     for param in PARAMS {
         for name in std::iter::once(param.name).chain(param.aliases.iter().copied()) {
-            if args
-                .from(2)
-                .any(|pattern| glob_match(pattern, name.as_bytes(), true))
-                && !pairs.iter().any(|(n, _)| *n == name)
+            if args.from(2).any(|pattern| {
+                pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['))
+                    && glob_match(pattern, name.as_bytes(), true)
+            }) && !exact.contains(&param.name)
+                && !pairs.iter().any(|(n, _)| n == name)
             {
-                pairs.push((name, param.get(&ctx.server.config)));
+                pairs.push((name.to_string(), param.get(&ctx.server.config)));
             }
         }
     }
@@ -83,7 +99,7 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// `CONFIG SET name value...`: all or nothing, as in Redis 7.
 fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if !(args.len() - 2).is_multiple_of(2) {
-        return Err(errors::wrong_arity("config|set"));
+        return Err(errors::SYNTAX);
     }
     let failed = |name: &str, reason: &str| {
         CmdError::owned(format!(

@@ -92,7 +92,7 @@ fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     client.protocol = Protocol::Resp2;
     client.name = None;
     client.reply_mode = ReplyMode::On;
-    client.no_evict = false;
+    // Redis 7.0 keeps CLIENT NO-EVICT across RESET (7.2 clears it).
     client.authenticated = !ctx.server.auth_required();
     ctx.reply.set_protocol(Protocol::Resp2);
     ctx.reply.simple(b"RESET");

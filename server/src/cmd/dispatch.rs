@@ -135,6 +135,8 @@ fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry) -> bool {
 pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     let handler = entry.command.handler.expect("dispatch resolves containers");
     let errors_before = ctx.server.stats.total_error_replies;
+    // CLIENT LIST shows the command being run as the client's.
+    ctx.client.last_command = Some(entry.index);
     let started = Instant::now();
     ctx.server.keyspace.now_ms = crate::db::access::unix_ms();
     if let Err(error) = handler(ctx, args) {
@@ -152,27 +154,28 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
         stats.failed_calls += 1;
     }
     server.stats.total_commands_processed += 1;
-    ctx.client.last_command = Some(entry.index);
     record_slow(ctx, args, elapsed, entry);
 }
 
+/// Redis's `slowlogPushEntryIfNeeded`: logs a slow command, then trims the log to
+/// `slowlog-max-len` after every command (so a lowered limit applies at once).
 fn record_slow(ctx: &mut Ctx, args: &Args, elapsed: Duration, entry: &Entry) {
     let threshold = ctx.server.config.slowlog_log_slower_than;
-    if threshold < 0
-        || (elapsed.as_micros() as i64) < threshold
-        || entry.command.has(flags::SKIP_SLOWLOG)
-    {
+    let max_len = ctx.server.config.slowlog_max_len as usize;
+    if threshold < 0 || max_len == 0 || entry.command.has(flags::SKIP_SLOWLOG) {
         return;
     }
-    let addr = ctx.client.addr.to_string();
-    let name = ctx
-        .client
-        .name
-        .as_deref()
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .unwrap_or_default();
-    let max_len = ctx.server.config.slowlog_max_len as usize;
-    ctx.server.slowlog.push(args, elapsed, addr, name, max_len);
+    if (elapsed.as_micros() as i64) >= threshold {
+        let addr = ctx.client.addr.to_string();
+        let name = ctx
+            .client
+            .name
+            .as_deref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        ctx.server.slowlog.push(args, elapsed, addr, name);
+    }
+    ctx.server.slowlog.trim(max_len);
 }
 
 /// Applies `CLIENT REPLY OFF|SKIP` to what the request wrote.

@@ -172,15 +172,33 @@ pub fn unwatch_all(server: &mut Server, client: &mut Client) {
     client.watch_dirty = false;
 }
 
-/// Marks the clients whose watched keys the last command changed.
+/// Marks the clients whose watched keys the last command changed. A key that was already
+/// expired when watched and is now deleted (by its expiry) is no logical change: its flag is
+/// cleared instead (Redis's `touchWatchedKey`).
 pub fn flag_dirty_watchers(ctx: &mut Ctx) {
-    for id in ctx.server.keyspace.watch.take_dirty() {
-        if id == ctx.client.id {
-            ctx.client.watch_dirty = true;
-        } else if let Some(client) = ctx.server.clients.get(&id)
+    for touched in ctx.server.keyspace.watch.take_dirty() {
+        let gone = touched
+            .key
+            .as_ref()
+            .is_some_and(|(db, key)| ctx.server.keyspace.peek(*db, key).is_none());
+        let mark = |client: &mut Client| {
+            let expired_then = touched.key.as_ref().and_then(|(db, key)| {
+                client
+                    .watched
+                    .iter_mut()
+                    .find(|w| w.expired && w.db == *db && *w.key == key[..])
+            });
+            match expired_then {
+                Some(watched) if gone => watched.expired = false,
+                _ => client.watch_dirty = true,
+            }
+        };
+        if touched.client == ctx.client.id {
+            mark(ctx.client);
+        } else if let Some(client) = ctx.server.clients.get(&touched.client)
             && let Ok(mut client) = client.try_borrow_mut()
         {
-            client.watch_dirty = true;
+            mark(&mut client);
         }
     }
 }

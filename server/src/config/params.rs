@@ -234,7 +234,18 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    int_param!("hz", &[], hz, 0, INT_MAX, true),
+    Param {
+        name: "hz",
+        aliases: &[],
+        mutable: true,
+        multi_arg: false,
+        get: |c| c.hz.to_string(),
+        // Accepted over 0..INT_MAX, kept within Redis's 1..=500 (`CONFIG_MIN_HZ`/`_MAX_HZ`).
+        set: |c, v| {
+            c.hz = parse_int(v, 0, INT_MAX)?.clamp(1, 500) as _;
+            Ok(())
+        },
+    },
     Param {
         name: "loglevel",
         aliases: &[],

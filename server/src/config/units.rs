@@ -10,9 +10,6 @@ pub fn parse_memory(text: &str) -> Option<u64> {
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(text.len());
     let (digits, unit) = text.split_at(digits_end);
-    if digits.is_empty() {
-        return None;
-    }
     let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" => 1000,
@@ -23,7 +20,12 @@ pub fn parse_memory(text: &str) -> Option<u64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    let value: u64 = digits.parse().ok()?;
+    // `strtoull` of no digits is 0, which Redis accepts ("" and "mb" are 0).
+    let value: u64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     Some(value.wrapping_mul(multiplier))
 }
 
@@ -62,7 +64,10 @@ mod tests {
         assert_eq!(parse_memory("2Kb"), Some(2048));
         assert_eq!(parse_memory("7b"), Some(7));
         assert_eq!(parse_memory("0"), Some(0));
-        for bad in ["", "mb", "-1", "+1", "1.5gb", "10xb", "1tb", " 1", "1 "] {
+        // No digits reads as 0, as `strtoull` does.
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("mb"), Some(0));
+        for bad in ["-1", "+1", "1.5gb", "10xb", "1tb", " 1", "1 "] {
             assert_eq!(parse_memory(bad), None, "{bad:?}");
         }
     }

@@ -11,7 +11,9 @@
 //!   grow by 1.6× rather than doubling, keeping the load between 0.5 and 0.8.
 //! * **Incremental resize**: a resize allocates the new table and moves at most
 //!   [`MIGRATE_STEP`] old slots per operation (and more from the cron), as Redis rehashes
-//!   incrementally; lookups check both tables meanwhile.
+//!   incrementally; lookups check both tables meanwhile. Old slots are emptied in index order
+//!   (after the leading run, which may hold a cluster wrapped around the end, moved at once), so
+//!   a lookup in the old table starts at the migration cursor at the earliest.
 //! * **Sampling**: a random slot, then the next occupied one.
 //! * **SCAN**: home slots are monotonic in the hash, so the cursor is a position in hash space;
 //!   each call covers a hash interval in every table, and a key present for the whole scan is
@@ -353,7 +355,16 @@ impl<R: Hashed> KeyTable<R> {
         self.finish_resize();
         let previous = std::mem::replace(&mut self.current, Slots::with_capacity(n));
         if previous.full > 0 {
+            // The run of records at the very start may hold a cluster that wrapped around the
+            // end: move it at once, so that no record is left behind an emptied slot it is
+            // reached through (the cursor then rests on an empty slot).
+            let head = previous
+                .tags
+                .iter()
+                .position(|&t| t == EMPTY)
+                .unwrap_or(previous.len());
             self.old = Some((previous, 0));
+            self.migrate(head);
         }
     }
 
@@ -506,15 +517,25 @@ impl<R: Hashed> KeyTable<R> {
             let high = first_hash_of(last, n);
             (high, last >= n)
         };
-        for slots in std::iter::once(&self.current).chain(self.old.as_ref().map(|(s, _)| s)) {
-            scan_range(slots, low, high, &mut visit);
+        for (_, slots, floor) in self.tables() {
+            scan_range(slots, floor, low, high, &mut visit);
         }
         if done { 0 } else { high as u64 }
     }
 }
 
 /// Calls `visit` with every record of `slots` whose hash is in `[low, high)`.
-fn scan_range<R: Hashed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut impl FnMut(&R)) {
+/// Calls `visit` with every record of `slots` whose hash is in `[low, high)`. In a table being
+/// migrated from, slots below `floor` are empty: the walk starts there at the earliest, as a
+/// lookup does, or it would stop at the emptied head of a cluster whose tail still holds
+/// records of the range.
+fn scan_range<R: Hashed>(
+    slots: &Slots<R>,
+    floor: usize,
+    low: u128,
+    high: u128,
+    visit: &mut impl FnMut(&R),
+) {
     let n = slots.len();
     if n == 0 || slots.full == 0 {
         return;
@@ -525,11 +546,13 @@ fn scan_range<R: Hashed>(slots: &Slots<R>, low: u128, high: u128, visit: &mut im
     } else {
         home((high - 1) as u64, n)
     };
-    // Records of these homes sit from their home onward, before the next empty slot: walk from
-    // the first home, wrapping at the end, until an empty slot past the last home.
-    let span = (last_home + n - first) % n + 1;
+    // Homes are monotonic in the hash, so `first <= last_home`. Records of these homes sit
+    // from their home onward, before the next empty slot: walk from the first home, wrapping
+    // at the end, until an empty slot past the last home.
+    let start = first.max(floor);
+    let span = (last_home + 1).saturating_sub(start);
     for step in 0..n {
-        let i = (first + step) % n;
+        let i = (start + step) % n;
         let t = slots.tags[i];
         if t == EMPTY && step >= span {
             break;
@@ -595,6 +618,43 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_wrapped_around_the_end_stays_reachable_during_a_resize() {
+        let h = hasher();
+        let mut table = KeyTable::default();
+        table.reserve(20);
+        let n = table.slots();
+        // Keys whose home is the last slot: the second and third wrap to slots 0 and 1.
+        let wrapped: Vec<String> = (0..)
+            .map(|i| format!("w{i}"))
+            .filter(|k| home(h(k.as_bytes()), n) == n - 1)
+            .take(3)
+            .collect();
+        for key in &wrapped {
+            table.insert(h(key.as_bytes()), record(key));
+        }
+        assert!(table.current.tags[0] >= 0x80 && table.current.tags[1] >= 0x80);
+        table.resize_to(n * 2);
+        while table.is_rehashing() {
+            for key in &wrapped {
+                assert!(
+                    table.find(h(key.as_bytes()), key.as_bytes()).is_some(),
+                    "{key}"
+                );
+            }
+            let mut seen = 0;
+            let mut cursor = 0;
+            loop {
+                cursor = table.scan(cursor, 1, |_| seen += 1);
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert_eq!(seen, 3);
+            table.migrate(1);
+        }
+    }
+
+    #[test]
     fn resizes_are_incremental() {
         let h = hasher();
         let mut table = KeyTable::default();
@@ -606,6 +666,15 @@ mod tests {
             // Every key stays reachable while two tables exist.
             let probe = format!("k{}", i / 2);
             assert!(table.find(h(probe.as_bytes()), probe.as_bytes()).is_some());
+            if table.is_rehashing() && i < 2000 {
+                for j in 0..=i {
+                    let key = format!("k{j}");
+                    assert!(
+                        table.find(h(key.as_bytes()), key.as_bytes()).is_some(),
+                        "{key}"
+                    );
+                }
+            }
         }
         assert!(saw_rehash);
         while table.migrate(100) {}
@@ -615,9 +684,17 @@ mod tests {
 
     #[test]
     fn scan_returns_every_present_key_once_across_resizes() {
+        // Thirty rounds of different keys: where clusters fall relative to a migration cursor
+        // depends on the hashes.
+        for round in 0..30 {
+            scan_round(round);
+        }
+    }
+
+    fn scan_round(round: usize) {
         let h = hasher();
         let mut table = KeyTable::default();
-        let stable: Vec<String> = (0..500).map(|i| format!("stable:{i}")).collect();
+        let stable: Vec<String> = (0..500).map(|i| format!("stable:{round}:{i}")).collect();
         for key in &stable {
             table.insert(h(key.as_bytes()), record(key));
         }
@@ -632,7 +709,7 @@ mod tests {
             // Grow the table between calls, forcing resizes mid-scan.
             let slots_before = table.slots();
             for _ in 0..10 {
-                let key = format!("new:{extra}");
+                let key = format!("new:{round}:{extra}");
                 extra += 1;
                 table.insert(h(key.as_bytes()), record(&key));
             }

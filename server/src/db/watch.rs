@@ -3,12 +3,20 @@
 
 use std::collections::HashMap;
 
+/// A watcher a change has touched: the client, and the key when one key changed (a whole
+/// database flushed or swapped has none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    pub client: u64,
+    pub key: Option<(usize, Box<[u8]>)>,
+}
+
 /// Watched keys per database, and the clients a change has touched.
 #[derive(Default)]
 pub struct Watches {
     keys: HashMap<usize, HashMap<Box<[u8]>, Vec<u64>>>,
-    /// Clients whose watched keys changed since the dispatcher last collected them.
-    dirty: Vec<u64>,
+    /// Watchers touched since the dispatcher last collected them.
+    dirty: Vec<Touched>,
 }
 
 impl Watches {
@@ -46,7 +54,12 @@ impl Watches {
             return;
         }
         if let Some(clients) = self.keys.get(&db).and_then(|keys| keys.get(key)) {
-            self.dirty.extend_from_slice(clients);
+            for &client in clients {
+                self.dirty.push(Touched {
+                    client,
+                    key: Some((db, key.into())),
+                });
+            }
         }
     }
 
@@ -56,7 +69,8 @@ impl Watches {
         if let Some(keys) = self.keys.get(&db) {
             for (key, clients) in keys {
                 if existed(key) {
-                    self.dirty.extend_from_slice(clients);
+                    self.dirty
+                        .extend(clients.iter().map(|&client| Touched { client, key: None }));
                 }
             }
         }
@@ -70,8 +84,8 @@ impl Watches {
             .flat_map(|keys| keys.keys().map(|k| &k[..]))
     }
 
-    /// Clients made dirty since the last call.
-    pub fn take_dirty(&mut self) -> Vec<u64> {
+    /// Watchers touched since the last call.
+    pub fn take_dirty(&mut self) -> Vec<Touched> {
         std::mem::take(&mut self.dirty)
     }
 
