@@ -12,10 +12,10 @@ use std::io;
 use std::rc::Rc;
 use std::time::Instant;
 
-use bytes::{Buf, BytesMut};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+use super::buffer::QueryBuffer;
 use super::reply::Reply;
 use super::request::{Limits, Parsed, RequestParser};
 use crate::client::Client;
@@ -42,7 +42,7 @@ struct Connection {
     server: Rc<RefCell<Server>>,
     client: Rc<RefCell<Client>>,
     stream: Rc<TcpStream>,
-    input: BytesMut,
+    input: QueryBuffer,
     parser: RequestParser,
     reply: Reply,
 }
@@ -58,7 +58,7 @@ pub async fn serve(
         server,
         client,
         stream,
-        input: BytesMut::with_capacity(READ_CHUNK),
+        input: QueryBuffer::default(),
         parser: RequestParser::new(),
         reply: Reply::new(protocol),
     };
@@ -133,9 +133,7 @@ impl Connection {
         drop(client);
         if self.reply.is_empty() {
             self.reply.shrink_if_idle(IDLE_BUFFER_KEEP);
-            if self.input.is_empty() && self.input.capacity() > IDLE_BUFFER_KEEP {
-                self.input = BytesMut::with_capacity(READ_CHUNK);
-            }
+            self.input.shrink_if_idle(IDLE_BUFFER_KEEP);
         }
         None
     }
@@ -204,13 +202,18 @@ impl Connection {
 
     /// One read into the query buffer, sized for a large argument in progress.
     fn read(&mut self) -> io::Result<usize> {
-        let wanted = self
-            .parser
-            .bytes_needed(self.input.len())
-            .unwrap_or(0)
-            .max(READ_CHUNK);
-        self.input.reserve(wanted);
-        let n = self.stream.try_read_buf(&mut self.input)?;
+        let needed = self.parser.bytes_needed(self.input.len());
+        if self.input.try_reserve(READ_CHUNK, needed).is_err() {
+            // Redis would abort here; only this client goes.
+            tracing::warn!(
+                client = self.client.borrow().id,
+                buffered = self.input.len(),
+                "closing client whose query buffer cannot grow: out of memory"
+            );
+            self.client.borrow_mut().close_asap = true;
+            return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+        }
+        let n = self.stream.try_read_buf(self.input.spare())?;
         if n > 0 {
             let mut server = self.server.borrow_mut();
             server.stats.total_net_input_bytes += n as u64;
@@ -264,10 +267,10 @@ impl Connection {
                 proto_max_bulk_len: server.config.proto_max_bulk_len,
                 unauthenticated: server.auth_required() && !client.authenticated,
             };
-            match self.parser.parse(&self.input, limits) {
+            match self.parser.parse(self.input.data(), limits) {
                 Parsed::Request => {
                     let consumed = self.parser.request_len();
-                    let args = self.parser.args(&self.input);
+                    let args = self.parser.args(self.input.data());
                     if !args.is_empty() {
                         let mut ctx = Ctx {
                             server: &mut server,
@@ -276,7 +279,7 @@ impl Connection {
                         };
                         dispatch(&mut ctx, &args);
                     }
-                    self.input.advance(consumed);
+                    self.input.consume(consumed);
                     if output_limit.hard > 0 && self.reply.len() as u64 >= output_limit.hard {
                         over_output_limit(&client, self.reply.len());
                         client.close_asap = true;

@@ -1,6 +1,7 @@
 //! Network and protocol: accepting connections, serving each one, framing requests and
 //! encoding replies.
 
+pub mod buffer;
 pub mod connection;
 pub mod listener;
 pub mod reply;

@@ -3,8 +3,8 @@
 //! Written by hand rather than through redis-protocol's frame types: replies are streamed
 //! straight into the batch buffer with no frame allocation per reply (an `LRANGE` of 600
 //! elements would otherwise build a `Vec` of 600 frames), maps keep Redis's field order, and
-//! RESP3-only types degrade exactly as Redis degrades them for RESP2 clients. The tests decode
-//! every form with redis-protocol to check the encoding.
+//! RESP3-only types degrade exactly as Redis degrades them for RESP2 clients.
+//! `tests/protocol_properties.rs` decodes every form with redis-protocol to check the encoding.
 
 use crate::util::format_double;
 

@@ -5,8 +5,8 @@
 //! once, not from its start on every read — redis-protocol's stateless decode is quadratic
 //! there), Redis's limits (64 KiB inline and count lines, `proto-max-bulk-len`, pre-auth
 //! limits) with Redis's exact protocol errors, inline commands, and arguments as offsets into
-//! the read buffer with no allocation per request. The tests check it against redis-protocol
-//! on random input.
+//! the read buffer with no allocation per request. `tests/protocol_properties.rs` checks it
+//! against redis-protocol on generated input.
 //!
 //! Like Redis, the parser follows the first byte: `*` starts a multibulk request, anything
 //! else an inline one. `*0`, `*-1` and empty inline lines are requests with no arguments,
