@@ -81,11 +81,19 @@ fn set_pairs(ctx: &mut Ctx, args: &Args) -> Result<i64, CmdError> {
     let keyspace = &mut ctx.server.keyspace;
     let hash = get_or_create(keyspace, db, key, Hash::default)?;
     let mut created = 0;
+    let mut outcome = Ok(());
     for i in (2..args.len()).step_by(2) {
-        created += hash.set(args.get(i), args.get(i + 1), limits) as i64;
+        match hash.set(args.get(i), args.get(i + 1), limits) {
+            Ok(new) => created += new as i64,
+            Err(_) => {
+                // The fields set so far stay, as each one is whole.
+                outcome = Err(errors::OUT_OF_MEMORY);
+                break;
+            }
+        }
     }
     changed(keyspace, db, key);
-    Ok(created)
+    outcome.map(|()| created)
 }
 
 fn hset(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -110,8 +118,9 @@ fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    hash.set(args.get(2), args.get(3), limits);
+    let stored = hash.set(args.get(2), args.get(3), limits);
     changed(keyspace, db, key);
+    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -237,12 +246,13 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
         None => 0,
     };
     let value = current.checked_add(increment).ok_or(errors::OVERFLOW)?;
-    hash.set(
+    let stored = hash.set(
         args.get(2),
         itoa::Buffer::new().format(value).as_bytes(),
         limits,
     );
     changed(keyspace, db, key);
+    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
     ctx.reply.int(value);
     Ok(())
 }
@@ -267,8 +277,9 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::new("ERR increment would produce NaN or Infinity"));
     }
     let text = sum.to_human_string();
-    hash.set(args.get(2), text.as_bytes(), limits);
+    let stored = hash.set(args.get(2), text.as_bytes(), limits);
     changed(keyspace, db, key);
+    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }

@@ -111,11 +111,17 @@ fn push(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult 
     } else {
         get_or_create(keyspace, db, key, List::default)?
     };
+    let mut outcome = Ok(());
     for item in args.from(2) {
-        list.push(end, item, limit);
+        if list.push(end, item, limit).is_err() {
+            // The elements pushed so far stay, each one whole.
+            outcome = Err(errors::OUT_OF_MEMORY);
+            break;
+        }
     }
     let len = list.len();
     changed(keyspace, db, key);
+    outcome?;
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -156,7 +162,8 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(-1);
         return Ok(());
     };
-    list.insert(pivot + after as usize, args.get(4), limit);
+    list.insert(pivot + after as usize, args.get(4), limit)
+        .map_err(|_| errors::OUT_OF_MEMORY)?;
     let len = list.len();
     changed(keyspace, db, key);
     ctx.reply.int(len as i64);
@@ -193,7 +200,8 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let list = get::<List>(keyspace, db, key, Lookup::Write)?.ok_or(errors::NO_SUCH_KEY)?;
     let index = args.i64(2)?;
     let position = list.position(index).ok_or(errors::INDEX_OUT_OF_RANGE)?;
-    list.set(position, args.get(3), limit);
+    list.set(position, args.get(3), limit)
+        .map_err(|_| errors::OUT_OF_MEMORY)?;
     changed(keyspace, db, key);
     ctx.reply.ok();
     Ok(())
@@ -432,7 +440,15 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
     list.shrink(limit);
     changed(keyspace, db, source);
     let target = get_or_create(keyspace, db, destination, List::default)?;
-    target.push(to, &item, limit);
+    if target.push(to, &item, limit).is_err() {
+        // Put the element back where it came from rather than lose it.
+        changed(keyspace, db, destination);
+        let source_list = get_or_create(keyspace, db, source, List::default)?;
+        let restored = source_list.push(from, &item, limit);
+        changed(keyspace, db, source);
+        restored.map_err(|_| errors::OUT_OF_MEMORY)?;
+        return Err(errors::OUT_OF_MEMORY);
+    }
     changed(keyspace, db, destination);
     ctx.reply.bulk(&item);
     Ok(())

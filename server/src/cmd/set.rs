@@ -90,12 +90,21 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Set::for_members(args.get(2), args.len() - 2, limits)
     })?;
     let mut added = 0;
+    let mut outcome = Ok(());
     for member in args.from(2) {
-        added += set.add(member, limits) as i64;
+        match set.add(member, limits) {
+            Ok(new) => added += new as i64,
+            Err(_) => {
+                // The members added so far stay, each one whole.
+                outcome = Err(errors::OUT_OF_MEMORY);
+                break;
+            }
+        }
     }
-    if added > 0 {
+    if added > 0 || set.is_empty() {
         changed(keyspace, db, key);
     }
+    outcome?;
     ctx.reply.int(added);
     Ok(())
 }
@@ -309,8 +318,21 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let target = get_or_create(keyspace, db, destination, || {
         Set::for_members(member, 1, limits)
     })?;
-    if target.add(member, limits) {
-        changed(keyspace, db, destination);
+    match target.add(member, limits) {
+        Ok(true) => {
+            changed(keyspace, db, destination);
+        }
+        Ok(false) => {}
+        Err(_) => {
+            // Put the member back rather than lose it.
+            changed(keyspace, db, destination);
+            let source_set =
+                get_or_create(keyspace, db, source, || Set::for_members(member, 1, limits))?;
+            let restored = source_set.add(member, limits);
+            changed(keyspace, db, source);
+            restored.map_err(|_| errors::OUT_OF_MEMORY)?;
+            return Err(errors::OUT_OF_MEMORY);
+        }
     }
     ctx.reply.int(1);
     Ok(())
@@ -371,7 +393,7 @@ fn union_or_diff(ctx: &mut Ctx, keys: &[&[u8]], diff: bool) -> Result<Set, CmdEr
     if !diff {
         for set in sets.iter().flatten() {
             for elem in set.iter() {
-                result.add(elem.bytes(&mut buf), limits);
+                result.add_built(elem.bytes(&mut buf), limits);
             }
         }
         return Ok(result);
@@ -387,7 +409,7 @@ fn union_or_diff(ctx: &mut Ctx, keys: &[&[u8]], diff: bool) -> Result<Set, CmdEr
                 .flatten()
                 .any(|other| other.contains_elem(elem))
             {
-                result.add(elem.bytes(&mut buf), limits);
+                result.add_built(elem.bytes(&mut buf), limits);
             }
         }
     }
@@ -438,7 +460,7 @@ fn sinterstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let limits = limits(ctx);
     let mut set = Set::for_members(b"0", 0, limits);
     for member in &members {
-        set.add(member, limits);
+        set.add_built(member, limits);
     }
     store(ctx, args.get(1), set);
     Ok(())

@@ -345,11 +345,22 @@ fn mset_pairs(args: &Args, command: &str) -> Result<(), CmdError> {
     Ok(())
 }
 
+/// Stores every pair, or none when memory runs out.
+fn store_all(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let pairs: Vec<(&[u8], NewValue)> = (1..args.len())
+        .step_by(2)
+        .map(|i| (args.get(i), new_value(args.get(i + 1))))
+        .collect();
+    let db = ctx.client.db;
+    ctx.server
+        .keyspace
+        .set_many(db, &pairs)
+        .map_err(|_| errors::OUT_OF_MEMORY)
+}
+
 fn mset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     mset_pairs(args, "mset")?;
-    for pair in (1..args.len()).step_by(2) {
-        store(ctx, args.get(pair), args.get(pair + 1), false)?;
-    }
+    store_all(ctx, args)?;
     ctx.reply.ok();
     Ok(())
 }
@@ -368,9 +379,7 @@ fn msetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
             return Ok(());
         }
     }
-    for pair in (1..args.len()).step_by(2) {
-        store(ctx, args.get(pair), args.get(pair + 1), false)?;
-    }
+    store_all(ctx, args)?;
     ctx.reply.int(1);
     Ok(())
 }

@@ -230,7 +230,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
     })?;
     let (mut added, mut updated, mut processed) = (0, 0, 0);
     let mut last_score = 0.0;
-    let mut failed = false;
+    let mut failed = None;
     for (j, &score) in scores.iter().enumerate() {
         let member = args.get(at + 2 * j + 1);
         match zset.score(member) {
@@ -240,7 +240,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
                 }
                 let score = if incr { score + current } else { score };
                 if score.is_nan() {
-                    failed = true;
+                    failed = Some(NOT_A_NUMBER);
                     break;
                 }
                 if (lt && score >= current) || (gt && score <= current) {
@@ -249,12 +249,18 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
                 last_score = score;
                 processed += 1;
                 if score != current {
-                    zset.update(member, score, limits);
+                    if zset.update(member, score).is_err() {
+                        failed = Some(errors::OUT_OF_MEMORY);
+                        break;
+                    }
                     updated += 1;
                 }
             }
             None if !xx => {
-                zset.insert(member, score, limits);
+                if zset.insert(member, score, limits).is_err() {
+                    failed = Some(errors::OUT_OF_MEMORY);
+                    break;
+                }
                 added += 1;
                 processed += 1;
                 last_score = score;
@@ -262,11 +268,12 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
             None => {}
         }
     }
-    if added + updated > 0 {
+    // A new key whose first member could not be stored is empty: `changed` removes it.
+    if added + updated > 0 || zset.is_empty() {
         changed(keyspace, db, key);
     }
-    if failed {
-        return Err(NOT_A_NUMBER);
+    if let Some(error) = failed {
+        return Err(error);
     }
     if incr {
         if processed > 0 {

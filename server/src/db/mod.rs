@@ -192,27 +192,66 @@ impl Keyspace {
     /// cannot be allocated.
     pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
         let hash = self.hash(key);
-        let raw = matches!(value, NewValue::Str(v) if v.len() > record::EMBSTR_MAX);
-        let slot = match self.dbs[db].table.find(hash, key) {
+        let existing = self.dbs[db].table.find(hash, key);
+        let expire = match existing {
+            Some(slot) if keep_ttl => self.dbs[db].table.get(slot).expire(),
+            _ => None,
+        };
+        let record = Record::try_new(key, value, is_raw(&value), self.new_access(), expire)?;
+        Ok(self.place(db, hash, key, existing, record))
+    }
+
+    /// Stores several string values at once (`MSET`): every record is built before any is
+    /// stored, so when memory runs out nothing changes.
+    pub fn set_many(&mut self, db: usize, pairs: &[(&[u8], NewValue)]) -> Alloc<()> {
+        let mut records = Vec::new();
+        records
+            .try_reserve_exact(pairs.len())
+            .map_err(|_| AllocError {
+                size: pairs.len() * size_of::<Record>(),
+            })?;
+        for (key, value) in pairs {
+            records.push(Record::try_new(
+                key,
+                *value,
+                is_raw(value),
+                self.new_access(),
+                None,
+            )?);
+        }
+        for ((key, _), record) in pairs.iter().zip(records) {
+            let hash = self.hash(key);
+            let existing = self.dbs[db].table.find(hash, key);
+            self.place(db, hash, key, existing, record);
+        }
+        Ok(())
+    }
+
+    /// Puts a new string record for its key, replacing the record in `existing` (whose TTL the
+    /// new record either carries over or drops) and freeing its value.
+    fn place(
+        &mut self,
+        db: usize,
+        hash: u64,
+        key: &[u8],
+        existing: Option<Slot>,
+        record: Record,
+    ) -> Slot {
+        let slot = match existing {
             Some(slot) => {
-                let old_expire = self.dbs[db].table.get(slot).expire();
-                let expire = if keep_ttl { old_expire } else { None };
-                let record = Record::try_new(key, value, raw, self.new_access(), expire)?;
+                let keeps_ttl = record.expire().is_some();
                 let old = self.dbs[db].table.replace(slot, record);
-                if let (Some((_, index)), None) = (old_expire, expire) {
+                if let (Some((_, index)), false) = (old.expire(), keeps_ttl) {
                     self.drop_expire_entry(db, index);
                 }
                 let object = self.take_object(db, &old);
                 self.lazyfree.free_value(old, object, false);
                 slot
             }
-            None => {
-                let record = Record::try_new(key, value, raw, self.new_access(), None)?;
-                self.insert_record(db, hash, record)
-            }
+            None => self.insert_record(db, hash, record),
         };
         self.modified(db, key);
-        Ok(slot)
+        slot
     }
 
     /// Stores a collection under `key`, replacing any value and dropping its TTL (the store
@@ -432,6 +471,11 @@ impl Keyspace {
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
     }
+}
+
+/// Whether a new string value is stored `raw` rather than `embstr`, as Redis decides by length.
+fn is_raw(value: &NewValue) -> bool {
+    matches!(value, NewValue::Str(v) if v.len() > record::EMBSTR_MAX)
 }
 
 /// The string value of a record as bytes: the bytes themselves, or an integer's decimal form

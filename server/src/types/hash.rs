@@ -3,6 +3,7 @@
 //! Redis, a hash never converts back.
 
 use sds::Sds;
+use zmalloc::AllocError;
 
 use super::pack::Pack;
 use crate::db::table::{KeyTable, Keyed, hash};
@@ -21,14 +22,20 @@ pub struct HashLimits {
 pub struct Field(Sds);
 
 impl Field {
-    fn new(field: &[u8], value: &[u8]) -> Field {
+    fn try_new(field: &[u8], value: &[u8]) -> Result<Field, AllocError> {
         let mut len_buf = [0u8; 10];
         let len_len = varint::put(&mut len_buf, field.len() as u64);
-        let mut block = Sds::with_capacity(len_len + field.len() + value.len());
-        block.cat(&len_buf[..len_len]);
-        block.cat(field);
-        block.cat(value);
-        Field(block)
+        let mut block = Sds::try_zeroed(len_len + field.len() + value.len())?;
+        let bytes = block.as_mut_bytes();
+        bytes[..len_len].copy_from_slice(&len_buf[..len_len]);
+        bytes[len_len..len_len + field.len()].copy_from_slice(field);
+        bytes[len_len + field.len()..].copy_from_slice(value);
+        Ok(Field(block))
+    }
+
+    /// For the server's own rebuilding (conversions): out of memory calls the OOM handler.
+    fn new(field: &[u8], value: &[u8]) -> Field {
+        Field::try_new(field, value).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn split(&self) -> (&[u8], &[u8]) {
@@ -115,8 +122,13 @@ impl Hash {
         self.get(field).is_some()
     }
 
-    /// Sets a field; returns whether it is new.
-    pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
+    /// Sets a field; returns whether it is new. Fails, changing nothing, when memory runs out.
+    pub fn set(
+        &mut self,
+        field: &[u8],
+        value: &[u8],
+        limits: HashLimits,
+    ) -> Result<bool, AllocError> {
         if let Hash::Pack(_) = self
             && (field.len() > limits.value || value.len() > limits.value)
         {
@@ -127,12 +139,16 @@ impl Hash {
                 let created = match pack_find(pack, field) {
                     Some(offset) => {
                         let value_at = pack.entry(offset).1;
-                        pack.replace_at(value_at, value);
+                        pack.try_replace_at(value_at, value)?;
                         false
                     }
                     None => {
-                        pack.push_back(field);
-                        pack.push_back(value);
+                        pack.try_push_back(field)?;
+                        if let Err(error) = pack.try_push_back(value) {
+                            let last = pack.last().expect("the field just pushed");
+                            pack.remove_at(last, 1);
+                            return Err(error);
+                        }
                         true
                     }
                 };
@@ -140,18 +156,19 @@ impl Hash {
                 if pack.len() / 2 > limits.entries {
                     self.convert();
                 }
-                created
+                Ok(created)
             }
             Hash::Table(table) => {
                 let h = hash(field);
+                let entry = Field::try_new(field, value)?;
                 match table.find(h, field) {
                     Some(slot) => {
-                        table.replace(slot, Field::new(field, value));
-                        false
+                        table.replace(slot, entry);
+                        Ok(false)
                     }
                     None => {
-                        table.insert(h, Field::new(field, value));
-                        true
+                        table.insert(h, entry);
+                        Ok(true)
                     }
                 }
             }
@@ -276,18 +293,18 @@ mod tests {
     #[test]
     fn packed_until_a_limit_then_a_table() {
         let mut h = Hash::default();
-        assert!(h.set(b"a", b"1", LIMITS));
-        assert!(!h.set(b"a", b"2", LIMITS));
-        assert!(h.set(b"b", b"3", LIMITS));
+        assert!(h.set(b"a", b"1", LIMITS).unwrap());
+        assert!(!h.set(b"a", b"2", LIMITS).unwrap());
+        assert!(h.set(b"b", b"3", LIMITS).unwrap());
         assert_eq!(h.get(b"a"), Some(&b"2"[..]));
         assert!(h.is_packed());
         let order: Vec<&[u8]> = h.iter().map(|(f, _)| f).collect();
         assert_eq!(order, vec![&b"a"[..], b"b"]);
         for f in [b"c", b"d"] {
-            h.set(f, b"v", LIMITS);
+            h.set(f, b"v", LIMITS).unwrap();
         }
         assert!(h.is_packed());
-        h.set(b"e", b"v", LIMITS);
+        h.set(b"e", b"v", LIMITS).unwrap();
         assert!(!h.is_packed());
         assert_eq!(h.len(), 5);
         assert_eq!(h.get(b"a"), Some(&b"2"[..]));
@@ -296,7 +313,7 @@ mod tests {
         assert_eq!(h.len(), 4);
 
         let mut long = Hash::default();
-        long.set(b"f", b"123456789", LIMITS);
+        long.set(b"f", b"123456789", LIMITS).unwrap();
         assert!(!long.is_packed());
         assert_eq!(long.get(b"f"), Some(&b"123456789"[..]));
     }

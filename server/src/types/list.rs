@@ -4,6 +4,8 @@
 //! Positions are plain indexes; a list is walked chunk by chunk from its nearer end, so an
 //! access costs O(chunks + entries of one chunk), as in Redis's quicklist.
 
+use zmalloc::AllocError;
+
 use super::pack::{Pack, entry_size};
 
 /// One end of a list.
@@ -154,38 +156,36 @@ impl List {
         *self = List::Pack(single);
     }
 
-    /// Adds an entry at one end.
-    pub fn push(&mut self, end: End, item: &[u8], limit: ListLimit) {
+    /// Adds an entry at one end; fails, changing nothing, when memory runs out.
+    pub fn push(&mut self, end: End, item: &[u8], limit: ListLimit) -> Result<(), AllocError> {
         if let List::Pack(pack) = self
             && limit.fits(pack, item.len())
         {
-            match end {
-                End::Head => pack.push_front(item),
-                End::Tail => pack.push_back(item),
-            }
-            return;
+            return match end {
+                End::Head => pack.try_push_front(item),
+                End::Tail => pack.try_push_back(item),
+            };
         }
         let quick = self.make_quick();
-        quick.len += 1;
         let chunks = &mut quick.chunks;
         match end {
             End::Head => match chunks.first_mut() {
-                Some(chunk) if limit.fits(chunk, item.len()) => chunk.push_front(item),
+                Some(chunk) if limit.fits(chunk, item.len()) => chunk.try_push_front(item)?,
                 _ => {
-                    let mut chunk = Pack::new();
-                    chunk.push_back(item);
+                    let chunk = new_chunk(chunks, item)?;
                     chunks.insert(0, chunk);
                 }
             },
             End::Tail => match chunks.last_mut() {
-                Some(chunk) if limit.fits(chunk, item.len()) => chunk.push_back(item),
+                Some(chunk) if limit.fits(chunk, item.len()) => chunk.try_push_back(item)?,
                 _ => {
-                    let mut chunk = Pack::new();
-                    chunk.push_back(item);
+                    let chunk = new_chunk(chunks, item)?;
                     chunks.push(chunk);
                 }
             },
         }
+        quick.len += 1;
+        Ok(())
     }
 
     /// Removes the entry at one end, calling `take` with it first.
@@ -261,29 +261,31 @@ impl List {
         self.chunks()[c].get(i as isize)
     }
 
-    /// Replaces the entry at `index`; false if out of range.
-    pub fn set(&mut self, index: usize, item: &[u8], limit: ListLimit) -> bool {
-        let Some((c, i)) = self.locate(index) else {
-            return false;
-        };
+    /// Replaces the entry at `index` (which must be in range).
+    pub fn set(&mut self, index: usize, item: &[u8], limit: ListLimit) -> Result<(), AllocError> {
+        let (c, i) = self.locate(index).expect("index in range");
         if let List::Pack(pack) = self {
             let old = pack.get(i as isize).map_or(0, <[u8]>::len);
             let bytes = pack.bytes_len() - entry_size(old) + entry_size(item.len());
             if !limit.exceeds(bytes, pack.len()) {
                 let offset = pack.offset_of(i as isize).expect("located");
-                pack.replace_at(offset, item);
-                return true;
+                return pack.try_replace_at(offset, item);
             }
         }
         let quick = self.make_quick();
         let offset = quick.chunks[c].offset_of(i as isize).expect("located");
-        quick.chunks[c].replace_at(offset, item);
+        quick.chunks[c].try_replace_at(offset, item)?;
         quick.rebalance(c, limit);
-        true
+        Ok(())
     }
 
     /// Inserts `item` so that it ends up at position `index` (`index == len` appends).
-    pub fn insert(&mut self, index: usize, item: &[u8], limit: ListLimit) {
+    pub fn insert(
+        &mut self,
+        index: usize,
+        item: &[u8],
+        limit: ListLimit,
+    ) -> Result<(), AllocError> {
         let len = self.len();
         if index == 0 {
             return self.push(End::Head, item, limit);
@@ -296,14 +298,14 @@ impl List {
             && limit.fits(pack, item.len())
         {
             let offset = pack.offset_of(i as isize).expect("located");
-            pack.insert_at(offset, item);
-            return;
+            return pack.try_insert_at(offset, item);
         }
         let quick = self.make_quick();
         let offset = quick.chunks[c].offset_of(i as isize).expect("located");
-        quick.chunks[c].insert_at(offset, item);
+        quick.chunks[c].try_insert_at(offset, item)?;
         quick.len += 1;
         quick.rebalance(c, limit);
+        Ok(())
     }
 
     /// Removes `count` entries from position `start` on.
@@ -421,6 +423,16 @@ impl List {
     }
 }
 
+/// A chunk holding `item`, with room made for it in `chunks`.
+fn new_chunk(chunks: &mut Vec<Pack>, item: &[u8]) -> Result<Pack, AllocError> {
+    chunks.try_reserve(1).map_err(|_| AllocError {
+        size: (chunks.len() + 1) * size_of::<Pack>(),
+    })?;
+    let mut chunk = Pack::new();
+    chunk.try_push_back(item)?;
+    Ok(chunk)
+}
+
 impl QuickList {
     /// Splits chunk `c` in halves until every part is within the limit (or holds one entry).
     fn rebalance(&mut self, c: usize, limit: ListLimit) {
@@ -471,11 +483,11 @@ mod tests {
                 let item = vec![b'a' + rng.u8(0..4); rng.usize(0..if fill < 0 { 900 } else { 6 })];
                 match rng.u8(0..9) {
                     0 => {
-                        list.push(End::Head, &item, limit);
+                        list.push(End::Head, &item, limit).unwrap();
                         model.push_front(item);
                     }
                     1 | 2 => {
-                        list.push(End::Tail, &item, limit);
+                        list.push(End::Tail, &item, limit).unwrap();
                         model.push_back(item);
                     }
                     3 => {
@@ -488,12 +500,12 @@ mod tests {
                     }
                     5 => {
                         let index = rng.usize(0..=model.len());
-                        list.insert(index, &item, limit);
+                        list.insert(index, &item, limit).unwrap();
                         model.insert(index, item);
                     }
                     6 if !model.is_empty() => {
                         let index = rng.usize(0..model.len());
-                        assert!(list.set(index, &item, limit));
+                        list.set(index, &item, limit).unwrap();
                         model[index] = item;
                         assert_eq!(list.get(index), Some(model[index].as_slice()));
                     }

@@ -11,6 +11,7 @@
 //! bytes of framing. Growth is exact (non-greedy), as listpacks reallocate to size.
 
 use sds::Sds;
+use zmalloc::AllocError;
 
 const HEADER: usize = 4;
 
@@ -181,14 +182,13 @@ impl Pack {
         }
     }
 
-    /// Inserts an entry before the one at `offset` (or at the end when `offset == end()`).
-    /// Like every growth of a collection, running out of memory calls zmalloc's OOM handler,
-    /// as in Redis.
-    pub fn insert_at(&mut self, offset: usize, data: &[u8]) {
+    /// Inserts an entry before the one at `offset` (or at the end when `offset == end()`);
+    /// fails, changing nothing, when the pack cannot grow.
+    pub fn try_insert_at(&mut self, offset: usize, data: &[u8]) -> Result<(), AllocError> {
         let size = entry_size(data.len());
         let old_len = self.0.len();
-        self.0.make_room_for_non_greedy(size);
-        self.0.grow_zero(old_len + size);
+        self.0.try_make_room_for_non_greedy(size)?;
+        self.0.try_grow_zero(old_len + size)?;
         let bytes = self.0.as_mut_bytes();
         bytes.copy_within(offset..old_len, offset + size);
         let mut at = offset + put_varint(&mut bytes[offset..], data.len());
@@ -197,14 +197,26 @@ impl Pack {
         put_backlen(bytes, offset + size, at - offset);
         let count = self.len();
         self.set_count(count + 1);
+        Ok(())
+    }
+
+    pub fn try_push_back(&mut self, data: &[u8]) -> Result<(), AllocError> {
+        self.try_insert_at(self.end(), data)
+    }
+
+    pub fn try_push_front(&mut self, data: &[u8]) -> Result<(), AllocError> {
+        self.try_insert_at(self.first(), data)
+    }
+
+    /// [`Pack::try_insert_at`] for the server's own rebuilding of values (conversions), where
+    /// running out of memory calls zmalloc's OOM handler, as in Redis.
+    pub fn insert_at(&mut self, offset: usize, data: &[u8]) {
+        self.try_insert_at(offset, data)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     pub fn push_back(&mut self, data: &[u8]) {
         self.insert_at(self.end(), data)
-    }
-
-    pub fn push_front(&mut self, data: &[u8]) {
-        self.insert_at(self.first(), data)
     }
 
     /// Moves the entries from `offset` on into a new pack.
@@ -260,16 +272,17 @@ impl Pack {
     }
 
     /// Replaces the entry at `offset` with `data`.
-    pub fn replace_at(&mut self, offset: usize, data: &[u8]) {
+    pub fn try_replace_at(&mut self, offset: usize, data: &[u8]) -> Result<(), AllocError> {
         if self.entry(offset).0.len() == data.len() {
             // Same length, same framing: overwrite the bytes in place.
             let start = offset + varint_len(data.len());
             self.0.as_mut_bytes()[start..start + data.len()].copy_from_slice(data);
-            return;
+            return Ok(());
         }
-        self.insert_at(offset, data);
+        self.try_insert_at(offset, data)?;
         let next = self.entry(offset).1;
         self.remove_at(next, 1);
+        Ok(())
     }
 
     /// Removes every entry.
@@ -330,7 +343,7 @@ mod tests {
     fn push_get_remove_both_ends() {
         let mut pack = Pack::new();
         pack.push_back(b"b");
-        pack.push_front(b"a");
+        pack.try_push_front(b"a").unwrap();
         pack.push_back(&[b'x'; 300]);
         pack.push_back(b"");
         assert_eq!(pack.len(), 4);
@@ -361,10 +374,10 @@ mod tests {
         pack.remove_at(second, 2);
         assert_eq!(pack.iter().collect::<Vec<_>>(), vec![&b"a"[..], &b""[..]]);
         let first = pack.first();
-        pack.replace_at(first, b"replaced");
-        pack.replace_at(first, b"REPLACED");
+        pack.try_replace_at(first, b"replaced").unwrap();
+        pack.try_replace_at(first, b"REPLACED").unwrap();
         assert_eq!(pack.get(0), Some(&b"REPLACED"[..]));
-        pack.replace_at(first, b"replaced");
+        pack.try_replace_at(first, b"replaced").unwrap();
         assert_eq!(pack.get(0), Some(&b"replaced"[..]));
         assert_eq!(pack.len(), 2);
         pack.clear();

@@ -3,6 +3,8 @@
 
 use sds::Sds;
 
+use zmalloc::AllocError;
+
 use super::pack::Pack;
 use crate::db::table::{KeyTable, Keyed, hash};
 use crate::util::parse_i64;
@@ -234,8 +236,9 @@ impl Set {
         }
     }
 
-    /// Adds a member; returns whether it is new.
-    pub fn add(&mut self, member: &[u8], limits: SetLimits) -> bool {
+    /// Adds a member; returns whether it is new. Fails, changing nothing, when the member's
+    /// bytes cannot be stored.
+    pub fn add(&mut self, member: &[u8], limits: SetLimits) -> Result<bool, AllocError> {
         match self {
             Set::Ints(ints) => {
                 if let Some(v) = parse_i64(member) {
@@ -243,7 +246,7 @@ impl Set {
                     if added && ints.len() > limits.intset_entries {
                         self.convert_to_table();
                     }
-                    return added;
+                    return Ok(added);
                 }
                 if ints.contains_none_wider_than(limits.listpack_value)
                     && ints.len() < limits.listpack_entries
@@ -257,11 +260,11 @@ impl Set {
             }
             Set::Pack(pack) => {
                 if pack.iter().any(|m| m == member) {
-                    return false;
+                    return Ok(false);
                 }
                 if pack.len() < limits.listpack_entries && member.len() <= limits.listpack_value {
-                    pack.push_back(member);
-                    return true;
+                    pack.try_push_back(member)?;
+                    return Ok(true);
                 }
                 self.convert_to_table();
                 self.add(member, limits)
@@ -269,12 +272,18 @@ impl Set {
             Set::Table(table) => {
                 let h = hash(member);
                 if table.find(h, member).is_some() {
-                    return false;
+                    return Ok(false);
                 }
-                table.insert(h, Member(Sds::new(member)));
-                true
+                table.insert(h, Member(Sds::try_new(member)?));
+                Ok(true)
             }
         }
+    }
+
+    /// [`Set::add`] for sets the server builds itself (results of SUNION and the like), where
+    /// running out of memory calls zmalloc's OOM handler.
+    pub fn add_built(&mut self, member: &[u8], limits: SetLimits) -> bool {
+        self.add(member, limits).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Removes a member; returns whether it was there.
@@ -428,19 +437,19 @@ mod tests {
     fn conversions_follow_the_limits() {
         let mut s = Set::for_members(b"1", 1, LIMITS);
         for m in ["1", "2", "3", "4"] {
-            assert!(s.add(m.as_bytes(), LIMITS));
+            assert!(s.add(m.as_bytes(), LIMITS).unwrap());
         }
         assert_eq!(s.encoding(), "intset");
-        s.add(b"5", LIMITS);
+        s.add(b"5", LIMITS).unwrap();
         assert_eq!(s.encoding(), "hashtable");
 
         let mut s = Set::for_members(b"1", 1, LIMITS);
-        s.add(b"1", LIMITS);
-        s.add(b"a", LIMITS);
+        s.add(b"1", LIMITS).unwrap();
+        s.add(b"a", LIMITS).unwrap();
         assert_eq!(s.encoding(), "listpack");
         assert!(s.contains(b"1") && s.contains(b"a"));
-        assert!(!s.add(b"a", LIMITS));
-        s.add(b"longer-than-8", LIMITS);
+        assert!(!s.add(b"a", LIMITS).unwrap());
+        s.add(b"longer-than-8", LIMITS).unwrap();
         assert_eq!(s.encoding(), "hashtable");
         assert_eq!(s.len(), 3);
         assert!(s.contains(b"1") && s.contains(b"longer-than-8"));

@@ -6,6 +6,8 @@
 
 use std::cmp::Ordering;
 
+use zmalloc::AllocError;
+
 use super::pack::Pack;
 use super::ztree::ZTree;
 pub use super::ztree::compare;
@@ -82,7 +84,8 @@ impl ZSet {
             }
         } else {
             for (member, score) in members {
-                zset.insert(member, *score, limits);
+                zset.insert(member, *score, limits)
+                    .unwrap_or_else(|e| panic!("{e}"));
             }
         }
         zset
@@ -130,31 +133,46 @@ impl ZSet {
         }
     }
 
-    /// Adds a member known to be absent.
-    pub fn insert(&mut self, member: &[u8], score: f64, limits: ZSetLimits) {
+    /// Adds a member known to be absent; fails, changing nothing, when memory runs out.
+    pub fn insert(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        limits: ZSetLimits,
+    ) -> Result<(), AllocError> {
         if matches!(self, ZSet::Pack(_)) && member.len() > limits.value {
             self.convert();
         }
         match self {
             ZSet::Pack(pack) => {
-                let mut offset = pack.first();
-                while offset < pack.end() {
-                    let (m, score_at) = pack.entry(offset);
-                    let (s, next) = pack.entry(score_at);
-                    if compare(pack_score(s), m, score, member) == Ordering::Greater {
-                        break;
-                    }
-                    offset = next;
-                }
+                let offset = Self::pack_position(pack, member, score);
                 let (bytes, len) = packed(score);
-                pack.insert_at(offset, &bytes[..len]);
-                pack.insert_at(offset, member);
+                pack.try_insert_at(offset, &bytes[..len])?;
+                if let Err(error) = pack.try_insert_at(offset, member) {
+                    pack.remove_at(offset, 1);
+                    return Err(error);
+                }
                 if pack.len() / 2 > limits.entries {
                     self.convert();
                 }
+                Ok(())
             }
             ZSet::Tree(tree) => tree.insert(score, member),
         }
+    }
+
+    /// Where (member, score) goes in a pack's order.
+    fn pack_position(pack: &Pack, member: &[u8], score: f64) -> usize {
+        let mut offset = pack.first();
+        while offset < pack.end() {
+            let (m, score_at) = pack.entry(offset);
+            let (s, next) = pack.entry(score_at);
+            if compare(pack_score(s), m, score, member) == Ordering::Greater {
+                break;
+            }
+            offset = next;
+        }
+        offset
     }
 
     /// Removes a member; returns its score if it was there.
@@ -171,10 +189,35 @@ impl ZSet {
         }
     }
 
-    /// Changes an existing member's score.
-    pub fn update(&mut self, member: &[u8], score: f64, limits: ZSetLimits) {
-        self.remove(member);
-        self.insert(member, score, limits);
+    /// Changes an existing member's score; in a pack the new entries are added before the old
+    /// ones go, so running out of memory changes nothing.
+    pub fn update(&mut self, member: &[u8], score: f64) -> Result<(), AllocError> {
+        match self {
+            ZSet::Pack(pack) => {
+                let old = Self::pack_find(pack, member).expect("member present");
+                let at = Self::pack_position(pack, member, score);
+                let (bytes, len) = packed(score);
+                pack.try_insert_at(at, &bytes[..len])?;
+                if let Err(error) = pack.try_insert_at(at, member) {
+                    pack.remove_at(at, 1);
+                    return Err(error);
+                }
+                // The old pair moved back if the new one went in front of it.
+                let old = if at <= old {
+                    let (_, score_at) = pack.entry(at);
+                    let after_new = pack.entry(score_at).1;
+                    old + (after_new - at)
+                } else {
+                    old
+                };
+                pack.remove_at(old, 2);
+                Ok(())
+            }
+            ZSet::Tree(tree) => {
+                tree.set_score(member, score);
+                Ok(())
+            }
+        }
     }
 
     fn convert(&mut self) {
@@ -184,7 +227,8 @@ impl ZSet {
         let mut tree = ZTree::default();
         let mut entries = pack.iter();
         while let (Some(member), Some(score)) = (entries.next(), entries.next()) {
-            tree.insert(pack_score(score), member);
+            tree.insert(pack_score(score), member)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         *self = ZSet::Tree(Box::new(tree));
     }
@@ -315,9 +359,9 @@ mod tests {
     #[test]
     fn both_encodings_order_by_score_then_member() {
         let mut z = ZSet::for_members(1, 1, LIMITS);
-        z.insert(b"b", 1.0, LIMITS);
-        z.insert(b"a", 1.0, LIMITS);
-        z.insert(b"c", -2.5, LIMITS);
+        z.insert(b"b", 1.0, LIMITS).unwrap();
+        z.insert(b"a", 1.0, LIMITS).unwrap();
+        z.insert(b"c", -2.5, LIMITS).unwrap();
         assert_eq!(z.encoding(), "listpack");
         let packed = members(&z);
         assert_eq!(
@@ -332,10 +376,10 @@ mod tests {
         assert_eq!(z.count_while(|_, s| s < 1.0), 1);
         let back: Vec<&[u8]> = z.iter_from(2, false).map(|(m, _)| m).collect();
         assert_eq!(back, vec![&b"b"[..], b"a", b"c"]);
-        z.insert(b"d", 0.0, LIMITS);
+        z.insert(b"d", 0.0, LIMITS).unwrap();
         assert_eq!(z.encoding(), "skiplist");
         assert_eq!(z.rank(b"b"), Some(3));
-        z.update(b"c", 9.0, LIMITS);
+        z.update(b"c", 9.0).unwrap();
         assert_eq!(z.get(3), Some((&b"c"[..], 9.0)));
         z.remove_ranks(0, 2);
         assert_eq!(
@@ -376,7 +420,7 @@ mod tests {
     #[test]
     fn a_pack_stores_negative_zero_as_zero() {
         let mut z = ZSet::for_members(1, 1, LIMITS);
-        z.insert(b"m", -0.0, LIMITS);
+        z.insert(b"m", -0.0, LIMITS).unwrap();
         assert!(z.score(b"m").unwrap().is_sign_positive());
         let long = ZSet::from_members(&[(b"long-member".to_vec(), -0.0)], LIMITS);
         assert_eq!(long.encoding(), "skiplist");

@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 
 use sds::Sds;
+use zmalloc::AllocError;
 
 use crate::db::table::{Hashed, KeyTable, hash};
 
@@ -22,11 +23,11 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(score: f64, member: &[u8]) -> Entry {
-        Entry {
-            member: Sds::new(member),
+    fn try_new(score: f64, member: &[u8]) -> Result<Entry, AllocError> {
+        Ok(Entry {
+            member: Sds::try_new(member)?,
             score,
-        }
+        })
     }
 
     fn score(&self) -> f64 {
@@ -220,16 +221,20 @@ impl ZTree {
         t
     }
 
-    /// Adds a member known to be absent.
-    pub fn insert(&mut self, score: f64, member: &[u8]) {
+    /// Adds a member known to be absent; fails, changing nothing, when memory runs out.
+    pub fn insert(&mut self, score: f64, member: &[u8]) -> Result<(), AllocError> {
         assert!(self.nodes.len() < NIL as usize, "sorted set is full");
         let n = self.nodes.len() as u32;
         if self.nodes.len() == self.nodes.capacity() {
             // Grow by a quarter rather than doubling: less idle room in a large set.
-            self.nodes.reserve_exact((self.nodes.len() / 4).max(4));
+            let more = (self.nodes.len() / 4).max(4);
+            self.nodes.try_reserve_exact(more).map_err(|_| AllocError {
+                size: (self.nodes.len() + more) * size_of::<Node>(),
+            })?;
         }
+        let entry = Entry::try_new(score, member)?;
         self.nodes.push(Node {
-            entry: Entry::new(score, member),
+            entry,
             left: NIL,
             right: NIL,
             size: 1,
@@ -243,6 +248,21 @@ impl ZTree {
                 hash: member_hash(member),
             },
         );
+        Ok(())
+    }
+
+    /// Changes a member's score: its node is taken out of the tree and put back at its new
+    /// place, so nothing is allocated.
+    pub fn set_score(&mut self, member: &[u8], score: f64) {
+        let n = self.find_node(member).expect("member present");
+        let old = self.entry(n).score();
+        self.root = self.remove_node(self.root, old, member);
+        let node = &mut self.nodes[n as usize];
+        node.entry.score = score;
+        node.left = NIL;
+        node.right = NIL;
+        node.size = 1;
+        self.root = self.insert_node(self.root, n, score, member);
     }
 
     fn remove_node(&mut self, t: u32, score: f64, member: &[u8]) -> u32 {
@@ -482,10 +502,10 @@ mod tests {
             if rng.u8(0..3) == 0 {
                 assert_eq!(tree.remove(&member), model.remove(&member));
             } else if let Some(old) = model.insert(member.clone(), score) {
-                assert_eq!(tree.remove(&member), Some(old));
-                tree.insert(score, &member);
+                assert_eq!(tree.score(&member), Some(old));
+                tree.set_score(&member, score);
             } else {
-                tree.insert(score, &member);
+                tree.insert(score, &member).unwrap();
             }
             if step % 500 == 0 {
                 tree.check();
