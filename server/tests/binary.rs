@@ -2,17 +2,13 @@
 //! startup line, and a clean exit on SIGTERM, SIGINT and SHUTDOWN.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+mod common;
+use common::free_port;
 
 /// The server process; killed on drop if a test fails before stopping it.
 struct Server {

@@ -14,20 +14,13 @@ use redis_protocol::resp3::types::OwnedFrame as Frame3;
 use zedis::net::reply::{Protocol, Reply};
 use zedis::net::request::{Limits, Parsed, RequestParser};
 
+mod common;
+use common::multibulk;
+
 const LIMITS: Limits = Limits {
     proto_max_bulk_len: 512 * 1024 * 1024,
     unauthenticated: false,
 };
-
-fn multibulk(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for arg in args {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
 
 /// Feeds `stream` to a parser in pieces cut at `cuts`; returns the requests parsed, or the
 /// protocol error met.

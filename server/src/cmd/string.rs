@@ -567,17 +567,19 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (key, patch) = (args.get(1), args.get(3));
     let offset = offset as usize;
     let db = ctx.client.db;
-    let slot = match ctx.server.keyspace.lookup(db, key, Lookup::Write) {
+    let (slot, created) = match ctx.server.keyspace.lookup(db, key, Lookup::Write) {
         None => {
             if patch.is_empty() {
                 ctx.reply.int(0);
                 return Ok(());
             }
             check_string_length(ctx, offset as u64 + patch.len() as u64)?;
-            ctx.server
+            let slot = ctx
+                .server
                 .keyspace
                 .set(db, key, NewValue::Str(b""), false)
-                .map_err(|_| errors::OUT_OF_MEMORY)?
+                .map_err(|_| errors::OUT_OF_MEMORY)?;
+            (slot, true)
         }
         Some(slot) => {
             make_raw_string(ctx, slot)?;
@@ -589,7 +591,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 return Ok(());
             }
             check_string_length(ctx, offset as u64 + patch.len() as u64)?;
-            slot
+            (slot, false)
         }
     };
     let record = ctx.server.keyspace.record_mut(db, slot);
@@ -597,10 +599,12 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         unreachable!("a string record")
     };
     let needed = offset + patch.len();
-    if needed > current.len() {
-        record
-            .try_grow_value_zero(needed)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+    if needed > current.len() && record.try_grow_value_zero(needed).is_err() {
+        if created {
+            // The command changes nothing when it cannot be done: drop the empty string.
+            ctx.server.keyspace.remove_slot(db, slot);
+        }
+        return Err(errors::OUT_OF_MEMORY);
     }
     let bytes = record.string_bytes_mut().expect("a string record");
     bytes[offset..offset + patch.len()].copy_from_slice(patch);
