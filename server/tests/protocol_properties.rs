@@ -10,46 +10,19 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use redis_protocol::resp2::types::OwnedFrame as Frame2;
-use redis_protocol::resp3::types::OwnedFrame as Frame3;
-use zedis::net::reply::{Protocol, Reply};
-use zedis::net::request::{Limits, Parsed, RequestParser};
+use zedis::net::request::Limits;
 
 mod common;
 use common::multibulk;
+
+#[path = "support/resp.rs"]
+mod resp;
+use resp::{Tree, check_round_trip, parse_in_pieces};
 
 const LIMITS: Limits = Limits {
     proto_max_bulk_len: 512 * 1024 * 1024,
     unauthenticated: false,
 };
-
-/// Feeds `stream` to a parser in pieces cut at `cuts`; returns the requests parsed, or the
-/// protocol error met.
-fn parse_in_pieces(stream: &[u8], cuts: &[usize]) -> Result<Vec<Vec<Vec<u8>>>, String> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
-    points.push(stream.len());
-    points.sort_unstable();
-    let mut parser = RequestParser::new();
-    let mut buffer: Vec<u8> = Vec::new();
-    let mut requests = Vec::new();
-    let mut from = 0;
-    for to in points {
-        buffer.extend_from_slice(&stream[from..to]);
-        from = to;
-        loop {
-            match parser.parse(&buffer, LIMITS) {
-                Parsed::Request => {
-                    let args = parser.args(&buffer).iter().map(<[u8]>::to_vec).collect();
-                    requests.push(args);
-                    let used = parser.request_len();
-                    buffer.drain(..used);
-                }
-                Parsed::Incomplete => break,
-                Parsed::Error(error) => return Err(error.reply()),
-            }
-        }
-    }
-    Ok(requests)
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
@@ -60,7 +33,7 @@ proptest! {
         cuts in vec(any::<usize>(), 0..12),
     ) {
         let stream: Vec<u8> = requests.iter().flat_map(|r| multibulk(r)).collect();
-        prop_assert_eq!(parse_in_pieces(&stream, &cuts), Ok(requests.clone()));
+        prop_assert_eq!(parse_in_pieces(&stream, &cuts, LIMITS), Ok(requests.clone()));
         // redis-protocol frames the stream into the same requests.
         let mut at = 0;
         for request in &requests {
@@ -97,7 +70,7 @@ proptest! {
             stream.extend_from_slice(&line);
             stream.extend_from_slice(b"\r\n");
         }
-        prop_assert_eq!(parse_in_pieces(&stream, &[]), Ok(requests.clone()));
+        prop_assert_eq!(parse_in_pieces(&stream, &[], LIMITS), Ok(requests.clone()));
     }
 
     #[test]
@@ -106,7 +79,7 @@ proptest! {
         cuts in vec(any::<usize>(), 0..6),
     ) {
         // Either way it returns; a panic fails the test.
-        let _ = parse_in_pieces(&bytes, &cuts);
+        let _ = parse_in_pieces(&bytes, &cuts, LIMITS);
     }
 
     #[test]
@@ -118,43 +91,8 @@ proptest! {
 
     #[test]
     fn replies_decode_to_what_was_encoded(tree in reply_tree()) {
-        for protocol in [Protocol::Resp3, Protocol::Resp2] {
-            let mut reply = Reply::new(protocol);
-            encode(&tree, &mut reply);
-            let bytes = reply.bytes().to_vec();
-            let (decoded, used) = match protocol {
-                Protocol::Resp3 => {
-                    let (frame, used) = redis_protocol::resp3::decode::complete::decode(&bytes)
-                        .expect("valid RESP3")
-                        .expect("complete");
-                    (canonical3(&frame), used)
-                }
-                Protocol::Resp2 => {
-                    let (frame, used) = redis_protocol::resp2::decode::decode(&bytes)
-                        .expect("valid RESP2")
-                        .expect("complete");
-                    (canonical2(&frame), used)
-                }
-            };
-            prop_assert_eq!(used, bytes.len());
-            prop_assert_eq!(decoded, expected(&tree, protocol));
-        }
+        prop_assert_eq!(check_round_trip(&tree), Ok(()));
     }
-}
-
-/// A reply to encode.
-#[derive(Debug, Clone)]
-enum Tree {
-    Int(i64),
-    Bulk(Vec<u8>),
-    Simple(String),
-    Null,
-    Double(f64),
-    Bool(bool),
-    Verbatim(Vec<u8>),
-    Array(Vec<Tree>),
-    /// Keys are bulk strings, as in every map Redis sends.
-    Map(Vec<(Vec<u8>, Tree)>),
 }
 
 fn reply_tree() -> impl Strategy<Value = Tree> {
@@ -184,108 +122,4 @@ fn reply_tree() -> impl Strategy<Value = Tree> {
             }),
         ]
     })
-}
-
-fn encode(tree: &Tree, reply: &mut Reply) {
-    match tree {
-        Tree::Int(v) => reply.int(*v),
-        Tree::Bulk(b) => reply.bulk(b),
-        Tree::Simple(s) => reply.simple(s.as_bytes()),
-        Tree::Null => reply.null(),
-        Tree::Double(d) => reply.double(*d),
-        Tree::Bool(b) => reply.boolean(*b),
-        Tree::Verbatim(v) => reply.verbatim(v),
-        Tree::Array(items) => {
-            reply.array(items.len());
-            for item in items {
-                encode(item, reply);
-            }
-        }
-        Tree::Map(pairs) => {
-            reply.map(pairs.len());
-            for (key, value) in pairs {
-                reply.bulk(key);
-                encode(value, reply);
-            }
-        }
-    }
-}
-
-/// What the decoder must give back, written in the canonical form below.
-fn expected(tree: &Tree, protocol: Protocol) -> String {
-    let resp3 = protocol == Protocol::Resp3;
-    match tree {
-        Tree::Int(v) => format!("int {v}"),
-        Tree::Bulk(b) => format!("bulk {b:?}"),
-        Tree::Simple(s) => format!("simple {:?}", s.as_bytes()),
-        Tree::Null => "null".into(),
-        Tree::Double(d) if resp3 => format!("double {}", d.to_bits()),
-        Tree::Double(d) => format!("bulk {:?}", zedis::util::format_double(*d).as_bytes()),
-        Tree::Bool(b) if resp3 => format!("bool {b}"),
-        Tree::Bool(b) => format!("int {}", *b as i64),
-        Tree::Verbatim(v) => format!("bulk {v:?}"),
-        Tree::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| expected(i, protocol))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Tree::Map(pairs) if resp3 => {
-            let mut entries: Vec<String> = pairs
-                .iter()
-                .map(|(k, v)| format!("bulk {k:?} => {}", expected(v, protocol)))
-                .collect();
-            entries.sort();
-            format!("{{{}}}", entries.join(", "))
-        }
-        Tree::Map(pairs) => format!(
-            "[{}]",
-            pairs
-                .iter()
-                .flat_map(|(k, v)| [format!("bulk {k:?}"), expected(v, protocol)])
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn canonical3(frame: &Frame3) -> String {
-    match frame {
-        Frame3::Number { data, .. } => format!("int {data}"),
-        Frame3::BlobString { data, .. } => format!("bulk {data:?}"),
-        Frame3::SimpleString { data, .. } => format!("simple {data:?}"),
-        Frame3::Null => "null".into(),
-        Frame3::Double { data, .. } => format!("double {}", data.to_bits()),
-        Frame3::Boolean { data, .. } => format!("bool {data}"),
-        Frame3::VerbatimString { data, .. } => format!("bulk {data:?}"),
-        Frame3::Array { data, .. } => format!(
-            "[{}]",
-            data.iter().map(canonical3).collect::<Vec<_>>().join(", ")
-        ),
-        Frame3::Map { data, .. } => {
-            let mut entries: Vec<String> = data
-                .iter()
-                .map(|(k, v)| format!("{} => {}", canonical3(k), canonical3(v)))
-                .collect();
-            entries.sort();
-            format!("{{{}}}", entries.join(", "))
-        }
-        other => format!("unexpected {other:?}"),
-    }
-}
-
-fn canonical2(frame: &Frame2) -> String {
-    match frame {
-        Frame2::Integer(v) => format!("int {v}"),
-        Frame2::BulkString(b) => format!("bulk {b:?}"),
-        Frame2::SimpleString(s) => format!("simple {s:?}"),
-        Frame2::Null => "null".into(),
-        Frame2::Array(items) => format!(
-            "[{}]",
-            items.iter().map(canonical2).collect::<Vec<_>>().join(", ")
-        ),
-        other => format!("unexpected {other:?}"),
-    }
 }

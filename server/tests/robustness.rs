@@ -11,13 +11,13 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, multibulk};
+use common::{Conn, Server, multibulk};
 
 fn seconds(default: u64) -> Duration {
     let secs = std::env::var("ROBUSTNESS_SECS")
@@ -25,164 +25,6 @@ fn seconds(default: u64) -> Duration {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default);
     Duration::from_secs(secs)
-}
-
-/// The server process, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    host: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts the binary on a free port.
-    fn start(args: &[&str]) -> Server {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_zedis-server"));
-        let child = command
-            .args(["--port", &port.to_string(), "--loglevel", "warning"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
-        let host = if args.contains(&"0.0.0.0") {
-            "0.0.0.0"
-        } else {
-            "127.0.0.1"
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Server {
-            child,
-            port,
-            host: host.to_string(),
-        }
-    }
-
-    fn connect(&self) -> Conn {
-        Conn::new(self.port)
-    }
-
-    fn info_field(&self, section: &str, field: &str) -> i64 {
-        let info = self.connect().call(&["INFO", section]);
-        info.lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{field} in INFO {section}: {info}"))
-    }
-
-    fn alive(&self) -> bool {
-        self.connect().call(&["PING"]) == "+PONG\r\n"
-    }
-
-    /// Waits until only `n` clients are connected (this check's own connection included).
-    fn wait_clients(&self, n: i64) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let connected = self.info_field("clients", "connected_clients");
-            if connected <= n {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{connected} clients still connected"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// A blocking client that reads whole replies.
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-/// Length of the first complete RESP2 reply in `buf`.
-fn reply_len(buf: &[u8]) -> Option<usize> {
-    fn skip(buf: &[u8], at: &mut usize) -> bool {
-        let Some(kind) = buf.get(*at).copied() else {
-            return false;
-        };
-        let Some(line) = buf[*at..].windows(2).position(|w| w == b"\r\n") else {
-            return false;
-        };
-        let n: i64 = std::str::from_utf8(&buf[*at + 1..*at + line])
-            .ok()
-            .and_then(|h| h.parse().ok())
-            .unwrap_or(-1);
-        *at += line + 2;
-        match kind {
-            b'$' if n >= 0 => {
-                *at += n as usize + 2;
-                *at <= buf.len()
-            }
-            b'*' if n >= 0 => (0..n).all(|_| skip(buf, at)),
-            _ => true,
-        }
-    }
-    let mut at = 0;
-    skip(buf, &mut at).then_some(at)
-}
-
-impl Conn {
-    fn new(port: u16) -> Conn {
-        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        Conn {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Sends a request; a server that closes the connection meanwhile shows as no reply.
-    fn send(&mut self, args: &[&[u8]]) {
-        let _ = self.stream.write_all(&multibulk(args));
-    }
-
-    fn read_reply(&mut self) -> Option<String> {
-        loop {
-            if let Some(len) = reply_len(&self.buf) {
-                let reply: Vec<u8> = self.buf.drain(..len).collect();
-                return Some(String::from_utf8_lossy(&reply).into_owned());
-            }
-            let mut chunk = [0u8; 64 * 1024];
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-    }
-
-    fn call_bytes(&mut self, args: &[&[u8]]) -> String {
-        self.send(args);
-        self.read_reply().expect("a reply")
-    }
-
-    fn call(&mut self, args: &[&str]) -> String {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        self.call_bytes(&args)
-    }
-
-    /// Reads until the server closes the connection; returns what came.
-    fn read_to_close(&mut self) -> String {
-        let mut rest = std::mem::take(&mut self.buf);
-        let _ = self.stream.read_to_end(&mut rest);
-        String::from_utf8_lossy(&rest).into_owned()
-    }
 }
 
 /// Raises this process's descriptor limit to its hard limit (servers started afterwards

@@ -1,7 +1,10 @@
 //! Helpers shared by the server's integration tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A free loopback port (bound then released; the server binds it right after).
 pub fn free_port() -> u16 {
@@ -21,4 +24,162 @@ pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// The server process, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub host: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts the binary on a free port.
+    pub fn start(args: &[&str]) -> Server {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zedis-server"));
+        let child = command
+            .args(["--port", &port.to_string(), "--loglevel", "warning"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let host = if args.contains(&"0.0.0.0") {
+            "0.0.0.0"
+        } else {
+            "127.0.0.1"
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server {
+            child,
+            port,
+            host: host.to_string(),
+        }
+    }
+
+    pub fn connect(&self) -> Conn {
+        Conn::new(self.port)
+    }
+
+    pub fn info_field(&self, section: &str, field: &str) -> i64 {
+        let info = self.connect().call(&["INFO", section]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{field} in INFO {section}: {info}"))
+    }
+
+    pub fn alive(&self) -> bool {
+        self.connect().call(&["PING"]) == "+PONG\r\n"
+    }
+
+    /// Waits until only `n` clients are connected (this check's own connection included).
+    pub fn wait_clients(&self, n: i64) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let connected = self.info_field("clients", "connected_clients");
+            if connected <= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{connected} clients still connected"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A blocking client that reads whole replies.
+pub struct Conn {
+    pub stream: TcpStream,
+    pub buf: Vec<u8>,
+}
+
+/// Length of the first complete RESP2 reply in `buf`.
+pub fn reply_len(buf: &[u8]) -> Option<usize> {
+    pub fn skip(buf: &[u8], at: &mut usize) -> bool {
+        let Some(kind) = buf.get(*at).copied() else {
+            return false;
+        };
+        let Some(line) = buf[*at..].windows(2).position(|w| w == b"\r\n") else {
+            return false;
+        };
+        let n: i64 = std::str::from_utf8(&buf[*at + 1..*at + line])
+            .ok()
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(-1);
+        *at += line + 2;
+        match kind {
+            b'$' if n >= 0 => {
+                *at += n as usize + 2;
+                *at <= buf.len()
+            }
+            b'*' if n >= 0 => (0..n).all(|_| skip(buf, at)),
+            _ => true,
+        }
+    }
+    let mut at = 0;
+    skip(buf, &mut at).then_some(at)
+}
+
+impl Conn {
+    pub fn new(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends a request; a server that closes the connection meanwhile shows as no reply.
+    pub fn send(&mut self, args: &[&[u8]]) {
+        let _ = self.stream.write_all(&multibulk(args));
+    }
+
+    pub fn read_reply(&mut self) -> Option<String> {
+        loop {
+            if let Some(len) = reply_len(&self.buf) {
+                let reply: Vec<u8> = self.buf.drain(..len).collect();
+                return Some(String::from_utf8_lossy(&reply).into_owned());
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    pub fn call_bytes(&mut self, args: &[&[u8]]) -> String {
+        self.send(args);
+        self.read_reply().expect("a reply")
+    }
+
+    pub fn call(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.call_bytes(&args)
+    }
+
+    /// Reads until the server closes the connection; returns what came.
+    pub fn read_to_close(&mut self) -> String {
+        let mut rest = std::mem::take(&mut self.buf);
+        let _ = self.stream.read_to_end(&mut rest);
+        String::from_utf8_lossy(&rest).into_owned()
+    }
 }
