@@ -100,6 +100,26 @@ proptest! {
         }
     }
 
+    /// The fuzz target `split_args` in proptest form: any line that splits, written back with
+    /// `cat_repr`, splits into the same arguments.
+    #[test]
+    fn split_args_of_any_line_survives_cat_repr(line in prop::collection::vec(
+        prop::sample::select(b"ab \\\"'x0nr\t".to_vec()), 0..40)
+    ) {
+        let _serial = serial();
+        if let Ok(args) = sds::split_args(&line) {
+            let mut written = Sds::empty();
+            for (i, arg) in args.iter().enumerate() {
+                if i > 0 {
+                    written.cat(b" ");
+                }
+                written.cat_repr(arg);
+            }
+            let again = sds::split_args(&written).unwrap();
+            prop_assert_eq!(again, args);
+        }
+    }
+
     #[test]
     fn split_len_and_join_are_inverse(parts in prop::collection::vec(
         prop::collection::vec(prop::sample::select(b"abc".to_vec()), 0..8), 1..6)

@@ -330,6 +330,12 @@ fn hostile_clients_are_closed_and_everyone_else_is_served() {
         after < baseline + 1024 * 1024,
         "used_memory {after} against a baseline of {baseline}"
     );
+    eprintln!(
+        "hostile: good client {rounds} checked round trips; {} random bytes from 50 clients; \
+         slow reader got {received} bytes before being closed; used_memory {baseline} before, \
+         {after} after",
+        sent.load(Ordering::Relaxed)
+    );
     assert!(server.alive());
 }
 
@@ -405,6 +411,7 @@ fn append_grows_until_memory_runs_out_then_replies_an_error() {
         assert!(appended < 40, "APPEND never failed");
     }
     assert!(appended >= 2, "only {appended} APPENDs fitted");
+    eprintln!("APPEND: {appended} × 16 MiB appended, then the error");
     assert_eq!(
         conn.call(&["STRLEN", "grow"]),
         format!(":{}\r\n", appended * (16 << 20))
@@ -446,6 +453,7 @@ fn list_pushes_past_the_address_space_reply_an_error() {
         .expect("LLEN");
     assert!(len == pushed, "LLEN {len} after {pushed} pushed");
     assert!(pushed > 0 && pushed < 200, "{pushed} elements pushed");
+    eprintln!("RPUSH: {pushed} × 4 MiB pushed, then the error");
     // One element per request: the request buffer reuses what the previous one freed, so it
     // is the list's own allocation that fails.
     assert!(refused, "the client was closed instead of getting an error");
@@ -515,10 +523,12 @@ fn writes_at_maxmemory_get_oom_while_reads_and_deletes_work() {
     }
     let until = Instant::now() + seconds(60);
     let refused = Arc::new(AtomicU64::new(0));
+    let stored = Arc::new(AtomicU64::new(0));
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let port = server.port;
             let refused = Arc::clone(&refused);
+            let stored = Arc::clone(&stored);
             std::thread::spawn(move || {
                 let mut conn = Conn::new(port);
                 let value = vec![b'w'; 1000];
@@ -527,7 +537,9 @@ fn writes_at_maxmemory_get_oom_while_reads_and_deletes_work() {
                     let key = format!("w{w}:{i}");
                     let reply = conn.call_bytes(&[b"SET", key.as_bytes(), &value]);
                     match reply.as_str() {
-                        "+OK\r\n" => {}
+                        "+OK\r\n" => {
+                            stored.fetch_add(1, Ordering::Relaxed);
+                        }
                         "-OOM command not allowed when used memory > 'maxmemory'.\r\n" => {
                             refused.fetch_add(1, Ordering::Relaxed);
                             // Make some room now and then, as a real client would.
@@ -563,6 +575,11 @@ fn writes_at_maxmemory_get_oom_while_reads_and_deletes_work() {
     assert_eq!(conn.call(&["DEL", "read:0"]), ":1\r\n");
     let used = server.info_field("memory", "used_memory");
     assert!(used < 21 << 20, "used_memory {used} over maxmemory");
+    eprintln!(
+        "maxmemory: {} SETs stored, {} refused with OOM, {reads} GETs checked, used_memory {used}",
+        stored.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed)
+    );
     assert!(server.alive());
 }
 

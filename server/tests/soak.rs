@@ -106,7 +106,11 @@ fn memory_returns_after_every_flush_through_a_mixed_load() {
         benchmark(server.port, 20_000, value_size, Duration::from_secs(300));
         peak_used = peak_used.max(server.info_field("memory", "used_memory"));
         peak_rss = peak_rss.max(resident_bytes(pid));
-        let flush = if rounds.is_multiple_of(2) { "SYNC" } else { "ASYNC" };
+        let flush = if rounds.is_multiple_of(2) {
+            "SYNC"
+        } else {
+            "ASYNC"
+        };
         assert_eq!(admin.call(&["FLUSHALL", flush]), "+OK\r\n");
         assert_eq!(admin.call(&["DBSIZE"]), ":0\r\n");
         server.wait_clients(2);

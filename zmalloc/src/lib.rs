@@ -80,7 +80,8 @@ pub fn allocator_info() -> AllocatorInfo {
 
 /// Returns dirty pages of every arena to the operating system (`MEMORY PURGE`).
 ///
-/// jemalloc: `arena.<all>.purge`. glibc: `malloc_trim(0)`. tcmalloc: `ReleaseFreeMemory`.
+/// jemalloc: the calling thread's cache flushed (unlike Redis: cached blocks pin their slabs),
+/// then `arena.<all>.purge`, repeated while a background decay pass holds an arena. glibc: `malloc_trim(0)`. tcmalloc: `ReleaseFreeMemory`.
 /// `prefix-size`: nothing to do.
 pub fn purge() -> Result<(), PurgeError> {
     backend::sys::purge()

@@ -160,17 +160,49 @@ fn nix_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Per test, the median of each figure over several runs.
+fn medians(runs: &[Vec<Result>]) -> Vec<Result> {
+    let first = runs.first().map_or(&[][..], |r| r.as_slice());
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let pick = |f: fn(&Result) -> f64| median(runs.iter().map(|run| f(&run[i])).collect());
+            Result {
+                test: r.test.clone(),
+                rps: pick(|r| r.rps),
+                p50: pick(|r| r.p50),
+                p99: pick(|r| r.p99),
+                cpu_us: pick(|r| r.cpu_us),
+            }
+        })
+        .collect()
+}
+
 fn table(out: &mut String, title: &str, redis: &[Result], zedis: &[Result]) {
     let _ = writeln!(out, "\n### {title}\n");
     let _ = writeln!(
         out,
-        "| test | Redis ops/s | zedis ops/s | ratio | Redis p50/p99 ms | zedis p50/p99 ms | Redis CPU µs/req | zedis CPU µs/req |"
+        "| test | Redis ops/s | zedis ops/s | ops/s ratio | Redis p50/p99 ms | zedis p50/p99 ms | Redis CPU µs/req | zedis CPU µs/req | CPU ratio |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (r, z) in redis.iter().zip(zedis) {
         let _ = writeln!(
             out,
-            "| {} | {:.0} | {:.0} | {:.2} | {:.3} / {:.3} | {:.3} / {:.3} | {:.2} | {:.2} |",
+            "| {} | {:.0} | {:.0} | {:.2} | {:.3} / {:.3} | {:.3} / {:.3} | {:.2} | {:.2} | {:.2} |",
             r.test,
             r.rps,
             z.rps,
@@ -180,14 +212,10 @@ fn table(out: &mut String, title: &str, redis: &[Result], zedis: &[Result]) {
             z.p50,
             z.p99,
             r.cpu_us,
-            z.cpu_us
+            z.cpu_us,
+            z.cpu_us / r.cpu_us.max(1e-9)
         );
     }
-    let (rs, zs): (f64, f64) = (
-        redis.iter().map(|r| r.rps).sum(),
-        zedis.iter().map(|r| r.rps).sum(),
-    );
-    let _ = writeln!(out, "\nSum of ops/s ratio: {:.2}.", zs / rs.max(1.0));
 }
 
 /// `DEBUG POPULATE n key 10` on a fresh server: bytes of used_memory and RSS per key.
@@ -206,8 +234,16 @@ fn populate(server: &Server, keys: u64) -> (f64, f64, u64, u64) {
     )
 }
 
+/// What an overfill run saw.
+struct Overfill {
+    /// used_memory sampled every 100 ms.
+    samples: Vec<u64>,
+    evicted: u64,
+    sets_per_second: f64,
+}
+
 /// Writes far more than `maxmemory` under allkeys-lru while sampling used_memory every 100 ms.
-fn overfill(server: &Server, maxmemory: u64, requests: u64) -> (u64, f64, u64, f64) {
+fn overfill(server: &Server, requests: u64) -> Overfill {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let port = server.port;
     let sampler = {
@@ -241,7 +277,7 @@ fn overfill(server: &Server, maxmemory: u64, requests: u64) -> (u64, f64, u64, f
             "-d",
             "100",
             "-r",
-            "100000000",
+            "5000000",
         ])
         .args(["-n", &requests.to_string(), "-P", "16"])
         .output()
@@ -250,11 +286,11 @@ fn overfill(server: &Server, maxmemory: u64, requests: u64) -> (u64, f64, u64, f
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let samples = sampler.join().expect("sampler");
     assert!(output.status.success());
-    let peak = samples.iter().copied().max().unwrap_or(0);
-    let over =
-        samples.iter().filter(|&&s| s > maxmemory).count() as f64 / samples.len().max(1) as f64;
-    let evicted = server.info_field("stats", "evicted_keys");
-    (peak, over, evicted, requests as f64 / elapsed)
+    Overfill {
+        samples,
+        evicted: server.info_field("stats", "evicted_keys"),
+        sets_per_second: requests as f64 / elapsed,
+    }
 }
 
 /// `redis-cli --lru-test keys` for `seconds`: the mean Gets/sec and hit ratio over the last
@@ -322,145 +358,227 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, Linux {kernel}; {redis}")
 }
 
+/// Starts `program` fresh, measures with `run`, and stops it.
+fn measure<T>(name: &'static str, program: &str, extra: &[&str], run: impl Fn(&Server) -> T) -> T {
+    let server = Server::start(name, program, extra);
+    run(&server)
+}
+
+/// Runs `run` on a fresh Redis and a fresh zedis `runs` times each, alternating which goes
+/// first, so slow drift of the machine falls on both.
+fn alternate<T>(
+    runs: usize,
+    zedis: &str,
+    extra: &[&str],
+    run: impl Fn(&Server) -> T,
+) -> (Vec<T>, Vec<T>) {
+    let (mut redis_runs, mut zedis_runs) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        if i % 2 == 0 {
+            redis_runs.push(measure("redis", "redis-server", extra, &run));
+            zedis_runs.push(measure("zedis", zedis, extra, &run));
+        } else {
+            zedis_runs.push(measure("zedis", zedis, extra, &run));
+            redis_runs.push(measure("redis", "redis-server", extra, &run));
+        }
+    }
+    (redis_runs, zedis_runs)
+}
+
+const ALL_TESTS: [&str; 19] = [
+    "ping_inline",
+    "ping_mbulk",
+    "set",
+    "get",
+    "incr",
+    "lpush",
+    "rpush",
+    "lpop",
+    "rpop",
+    "sadd",
+    "hset",
+    "spop",
+    "zadd",
+    "zpopmin",
+    "lrange_100",
+    "lrange_300",
+    "lrange_500",
+    "lrange_600",
+    "mset",
+];
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let zedis_binary = args
+    let zedis = args
         .get(1)
-        .expect("usage: compare <zedis-server binary> [--quick]");
+        .expect("usage: compare <zedis-server binary> [--quick]")
+        .as_str();
     let quick = args.iter().any(|a| a == "--quick");
-    let (n, n_pipelined, keys, overfill_requests) = if quick {
-        ("20000", "200000", 100_000, 200_000)
+    // (runs per server, requests of the default-test loads, pipelined requests, keys filled,
+    // overfill requests, lru-test seconds)
+    let (runs, n, n_pipelined, keys, overfill_requests, lru_seconds) = if quick {
+        (2, "10000", "40000", 100_000u64, 300_000u64, 4u64)
     } else {
-        ("200000", "2000000", 1_000_000, 3_000_000)
+        (4, "100000", "400000", 1_000_000, 3_000_000, 10)
     };
-    let all_tests = [
-        "ping_inline",
-        "ping_mbulk",
-        "set",
-        "get",
-        "incr",
-        "lpush",
-        "rpush",
-        "lpop",
-        "rpop",
-        "sadd",
-        "hset",
-        "spop",
-        "zadd",
-        "zpopmin",
-        "lrange_100",
-        "lrange_300",
-        "lrange_500",
-        "lrange_600",
-        "mset",
-    ];
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks: zedis against Redis 7.0.15\n");
     let _ = writeln!(
         out,
-        "Produced by `scripts/compare.sh{}` (`redis-tests/src/bin/compare.rs`), both servers \
-         on this machine in one run, one after the other, each a fresh process with no \
-         persistence; zedis is the release build. Machine: {}.\n",
+        "Produced by `scripts/compare.sh{}` (`redis-tests/src/bin/compare.rs`): both servers \
+         on this machine in one run, each measurement on a fresh process with no persistence, \
+         zedis as the release build. Machine: {}.\n",
         if quick { " --quick" } else { "" },
         machine()
     );
     let _ = writeln!(
         out,
-        "Ratios are zedis over Redis (above 1: zedis is faster). CPU per request is the \
-         server's user + system time from `/proc/PID/stat` divided by the requests of that \
-         test (10 ms ticks; LRANGE tests include the LPUSH that fills their list)."
+        "Every figure is the **median of {runs} runs per server**, the two servers alternating \
+         run by run (Redis first in even runs, zedis first in odd ones). Ratios are zedis over \
+         Redis: above 1 is better for ops/s, below 1 is better for CPU. CPU per request is the \
+         server's user + system time from `/proc/PID/stat` over the test divided by its \
+         requests (10 ms ticks; LRANGE tests include the LPUSH that fills their list). Without \
+         pipelining `redis-benchmark` itself saturates one of the two cores, so there CPU per \
+         request is the fair yardstick."
     );
 
-    let configs: [(&str, Vec<&str>); 3] = [
-        ("Default tests, 50 clients (`-n N`)", vec!["-n", n]),
+    let loads: [(&str, Vec<&str>, Vec<&str>); 4] = [
         (
-            "Pipelined, 50 clients (`-P 16`)",
-            vec!["-n", n_pipelined, "-P", "16"],
+            "Pipelined SET/GET",
+            vec!["set", "get"],
+            vec!["-n", n_pipelined, "-c", "50", "-P", "16"],
         ),
-        ("500 clients (`-c 500`)", vec!["-n", n, "-c", "500"]),
+        (
+            "SET/GET without pipelining",
+            vec!["set", "get"],
+            vec!["-n", n, "-c", "50"],
+        ),
+        (
+            "Every default test",
+            ALL_TESTS.to_vec(),
+            vec!["-n", n, "-c", "50"],
+        ),
+        (
+            "500 clients",
+            vec!["set", "get"],
+            vec!["-n", n, "-c", "500"],
+        ),
     ];
-    for (title, config) in &configs {
-        let redis = Server::start("redis", "redis-server", &[]);
-        let redis_results = bench(&redis, &all_tests, config);
-        drop(redis);
-        let zedis = Server::start("zedis", zedis_binary, &[]);
-        let zedis_results = bench(&zedis, &all_tests, config);
-        drop(zedis);
+    for (title, tests, config) in &loads {
+        let (redis_runs, zedis_runs) =
+            alternate(runs, zedis, &[], |server| bench(server, tests, config));
         table(
             &mut out,
-            &format!("{title}: `redis-benchmark {}`", config.join(" ")),
-            &redis_results,
-            &zedis_results,
+            &format!(
+                "{title}: `redis-benchmark -t {} {}`",
+                tests.join(","),
+                config.join(" ")
+            ),
+            &medians(&redis_runs),
+            &medians(&zedis_runs),
         );
     }
 
     let _ = writeln!(out, "\n### Memory: `DEBUG POPULATE {keys} key 10`\n");
     let _ = writeln!(
         out,
-        "| server | used_memory | bytes/key (used_memory) | RSS | bytes/key (RSS) |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for (name, program) in [
-        ("Redis 7.0.15", "redis-server"),
-        ("zedis", zedis_binary.as_str()),
-    ] {
-        let server = Server::start("populate", program, &[]);
-        let (per_key, rss_per_key, used, rss) = populate(&server, keys);
-        let _ = writeln!(
-            out,
-            "| {name} | {used} | {per_key:.1} | {rss} | {rss_per_key:.1} |"
-        );
-    }
-
-    let maxmemory: u64 = if quick { 20 << 20 } else { 100 << 20 };
-    let _ = writeln!(
-        out,
-        "\n### Overfilled maxmemory: {} MiB, allkeys-lru, {overfill_requests} SETs of 100-byte values on random keys (`-P 16`)\n",
-        maxmemory >> 20
+        "used_memory per key counts the growth over the empty server; RSS per key is the whole \
+         process's RSS over the keys. Medians of {runs} fills.\n"
     );
     let _ = writeln!(
         out,
-        "| server | peak used_memory (sampled every 100 ms) | peak / maxmemory | samples above maxmemory | evicted_keys | SET/s |"
+        "| server | used_memory_startup | used_memory | bytes/key (used_memory) | RSS | bytes/key (RSS) |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-    for (name, program) in [
-        ("Redis 7.0.15", "redis-server"),
-        ("zedis", zedis_binary.as_str()),
-    ] {
-        let limit = maxmemory.to_string();
-        let server = Server::start(
-            "overfill",
-            program,
-            &["--maxmemory", &limit, "--maxmemory-policy", "allkeys-lru"],
-        );
-        let (peak, over, evicted, rate) = overfill(&server, maxmemory, overfill_requests);
+    let (redis_fills, zedis_fills) = alternate(runs, zedis, &[], |server| {
+        let startup = server.info_field("memory", "used_memory_startup") as f64;
+        let (per_key, rss_per_key, used, rss) = populate(server, keys);
+        [startup, used as f64, per_key, rss as f64, rss_per_key]
+    });
+    let mut memory = Vec::new();
+    for (name, fills) in [("Redis 7.0.15", &redis_fills), ("zedis", &zedis_fills)] {
+        let figure = |i: usize| median(fills.iter().map(|f| f[i]).collect());
+        memory.push([figure(0), figure(2), figure(4)]);
         let _ = writeln!(
             out,
-            "| {name} | {peak} | {:.3} | {:.0}% | {evicted} | {rate:.0} |",
-            peak as f64 / maxmemory as f64,
-            over * 100.0
+            "| {name} | {:.0} | {:.0} | {:.1} | {:.0} | {:.1} |",
+            figure(0),
+            figure(1),
+            figure(2),
+            figure(3),
+            figure(4)
         );
     }
-    let (lru_keys, lru_seconds) = if quick { (100_000, 4) } else { (1_000_000, 12) };
     let _ = writeln!(
         out,
-        "\n### `redis-cli --lru-test {lru_keys}` for {lru_seconds} s, maxmemory {} MiB, allkeys-lru\n",
-        maxmemory >> 20
+        "\nRatios: used_memory_startup {:.2}, used_memory per key {:.2}, RSS per key {:.2}.",
+        memory[1][0] / memory[0][0],
+        memory[1][1] / memory[0][1],
+        memory[1][2] / memory[0][2]
     );
-    let _ = writeln!(out, "| server | Gets/s (last 5 s) | hit ratio (last 5 s) |");
-    let _ = writeln!(out, "|---|---:|---:|");
-    for (name, program) in [
-        ("Redis 7.0.15", "redis-server"),
-        ("zedis", zedis_binary.as_str()),
-    ] {
-        let limit = maxmemory.to_string();
-        let server = Server::start(
-            "lru",
-            program,
-            &["--maxmemory", &limit, "--maxmemory-policy", "allkeys-lru"],
+
+    let maxmemory: u64 = 50 << 20;
+    let limits = ["--maxmemory", "50mb", "--maxmemory-policy", "allkeys-lru"];
+    let _ = writeln!(
+        out,
+        "\n### Overfilled maxmemory: `--maxmemory 50mb --maxmemory-policy allkeys-lru`, \
+         `redis-benchmark -t set -r 5000000 -d 100 -P 16 -n {overfill_requests}`\n"
+    );
+    let _ = writeln!(
+        out,
+        "used_memory sampled every 100 ms over every run; SET/s is the median.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| server | samples | highest used_memory | highest / maxmemory | samples above maxmemory × 1.01 | evicted_keys (median) | SET/s |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let (redis_fills, zedis_fills) = alternate(runs, zedis, &limits, |server| {
+        overfill(server, overfill_requests)
+    });
+    let mut rates = Vec::new();
+    for (name, fills) in [("Redis 7.0.15", &redis_fills), ("zedis", &zedis_fills)] {
+        let samples: Vec<u64> = fills.iter().flat_map(|f| f.samples.clone()).collect();
+        let highest = samples.iter().copied().max().unwrap_or(0);
+        let over = samples
+            .iter()
+            .filter(|&&s| s as f64 > maxmemory as f64 * 1.01)
+            .count();
+        let rate = median(fills.iter().map(|f| f.sets_per_second).collect());
+        rates.push(rate);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {highest} | {:.4} | {over} | {:.0} | {rate:.0} |",
+            samples.len(),
+            highest as f64 / maxmemory as f64,
+            median(fills.iter().map(|f| f.evicted as f64).collect()),
         );
-        let (gets, hits) = lru_test(&server, lru_keys, lru_seconds);
-        let _ = writeln!(out, "| {name} | {gets:.0} | {hits:.2}% |");
+    }
+    let _ = writeln!(out, "\nSET/s ratio: {:.2}.", rates[1] / rates[0]);
+
+    let lru_keys = if quick { 100_000 } else { 1_000_000 };
+    let _ = writeln!(
+        out,
+        "\n### `redis-cli --lru-test {lru_keys}` for {lru_seconds} s, \
+         `--maxmemory 50mb --maxmemory-policy allkeys-lru`, maxmemory-samples 5 (both defaults)\n"
+    );
+    let _ = writeln!(
+        out,
+        "Each run's figure is the mean of its last five one-second reports; the table gives \
+         medians over runs.\n"
+    );
+    let _ = writeln!(out, "| server | Gets/s | hit ratio |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    let (redis_lru, zedis_lru) = alternate(runs, zedis, &limits, |server| {
+        lru_test(server, lru_keys, lru_seconds)
+    });
+    for (name, results) in [("Redis 7.0.15", &redis_lru), ("zedis", &zedis_lru)] {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.0} | {:.2}% |",
+            median(results.iter().map(|r| r.0).collect()),
+            median(results.iter().map(|r| r.1).collect())
+        );
     }
     print!("{out}");
 }

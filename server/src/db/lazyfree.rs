@@ -39,6 +39,9 @@ impl LazyFree {
             .spawn(move || {
                 for job in receiver {
                     drop(job.garbage);
+                    // What this thread's allocator cache holds would keep whole slabs of the
+                    // freed memory from going back to the system until its next job.
+                    zmalloc::flush_thread_cache();
                     thread_pending.fetch_sub(job.objects, Ordering::Relaxed);
                     thread_freed.fetch_add(job.objects, Ordering::Relaxed);
                 }

@@ -213,7 +213,18 @@ impl Connection {
             self.client.borrow_mut().close_asap = true;
             return Err(io::Error::from(io::ErrorKind::OutOfMemory));
         }
-        let n = self.stream.try_read_buf(self.input.spare())?;
+        let spare = self.input.spare();
+        let asked = spare.capacity() - spare.len();
+        let n = self.stream.try_read_buf(spare)?;
+        if 0 < n && n < asked {
+            // A short read drained the socket (epoll is edge-triggered): forget the readiness
+            // now rather than learn it from one more `read` failing with EAGAIN per batch. The
+            // current-thread runtime cannot take a new event between the read and this, so
+            // nothing that arrives later is missed. Tokio's own `poll_read` does the same.
+            let _ = self.stream.try_io(Interest::READABLE, || {
+                Err::<(), _>(io::ErrorKind::WouldBlock.into())
+            });
+        }
         if n > 0 {
             let mut server = self.server.borrow_mut();
             server.stats.total_net_input_bytes += n as u64;

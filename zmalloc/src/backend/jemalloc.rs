@@ -342,6 +342,8 @@ pub(crate) fn purge() -> Result<(), PurgeError> {
     // through a decay pass (jemalloc's `pac_decay_to_limit` returns when `decay->purging` is
     // set), and that pass releases only a step of the decay curve: the rest would go back
     // over `dirty_decay_ms`. Repeat until the pages are gone.
+    // Blocks cached by this thread keep their slabs from emptying: return them first.
+    flush_thread_cache();
     let deadline = std::time::Instant::now() + PURGE_PATIENCE;
     loop {
         if !mallctl_void(PURGE_ALL_ARENAS) {
