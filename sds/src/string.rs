@@ -154,6 +154,18 @@ impl Sds {
         self.alloc() - self.len()
     }
 
+    /// Whether the block is exactly the one a new string of this length gets: no slack from
+    /// growth and no larger header. Whoever rewrites a string in place instead of replacing it
+    /// can check that the memory is what a replacement would cost.
+    pub fn is_tight(&self) -> bool {
+        let len = self.len();
+        let mut ty = SdsType::for_len(len);
+        if ty == SdsType::Type5 && len == 0 {
+            ty = SdsType::Type8;
+        }
+        ty == self.header_type() && plan(ty, len).is_ok_and(|(_, alloc)| alloc == self.alloc())
+    }
+
     /// The header variant in use.
     #[inline]
     pub fn header_type(&self) -> SdsType {
@@ -654,5 +666,20 @@ mod tests {
         s.truncate(2);
         // SAFETY: as above.
         assert_eq!(unsafe { *s.buf.as_ptr().add(2) }, 0);
+    }
+
+    #[test]
+    fn new_strings_are_tight_and_grown_ones_are_not() {
+        for len in [0, 1, 31, 32, 100, 255, 256, 70_000] {
+            assert!(Sds::zeroed(len).is_tight(), "len {len}");
+        }
+        let mut grown = Sds::new(b"abc");
+        grown.cat(&[b'x'; 100]);
+        assert!(!grown.is_tight());
+        grown.remove_free_space(true);
+        assert!(grown.is_tight());
+        let mut shrunk = Sds::new(&[b'y'; 300]);
+        shrunk.truncate(10);
+        assert!(!shrunk.is_tight(), "a type 16 header for 10 bytes");
     }
 }

@@ -761,6 +761,13 @@ fn object_freq_under_an_lfu_policy_and_idletime_refused() {
     assert_eq!(run::<i64>(&mut c, &["OBJECT", "FREQ", "k"]), 6);
     // OBJECT FREQ itself is not an access.
     assert_eq!(run::<i64>(&mut c, &["OBJECT", "FREQ", "k"]), 6);
+    // An overwritten key keeps its counter (Redis's dbOverwrite), whether the new value fits
+    // the old record or not; SET's own lookups may add to it.
+    for value in ["w", "a longer value"] {
+        let _: String = run(&mut c, &["SET", "k", value]);
+        let freq = run::<i64>(&mut c, &["OBJECT", "FREQ", "k"]);
+        assert!((6..=8).contains(&freq), "{freq} after SET k {value:?}");
+    }
     assert_err(
         &mut c,
         &["OBJECT", "IDLETIME", "k"],

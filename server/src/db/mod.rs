@@ -193,11 +193,24 @@ impl Keyspace {
     pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
         let hash = self.hash(key);
         let existing = self.dbs[db].table.find(hash, key);
+        // An overwritten key keeps its LFU counter, as in Redis's `dbOverwrite`; under LRU it
+        // is a fresh value, accessed now.
+        let access = match existing {
+            Some(slot) if self.access.lfu => self.dbs[db].table.get(slot).access(),
+            _ => self.new_access(),
+        };
+        if let Some(slot) = existing {
+            let record = self.dbs[db].table.get_mut(slot);
+            if record.overwrite_in_place(value, is_raw(&value), access, keep_ttl) {
+                self.modified(db, key);
+                return Ok(slot);
+            }
+        }
         let expire = match existing {
             Some(slot) if keep_ttl => self.dbs[db].table.get(slot).expire(),
             _ => None,
         };
-        let record = Record::try_new(key, value, is_raw(&value), self.new_access(), expire)?;
+        let record = Record::try_new(key, value, is_raw(&value), access, expire)?;
         Ok(self.place(db, hash, key, existing, record))
     }
 

@@ -261,6 +261,50 @@ impl Record {
         Record::try_new(self.key(), value, raw, self.access(), self.expire())
     }
 
+    /// Replaces a string or integer value with another in place when the record would come
+    /// out exactly as [`Record::try_new`] builds it, in the same block (same key, no TTL or one
+    /// kept by `keep_expire`, a value of the same encoded length); `false` if the record must
+    /// be rebuilt. `SET` over a same-sized value then allocates nothing.
+    pub fn overwrite_in_place(
+        &mut self,
+        value: NewValue,
+        raw: bool,
+        access: u32,
+        keep_expire: bool,
+    ) -> bool {
+        let flags = self.flags();
+        let has_expire = flags & FLAG_EXPIRE != 0;
+        if flags & KIND_MASK == KIND_OBJECT || (has_expire && !keep_expire) || !self.0.is_tight() {
+            return false;
+        }
+        let at = self.value_at();
+        let (kind, len) = match value {
+            NewValue::Str(bytes) => (KIND_STRING, bytes.len()),
+            NewValue::Int(v) => (KIND_INT, varint_len(zigzag(v))),
+            NewValue::Object(_) => return false,
+        };
+        if len != self.0.len() - at {
+            return false;
+        }
+        let bytes = self.0.as_mut_bytes();
+        bytes[0] = kind
+            | (flags & FLAG_EXPIRE)
+            | if raw && kind == KIND_STRING {
+                FLAG_RAW
+            } else {
+                0
+            };
+        bytes[LRU_AT..LRU_AT + 3].copy_from_slice(&access.to_le_bytes()[..3]);
+        match value {
+            NewValue::Str(v) => bytes[at..].copy_from_slice(v),
+            NewValue::Int(v) => {
+                put_varint(&mut bytes[at..], zigzag(v));
+            }
+            NewValue::Object(_) => unreachable!("refused above"),
+        }
+        true
+    }
+
     /// Replaces an integer value in place when its encoding keeps its length; `false` if the
     /// record must be rebuilt.
     pub fn set_int_in_place(&mut self, value: i64) -> bool {
@@ -391,6 +435,40 @@ mod tests {
         assert_eq!(r.value(), Value::Str(b"abcd\0!"));
         assert_eq!(r.key(), b"s");
         assert_eq!(r.access(), 7);
+    }
+
+    #[test]
+    fn overwrites_in_place_only_what_a_new_record_would_match() {
+        let mut r = Record::new(b"k", NewValue::Str(b"abc"), false, 1, None);
+        assert!(r.overwrite_in_place(NewValue::Str(b"xyz"), false, 2, false));
+        let fresh = Record::new(b"k", NewValue::Str(b"xyz"), false, 2, None);
+        assert_eq!(r.0.as_bytes(), fresh.0.as_bytes());
+        assert_eq!(r.alloc_size(), fresh.alloc_size());
+        // A value of another encoded length needs a new record; one of the same length, even
+        // of another kind, does not.
+        assert!(!r.overwrite_in_place(NewValue::Str(b"wxyz"), false, 2, false));
+        assert!(!r.overwrite_in_place(NewValue::Int(-1), false, 2, false));
+        assert_eq!(varint_len(zigzag(10_000)), 3);
+        assert!(r.overwrite_in_place(NewValue::Int(10_000), false, 3, false));
+        assert_eq!(r.value(), Value::Int(10_000));
+        assert_eq!(r.access(), 3);
+        // A TTL stays only when kept; dropping it changes the record's layout.
+        let mut timed = Record::new(b"t", NewValue::Str(b"abc"), false, 1, Some((99, 4)));
+        assert!(!timed.overwrite_in_place(NewValue::Str(b"def"), false, 1, false));
+        assert!(timed.overwrite_in_place(NewValue::Str(b"def"), false, 1, true));
+        assert_eq!(timed.expire(), Some((99, 4)));
+        assert_eq!(timed.value(), Value::Str(b"def"));
+        // Growth slack from APPEND is not carried into a value SET replaces.
+        let mut grown = Record::new(b"g", NewValue::Str(b"ab"), false, 1, None);
+        grown.try_append(b"cd").unwrap();
+        assert!(!grown.overwrite_in_place(NewValue::Str(b"wxyz"), false, 1, false));
+        // Collections are never overwritten here.
+        let list = ObjectRef {
+            kind: ObjectKind::List,
+            index: 3,
+        };
+        let mut object = Record::new(b"o", NewValue::Object(list), false, 1, None);
+        assert!(!object.overwrite_in_place(NewValue::Int(3), false, 1, false));
     }
 
     #[test]
