@@ -10,9 +10,14 @@ pub const LFU_INIT_VAL: u8 = 5;
 
 /// Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
+    unix_us() / 1000
+}
+
+/// Unix time in microseconds (Redis's `ustime`).
+pub fn unix_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// The LRU clock now: seconds, wrapped to 24 bits (`getLRUClock`).

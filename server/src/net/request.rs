@@ -379,10 +379,22 @@ mod tests {
                 ProtocolError::InvalidBulkLength,
                 "invalid bulk length",
             ),
+            // Lengths as Redis's string2ll reads them: no leading zero or plus sign (found by
+            // fuzzing against redis-protocol, which takes both).
             (
                 b"*1\r\n$00\r\n",
                 ProtocolError::InvalidBulkLength,
                 "invalid bulk length",
+            ),
+            (
+                b"*1\r\n$+1\r\n",
+                ProtocolError::InvalidBulkLength,
+                "invalid bulk length",
+            ),
+            (
+                b"*01\r\n$1\r\na\r\n",
+                ProtocolError::InvalidMultibulkLength,
+                "invalid multibulk length",
             ),
             (
                 b"*1\r\n$999999999999\r\n",
