@@ -225,6 +225,20 @@ impl Sds {
         unsafe { std::slice::from_raw_parts(self.buf.as_ptr(), self.len()) }
     }
 
+    /// Asks the CPU to start loading the string's first bytes and its header into cache, so
+    /// that a caller about to read many strings at random places (eviction sampling) waits for
+    /// their cache misses together rather than one after another. Only a hint.
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch reads nothing and cannot fault, whatever the address; SSE, which
+        // it needs, is part of the x86_64 baseline.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(self.buf.as_ptr().cast::<i8>().wrapping_sub(1));
+        }
+    }
+
     /// The string's bytes, mutable in place (the length cannot change through this).
     #[inline]
     pub fn as_mut_bytes(&mut self) -> &mut [u8] {
@@ -666,6 +680,15 @@ mod tests {
         s.truncate(2);
         // SAFETY: as above.
         assert_eq!(unsafe { *s.buf.as_ptr().add(2) }, 0);
+    }
+
+    #[test]
+    fn prefetch_leaves_the_string_as_it_was() {
+        for len in [0, 5, 300, 70_000] {
+            let s = Sds::new(&vec![b'p'; len]);
+            s.prefetch();
+            assert_eq!(s.as_bytes(), vec![b'p'; len].as_slice());
+        }
     }
 
     #[test]

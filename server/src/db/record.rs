@@ -353,6 +353,11 @@ impl Record {
         }
     }
 
+    /// Starts loading the record's head into cache (see [`Sds::prefetch`]).
+    pub fn prefetch(&self) {
+        self.0.prefetch();
+    }
+
     /// Bytes of the record's block, the handle excluded.
     pub fn alloc_size(&self) -> usize {
         self.0.alloc_size()
