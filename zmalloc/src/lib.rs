@@ -48,6 +48,11 @@ mod global;
 mod oom;
 mod os;
 
+/// Held by unit tests that change or measure the whole process's resident memory, which the
+/// test harness would otherwise run at the same time.
+#[cfg(test)]
+pub(crate) static PROCESS_MEMORY_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(feature = "prefix-size")]
 pub use backend::PrefixSize;
 pub use backend::{AllocatorInfo, PurgeError};

@@ -174,6 +174,9 @@ mod tests {
 
     #[test]
     fn own_smaps_rss_is_close_to_stat_rss() {
+        let _alone = crate::PROCESS_MEMORY_TEST
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let smaps_rss = smap_bytes_by_field("Rss:", None);
         let stat_rss = rss();
         assert!(smaps_rss > 0 && stat_rss > 0);

@@ -385,6 +385,9 @@ mod tests {
 
     #[test]
     fn purge_leaves_no_freed_pages() {
+        let _alone = crate::PROCESS_MEMORY_TEST
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         // Straight from jemalloc: this test binary's global allocator is the system's.
         // SAFETY: a non-zero size; each block is written within its size, then freed once
         // with its own usable size.
