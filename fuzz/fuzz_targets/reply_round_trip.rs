@@ -39,7 +39,11 @@ fn tree(u: &mut Unstructured, depth: usize) -> Result<Tree> {
         6 => Tree::Verbatim(u.arbitrary()?),
         7 => {
             let len = u.int_in_range(0..=6)?;
-            Tree::Array((0..len).map(|_| tree(u, depth + 1)).collect::<Result<_>>()?)
+            Tree::Array(
+                (0..len)
+                    .map(|_| tree(u, depth + 1))
+                    .collect::<Result<_>>()?,
+            )
         }
         _ => {
             let len = u.int_in_range(0..=4)?;
