@@ -81,3 +81,95 @@ pub fn run_err_reply(connection: &mut redis::Connection, args: &[&str]) -> Strin
         },
     }
 }
+
+/// The fields of Redis 7.0.15's `# Memory` section, in order.
+pub const INFO_MEMORY_FIELDS: [&str; 51] = [
+    "used_memory",
+    "used_memory_human",
+    "used_memory_rss",
+    "used_memory_rss_human",
+    "used_memory_peak",
+    "used_memory_peak_human",
+    "used_memory_peak_perc",
+    "used_memory_overhead",
+    "used_memory_startup",
+    "used_memory_dataset",
+    "used_memory_dataset_perc",
+    "allocator_allocated",
+    "allocator_active",
+    "allocator_resident",
+    "total_system_memory",
+    "total_system_memory_human",
+    "used_memory_lua",
+    "used_memory_vm_eval",
+    "used_memory_lua_human",
+    "used_memory_scripts_eval",
+    "number_of_cached_scripts",
+    "number_of_functions",
+    "number_of_libraries",
+    "used_memory_vm_functions",
+    "used_memory_vm_total",
+    "used_memory_vm_total_human",
+    "used_memory_functions",
+    "used_memory_scripts",
+    "used_memory_scripts_human",
+    "maxmemory",
+    "maxmemory_human",
+    "maxmemory_policy",
+    "allocator_frag_ratio",
+    "allocator_frag_bytes",
+    "allocator_rss_ratio",
+    "allocator_rss_bytes",
+    "rss_overhead_ratio",
+    "rss_overhead_bytes",
+    "mem_fragmentation_ratio",
+    "mem_fragmentation_bytes",
+    "mem_not_counted_for_evict",
+    "mem_replication_backlog",
+    "mem_total_replication_buffers",
+    "mem_clients_slaves",
+    "mem_clients_normal",
+    "mem_cluster_links",
+    "mem_aof_buffer",
+    "mem_allocator",
+    "active_defrag_running",
+    "lazyfree_pending_objects",
+    "lazyfreed_objects",
+];
+
+/// `EXISTS key`.
+pub fn exists(connection: &mut redis::Connection, key: &str) -> i64 {
+    run(connection, &["EXISTS", key])
+}
+
+/// `OBJECT ENCODING key`.
+pub fn encoding(connection: &mut redis::Connection, key: &str) -> String {
+    run(connection, &["OBJECT", "ENCODING", key])
+}
+
+/// Error checks by the text after the error code, as the collection tests make them.
+pub mod error_tail {
+    use super::run_err;
+
+    pub const WRONGTYPE: &str = "Operation against a key holding the wrong kind of value";
+    pub const NOT_INTEGER: &str = "value is not an integer or out of range";
+
+    /// Asserts that `args` fails with an error whose text ends with `message` (the part after
+    /// the error code, e.g. `syntax error`).
+    pub fn assert_err(connection: &mut redis::Connection, args: &[&str], message: &str) {
+        let error = run_err(connection, args);
+        assert!(
+            error.ends_with(message),
+            "{args:?}: got {error:?}, want one ending with {message:?}"
+        );
+    }
+
+    /// Asserts that `args` fails with `WRONGTYPE`.
+    pub fn assert_wrongtype(connection: &mut redis::Connection, args: &[&str]) {
+        let error = run_err(connection, args);
+        assert!(
+            error.contains("WRONGTYPE") && error.ends_with(WRONGTYPE),
+            "{args:?}: got {error:?}"
+        );
+    }
+}

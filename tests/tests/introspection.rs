@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis::Value;
-use zedis_tests::{TestServer, run, run_err_reply};
+use zedis_tests::{INFO_MEMORY_FIELDS, TestServer, run, run_err_reply};
 
 const SERVER_FIELDS: &[&str] = &[
     "redis_version",
@@ -95,60 +95,6 @@ const STATS_FIELDS: &[&str] = &[
     "io_threaded_writes_processed",
     "reply_buffer_shrinks",
     "reply_buffer_expands",
-];
-
-const MEMORY_FIELDS: &[&str] = &[
-    "used_memory",
-    "used_memory_human",
-    "used_memory_rss",
-    "used_memory_rss_human",
-    "used_memory_peak",
-    "used_memory_peak_human",
-    "used_memory_peak_perc",
-    "used_memory_overhead",
-    "used_memory_startup",
-    "used_memory_dataset",
-    "used_memory_dataset_perc",
-    "allocator_allocated",
-    "allocator_active",
-    "allocator_resident",
-    "total_system_memory",
-    "total_system_memory_human",
-    "used_memory_lua",
-    "used_memory_vm_eval",
-    "used_memory_lua_human",
-    "used_memory_scripts_eval",
-    "number_of_cached_scripts",
-    "number_of_functions",
-    "number_of_libraries",
-    "used_memory_vm_functions",
-    "used_memory_vm_total",
-    "used_memory_vm_total_human",
-    "used_memory_functions",
-    "used_memory_scripts",
-    "used_memory_scripts_human",
-    "maxmemory",
-    "maxmemory_human",
-    "maxmemory_policy",
-    "allocator_frag_ratio",
-    "allocator_frag_bytes",
-    "allocator_rss_ratio",
-    "allocator_rss_bytes",
-    "rss_overhead_ratio",
-    "rss_overhead_bytes",
-    "mem_fragmentation_ratio",
-    "mem_fragmentation_bytes",
-    "mem_not_counted_for_evict",
-    "mem_replication_backlog",
-    "mem_total_replication_buffers",
-    "mem_clients_slaves",
-    "mem_clients_normal",
-    "mem_cluster_links",
-    "mem_aof_buffer",
-    "mem_allocator",
-    "active_defrag_running",
-    "lazyfree_pending_objects",
-    "lazyfreed_objects",
 ];
 
 /// One INFO section: checks the title line and the `\r\n` line ends, and returns its
@@ -699,7 +645,7 @@ fn info_memory_field_names() {
     let server = TestServer::start(&["--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru"]);
     let mut connection = server.connect();
     let fields = section(&mut connection, "memory", "Memory");
-    assert_eq!(names(&fields), MEMORY_FIELDS);
+    assert_eq!(names(&fields), INFO_MEMORY_FIELDS);
     assert_eq!(value(&fields, "maxmemory"), "104857600");
     assert_eq!(value(&fields, "maxmemory_human"), "100.00M");
     assert_eq!(value(&fields, "maxmemory_policy"), "allkeys-lru");

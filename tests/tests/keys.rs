@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use redis::Connection;
-use zedis_tests::{TestServer, run, run_err_reply};
+use zedis_tests::{TestServer, exists, run, run_err_reply};
 
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 const SYNTAX: &str = "ERR syntax error";
@@ -21,10 +21,6 @@ fn assert_err(c: &mut Connection, args: &[&str], want: &str) {
 
 fn get(c: &mut Connection, key: &str) -> Option<String> {
     run(c, &["GET", key])
-}
-
-fn exists(c: &mut Connection, key: &str) -> i64 {
-    run(c, &["EXISTS", key])
 }
 
 fn ttl(c: &mut Connection, key: &str) -> i64 {

@@ -3,7 +3,7 @@
 //! GETRANGE/SUBSTR/SETRANGE, LCS, the proto-max-bulk-len limit, errors and OBJECT ENCODING.
 
 use redis::{Connection, Value};
-use zedis_tests::{TestServer, run, run_err_reply};
+use zedis_tests::{TestServer, encoding, exists, run, run_err_reply};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
@@ -26,14 +26,6 @@ fn ttl(c: &mut Connection, key: &str) -> i64 {
 
 fn pttl(c: &mut Connection, key: &str) -> i64 {
     run(c, &["PTTL", key])
-}
-
-fn exists(c: &mut Connection, key: &str) -> i64 {
-    run(c, &["EXISTS", key])
-}
-
-fn encoding(c: &mut Connection, key: &str) -> String {
-    run(c, &["OBJECT", "ENCODING", key])
 }
 
 fn unix_now_secs() -> u64 {

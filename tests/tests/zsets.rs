@@ -8,39 +8,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use redis::{Connection, Value};
-use zedis_tests::{TestServer, run, run_err};
+use zedis_tests::error_tail::{NOT_INTEGER, assert_err, assert_wrongtype};
+use zedis_tests::{TestServer, encoding, exists, run};
 
-const WRONGTYPE: &str = "Operation against a key holding the wrong kind of value";
-const NOT_INTEGER: &str = "value is not an integer or out of range";
 const NOT_FLOAT: &str = "value is not a valid float";
 const SCORE_RANGE: &str = "min or max is not a float";
 const LEX_RANGE: &str = "min or max not valid string range item";
-
-/// Asserts that `args` fails with an error whose text ends with `message` (the part after the
-/// error code, e.g. `syntax error`).
-fn assert_err(connection: &mut Connection, args: &[&str], message: &str) {
-    let error = run_err(connection, args);
-    assert!(
-        error.ends_with(message),
-        "{args:?}: got {error:?}, want one ending with {message:?}"
-    );
-}
-
-fn assert_wrongtype(connection: &mut Connection, args: &[&str]) {
-    let error = run_err(connection, args);
-    assert!(
-        error.contains("WRONGTYPE") && error.ends_with(WRONGTYPE),
-        "{args:?}: got {error:?}"
-    );
-}
-
-fn exists(connection: &mut Connection, key: &str) -> i64 {
-    run(connection, &["EXISTS", key])
-}
-
-fn encoding(connection: &mut Connection, key: &str) -> String {
-    run(connection, &["OBJECT", "ENCODING", key])
-}
 
 /// `ZRANGE key 0 -1 WITHSCORES` as a flat list of members and scores.
 fn all(connection: &mut Connection, key: &str) -> Vec<String> {
