@@ -10,29 +10,14 @@ for tool in redis-server redis-benchmark redis-cli; do
 done
 cargo build --release -p zedis-server -p redis-tests --bin zedis-server --bin compare
 
-# Median time of one alloc+free pair from criterion's estimates, in ns.
-median_ns() {
-    sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([0-9.eE+-]+).*/\1/' \
-        "target/criterion/alloc_free_pair_$1/$2/new/estimates.json"
-}
-
 allocator_section() {
-    cargo bench -p zmalloc --bench counting -- --noplot >/dev/null 2>&1
     echo
-    echo "### zmalloc's counting cost: \`cargo bench -p zmalloc --bench counting\`"
+    echo "### zmalloc's counting cost: \`cargo bench -p zmalloc --bench counting -- interleaved\`"
     echo
-    echo "One alloc+free pair of 16–256 bytes, every thread allocating at once (criterion medians)."
+    echo "One alloc+free pair of 16–256 bytes, every thread allocating at once; CPU time of each"
+    echo "thread, so a descheduled thread does not count its wait."
     echo
-    echo "| threads | bare jemalloc ns | one shared atomic (Redis 7.0) ns | zmalloc per-thread counters ns | zmalloc / bare |"
-    echo "|---:|---:|---:|---:|---:|"
-    for threads in 1 2; do
-        local bare shared ours
-        bare=$(median_ns "${threads}_thread" jemalloc)
-        shared=$(median_ns "${threads}_thread" shared_atomic)
-        ours=$(median_ns "${threads}_thread" zmalloc_per_thread)
-        awk -v t="$threads" -v b="$bare" -v s="$shared" -v o="$ours" \
-            'BEGIN { printf "| %d | %.2f | %.2f | %.2f | %.2f |\n", t, b, s, o, o / b }'
-    done
+    cargo bench -p zmalloc --bench counting -- interleaved 2>/dev/null | sed -n '/^interleaved/,$p'
 }
 
 if [[ "${1:-}" == "--quick" ]]; then

@@ -52,7 +52,7 @@ fn request(size: usize) -> usize {
 fn count_new(ptr: NonNull<u8>, request: usize) -> usize {
     // SAFETY: `ptr` was just returned by the backend for `request` bytes.
     let counted = unsafe { sys::new_block_size(ptr.as_ptr(), request) };
-    counter::add(counted);
+    counter::add(|| counted);
     counted - PREFIX_SIZE
 }
 
@@ -180,7 +180,7 @@ pub unsafe fn try_realloc_usable(
     // SAFETY: `old` is live and `size` is non-zero and below MAX_REQUEST.
     let new =
         NonNull::new(unsafe { sys::realloc(old.as_ptr(), size) }).ok_or(AllocError { size })?;
-    counter::sub(old_counted);
+    counter::sub(|| old_counted);
     Ok(Some((new, count_new(new, size))))
 }
 
@@ -240,7 +240,7 @@ pub unsafe fn free_usable(ptr: *mut u8) -> usize {
     }
     // SAFETY: `ptr` is a live block (caller contract).
     let counted = unsafe { sys::block_size(ptr) };
-    counter::sub(counted);
+    counter::sub(|| counted);
     // SAFETY: as above; the size is the block's own.
     unsafe { sys::free_sized(ptr, counted) };
     counted - PREFIX_SIZE
@@ -255,7 +255,7 @@ pub unsafe fn free_usable(ptr: *mut u8) -> usize {
 #[inline]
 pub unsafe fn free_with_size(ptr: NonNull<u8>, usable: usize) {
     let counted = usable + PREFIX_SIZE;
-    counter::sub(counted);
+    counter::sub(|| counted);
     // SAFETY: forwarded contract.
     unsafe { sys::free_sized(ptr.as_ptr(), counted) };
 }
@@ -317,7 +317,7 @@ pub fn malloc_no_tcache(size: usize) -> NonNull<u8> {
 pub unsafe fn free_no_tcache(ptr: NonNull<u8>) {
     // SAFETY: forwarded contract.
     unsafe {
-        counter::sub(sys::block_size(ptr.as_ptr()));
+        counter::sub(|| sys::block_size(ptr.as_ptr()));
         sys::free_no_tcache(ptr.as_ptr());
     }
 }

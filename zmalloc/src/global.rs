@@ -32,10 +32,16 @@ unsafe impl GlobalAlloc for Zmalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
         let ptr = unsafe { sys::global_alloc(layout) };
-        if !ptr.is_null() {
-            // SAFETY: `ptr` is a live block of `layout`.
-            counter::add(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
-        }
+        // The null check lives in the size lookup, which only runs when the backend does not
+        // count by itself: with jemalloc the common path is a single thread-local compare.
+        counter::add(|| {
+            if ptr.is_null() {
+                0
+            } else {
+                // SAFETY: `ptr` is a live block of `layout`.
+                unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+            }
+        });
         ptr
     }
 
@@ -43,17 +49,23 @@ unsafe impl GlobalAlloc for Zmalloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
         let ptr = unsafe { sys::global_alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            // SAFETY: `ptr` is a live block of `layout`.
-            counter::add(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
-        }
+        // The null check lives in the size lookup, which only runs when the backend does not
+        // count by itself: with jemalloc the common path is a single thread-local compare.
+        counter::add(|| {
+            if ptr.is_null() {
+                0
+            } else {
+                // SAFETY: `ptr` is a live block of `layout`.
+                unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+            }
+        });
         ptr
     }
 
     #[inline(always)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` is a live block of `layout` until the dealloc below.
-        counter::sub(unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
+        counter::sub(|| unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
         // SAFETY: forwarded contract.
         unsafe { sys::global_dealloc(ptr, layout) }
     }
@@ -65,9 +77,9 @@ unsafe impl GlobalAlloc for Zmalloc {
         // SAFETY: forwarded contract.
         let new = unsafe { sys::global_realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            counter::sub(old);
+            counter::sub(|| old);
             // SAFETY: `new` is a live block of `new_size` bytes at the same alignment.
-            counter::add(unsafe { sys::global_block_size(new, new_size, layout.align()) });
+            counter::add(|| unsafe { sys::global_block_size(new, new_size, layout.align()) });
         }
         // On failure the old block is untouched and still counted.
         new

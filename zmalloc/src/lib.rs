@@ -3,10 +3,11 @@
 //! Three things live here, as they do in Redis's `zmalloc.c`:
 //!
 //! * **Counting.** Every block is counted by its *usable size* — the allocator's size class, not the
-//!   request — so [`used_memory`] matches what the allocator really handed out. The counter is split
-//!   per thread ([`counter`]): the hot path is a plain load and store on a cache line that only the
-//!   owning thread writes; readers sum the slots. A binary counts *every* heap allocation of the
-//!   process by installing [`Zmalloc`] as its `#[global_allocator]`.
+//!   request — so [`used_memory`] matches what the allocator really handed out. The counts are
+//!   per thread ([`counter`]): with jemalloc they are jemalloc's own per-thread totals, so the hot
+//!   path adds one thread-local compare; with other backends a plain load and store on a cache line
+//!   that only the owning thread writes. Readers sum the threads. A binary counts *every* heap
+//!   allocation of the process by installing [`Zmalloc`] as its `#[global_allocator]`.
 //! * **The block API** ([`malloc`], [`try_malloc`], [`realloc`], [`free_with_size`], …) for code that
 //!   manages raw memory itself, such as the `sds` crate. Panicking forms call the OOM handler
 //!   ([`set_oom_handler`]); `try_` forms return [`AllocError`] and never abort.

@@ -29,6 +29,10 @@ fn main() {
             exited_threads_free_their_slots,
         ),
         (
+            "reads_race_with_exiting_threads",
+            reads_race_with_exiting_threads,
+        ),
+        (
             "more_threads_than_slots_still_balance",
             more_threads_than_slots_still_balance,
         ),
@@ -171,6 +175,51 @@ fn exited_threads_free_their_slots() {
     }
     assert_eq!(counter::registered_threads(), baseline_threads);
     assert_eq!(used_memory(), baseline);
+}
+
+/// Readers sum other threads' totals while those threads exit: an exiting thread must not
+/// release its slot while a reader may still be reading it, and its count must land in the
+/// shared total. Each worker frees its block before exiting, so while four workers hold a block
+/// the total never exceeds `baseline + 4 × BLOCK` plus what std keeps per thread. (With
+/// jemalloc, readers dereference the exiting threads' thread-local totals: without the exit
+/// hook's wait for readers this crashed in 23 of 30 release runs.)
+fn reads_race_with_exiting_threads() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    const BLOCK: usize = 1 << 16;
+    thread::spawn(|| black_box(vec![0u8; 100])).join().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let highest = Arc::new(AtomicUsize::new(0));
+    let baseline = used_memory();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, highest) = (Arc::clone(&stop), Arc::clone(&highest));
+            thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    highest.fetch_max(used_memory(), Ordering::Relaxed);
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for _ in 0..100 {
+        let workers: Vec<_> = (0..4)
+            .map(|i| thread::spawn(move || black_box(vec![i as u8; BLOCK]).len()))
+            .collect();
+        for worker in workers {
+            assert_eq!(worker.join().unwrap(), BLOCK);
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(reads > 1000, "only {reads} reads raced the exits");
+    assert_eq!(used_memory(), baseline);
+    let highest = highest.load(Ordering::Relaxed);
+    assert!(
+        highest <= baseline + 4 * BLOCK + 64 * 1024,
+        "saw {highest} with baseline {baseline}"
+    );
 }
 
 /// Runs `threads` threads that all hold a block at the same time, then frees the blocks here.
