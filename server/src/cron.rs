@@ -32,7 +32,8 @@ pub async fn run(server: Rc<RefCell<Server>>) {
 /// One cron tick.
 pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     server.keyspace.lru_clock = crate::db::access::lru_clock_now();
-    server.keyspace.now_ms = crate::db::access::unix_ms();
+    server.clock.anchor();
+    server.keyspace.now_ms = server.clock.unix_ms();
     server.memory.cron();
 
     let now = Instant::now();

@@ -6,6 +6,7 @@
 //! share; one thread runs all commands, as in Redis.
 
 pub mod client;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod cron;

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Instant, SystemTime};
 
+use crate::clock::CommandClock;
+
 use crate::client::Client;
 use crate::cmd::{CommandTable, table};
 use crate::config::Config;
@@ -36,6 +38,8 @@ pub struct Server {
     pub stats: Stats,
     pub slowlog: SlowLog,
     pub keyspace: Keyspace,
+    /// The time commands run at, and how long they take.
+    pub clock: CommandClock,
     pub memory: MemoryState,
     pub evictor: Evictor,
     pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
@@ -71,6 +75,7 @@ impl Server {
             run_id: random_hex_id(),
             replication_id: random_hex_id(),
             keyspace: Keyspace::new(config.databases),
+            clock: CommandClock::new(),
             memory: MemoryState::new(),
             evictor: Evictor::default(),
             port: config.port,

@@ -108,7 +108,7 @@ pub fn serve_ready(server: &mut Server) {
             };
             let (handler, args) = (blocked.handler, blocked.args.clone());
             let mut reply = Reply::new(client.protocol);
-            server.keyspace.now_ms = crate::db::access::unix_ms();
+            server.keyspace.now_ms = server.clock.unix_ms();
             let mut ctx = Ctx {
                 server,
                 client: &mut client,

@@ -137,15 +137,15 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     let errors_before = ctx.server.stats.total_error_replies;
     // CLIENT LIST shows the command being run as the client's.
     ctx.client.last_command = Some(entry.index);
-    // Two clock reads per command, as Redis's `call` (`ustime` before and after): the first
-    // also sets the time commands see. On this machine a read costs about 27 ns, a tenth of a
-    // pipelined SET, so none is added.
-    let started_us = crate::db::access::unix_us();
-    ctx.server.keyspace.now_ms = started_us / 1000;
+    // Two clock readings per command, as Redis's `call`: the first also sets the time commands
+    // see. They are time-stamp-counter reads (`CommandClock`), not system-clock reads.
+    let started = ctx.server.clock.tick();
+    ctx.server.keyspace.now_ms = ctx.server.clock.unix_us_at(started) / 1000;
     if let Err(error) = handler(ctx, args) {
         ctx.error(&error);
     }
-    let elapsed = Duration::from_micros(crate::db::access::unix_us().saturating_sub(started_us));
+    let clock = &ctx.server.clock;
+    let elapsed = Duration::from_micros(clock.elapsed_us(started, clock.tick()));
     if ctx.server.keyspace.watch.has_dirty() {
         super::tx::flag_dirty_watchers(ctx);
     }
