@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
-use crate::cmd::OwnedArgs;
+use crate::cmd::{LookupCache, OwnedArgs};
 use crate::net::reply::Protocol;
 
 /// `CLIENT REPLY`: whether replies are sent.
@@ -98,6 +98,8 @@ pub struct Client {
     pub last_interaction: Instant,
     /// Table index of the last command run, for `CLIENT LIST cmd=`.
     pub last_command: Option<usize>,
+    /// The last command name this client sent and what it resolved to.
+    pub command_cache: LookupCache,
     pub reply_mode: ReplyMode,
     /// Close once the pending replies are written (`QUIT`, protocol errors, `CLIENT KILL` of
     /// oneself).
@@ -149,6 +151,7 @@ impl Client {
             created: now,
             last_interaction: now,
             last_command: None,
+            command_cache: LookupCache::default(),
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             close_asap: false,

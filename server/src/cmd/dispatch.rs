@@ -52,7 +52,7 @@ fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
 pub fn dispatch(ctx: &mut Ctx, args: &Args) {
     let reply_start = ctx.reply.end();
     let table = ctx.server.commands;
-    let entry = match table.lookup(args) {
+    let entry = match table.lookup_cached(args, &mut ctx.client.command_cache) {
         Ok(entry) => entry,
         Err((entry, error)) => {
             reject(ctx, entry, error);

@@ -33,7 +33,7 @@ mod zset;
 pub use args::{Args, OwnedArgs};
 pub use dispatch::{Ctx, call, dispatch};
 pub use errors::{CmdError, CmdResult};
-pub use table::{CommandTable, Entry, table};
+pub use table::{CommandTable, Entry, LookupCache, table};
 
 /// A command handler.
 pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;
