@@ -120,6 +120,21 @@ fn count_line_end(buf: &[u8], from: usize) -> Option<usize> {
     Some(from + cr)
 }
 
+/// The usual count line, one or two digits: `Some((value, cr))` when `buf[digits..]` starts
+/// with `D\r` or `DD\r` (no leading zero) and a byte follows the `\r`. Anything else — longer
+/// numbers, signs, incomplete lines, errors — is left to [`count_line_end`] and `parse_i64`,
+/// which give the same value here; this only skips their scan for the common case.
+#[inline]
+fn short_count(buf: &[u8], digits: usize) -> Option<(i64, usize)> {
+    match buf.get(digits..digits + 4)? {
+        [d @ b'0'..=b'9', b'\r', ..] => Some(((d - b'0') as i64, digits + 1)),
+        [tens @ b'1'..=b'9', ones @ b'0'..=b'9', b'\r', _] => {
+            Some((((tens - b'0') * 10 + (ones - b'0')) as i64, digits + 2))
+        }
+        _ => None,
+    }
+}
+
 impl RequestParser {
     pub fn new() -> RequestParser {
         RequestParser {
@@ -144,16 +159,21 @@ impl RequestParser {
                 Some(b'*') => {}
                 Some(_) => return self.parse_inline(buf),
             }
-            let Some(cr) = count_line_end(buf, 0) else {
-                return if buf.len() > INLINE_MAX {
-                    Parsed::Error(ProtocolError::TooBigMultibulkCount)
-                } else {
-                    Parsed::Incomplete
-                };
-            };
-            let count = match crate::util::parse_i64(&buf[1..cr]) {
-                Some(n) if n <= i32::MAX as i64 => n,
-                _ => return Parsed::Error(ProtocolError::InvalidMultibulkLength),
+            let (count, cr) = match short_count(buf, 1) {
+                Some(short) => short,
+                None => {
+                    let Some(cr) = count_line_end(buf, 0) else {
+                        return if buf.len() > INLINE_MAX {
+                            Parsed::Error(ProtocolError::TooBigMultibulkCount)
+                        } else {
+                            Parsed::Incomplete
+                        };
+                    };
+                    match crate::util::parse_i64(&buf[1..cr]) {
+                        Some(n) if n <= i32::MAX as i64 => (n, cr),
+                        _ => return Parsed::Error(ProtocolError::InvalidMultibulkLength),
+                    }
+                }
             };
             if count > UNAUTHENTICATED_MAX_ARGS && limits.unauthenticated {
                 return Parsed::Error(ProtocolError::UnauthenticatedMultibulkLength);
@@ -189,20 +209,32 @@ impl RequestParser {
             let len = match bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = count_line_end(buf, pos) else {
-                        break if buf.len() - pos > INLINE_MAX {
-                            Parsed::Error(ProtocolError::TooBigBulkCount)
-                        } else {
-                            Parsed::Incomplete
-                        };
+                    let short = match buf.get(pos) {
+                        Some(b'$') => short_count(buf, pos + 1),
+                        _ => None,
                     };
-                    if buf[pos] != b'$' {
-                        break Parsed::Error(ProtocolError::ExpectedDollar(buf[pos]));
+                    let (len, cr) = match short {
+                        Some(short) => short,
+                        None => {
+                            let Some(cr) = count_line_end(buf, pos) else {
+                                break if buf.len() - pos > INLINE_MAX {
+                                    Parsed::Error(ProtocolError::TooBigBulkCount)
+                                } else {
+                                    Parsed::Incomplete
+                                };
+                            };
+                            if buf[pos] != b'$' {
+                                break Parsed::Error(ProtocolError::ExpectedDollar(buf[pos]));
+                            }
+                            match crate::util::parse_i64(&buf[pos + 1..cr]) {
+                                Some(n) => (n, cr),
+                                None => break Parsed::Error(ProtocolError::InvalidBulkLength),
+                            }
+                        }
+                    };
+                    if len < 0 || len as u64 > limits.proto_max_bulk_len {
+                        break Parsed::Error(ProtocolError::InvalidBulkLength);
                     }
-                    let len = match crate::util::parse_i64(&buf[pos + 1..cr]) {
-                        Some(n) if n >= 0 && n as u64 <= limits.proto_max_bulk_len => n,
-                        _ => break Parsed::Error(ProtocolError::InvalidBulkLength),
-                    };
                     if len > UNAUTHENTICATED_MAX_BULK && limits.unauthenticated {
                         break Parsed::Error(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -324,6 +356,35 @@ mod tests {
 
     fn words(request: &[&str]) -> Vec<Vec<u8>> {
         request.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn short_counts_agree_with_the_general_count_parser() {
+        // Every 5-byte line over an alphabet of digits and the bytes that matter to count lines.
+        let alphabet = b"0123456789\r\n-$\0a+";
+        let mut line = [b'$'; 6];
+        let mut checked = 0;
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    for d in alphabet {
+                        for e in alphabet {
+                            line[1..].copy_from_slice(&[*a, *b, *c, *d, *e]);
+                            if let Some((value, cr)) = short_count(&line, 1) {
+                                assert_eq!(count_line_end(&line, 0), Some(cr), "{line:?}");
+                                assert_eq!(
+                                    crate::util::parse_i64(&line[1..cr]),
+                                    Some(value),
+                                    "{line:?}"
+                                );
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked}");
     }
 
     #[test]
