@@ -200,14 +200,18 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if options.get {
         reply_value(ctx, key)?;
     }
-    let found = ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some();
-    if (options.nx && found) || (options.xx && !found) {
+    let found = ctx.server.keyspace.lookup(db, key, Lookup::Write);
+    if (options.nx && found.is_some()) || (options.xx && found.is_none()) {
         if !options.get {
             ctx.reply.null();
         }
         return Ok(());
     }
-    let slot = store(ctx, key, args.get(2), options.keep_ttl)?;
+    let slot = ctx
+        .server
+        .keyspace
+        .set_found(db, key, found, new_value(args.get(2)), options.keep_ttl)
+        .map_err(|_| errors::OUT_OF_MEMORY)?;
     if let Some(when) = when {
         ctx.server
             .keyspace

@@ -191,8 +191,22 @@ impl Keyspace {
     /// TTL unless `keep_ttl`. Returns the slot. Fails without changing anything if the record
     /// cannot be allocated.
     pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
-        let hash = self.hash(key);
-        let existing = self.dbs[db].table.find(hash, key);
+        let existing = self.dbs[db].table.find(self.hash(key), key);
+        self.set_found(db, key, existing, value, keep_ttl)
+    }
+
+    /// [`Self::set`] for a key the caller has just looked up with [`Lookup::Write`] and not
+    /// changed since: `existing` is what that lookup returned, so the key is not searched again
+    /// (Redis's `setKey` with `SETKEY_ALREADY_EXIST`/`SETKEY_DOESNT_EXIST`).
+    pub fn set_found(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        existing: Option<Slot>,
+        value: NewValue,
+        keep_ttl: bool,
+    ) -> Alloc<Slot> {
+        debug_assert_eq!(existing, self.dbs[db].table.find(self.hash(key), key));
         // An overwritten key keeps its LFU counter, as in Redis's `dbOverwrite`; under LRU it
         // is a fresh value, accessed now.
         let access = match existing {
@@ -211,6 +225,7 @@ impl Keyspace {
             _ => None,
         };
         let record = Record::try_new(key, value, is_raw(&value), access, expire)?;
+        let hash = self.hash(key);
         Ok(self.place(db, hash, key, existing, record))
     }
 
