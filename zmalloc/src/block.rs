@@ -175,8 +175,13 @@ pub unsafe fn try_realloc_usable(
     if size >= MAX_REQUEST {
         return Err(AllocError { size });
     }
-    // SAFETY: `old` is a live block (caller contract); read its size before it may move.
-    let old_counted = unsafe { sys::block_size(old.as_ptr()) };
+    // Measured before it may move, and only if the count will use it.
+    let old_counted = if counter::sizes_needed() {
+        // SAFETY: `old` is a live block (caller contract).
+        unsafe { sys::block_size(old.as_ptr()) }
+    } else {
+        0
+    };
     // SAFETY: `old` is live and `size` is non-zero and below MAX_REQUEST.
     let new =
         NonNull::new(unsafe { sys::realloc(old.as_ptr(), size) }).ok_or(AllocError { size })?;

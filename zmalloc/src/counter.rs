@@ -101,6 +101,13 @@ pub(crate) fn sub(size: impl FnOnce() -> usize) {
     count(Total::Freed, size);
 }
 
+/// Whether [`add`] and [`sub`] would use the size they are given on this thread, so that a caller
+/// who must measure a block before it moves (realloc) can skip measuring it when not.
+#[inline(always)]
+pub(crate) fn sizes_needed() -> bool {
+    !source::COUNTS_ITSELF || MY_SLOT.with(Cell::get) >= SLOT_COUNT
+}
+
 #[inline(always)]
 fn count(total: Total, size: impl FnOnce() -> usize) {
     let index = MY_SLOT.with(Cell::get);

@@ -25,6 +25,21 @@ use crate::counter;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Zmalloc;
 
+/// Counts a block the backend just returned for `layout`, or nothing if it returned null. The
+/// null check lives in the size lookup, which only runs when the backend does not count by
+/// itself: with jemalloc the common path is a single thread-local compare.
+#[inline(always)]
+fn count_new(ptr: *mut u8, layout: Layout) {
+    counter::add(|| {
+        if ptr.is_null() {
+            0
+        } else {
+            // SAFETY: `ptr` is a live block of `layout`, just returned by the backend.
+            unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+        }
+    });
+}
+
 // SAFETY: every method forwards to a backend that upholds the GlobalAlloc contract for the same
 // arguments; the counting around it touches no memory handed to the caller.
 unsafe impl GlobalAlloc for Zmalloc {
@@ -32,16 +47,7 @@ unsafe impl GlobalAlloc for Zmalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
         let ptr = unsafe { sys::global_alloc(layout) };
-        // The null check lives in the size lookup, which only runs when the backend does not
-        // count by itself: with jemalloc the common path is a single thread-local compare.
-        counter::add(|| {
-            if ptr.is_null() {
-                0
-            } else {
-                // SAFETY: `ptr` is a live block of `layout`.
-                unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
-            }
-        });
+        count_new(ptr, layout);
         ptr
     }
 
@@ -49,16 +55,7 @@ unsafe impl GlobalAlloc for Zmalloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
         let ptr = unsafe { sys::global_alloc_zeroed(layout) };
-        // The null check lives in the size lookup, which only runs when the backend does not
-        // count by itself: with jemalloc the common path is a single thread-local compare.
-        counter::add(|| {
-            if ptr.is_null() {
-                0
-            } else {
-                // SAFETY: `ptr` is a live block of `layout`.
-                unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
-            }
-        });
+        count_new(ptr, layout);
         ptr
     }
 
@@ -72,8 +69,13 @@ unsafe impl GlobalAlloc for Zmalloc {
 
     #[inline(always)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` is a live block of `layout`; measure it before it may move.
-        let old = unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) };
+        // Measured before it may move, and only if the count will use it.
+        let old = if counter::sizes_needed() {
+            // SAFETY: `ptr` is a live block of `layout`.
+            unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+        } else {
+            0
+        };
         // SAFETY: forwarded contract.
         let new = unsafe { sys::global_realloc(ptr, layout, new_size) };
         if !new.is_null() {
