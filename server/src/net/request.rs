@@ -135,6 +135,31 @@ fn short_count(buf: &[u8], digits: usize) -> Option<(i64, usize)> {
     }
 }
 
+/// A `*` or `$` count line starting at `buf[start]` (the marker byte is the caller's to check).
+enum CountLine {
+    /// The number and the position of its `\r`.
+    Value(i64, usize),
+    /// No complete line yet.
+    Incomplete,
+    /// Not a number as Redis's `string2ll` reads one.
+    Invalid,
+}
+
+/// Reads a count line: the short form directly, anything else with the general scan and parse.
+#[inline]
+fn count_line(buf: &[u8], start: usize) -> CountLine {
+    if let Some((value, cr)) = short_count(buf, start + 1) {
+        return CountLine::Value(value, cr);
+    }
+    let Some(cr) = count_line_end(buf, start) else {
+        return CountLine::Incomplete;
+    };
+    match crate::util::parse_i64(&buf[start + 1..cr]) {
+        Some(value) => CountLine::Value(value, cr),
+        None => CountLine::Invalid,
+    }
+}
+
 impl RequestParser {
     pub fn new() -> RequestParser {
         RequestParser {
@@ -159,21 +184,13 @@ impl RequestParser {
                 Some(b'*') => {}
                 Some(_) => return self.parse_inline(buf),
             }
-            let (count, cr) = match short_count(buf, 1) {
-                Some(short) => short,
-                None => {
-                    let Some(cr) = count_line_end(buf, 0) else {
-                        return if buf.len() > INLINE_MAX {
-                            Parsed::Error(ProtocolError::TooBigMultibulkCount)
-                        } else {
-                            Parsed::Incomplete
-                        };
-                    };
-                    match crate::util::parse_i64(&buf[1..cr]) {
-                        Some(n) if n <= i32::MAX as i64 => (n, cr),
-                        _ => return Parsed::Error(ProtocolError::InvalidMultibulkLength),
-                    }
+            let (count, cr) = match count_line(buf, 0) {
+                CountLine::Value(n, cr) if n <= i32::MAX as i64 => (n, cr),
+                CountLine::Incomplete if buf.len() > INLINE_MAX => {
+                    return Parsed::Error(ProtocolError::TooBigMultibulkCount);
                 }
+                CountLine::Incomplete => return Parsed::Incomplete,
+                _ => return Parsed::Error(ProtocolError::InvalidMultibulkLength),
             };
             if count > UNAUTHENTICATED_MAX_ARGS && limits.unauthenticated {
                 return Parsed::Error(ProtocolError::UnauthenticatedMultibulkLength);
@@ -209,32 +226,26 @@ impl RequestParser {
             let len = match bulk_len {
                 Some(len) => len,
                 None => {
-                    let short = match buf.get(pos) {
-                        Some(b'$') => short_count(buf, pos + 1),
-                        _ => None,
-                    };
-                    let (len, cr) = match short {
-                        Some(short) => short,
-                        None => {
-                            let Some(cr) = count_line_end(buf, pos) else {
-                                break if buf.len() - pos > INLINE_MAX {
-                                    Parsed::Error(ProtocolError::TooBigBulkCount)
-                                } else {
-                                    Parsed::Incomplete
-                                };
-                            };
-                            if buf[pos] != b'$' {
-                                break Parsed::Error(ProtocolError::ExpectedDollar(buf[pos]));
-                            }
-                            match crate::util::parse_i64(&buf[pos + 1..cr]) {
-                                Some(n) => (n, cr),
-                                None => break Parsed::Error(ProtocolError::InvalidBulkLength),
-                            }
-                        }
-                    };
-                    if len < 0 || len as u64 > limits.proto_max_bulk_len {
-                        break Parsed::Error(ProtocolError::InvalidBulkLength);
+                    let line = count_line(buf, pos);
+                    if let CountLine::Incomplete = line {
+                        break if buf.len() - pos > INLINE_MAX {
+                            Parsed::Error(ProtocolError::TooBigBulkCount)
+                        } else {
+                            Parsed::Incomplete
+                        };
                     }
+                    // As in Redis, the marker is checked once the line is complete.
+                    if buf[pos] != b'$' {
+                        break Parsed::Error(ProtocolError::ExpectedDollar(buf[pos]));
+                    }
+                    let (len, cr) = match line {
+                        CountLine::Value(n, cr)
+                            if n >= 0 && n as u64 <= limits.proto_max_bulk_len =>
+                        {
+                            (n, cr)
+                        }
+                        _ => break Parsed::Error(ProtocolError::InvalidBulkLength),
+                    };
                     if len > UNAUTHENTICATED_MAX_BULK && limits.unauthenticated {
                         break Parsed::Error(ProtocolError::UnauthenticatedBulkLength);
                     }
