@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Instant, SystemTime};
 
-use crate::clock::CommandClock;
-
 use crate::client::Client;
+use crate::clock::CommandClock;
 use crate::cmd::{CommandTable, table};
 use crate::config::Config;
 use crate::db::{AccessPolicy, Keyspace};

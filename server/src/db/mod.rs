@@ -191,8 +191,9 @@ impl Keyspace {
     /// TTL unless `keep_ttl`. Returns the slot. Fails without changing anything if the record
     /// cannot be allocated.
     pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
-        let existing = self.dbs[db].table.find(self.hash(key), key);
-        self.set_found(db, key, existing, value, keep_ttl)
+        let hash = self.hash(key);
+        let existing = self.dbs[db].table.find(hash, key);
+        self.store_string(db, key, Some(hash), existing, value, keep_ttl)
     }
 
     /// [`Self::set`] for a key the caller has just looked up with [`Lookup::Write`] and not
@@ -207,6 +208,19 @@ impl Keyspace {
         keep_ttl: bool,
     ) -> Alloc<Slot> {
         debug_assert_eq!(existing, self.dbs[db].table.find(self.hash(key), key));
+        self.store_string(db, key, None, existing, value, keep_ttl)
+    }
+
+    /// [`Self::set`] once `existing` is known; `hash` is the key's, if already computed.
+    fn store_string(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        hash: Option<u64>,
+        existing: Option<Slot>,
+        value: NewValue,
+        keep_ttl: bool,
+    ) -> Alloc<Slot> {
         // An overwritten key keeps its LFU counter, as in Redis's `dbOverwrite`; under LRU it
         // is a fresh value, accessed now.
         let access = match existing {
@@ -225,7 +239,7 @@ impl Keyspace {
             _ => None,
         };
         let record = Record::try_new(key, value, is_raw(&value), access, expire)?;
-        let hash = self.hash(key);
+        let hash = hash.unwrap_or_else(|| self.hash(key));
         Ok(self.place(db, hash, key, existing, record))
     }
 
