@@ -34,6 +34,16 @@ fn main() {
         let _ = reload.modify(|filter| *filter = EnvFilter::new(level.tracing_filter()));
     });
 
+    // Before any thread starts: see `descriptors` for why.
+    let mut config = config;
+    match zedis::net::descriptors::reserve(config.maxclients) {
+        Ok(reserved) => config.maxclients = reserved.maxclients,
+        Err(message) => {
+            tracing::error!("{message}");
+            std::process::exit(1);
+        }
+    }
+
     let listeners = match zedis::bind(&config) {
         Ok(listeners) => listeners,
         Err(error) => {

@@ -14,7 +14,7 @@ use common::free_port;
 struct Server {
     child: Child,
     port: u16,
-    /// The first line it logged.
+    /// What it logged up to and including its "listening on" line (all of it if it exited).
     startup: String,
 }
 
@@ -26,7 +26,22 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str], port: u16) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zedis-server"))
+    start_under(&[], args, port)
+}
+
+/// Starts the binary through `wrapper` (`["prlimit", "--nofile=100:100"]`), or directly when
+/// it is empty; returns once it listens or has exited.
+fn start_under(wrapper: &[&str], args: &[&str], port: u16) -> Server {
+    let binary = env!("CARGO_BIN_EXE_zedis-server");
+    let mut command = match wrapper.split_first() {
+        Some((program, wrapper_args)) => {
+            let mut command = Command::new(program);
+            command.args(wrapper_args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    let mut child = command
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -34,7 +49,11 @@ fn start(args: &[&str], port: u16) -> Server {
         .expect("the binary starts");
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
     let mut startup = String::new();
-    stderr.read_line(&mut startup).expect("a startup line");
+    while !startup.contains("listening on") {
+        if stderr.read_line(&mut startup).expect("a log line") == 0 {
+            break;
+        }
+    }
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || {
         let mut sink = Vec::new();
@@ -197,4 +216,95 @@ fn bad_config_is_fatal_with_the_line() {
         "{stderr}"
     );
     let _ = std::fs::remove_file(file);
+}
+
+/// `prlimit --nofile`, without the capability to raise a hard limit when running as root, so
+/// the limit holds.
+fn under_nofile_limit(limit: u32) -> Vec<String> {
+    let mut wrapper = Vec::new();
+    // /proc/self belongs to the effective user.
+    let euid =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc"));
+    if euid == 0 {
+        wrapper.extend(["setpriv", "--bounding-set=-sys_resource"].map(String::from));
+    }
+    wrapper.push("prlimit".into());
+    wrapper.push(format!("--nofile={limit}:{limit}"));
+    wrapper
+}
+
+fn status_field(pid: u32, name: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} in /proc/{pid}/status"))
+}
+
+/// As Redis 7.0.15 under the same limit (measured: `maxclients` 68 for 100 descriptors, and
+/// these three warnings), `maxclients` shrinks to fit the open-files limit less 32 reserved
+/// descriptors; the descriptor table is sized for them before any thread starts.
+#[test]
+fn maxclients_shrinks_to_the_open_files_limit() {
+    let port = free_port();
+    let wrapper = under_nofile_limit(100);
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let server = start_under(
+        &wrapper,
+        &["--port", &port.to_string(), "--maxclients", "3000"],
+        port,
+    );
+    for warning in [
+        "You requested maxclients of 3000 requiring at least 3032 max file descriptors.",
+        "Server can't set maximum open files to 3032 because of OS error: Operation not \
+         permitted.",
+        "Current maximum open files is 100. maxclients has been reduced to 68 to compensate \
+         for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+    ] {
+        assert!(server.startup.contains(warning), "{}", server.startup);
+    }
+    assert_eq!(
+        call(port, "CONFIG GET maxclients\r\n"),
+        "*2\r\n$10\r\nmaxclients\r\n$2\r\n68\r\n"
+    );
+    assert!(status_field(server.child.id(), "FDSize:") >= 100);
+}
+
+#[test]
+fn an_open_files_limit_below_the_reserve_is_fatal() {
+    let port = free_port();
+    let wrapper = under_nofile_limit(20);
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let mut server = start_under(&wrapper, &["--port", &port.to_string()], port);
+    assert_eq!(wait_exit(&mut server), 1);
+    assert!(
+        server.startup.contains(
+            "Your current 'ulimit -n' of 20 is not enough for the server to start. Please \
+             increase your open file limit to at least 10032. Exiting."
+        ),
+        "{}",
+        server.startup
+    );
+}
+
+/// With room for `maxclients`, the table holds them all from the start: no client's accept
+/// waits for the table to grow (see `net::descriptors`).
+#[test]
+fn descriptor_table_is_presized_for_maxclients() {
+    let port = free_port();
+    let server = start(&["--port", &port.to_string(), "--maxclients", "3000"], port);
+    let pid = server.child.id();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let open_files: u64 = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("Max open files");
+    assert!(open_files >= 3032, "{limits}");
+    assert!(status_field(pid, "FDSize:") >= 3032);
+    assert_eq!(
+        call(port, "CONFIG GET maxclients\r\n"),
+        "*2\r\n$10\r\nmaxclients\r\n$4\r\n3000\r\n"
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod buffer;
 pub mod connection;
+pub mod descriptors;
 pub mod listener;
 pub mod reply;
 pub mod request;
