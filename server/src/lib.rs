@@ -57,7 +57,7 @@ pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
 pub async fn serve(
     config: Config,
     listeners: Vec<std::net::TcpListener>,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + 'static,
     set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
 ) {
     let mut server = Server::new(config);
@@ -87,10 +87,18 @@ pub async fn serve(
     )));
     server.borrow_mut().memory.mark_startup();
 
-    tokio::select! {
-        _ = shutdown => {}
-        _ = signal.notified() => {}
-    }
+    // Tokio's `LocalSet` polls the future it drives again after every batch of ready tasks, so
+    // that future only waits on a channel; the shutdown sources are awaited by a task of their
+    // own, polled only when one of them fires.
+    let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+    tasks.push(tokio::task::spawn_local(async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = signal.notified() => {}
+        }
+        let _ = stopped_tx.send(());
+    }));
+    let _ = stopped_rx.await;
     tracing::info!("shutting down");
     server.borrow_mut().shutdown = Some(Shutdown::Requested);
     for task in &tasks {
