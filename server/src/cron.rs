@@ -37,6 +37,7 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     server.memory.cron();
 
     let now = Instant::now();
+    server.cron_instant = now;
     if now.duration_since(*last_rates) >= RATE_PERIOD {
         *last_rates = now;
         let stats = &mut server.stats;

@@ -44,6 +44,9 @@ pub struct Server {
     pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
     next_client_id: u64,
     pub started: Instant,
+    /// When the cron last ran: the time a read stamps on its client for idle times, as Redis's
+    /// cached `server.unixtime` (saves a clock read per socket read).
+    pub cron_instant: Instant,
     pub started_at: SystemTime,
     /// 40 random hex digits identifying this run (`run_id`).
     pub run_id: String,
@@ -70,6 +73,7 @@ impl Server {
             clients: BTreeMap::new(),
             next_client_id: 1,
             started: Instant::now(),
+            cron_instant: Instant::now(),
             started_at: SystemTime::now(),
             run_id: random_hex_id(),
             replication_id: random_hex_id(),

@@ -229,7 +229,7 @@ impl Connection {
             let mut server = self.server.borrow_mut();
             server.stats.total_net_input_bytes += n as u64;
             server.stats.total_reads_processed += 1;
-            self.client.borrow_mut().last_interaction = Instant::now();
+            self.client.borrow_mut().last_interaction = server.cron_instant;
         }
         Ok(n)
     }
