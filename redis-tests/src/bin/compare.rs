@@ -379,6 +379,37 @@ fn alternate<T>(
     (redis_runs, zedis_runs)
 }
 
+/// Runs each of `tests` on a fresh Redis and a fresh zedis `runs` times, both servers started
+/// together for a run and the tests interleaved one by one (which server goes first alternates
+/// by test and by run), so that the two figures of a test are taken seconds apart: this
+/// machine's speed drifts by 10–15 % over tens of seconds, longer than one test and shorter
+/// than a run of nineteen.
+fn alternate_tests(
+    runs: usize,
+    zedis: &str,
+    tests: &[&str],
+    config: &[&str],
+) -> (Vec<Vec<Result>>, Vec<Vec<Result>>) {
+    let (mut redis_runs, mut zedis_runs) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let redis = Server::start("redis", "redis-server", &[]);
+        let zedis = Server::start("zedis", zedis, &[]);
+        let (mut redis_results, mut zedis_results) = (Vec::new(), Vec::new());
+        for (j, test) in tests.iter().enumerate() {
+            if (i + j) % 2 == 0 {
+                redis_results.extend(bench(&redis, &[*test], config));
+                zedis_results.extend(bench(&zedis, &[*test], config));
+            } else {
+                zedis_results.extend(bench(&zedis, &[*test], config));
+                redis_results.extend(bench(&redis, &[*test], config));
+            }
+        }
+        redis_runs.push(redis_results);
+        zedis_runs.push(zedis_results);
+    }
+    (redis_runs, zedis_runs)
+}
+
 const ALL_TESTS: [&str; 19] = [
     "ping_inline",
     "ping_mbulk",
@@ -408,12 +439,13 @@ fn main() {
         .expect("usage: compare <zedis-server binary> [--quick]")
         .as_str();
     let quick = args.iter().any(|a| a == "--quick");
-    // (runs per server, requests of the default-test loads, pipelined requests, keys filled,
-    // overfill requests, lru-test seconds)
-    let (runs, n, n_pipelined, keys, overfill_requests, lru_seconds) = if quick {
-        (2, "10000", "40000", 100_000u64, 300_000u64, 4u64)
+    // (runs per server of the redis-benchmark loads and of the other measurements, requests of
+    // the default-test loads, pipelined requests, keys filled, overfill requests, lru-test
+    // seconds)
+    let (bench_runs, runs, n, n_pipelined, keys, overfill_requests, lru_seconds) = if quick {
+        (2, 2, "10000", "40000", 100_000u64, 300_000u64, 4u64)
     } else {
-        (4, "100000", "400000", 1_000_000, 3_000_000, 10)
+        (6, 4, "100000", "400000", 1_000_000, 3_000_000, 10)
     };
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks: zedis against Redis 7.0.15\n");
@@ -427,8 +459,13 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "Every figure is the **median of {runs} runs per server**, the two servers alternating \
-         run by run (Redis first in even runs, zedis first in odd ones). Ratios are zedis over \
+        "Every figure is the **median of {bench_runs} runs per server** for the \
+         `redis-benchmark` loads and of {runs} for the other measurements. For the \
+         `redis-benchmark` loads both servers are started fresh for each run and the tests \
+         alternate one by one \
+         (which server goes first alternates by test and by run), so that the two figures of a \
+         test are taken seconds apart; the other measurements alternate run by run, each on a \
+         fresh process. Ratios are zedis over \
          Redis: above 1 is better for ops/s, below 1 is better for CPU. CPU per request is the \
          server's user + system time over the test divided by its requests, read in nanoseconds \
          from the scheduler (`/proc/PID/task/*/schedstat`) rather than in the 10 ms ticks of \
@@ -460,8 +497,7 @@ fn main() {
         ),
     ];
     for (title, tests, config) in &loads {
-        let (redis_runs, zedis_runs) =
-            alternate(runs, zedis, &[], |server| bench(server, tests, config));
+        let (redis_runs, zedis_runs) = alternate_tests(bench_runs, zedis, tests, config);
         table(
             &mut out,
             &format!(
