@@ -269,6 +269,16 @@ fn maxclients_shrinks_to_the_open_files_limit() {
         "*2\r\n$10\r\nmaxclients\r\n$2\r\n68\r\n"
     );
     assert!(status_field(server.child.id(), "FDSize:") >= 100);
+    // At run time too, as Redis's CONFIG SET (same replies from Redis 7.0.15 under this limit).
+    assert_eq!(
+        call(
+            port,
+            "CONFIG SET maxclients 200\r\nCONFIG SET maxclients 60\r\nCONFIG GET maxclients\r\n"
+        ),
+        "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+         system is not able to handle the specified number of clients, try with 68\r\n\
+         +OK\r\n*2\r\n$10\r\nmaxclients\r\n$2\r\n60\r\n"
+    );
 }
 
 #[test]

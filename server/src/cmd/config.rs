@@ -127,6 +127,22 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
             .map_err(|reason| failed(&name, &reason))?;
         changed.push(param.name);
     }
+    if changed.contains(&"maxclients") {
+        // As Redis's `updateMaxclients`: the open-files limit is raised for the new value, and
+        // a value it cannot be raised for is refused, naming the most it allows.
+        let reserved = crate::net::descriptors::reserve(config.maxclients)
+            .map_err(|reason| failed("maxclients", &reason))?;
+        if reserved.maxclients != config.maxclients {
+            return Err(failed(
+                "maxclients",
+                &format!(
+                    "The operating system is not able to handle the specified number of \
+                     clients, try with {}",
+                    reserved.maxclients
+                ),
+            ));
+        }
+    }
     ctx.server.config = config;
     // Clients connected without a password stay authenticated when one is set, as in Redis.
     apply_changes(ctx, &changed);

@@ -1,5 +1,6 @@
-//! File descriptors at startup: the open-files limit `maxclients` needs, as Redis's
-//! `adjustOpenFilesLimit`, and a descriptor table sized for it before any thread exists.
+//! File descriptors for `maxclients`: the open-files limit it needs, as Redis's
+//! `adjustOpenFilesLimit` (at startup and on `CONFIG SET`), and a descriptor table sized for
+//! it, at startup before any thread exists.
 //!
 //! Why the table: the kernel grows a process's descriptor table by doubling, and when the table
 //! is shared by several threads every growth waits for an RCU grace period (`expand_fdtable`
@@ -27,7 +28,8 @@ pub struct Reserved {
 
 /// Raises the open-files limit to `maxclients` + [`RESERVED_FDS`] where the system allows,
 /// lowers `maxclients` to fit where it does not, and sizes the descriptor table for that many.
-/// Call before starting any thread. `Err` carries Redis's message for a limit too low to start.
+/// At startup, call before starting any thread. `Err` carries Redis's message for a limit too
+/// low to start.
 pub fn reserve(maxclients: u32) -> Result<Reserved, String> {
     let wanted = u64::from(maxclients) + RESERVED_FDS;
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| e.to_string())?;
