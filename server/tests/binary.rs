@@ -221,6 +221,11 @@ fn bad_config_is_fatal_with_the_line() {
 /// `prlimit --nofile`, without the capability to raise a hard limit when running as root, so
 /// the limit holds.
 fn under_nofile_limit(limit: u32) -> Vec<String> {
+    under_nofile_limit_pair(&format!("{limit}:{limit}"))
+}
+
+/// As [`under_nofile_limit`], with `soft:hard` limits.
+fn under_nofile_limit_pair(limits: &str) -> Vec<String> {
     let mut wrapper = Vec::new();
     // /proc/self belongs to the effective user.
     let euid =
@@ -229,7 +234,7 @@ fn under_nofile_limit(limit: u32) -> Vec<String> {
         wrapper.extend(["setpriv", "--bounding-set=-sys_resource"].map(String::from));
     }
     wrapper.push("prlimit".into());
-    wrapper.push(format!("--nofile={limit}:{limit}"));
+    wrapper.push(format!("--nofile={limits}"));
     wrapper
 }
 
@@ -317,4 +322,63 @@ fn descriptor_table_is_presized_for_maxclients() {
         call(port, "CONFIG GET maxclients\r\n"),
         "*2\r\n$10\r\nmaxclients\r\n$4\r\n3000\r\n"
     );
+}
+
+fn open_files_limits(pid: u32) -> String {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .expect("Max open files");
+    line.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Redis looks for the highest limit the system grants from `maxclients` + 32 down in steps of
+/// 16 and sets it as both the soft and the hard limit. Each figure here is what Redis 7.0.15
+/// did under the same limits.
+#[test]
+fn open_files_limit_is_chosen_as_redis_chooses_it() {
+    for (nofile, maxclients, limits, refused) in [
+        // 10032 - 16 * 65 = 992, the first step under the hard limit.
+        ("100:1005", "960", "992 992", "960"),
+        // Room for the default 10 000 clients: the hard limit comes down to what was asked.
+        ("1024:15000", "10000", "10032 10032", "10000"),
+    ] {
+        // prlimit may only lower the hard limit this test runs under.
+        let asked_hard: u64 = nofile.split(':').nth(1).unwrap().parse().unwrap();
+        let own_hard: u64 = open_files_limits(std::process::id())
+            .split(' ')
+            .nth(1)
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(u64::MAX);
+        if own_hard < asked_hard {
+            eprintln!("skipping nofile {nofile}: this process's hard limit is {own_hard}");
+            continue;
+        }
+        let port = free_port();
+        let wrapper = under_nofile_limit_pair(nofile);
+        let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+        let server = start_under(&wrapper, &["--port", &port.to_string()], port);
+        assert_eq!(
+            call(port, "CONFIG GET maxclients\r\n"),
+            format!(
+                "*2\r\n$10\r\nmaxclients\r\n${}\r\n{maxclients}\r\n",
+                maxclients.len()
+            ),
+            "{nofile}"
+        );
+        assert_eq!(open_files_limits(server.child.id()), limits, "{nofile}");
+        assert_eq!(
+            call(port, "CONFIG SET maxclients 50000\r\n"),
+            format!(
+                "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The \
+                 operating system is not able to handle the specified number of clients, try \
+                 with {refused}\r\n"
+            ),
+            "{nofile}"
+        );
+    }
 }

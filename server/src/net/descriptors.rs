@@ -37,15 +37,17 @@ pub fn reserve(maxclients: u32) -> Result<Reserved, String> {
     let mut limit = soft;
     let mut refusal = None;
     if soft < wanted {
-        // As Redis: ask for the whole amount (as root this raises the hard limit too); where
-        // that is refused, take what the hard limit allows.
-        match setrlimit(Resource::RLIMIT_NOFILE, wanted, hard.max(wanted)) {
-            Ok(()) => limit = wanted,
-            Err(error) => {
+        match raise_limit(soft, hard, wanted) {
+            Ok(raised) => {
+                limit = raised;
+                tracing::info!(
+                    "Increased maximum number of open files to {wanted} (it was originally set \
+                     to {soft})."
+                );
+            }
+            Err((raised, error)) => {
+                limit = raised;
                 refusal = Some(error);
-                if hard > soft && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-                    limit = hard;
-                }
             }
         }
     }
@@ -78,6 +80,34 @@ pub fn reserve(maxclients: u32) -> Result<Reserved, String> {
         maxclients: effective,
         limit,
     })
+}
+
+/// Redis's search for the open-files limit: `wanted`, then `wanted` less 16 at a time while
+/// above `soft`, each set as both the soft and the hard limit, the first the system takes.
+/// The system takes a value up to the hard limit, or up to `fs.nr_open` with
+/// `CAP_SYS_RESOURCE`, so the candidates are computed instead of tried sixteen at a time.
+/// `Err` carries the limit kept (the largest candidate taken, or `soft`) and the first refusal.
+fn raise_limit(soft: u64, hard: u64, wanted: u64) -> Result<u64, (u64, nix::Error)> {
+    let set = |limit: u64| setrlimit(Resource::RLIMIT_NOFILE, limit, limit);
+    let refusal = match set(wanted) {
+        Ok(()) => return Ok(wanted),
+        Err(error) => error,
+    };
+    // The largest of wanted, wanted - 16, wanted - 32, ... that is at most `cap`.
+    let step_down = |cap: u64| wanted.checked_sub((wanted - cap.min(wanted)).div_ceil(16) * 16);
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    for cap in nr_open.into_iter().chain([hard]) {
+        if let Some(candidate) = step_down(cap)
+            && candidate > soft
+            && candidate < wanted
+            && set(candidate).is_ok()
+        {
+            return Err((candidate, refusal));
+        }
+    }
+    Err((soft, refusal))
 }
 
 /// Grows the descriptor table to hold `count` descriptors: a duplicate of stderr at the
