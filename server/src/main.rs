@@ -10,7 +10,7 @@ use zedis::config::LogLevel;
 static GLOBAL: zmalloc::Zmalloc = zmalloc::Zmalloc;
 
 fn main() {
-    let config = match zedis::config::file::from_args(std::env::args_os()) {
+    let mut config = match zedis::config::file::from_args(std::env::args_os()) {
         Ok(config) => config,
         Err(error) => {
             // clap prints its own help/version/usage output.
@@ -35,9 +35,8 @@ fn main() {
     });
 
     // Before any thread starts: see `descriptors` for why.
-    let mut config = config;
     match zedis::net::descriptors::reserve(config.maxclients) {
-        Ok(reserved) => config.maxclients = reserved.maxclients,
+        Ok(maxclients) => config.maxclients = maxclients,
         Err(message) => {
             tracing::error!("{message}");
             std::process::exit(1);

@@ -218,24 +218,32 @@ fn bad_config_is_fatal_with_the_line() {
     let _ = std::fs::remove_file(file);
 }
 
-/// `prlimit --nofile`, without the capability to raise a hard limit when running as root, so
-/// the limit holds.
-fn under_nofile_limit(limit: u32) -> Vec<String> {
-    under_nofile_limit_pair(&format!("{limit}:{limit}"))
-}
-
-/// As [`under_nofile_limit`], with `soft:hard` limits.
-fn under_nofile_limit_pair(limits: &str) -> Vec<String> {
+/// Starts the binary under `prlimit --nofile=<soft:hard>`, without the capability to raise a
+/// hard limit when running as root, so the limits hold.
+fn start_under_nofile(limits: &str, args: &[&str], port: u16) -> Server {
+    let nofile = format!("--nofile={limits}");
     let mut wrapper = Vec::new();
     // /proc/self belongs to the effective user.
     let euid =
         std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc"));
     if euid == 0 {
-        wrapper.extend(["setpriv", "--bounding-set=-sys_resource"].map(String::from));
+        wrapper.extend(["setpriv", "--bounding-set=-sys_resource"]);
     }
-    wrapper.push("prlimit".into());
-    wrapper.push(format!("--nofile={limits}"));
-    wrapper
+    wrapper.extend(["prlimit", nofile.as_str()]);
+    start_under(&wrapper, args, port)
+}
+
+/// The soft and hard open-files limits of a process (`unlimited` as `u64::MAX`).
+fn open_files_limits(pid: u32) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .expect("Max open files");
+    let mut values = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(u64::MAX));
+    (values.next().expect("soft"), values.next().expect("hard"))
 }
 
 fn status_field(pid: u32, name: &str) -> u64 {
@@ -253,10 +261,8 @@ fn status_field(pid: u32, name: &str) -> u64 {
 #[test]
 fn maxclients_shrinks_to_the_open_files_limit() {
     let port = free_port();
-    let wrapper = under_nofile_limit(100);
-    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let server = start_under(
-        &wrapper,
+    let server = start_under_nofile(
+        "100:100",
         &["--port", &port.to_string(), "--maxclients", "3000"],
         port,
     );
@@ -289,9 +295,7 @@ fn maxclients_shrinks_to_the_open_files_limit() {
 #[test]
 fn an_open_files_limit_below_the_reserve_is_fatal() {
     let port = free_port();
-    let wrapper = under_nofile_limit(20);
-    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let mut server = start_under(&wrapper, &["--port", &port.to_string()], port);
+    let mut server = start_under_nofile("20:20", &["--port", &port.to_string()], port);
     assert_eq!(wait_exit(&mut server), 1);
     assert!(
         server.startup.contains(
@@ -310,30 +314,13 @@ fn descriptor_table_is_presized_for_maxclients() {
     let port = free_port();
     let server = start(&["--port", &port.to_string(), "--maxclients", "3000"], port);
     let pid = server.child.id();
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
-    let open_files: u64 = limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max open files"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("Max open files");
-    assert!(open_files >= 3032, "{limits}");
+    let limits = open_files_limits(pid);
+    assert!(limits.0 >= 3032, "{limits:?}");
     assert!(status_field(pid, "FDSize:") >= 3032);
     assert_eq!(
         call(port, "CONFIG GET maxclients\r\n"),
         "*2\r\n$10\r\nmaxclients\r\n$4\r\n3000\r\n"
     );
-}
-
-fn open_files_limits(pid: u32) -> String {
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
-    let line = limits
-        .lines()
-        .find_map(|l| l.strip_prefix("Max open files"))
-        .expect("Max open files");
-    line.split_whitespace()
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Redis looks for the highest limit the system grants from `maxclients` + 32 down in steps of
@@ -343,25 +330,19 @@ fn open_files_limits(pid: u32) -> String {
 fn open_files_limit_is_chosen_as_redis_chooses_it() {
     for (nofile, maxclients, limits, refused) in [
         // 10032 - 16 * 65 = 992, the first step under the hard limit.
-        ("100:1005", "960", "992 992", "960"),
+        ("100:1005", "960", (992, 992), "960"),
         // Room for the default 10 000 clients: the hard limit comes down to what was asked.
-        ("1024:15000", "10000", "10032 10032", "10000"),
+        ("1024:15000", "10000", (10032, 10032), "10000"),
     ] {
         // prlimit may only lower the hard limit this test runs under.
         let asked_hard: u64 = nofile.split(':').nth(1).unwrap().parse().unwrap();
-        let own_hard: u64 = open_files_limits(std::process::id())
-            .split(' ')
-            .nth(1)
-            .and_then(|h| h.parse().ok())
-            .unwrap_or(u64::MAX);
+        let (_, own_hard) = open_files_limits(std::process::id());
         if own_hard < asked_hard {
             eprintln!("skipping nofile {nofile}: this process's hard limit is {own_hard}");
             continue;
         }
         let port = free_port();
-        let wrapper = under_nofile_limit_pair(nofile);
-        let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-        let server = start_under(&wrapper, &["--port", &port.to_string()], port);
+        let server = start_under_nofile(nofile, &["--port", &port.to_string()], port);
         assert_eq!(
             call(port, "CONFIG GET maxclients\r\n"),
             format!(

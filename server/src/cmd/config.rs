@@ -130,15 +130,14 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if changed.contains(&"maxclients") {
         // As Redis's `updateMaxclients`: the open-files limit is raised for the new value, and
         // a value it cannot be raised for is refused, naming the most it allows.
-        let reserved = crate::net::descriptors::reserve(config.maxclients)
+        let fits = crate::net::descriptors::reserve(config.maxclients)
             .map_err(|reason| failed("maxclients", &reason))?;
-        if reserved.maxclients != config.maxclients {
+        if fits != config.maxclients {
             return Err(failed(
                 "maxclients",
                 &format!(
                     "The operating system is not able to handle the specified number of \
-                     clients, try with {}",
-                    reserved.maxclients
+                     clients, try with {fits}"
                 ),
             ));
         }

@@ -18,20 +18,11 @@ use nix::sys::resource::{Resource, getrlimit, setrlimit};
 /// `CONFIG_MIN_RESERVED_FDS`).
 pub const RESERVED_FDS: u64 = 32;
 
-/// What [`reserve`] decided.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Reserved {
-    /// `maxclients` after fitting it into the open-files limit.
-    pub maxclients: u32,
-    /// The open-files limit the process now has.
-    pub limit: u64,
-}
-
 /// Raises the open-files limit to `maxclients` + [`RESERVED_FDS`] where the system allows,
 /// lowers `maxclients` to fit where it does not, and sizes the descriptor table for that many.
-/// At startup, call before starting any thread. `Err` carries Redis's message for a limit too
-/// low to start.
-pub fn reserve(maxclients: u32) -> Result<Reserved, String> {
+/// Returns the `maxclients` that fits. At startup, call before starting any thread. `Err`
+/// carries Redis's message for a limit too low to start.
+pub fn reserve(maxclients: u32) -> Result<u32, String> {
     let wanted = u64::from(maxclients) + RESERVED_FDS;
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| e.to_string())?;
     let mut limit = soft;
@@ -76,10 +67,7 @@ pub fn reserve(maxclients: u32) -> Result<Reserved, String> {
         );
     }
     presize_table(wanted.min(limit));
-    Ok(Reserved {
-        maxclients: effective,
-        limit,
-    })
+    Ok(effective)
 }
 
 /// Redis's search for the open-files limit: `wanted`, then `wanted` less 16 at a time while
@@ -138,11 +126,10 @@ mod tests {
     fn table_holds_maxclients_and_the_reserve() {
         // Within the current limit, so that this test process keeps its limits (a raise would
         // also lower the hard limit, as in Redis).
-        let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-        let maxclients = 3000.min(soft.saturating_sub(RESERVED_FDS)) as u32;
-        let reserved = reserve(maxclients).unwrap();
-        assert_eq!(reserved.maxclients, maxclients);
-        assert_eq!(reserved.limit, soft);
+        let limits = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+        let maxclients = 3000.min(limits.0.saturating_sub(RESERVED_FDS)) as u32;
+        assert_eq!(reserve(maxclients).unwrap(), maxclients);
+        assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), limits);
         assert!(
             table_size() >= u64::from(maxclients) + RESERVED_FDS,
             "FDSize {} for maxclients {maxclients}",
