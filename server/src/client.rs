@@ -31,6 +31,8 @@ pub struct Multi {
     pub failed: bool,
     /// A queued command may grow memory (`denyoom`): `EXEC` is refused when out of memory.
     pub denyoom: bool,
+    /// A queued command writes or may replicate: `CLIENT PAUSE WRITE` holds `EXEC` back.
+    pub may_replicate: bool,
 }
 
 impl Multi {
@@ -49,12 +51,12 @@ pub struct WatchedKey {
     pub expired: bool,
 }
 
-/// What a blocked client replies when its timeout passes.
+/// What a blocking command replies inside `EXEC`, where it cannot block: `*-1` (`_` in RESP3)
+/// for the pops, `$-1` for BLMOVE and BRPOPLPUSH. A timeout is `*-1` for all of them, as in
+/// Redis 7.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (`_` in RESP3): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
     NullArray,
-    /// `$-1` (`_` in RESP3): BLMOVE, BRPOPLPUSH.
     Null,
 }
 
@@ -66,7 +68,9 @@ pub struct Blocked {
     pub deadline: Option<Instant>,
     pub handler: crate::cmd::Handler,
     pub args: OwnedArgs,
-    pub on_timeout: TimeoutReply,
+    /// The type of value it waits for (`list`, `zset`): a key that changes into another type
+    /// does not wake it.
+    pub waits_for: &'static str,
 }
 
 /// Buffer sizes the connection reports after each batch.
@@ -80,6 +84,14 @@ pub struct BufferSizes {
     pub output_len: usize,
     /// Capacity of the output buffer.
     pub output_capacity: usize,
+}
+
+/// A peer address as Redis prints it (`getClientPeerId`): `ip:port`, IPv6 in brackets.
+pub fn peer_id(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => a.to_string(),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    }
 }
 
 /// One client connection.
@@ -107,6 +119,11 @@ pub struct Client {
     /// Close now, without writing pending replies (killed, output limits).
     pub close_asap: bool,
     pub no_evict: bool,
+    /// `MONITOR`: receives every command the server runs.
+    pub monitor: bool,
+    /// Arguments of the command being run that must not be shown (slow log, `MONITOR`), by
+    /// position: passwords given to `AUTH`, `HELLO`, `CONFIG SET requirepass`.
+    pub redacted: Vec<usize>,
     pub multi: Option<Multi>,
     /// Keys this client watches (`WATCH`).
     pub watched: Vec<WatchedKey>,
@@ -119,6 +136,8 @@ pub struct Client {
     pub socket: Option<Rc<tokio::net::TcpStream>>,
     /// Set while blocked on keys.
     pub blocked: Option<Blocked>,
+    /// Its next command waits for `CLIENT PAUSE` to end (Redis's `BLOCKED_POSTPONE`).
+    pub postponed: bool,
     /// Running `EXEC`'s queue, where blocking commands must not block.
     pub in_exec: bool,
     /// Replies produced for this client by other clients' commands (a blocked command served
@@ -156,6 +175,8 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             no_evict: false,
+            monitor: false,
+            redacted: Vec::new(),
             multi: None,
             watched: Vec::new(),
             watch_dirty: false,
@@ -163,6 +184,7 @@ impl Client {
             soft_limit_since: None,
             socket: None,
             blocked: None,
+            postponed: false,
             in_exec: false,
             pending_reply: Vec::new(),
             wake: Rc::new(tokio::sync::Notify::new()),
@@ -191,22 +213,33 @@ impl Client {
     pub fn memory(&self) -> usize {
         self.buffers.query_capacity
             + self.buffers.output_capacity
+            + self.pending_reply.capacity()
             + self.multi.as_ref().map_or(0, Multi::memory)
             + size_of::<Client>()
     }
 
     /// The `CLIENT LIST` / `CLIENT INFO` line (without the trailing newline).
     pub fn info_line(&self, command_name: &str, now: Instant) -> String {
+        // In Redis's order.
         let flags = {
             let mut f = String::new();
+            if self.monitor {
+                f.push('O');
+            }
             if self.multi.is_some() {
                 f.push('x');
             }
-            if self.blocked.is_some() {
+            if self.blocked.is_some() || self.postponed {
                 f.push('b');
+            }
+            if self.watch_dirty {
+                f.push('d');
             }
             if self.close_after_reply {
                 f.push('c');
+            }
+            if self.close_asap {
+                f.push('A');
             }
             if self.no_evict {
                 f.push('e');

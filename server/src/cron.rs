@@ -22,15 +22,34 @@ const REHASH_SLOTS_PER_TICK: usize = 16 * 1024;
 pub async fn run(server: Rc<RefCell<Server>>) {
     let mut last_rates = Instant::now();
     loop {
-        let hz = server.borrow().config.hz.clamp(HZ_MIN, HZ_MAX);
+        let hz = effective_hz(&server.borrow());
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         let mut srv = server.borrow_mut();
         tick(&mut srv, hz, &mut last_rates);
     }
 }
 
+/// Most clients one tick serves before `dynamic-hz` doubles the rate (Redis's
+/// `MAX_CLIENTS_PER_CLOCK_TICK`).
+const CLIENTS_PER_TICK: usize = 200;
+
+/// `hz`, doubled while there are more than 200 clients per tick when `dynamic-hz` is on, as
+/// Redis's `serverCron` adapts it.
+pub fn effective_hz(server: &Server) -> u32 {
+    let mut hz = server.config.hz.clamp(HZ_MIN, HZ_MAX);
+    if server.config.dynamic_hz {
+        while server.clients.len() / hz as usize > CLIENTS_PER_TICK && hz < HZ_MAX {
+            hz = (hz * 2).min(HZ_MAX);
+        }
+    }
+    hz
+}
+
 /// One cron tick.
 pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
+    if server.cron_paused {
+        return;
+    }
     server.keyspace.lru_clock = crate::db::access::lru_clock_now();
     server.clock.anchor();
     server.keyspace.now_ms = server.clock.unix_ms();
@@ -46,9 +65,14 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
         stats.output_rate.sample(stats.total_net_output_bytes, now);
     }
 
-    let report = server
-        .keyspace
-        .active_expire_cycle(server.config.active_expire_effort, hz);
+    let paused = server.check_pause_end();
+    let report = if server.keyspace.active_expire_enabled && !paused {
+        server
+            .keyspace
+            .active_expire_cycle(server.config.active_expire_effort, hz)
+    } else {
+        Default::default()
+    };
     if report.sampled > 0 {
         // Redis's running estimate of the share of keys that are expired but still stored.
         let current = report.expired as f64 / report.sampled as f64 * 100.0;

@@ -138,7 +138,7 @@ fn server_section(server: &Server) -> String {
     field!(out, "server_time_usec", "{}", unix_micros());
     field!(out, "uptime_in_seconds", "{uptime}");
     field!(out, "uptime_in_days", "{}", uptime / 86400);
-    field!(out, "hz", "{}", server.config.hz);
+    field!(out, "hz", "{}", crate::cron::effective_hz(server));
     field!(out, "configured_hz", "{}", server.config.hz);
     field!(out, "lru_clock", "{}", lru_clock());
     field!(out, "executable", "{executable}");
@@ -184,7 +184,7 @@ fn clients_section(server: &Server, current: &Client) -> String {
         out,
         "blocked_clients",
         "{}",
-        server.keyspace.blocking.clients
+        server.keyspace.blocking.clients + server.postponed.len()
     );
     field!(out, "tracking_clients", "0");
     field!(out, "clients_in_timeout_table", "0");

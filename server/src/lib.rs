@@ -14,6 +14,7 @@ pub mod db;
 pub mod info;
 pub mod memory;
 pub mod net;
+pub mod oom_score;
 pub mod server;
 pub mod stats;
 pub mod types;
@@ -36,20 +37,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Binds the configured addresses (the port of the first one bound is used for the others,
 /// so port 0 picks one free port for all).
 pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
-    let mut listeners = Vec::new();
-    let mut port = config.port;
-    for address in &config.bind {
-        let address = address.trim_start_matches('-');
-        let host = if address == "*" { "0.0.0.0" } else { address };
-        let listener = std::net::TcpListener::bind((host, port))?;
-        listener.set_nonblocking(true)?;
-        port = listener.local_addr()?.port();
-        listeners.push(listener);
-    }
-    if listeners.is_empty() {
-        return Err(std::io::Error::other("no bind address configured"));
-    }
-    Ok(listeners)
+    net::listener::bind_all(&config.bind, config.port, config.tcp_backlog)
 }
 
 /// Runs the server on already-bound listeners until `shutdown` completes or a client sends
@@ -61,26 +49,25 @@ pub async fn serve(
     set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
 ) {
     let mut server = Server::new(config);
-    server.port = listeners
-        .first()
-        .and_then(|l| l.local_addr().ok())
-        .map_or(0, |a| a.port());
+    let sockets = Rc::new(net::listener::Listeners::default());
+    match sockets.replace(listeners) {
+        Ok(port) => server.port = port,
+        Err(e) => tracing::error!("cannot listen: {e}"),
+    }
+    server.rebind = Some(rebinder(Rc::clone(&sockets)));
     server.set_log_level = set_log_level;
     server.sync_access_policy();
     zmalloc::set_background_thread(server.config.jemalloc_bg_thread);
+    if let Err(e) = oom_score::apply(&server.config) {
+        tracing::warn!("{e}");
+    }
     let signal = Rc::clone(&server.shutdown_signal);
     let server = Rc::new(RefCell::new(server));
 
-    let mut tasks = Vec::new();
-    for listener in listeners {
-        match tokio::net::TcpListener::from_std(listener) {
-            Ok(listener) => tasks.push(tokio::task::spawn_local(net::listener::accept_loop(
-                Rc::clone(&server),
-                listener,
-            ))),
-            Err(e) => tracing::error!("cannot listen: {e}"),
-        }
-    }
+    let mut tasks = vec![tokio::task::spawn_local(net::listener::accept_loop(
+        Rc::clone(&server),
+        sockets,
+    ))];
     tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
     tasks.push(tokio::task::spawn_local(memory::evict::background(
         Rc::clone(&server),
@@ -114,6 +101,39 @@ pub async fn serve(
     while !server.borrow().clients.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// What `CONFIG SET port|bind` calls: listen on the new addresses instead of the old ones, or
+/// listen again on the old ones and fail, as Redis's `changeListenPort`/`changeBindAddr`.
+fn rebinder(sockets: Rc<net::listener::Listeners>) -> server::Rebind {
+    Box::new(move |config: &Config| {
+        let old = sockets.local_addrs();
+        // The old sockets close first: the new ones may overlap them.
+        sockets.close_all();
+        let bound = net::listener::bind_all(&config.bind, config.port, config.tcp_backlog)
+            .and_then(|new| sockets.replace(new));
+        match bound {
+            Ok(port) => Ok(port),
+            Err(error) => {
+                tracing::warn!(
+                    "could not listen on {} port {}: {error}",
+                    config.bind.join(" "),
+                    config.port
+                );
+                let again: std::io::Result<Vec<_>> = old
+                    .iter()
+                    .map(|a| {
+                        std::net::TcpListener::bind(a)
+                            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+                    })
+                    .collect();
+                if let Err(e) = again.and_then(|l| sockets.replace(l)) {
+                    tracing::warn!("could not listen again on the previous addresses: {e}");
+                }
+                Err(error)
+            }
+        }
+    })
 }
 
 /// A server running on its own thread, for tests and embedding.

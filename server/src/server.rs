@@ -19,6 +19,19 @@ use crate::stats::{CommandStats, SlowLog, Stats};
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_MAX: usize = 128;
 
+/// Listens on the configured `bind` addresses and `port` in place of the current ones;
+/// returns the port bound. Set by the network layer.
+pub type Rebind = Box<dyn Fn(&Config) -> std::io::Result<u16>>;
+
+/// `CLIENT PAUSE`: which commands wait, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    /// Every command waits (`ALL`), or only those that write or may replicate (`WRITE`).
+    pub all: bool,
+    /// Unix time in ms when the pause ends by itself.
+    pub until_ms: u64,
+}
+
 /// Why the server is stopping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shutdown {
@@ -42,6 +55,12 @@ pub struct Server {
     pub memory: MemoryState,
     pub evictor: Evictor,
     pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
+    /// Clients in `MONITOR` mode, by id.
+    pub monitors: Vec<u64>,
+    /// `CLIENT PAUSE` in effect.
+    pub pause: Option<Pause>,
+    /// Clients whose next command waits for the pause to end, in arrival order.
+    pub postponed: Vec<u64>,
     next_client_id: u64,
     pub started: Instant,
     /// When the cron last ran: the time a read stamps on its client for idle times, as Redis's
@@ -59,6 +78,10 @@ pub struct Server {
     pub shutdown_signal: Rc<tokio::sync::Notify>,
     /// Applies a new `loglevel` to the logger, when the process has one.
     pub set_log_level: Option<Box<dyn Fn(crate::config::LogLevel)>>,
+    /// Listens on a new `port` or `bind` (`CONFIG SET`).
+    pub rebind: Option<Rebind>,
+    /// `DEBUG PAUSE-CRON 1`: the periodic job does nothing.
+    pub cron_paused: bool,
 }
 
 impl Server {
@@ -71,6 +94,9 @@ impl Server {
             stats: Stats::default(),
             slowlog: SlowLog::default(),
             clients: BTreeMap::new(),
+            monitors: Vec::new(),
+            pause: None,
+            postponed: Vec::new(),
             next_client_id: 1,
             started: Instant::now(),
             cron_instant: Instant::now(),
@@ -85,6 +111,8 @@ impl Server {
             shutdown: None,
             shutdown_signal: Rc::new(tokio::sync::Notify::new()),
             set_log_level: None,
+            rebind: None,
+            cron_paused: false,
             config,
         }
     }
@@ -124,6 +152,51 @@ impl Server {
         }
     }
 
+    /// `CLIENT PAUSE`: pauses clients until `until_ms`, keeping the most restrictive mode and
+    /// the latest end of this pause and any pause already in effect (Redis's `pauseClients`).
+    /// While paused the dataset stays as it is: keys past their TTL read as missing but are
+    /// not deleted, and nothing is evicted.
+    pub fn pause_clients(&mut self, all: bool, until_ms: u64) {
+        let pause = match self.pause {
+            Some(p) => Pause {
+                all: p.all || all,
+                until_ms: p.until_ms.max(until_ms),
+            },
+            None => Pause { all, until_ms },
+        };
+        self.pause = Some(pause);
+        self.keyspace.expiry_paused = true;
+        self.check_pause_end();
+    }
+
+    /// `CLIENT UNPAUSE`, or the end of a pause: every postponed client runs its command again
+    /// (and may be postponed again by another pause).
+    pub fn unpause_clients(&mut self) {
+        self.pause = None;
+        self.keyspace.expiry_paused = false;
+        for id in std::mem::take(&mut self.postponed) {
+            if let Some(client) = self.clients.get(&id)
+                && let Ok(mut client) = client.try_borrow_mut()
+            {
+                client.postponed = false;
+                client.wake.notify_one();
+            }
+        }
+    }
+
+    /// Ends the pause if its time has passed; returns whether clients are still paused
+    /// (Redis's `checkClientPauseTimeoutAndReturnIfPaused`).
+    pub fn check_pause_end(&mut self) -> bool {
+        let Some(pause) = self.pause else {
+            return false;
+        };
+        if pause.until_ms < self.clock.unix_ms() {
+            self.unpause_clients();
+            return false;
+        }
+        true
+    }
+
     /// `CONFIG RESETSTAT`: statistics back to zero.
     pub fn reset_stats(&mut self) {
         self.stats.reset();
@@ -137,7 +210,7 @@ impl Server {
 }
 
 /// 40 random hexadecimal digits, as Redis's run and replication IDs.
-fn random_hex_id() -> String {
+pub fn random_hex_id() -> String {
     (0..40)
         .map(|_| char::from_digit(fastrand::u32(0..16), 16).expect("digit below 16"))
         .collect()

@@ -116,6 +116,7 @@ impl SlowLog {
     pub fn push(
         &mut self,
         args: &crate::cmd::Args,
+        redacted: &[usize],
         duration: Duration,
         client_addr: String,
         client_name: String,
@@ -128,6 +129,8 @@ impl SlowLog {
         for (i, arg) in args.iter().enumerate().take(kept) {
             if kept != argc && i == kept - 1 {
                 shown.push(format!("... ({} more arguments)", argc - kept + 1).into_bytes());
+            } else if redacted.contains(&i) {
+                shown.push(crate::cmd::monitor::REDACTED.to_vec());
             } else if arg.len() > SLOWLOG_MAX_STRING {
                 let mut cut = arg[..SLOWLOG_MAX_STRING].to_vec();
                 cut.extend_from_slice(

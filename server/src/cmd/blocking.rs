@@ -39,19 +39,28 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
     }
 }
 
-/// Parks the client on `keys` until one changes or `timeout` passes; the command will run
-/// again as `handler` with the same arguments. Inside `EXEC` a client cannot block, so it gets
-/// the timeout reply at once; a command being retried stays where it is in the queues.
+/// How a blocking command waits: for which type of value, what it replies inside `EXEC`
+/// (where it cannot block), and the handler that runs it again.
+#[derive(Clone, Copy)]
+pub struct Wait {
+    pub waits_for: &'static str,
+    pub in_exec: TimeoutReply,
+    pub handler: Handler,
+}
+
+/// Parks the client on `keys` until one of them holds a value of the type it waits for, or
+/// `timeout` passes; the command will run again with the same arguments. Inside `EXEC` a
+/// client cannot block, so it gets its empty reply at once; a command being retried stays
+/// where it is in the queues.
 pub fn block<'k>(
     ctx: &mut Ctx,
     args: &Args,
     keys: impl Iterator<Item = &'k [u8]>,
     timeout: Option<Duration>,
-    on_timeout: TimeoutReply,
-    handler: Handler,
+    wait: Wait,
 ) {
     if ctx.client.in_exec {
-        return timeout_reply(ctx.reply, on_timeout);
+        return timeout_reply(ctx.reply, wait.in_exec);
     }
     if ctx.client.blocked.is_some() {
         return;
@@ -67,13 +76,13 @@ pub fn block<'k>(
         keys,
         // Beyond what a clock can count, the wait is endless.
         deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
-        handler,
+        handler: wait.handler,
         args: args.to_owned(),
-        on_timeout,
+        waits_for: wait.waits_for,
     });
 }
 
-/// Writes what a blocked command replies when it times out.
+/// Writes what a blocking command replies when it cannot wait.
 pub fn timeout_reply(reply: &mut Reply, kind: TimeoutReply) {
     match kind {
         TimeoutReply::NullArray => reply.null_array(),
@@ -95,6 +104,15 @@ pub fn unblock(keyspace: &mut Keyspace, client: &mut Client) -> Option<Blocked> 
 /// may change another: `BLMOVE` pushes to its destination).
 pub fn serve_ready(server: &mut Server) {
     while let Some((db, key)) = server.keyspace.blocking.next_ready() {
+        // As Redis 7.0: only a key that exists, holding the type a waiter waits for, serves it.
+        let Some(ready_type) = server
+            .keyspace
+            .peek(db, &key)
+            .filter(|&slot| !server.keyspace.is_expired(db, slot))
+            .map(|slot| crate::types::type_name(server, db, server.keyspace.record(db, slot)))
+        else {
+            continue;
+        };
         for id in server.keyspace.blocking.waiters(db, &key) {
             let Some(client) = server.clients.get(&id).cloned() else {
                 continue;
@@ -106,6 +124,9 @@ pub fn serve_ready(server: &mut Server) {
             let Some(blocked) = &client.blocked else {
                 continue;
             };
+            if blocked.waits_for != ready_type {
+                continue;
+            }
             let (handler, args) = (blocked.handler, blocked.args.clone());
             let mut reply = Reply::new(client.protocol);
             server.keyspace.now_ms = server.clock.unix_ms();
@@ -139,16 +160,17 @@ pub fn unblock_by_request(server: &mut Server, id: u64, error: bool) -> bool {
     let Ok(mut client) = client.try_borrow_mut() else {
         return false;
     };
-    let Some(blocked) = unblock(&mut server.keyspace, &mut client) else {
+    if unblock(&mut server.keyspace, &mut client).is_none() {
         return false;
-    };
+    }
     let mut reply = Reply::new(client.protocol);
     if error {
         let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
         server.record_error(text);
         reply.error(text);
     } else {
-        timeout_reply(&mut reply, blocked.on_timeout);
+        // A timeout, as Redis 7.0 replies it to every blocking command.
+        reply.null_array();
     }
     client.pending_reply.extend_from_slice(reply.bytes());
     client.wake.notify_one();

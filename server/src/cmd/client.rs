@@ -38,6 +38,11 @@ pub static COMMANDS: &[Command] = &[Command::container("client", -2, Group::Conn
     Command::new("unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, unblock)
         .doc("5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections")
         .syntax("client-id [TIMEOUT | ERROR]"),
+    Command::new("pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, pause)
+        .doc("3.0.0", "Suspends commands processing.", "O(1)")
+        .syntax("timeout [WRITE | ALL]"),
+    Command::new("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, unpause)
+        .doc("6.2.0", "Resumes processing commands from paused clients.", "O(N) Where N is the number of paused clients"),
     Command::new("help", 2, LOADING | STALE, Group::Connection, help)
         .doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ])
@@ -305,6 +310,44 @@ fn unblock(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `CLIENT PAUSE timeout [WRITE|ALL]`: holds back every command (`ALL`, the default) or those
+/// that write or may replicate (`WRITE`) for `timeout` milliseconds.
+fn pause(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 4 {
+        return Err(errors::unknown_subcommand_or_arity(args.get(1), "client"));
+    }
+    let all = match args.try_get(3) {
+        None => true,
+        Some(mode) if mode.eq_ignore_ascii_case(b"write") => false,
+        Some(mode) if mode.eq_ignore_ascii_case(b"all") => true,
+        Some(_) => return Err(CmdError::new("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let timeout = crate::util::parse_i64(args.get(2)).ok_or(CmdError::new(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout < 0 {
+        return Err(errors::TIMEOUT_NEGATIVE);
+    }
+    let now = ctx.server.clock.unix_ms();
+    let until = match timeout {
+        0 => 0,
+        ms => (now as i64)
+            .checked_add(ms)
+            .ok_or(CmdError::new("ERR timeout is out of range"))? as u64,
+    };
+    ctx.server.pause_clients(all, until);
+    ctx.reply.ok();
+    Ok(())
+}
+
+fn unpause(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    if ctx.server.pause.is_some() {
+        ctx.server.unpause_clients();
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
 fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::introspection::reply_help(
         ctx,
@@ -334,6 +377,10 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
             "SETNAME <name>",

@@ -3,7 +3,8 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
-use crate::config::params::{PARAMS, lookup};
+use crate::config::Config;
+use crate::config::params::{self, PARAMS, Param, lookup};
 use crate::util::glob_match;
 
 pub static COMMANDS: &[Command] = &[Command::container(
@@ -58,33 +59,30 @@ pub static COMMANDS: &[Command] = &[Command::container(
     "Depends on subcommand.",
 )];
 
-/// `CONFIG GET pattern...`: every parameter (or alias) matching any pattern, once, as a map.
-/// `CONFIG GET pattern...`: a name without glob characters is looked up directly and
-/// answered under the name as asked, as Redis does; patterns match names and aliases.
+/// `CONFIG GET parameter...`: a name without glob characters is looked up directly (hidden
+/// parameters too) and answered under the name as asked; a pattern matches every name and
+/// alias of the parameters that are not hidden. Each name is answered once.
 fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut exact: Vec<&'static str> = Vec::new();
+    let config = &ctx.server.config;
+    let seen = |pairs: &[(String, String)], name: &str| {
+        pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     for asked in args.from(2) {
-        if asked.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+        let asked = String::from_utf8_lossy(asked).into_owned();
+        if !asked.contains(['*', '?', '[']) {
+            if !seen(&pairs, &asked)
+                && let Some(param) = lookup(&asked)
+            {
+                pairs.push((asked, param.get(config)));
+            }
             continue;
         }
-        let asked = String::from_utf8_lossy(asked).into_owned();
-        if let Some(param) = lookup(&asked)
-            && !exact.contains(&param.name)
-        {
-            exact.push(param.name);
-            pairs.push((asked, param.get(&ctx.server.config)));
-        }
-    }
-    for param in PARAMS {
-        for name in std::iter::once(param.name).chain(param.aliases.iter().copied()) {
-            if args.from(2).any(|pattern| {
-                pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['))
-                    && glob_match(pattern, name.as_bytes(), true)
-            }) && !exact.contains(&param.name)
-                && !pairs.iter().any(|(n, _)| n == name)
-            {
-                pairs.push((name.to_string(), param.get(&ctx.server.config)));
+        for param in PARAMS.iter().filter(|p| !p.has(params::HIDDEN)) {
+            for name in param.names() {
+                if !seen(&pairs, name) && glob_match(asked.as_bytes(), name.as_bytes(), true) {
+                    pairs.push((name.to_string(), param.get(config)));
+                }
             }
         }
     }
@@ -96,7 +94,11 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `CONFIG SET name value...`: all or nothing, as in Redis 7.
+/// `CONFIG SET name value...`: all or nothing, as Redis 7's `configSetCommand`. Every name is
+/// checked first (unknown, immutable, protected, given twice: the first problem is the
+/// error); then every value is set on a copy of the configuration; then the side effects of
+/// the parameters whose value changed run, and if one fails the previous configuration and
+/// its effects come back.
 fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if !(args.len() - 2).is_multiple_of(2) {
         return Err(errors::SYNTAX);
@@ -106,8 +108,16 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
             "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
         ))
     };
-    let mut config = ctx.server.config.clone();
-    let mut changed: Vec<&'static str> = Vec::new();
+    // Sensitive values are kept out of the slow log and MONITOR even when the command fails,
+    // so every pair is looked at first.
+    for pair in (2..args.len()).step_by(2) {
+        if lookup(&String::from_utf8_lossy(args.get(pair)))
+            .is_some_and(|p| p.has(params::SENSITIVE))
+        {
+            ctx.redact(pair + 1);
+        }
+    }
+    let mut chosen: Vec<(&'static Param, String, String)> = Vec::new();
     for pair in (2..args.len()).step_by(2) {
         let name = String::from_utf8_lossy(args.get(pair)).into_owned();
         let Some(param) = lookup(&name) else {
@@ -115,45 +125,76 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             )));
         };
-        if !param.mutable {
+        if !param.mutable() {
             return Err(failed(&name, "can't set immutable config"));
         }
-        if changed.contains(&param.name) {
+        if param.has(params::PROTECTED)
+            && !ctx
+                .server
+                .config
+                .enable_protected_configs
+                .allows(&ctx.client.addr)
+        {
+            return Err(failed(&name, "can't set protected config"));
+        }
+        if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
             return Err(failed(&name, "duplicate parameter"));
         }
-        let value = String::from_utf8_lossy(args.get(pair + 1));
-        param
-            .set(&mut config, &value)
-            .map_err(|reason| failed(&name, &reason))?;
-        changed.push(param.name);
+        let value = String::from_utf8_lossy(args.get(pair + 1)).into_owned();
+        chosen.push((param, name, value));
     }
-    if changed.contains(&"maxclients") {
-        // As Redis's `updateMaxclients`: the open-files limit is raised for the new value, and
-        // a value it cannot be raised for is refused, naming the most it allows.
-        let fits = crate::net::descriptors::reserve(config.maxclients)
-            .map_err(|reason| failed("maxclients", &reason))?;
-        if fits != config.maxclients {
-            return Err(failed(
-                "maxclients",
-                &format!(
-                    "The operating system is not able to handle the specified number of \
-                     clients, try with {fits}"
-                ),
-            ));
+    let previous = ctx.server.config.clone();
+    let mut config = previous.clone();
+    let mut changed: Vec<&'static str> = Vec::new();
+    for (param, name, value) in &chosen {
+        let before = param.get(&config);
+        if let Err(reason) = param.set(&mut config, value) {
+            restore_dir(&previous, &config);
+            return Err(failed(canonical(param, name), &reason));
+        }
+        if param.get(&config) != before {
+            changed.push(param.name);
         }
     }
     ctx.server.config = config;
-    // Clients connected without a password stay authenticated when one is set, as in Redis.
-    apply_changes(ctx, &changed);
+    if let Err((name, reason)) = apply_changes(ctx, &changed) {
+        restore_dir(&previous, &ctx.server.config);
+        ctx.server.config = previous;
+        if let Err((_, again)) = apply_changes(ctx, &changed) {
+            tracing::warn!("Failed applying restored failed CONFIG SET command: {again}");
+        }
+        let asked = chosen
+            .iter()
+            .find(|(p, _, _)| p.name == name)
+            .map_or(name, |(p, asked, _)| canonical(p, asked));
+        return Err(failed(asked, &reason));
+    }
     ctx.reply.ok();
     Ok(())
 }
 
-/// Side effects of parameters that take effect outside the `Config` value.
-fn apply_changes(ctx: &mut Ctx, changed: &[&str]) {
-    for name in changed {
+/// The name an error names: the alias when the client used it, else the parameter's name.
+fn canonical<'a>(param: &'static Param, asked: &'a str) -> &'a str {
+    match param.alias {
+        Some(alias) if alias.eq_ignore_ascii_case(asked) => alias,
+        _ => param.name,
+    }
+}
+
+/// `dir` changes the working directory as it is set: a refused `CONFIG SET` goes back.
+fn restore_dir(previous: &Config, current: &Config) {
+    if previous.dir != current.dir {
+        let _ = std::env::set_current_dir(&previous.dir);
+    }
+}
+
+/// Side effects of parameters that take effect outside the `Config` value (Redis's apply
+/// functions). On failure, names the parameter and why.
+fn apply_changes(ctx: &mut Ctx, changed: &[&'static str]) -> Result<(), (&'static str, String)> {
+    let mut rebound = false;
+    for &name in changed {
         let config = &ctx.server.config;
-        match *name {
+        match name {
             "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" | "lazyfree-lazy-expire" => {
                 ctx.server.sync_access_policy()
             }
@@ -173,15 +214,53 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&str]) {
                     ctx.server.evictor.wake.notify_one();
                 }
             }
+            "maxclients" => {
+                // As Redis's `updateMaxclients`: the open-files limit is raised for the new
+                // value, and a value it cannot be raised for is refused, naming the most it
+                // allows.
+                let fits = crate::net::descriptors::reserve(config.maxclients)
+                    .map_err(|reason| (name, reason))?;
+                if fits != config.maxclients {
+                    return Err((
+                        name,
+                        format!(
+                            "The operating system is not able to handle the specified number \
+                             of clients, try with {fits}"
+                        ),
+                    ));
+                }
+            }
+            "port" | "bind" if !rebound => {
+                rebound = true;
+                let Some(rebind) = &ctx.server.rebind else {
+                    continue;
+                };
+                match rebind(&ctx.server.config) {
+                    Ok(port) => ctx.server.port = port,
+                    Err(_) if name == "port" => {
+                        return Err((
+                            name,
+                            "Unable to listen on this port. Check server logs.".to_string(),
+                        ));
+                    }
+                    Err(_) => {
+                        return Err((name, "Failed to bind to specified addresses.".to_string()));
+                    }
+                }
+            }
             "loglevel" => {
                 if let Some(set_level) = &ctx.server.set_log_level {
                     set_level(config.loglevel);
                 }
             }
             "jemalloc-bg-thread" => zmalloc::set_background_thread(config.jemalloc_bg_thread),
+            "oom-score-adj" | "oom-score-adj-values" => {
+                crate::oom_score::apply(config).map_err(|reason| (name, reason))?
+            }
             _ => {}
         }
     }
+    Ok(())
 }
 
 fn resetstat(ctx: &mut Ctx, _args: &Args) -> CmdResult {

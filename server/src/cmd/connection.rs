@@ -86,6 +86,7 @@ fn quit(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    super::monitor::stop(ctx.server, ctx.client);
     let client = &mut *ctx.client;
     client.multi = None;
     client.db = 0;
@@ -112,10 +113,17 @@ fn password_ok(ctx: &Ctx, username: &[u8], password: &[u8]) -> bool {
 }
 
 fn auth(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 3 {
+        return Err(errors::SYNTAX);
+    }
+    // Passwords (and user names) never reach the slow log or MONITOR.
+    ctx.redact(1);
     let (username, password) = match args.len() {
         2 => (&b"default"[..], args.get(1)),
-        3 => (args.get(1), args.get(2)),
-        _ => return Err(errors::SYNTAX),
+        _ => {
+            ctx.redact(2);
+            (args.get(1), args.get(2))
+        }
     };
     if args.len() == 2 && !ctx.server.auth_required() {
         return Err(CmdError::new(
@@ -158,6 +166,8 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
     while next < args.len() {
         let remaining = args.len() - next - 1;
         if args.is(next, "AUTH") && remaining >= 2 {
+            ctx.redact(next + 1);
+            ctx.redact(next + 2);
             credentials = Some((args.get(next + 1), args.get(next + 2)));
             next += 3;
         } else if args.is(next, "SETNAME") && remaining >= 1 {

@@ -1,5 +1,9 @@
-//! `DEBUG`: POPULATE (bulk key creation for memory tests), SLEEP and HELP. Refused unless
-//! `enable-debug-command` allows it, as in Redis.
+//! `DEBUG`: the subcommands Redis's own test suite and client libraries' tests rely on, with
+//! Redis 7.0's replies. Refused unless `enable-debug-command` allows it, as in Redis.
+//!
+//! Subcommands that need a feature zedis does not have yet (`RELOAD` and `LOADAOF` need
+//! persistence, `REPLICATE` replication, `SET-DISABLE-DENY-SCRIPTS` scripting) are unknown
+//! until that feature lands, as are those that exist only to crash the server.
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
@@ -28,41 +32,199 @@ fn positive(arg: &[u8]) -> Result<u64, CmdError> {
         .ok_or_else(|| CmdError::new("ERR value is out of range, must be positive"))
 }
 
+/// C's `atoi`: leading spaces, an optional sign, digits; anything else ends the number.
+fn atoi(arg: &[u8]) -> i64 {
+    let text = String::from_utf8_lossy(arg);
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
+}
+
+const HELP: &[&str] = &[
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "STRINGMATCH-TEST",
+    "    Run a fuzz tester against the stringmatchlen() function.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+];
+
 fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let sub = args.get(1);
-    match sub.to_ascii_lowercase().as_slice() {
-        b"populate" if (3..=5).contains(&args.len()) => populate(ctx, args),
-        b"sleep" if args.len() == 3 => {
+    let sub = args.get(1).to_ascii_lowercase();
+    match (sub.as_slice(), args.len()) {
+        (b"help", 2) => {
+            super::introspection::reply_help(ctx, "DEBUG", HELP);
+            Ok(())
+        }
+        (b"populate", 3..=5) => populate(ctx, args),
+        (b"sleep", 3) => {
             // Redis reads the time with strtod: what does not parse is 0.
-            let seconds: f64 = std::str::from_utf8(args.get(2))
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-                .filter(|s: &f64| s.is_finite())
-                .unwrap_or(0.0);
-            if seconds > 0.0 {
+            let seconds = crate::util::strtod::prefix_value(args.get(2));
+            if seconds > 0.0 && seconds.is_finite() {
                 // Blocks the server, as DEBUG SLEEP does in Redis.
                 std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
             }
             ctx.reply.ok();
             Ok(())
         }
-        b"help" if args.len() == 2 => {
-            super::introspection::reply_help(
-                ctx,
-                "DEBUG",
-                &[
-                    "POPULATE <count> [<prefix>] [<size>]",
-                    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-                    "    it is used instead of the 'key' prefix. These are not propagated to",
-                    "    replicas. Cluster slots are not respected so keys not belonging to the",
-                    "    current node can be created in cluster mode.",
-                    "SLEEP <seconds>",
-                    "    Stop the server for <seconds>. Decimals allowed.",
-                ],
-            );
+        (b"log", 3) => {
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
+            ctx.reply.ok();
             Ok(())
         }
-        _ => Err(errors::unknown_subcommand_or_arity(sub, "debug")),
+        (b"error", 3) => {
+            // Sent as given (newlines become spaces), and not counted as an error reply of
+            // the server, as Redis adds it raw.
+            ctx.reply.error(&String::from_utf8_lossy(args.get(2)));
+            Ok(())
+        }
+        (b"set-active-expire", 3) => {
+            ctx.server.keyspace.active_expire_enabled = atoi(args.get(2)) != 0;
+            ctx.reply.ok();
+            Ok(())
+        }
+        (b"pause-cron", 3) => {
+            ctx.server.cron_paused = atoi(args.get(2)) != 0;
+            ctx.reply.ok();
+            Ok(())
+        }
+        (b"change-repl-id", 2) => {
+            tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
+            ctx.server.replication_id = crate::server::random_hex_id();
+            ctx.reply.ok();
+            Ok(())
+        }
+        (b"digest", 2) => {
+            let digest = crate::db::digest::dataset(&ctx.server.keyspace);
+            ctx.reply.simple(crate::db::digest::hex(&digest).as_bytes());
+            Ok(())
+        }
+        (b"digest-value", _) => {
+            let db = ctx.client.db;
+            ctx.reply.array(args.len() - 2);
+            for key in args.from(2) {
+                let digest = crate::db::digest::value(&ctx.server.keyspace, db, key);
+                ctx.reply.simple(crate::db::digest::hex(&digest).as_bytes());
+            }
+            Ok(())
+        }
+        (b"protocol", 3) => protocol(ctx, args.get(2)),
+        (b"stringmatch-test", 2) => {
+            stringmatch_test();
+            ctx.reply
+                .simple(b"Apparently Redis did not crash: test passed");
+            Ok(())
+        }
+        _ => Err(errors::unknown_subcommand_or_arity(args.get(1), "debug")),
+    }
+}
+
+/// `DEBUG PROTOCOL <type>`: one reply of each RESP type, as Redis's test values.
+fn protocol(ctx: &mut Ctx, name: &[u8]) -> CmdResult {
+    let reply = &mut *ctx.reply;
+    match name.to_ascii_lowercase().as_slice() {
+        b"string" => reply.bulk(b"Hello World"),
+        b"integer" => reply.int(12345),
+        // Redis's test value, not π.
+        #[allow(clippy::approx_constant)]
+        b"double" => reply.double(3.141),
+        b"bignum" => reply.big_number(b"1234567999999999999999999999999999999"),
+        b"null" => reply.null(),
+        b"array" => {
+            reply.array(3);
+            (0..3).for_each(|j| reply.int(j));
+        }
+        b"set" => {
+            reply.set(3);
+            (0..3).for_each(|j| reply.int(j));
+        }
+        b"map" => {
+            reply.map(3);
+            for j in 0..3 {
+                reply.int(j);
+                reply.boolean(j == 1);
+            }
+        }
+        b"attrib" => {
+            if reply.is_resp3() {
+                reply.attribute(1);
+                reply.bulk(b"key-popularity");
+                reply.array(2);
+                reply.bulk(b"key:123");
+                reply.int(90);
+            }
+            // An attribute describes the reply that follows it.
+            reply.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !reply.is_resp3() {
+                return Err(CmdError::new("ERR RESP2 is not supported by this command"));
+            }
+            reply.push(2);
+            reply.bulk(b"server-cpu-usage");
+            reply.int(42);
+            // A push is out of band: a normal reply follows for the client waiting on one.
+            reply.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => reply.boolean(true),
+        b"false" => reply.boolean(false),
+        b"verbatim" => reply.verbatim_as(b"txt", b"This is a verbatim\nstring"),
+        _ => {
+            return Err(CmdError::new(
+                "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `DEBUG STRINGMATCH-TEST`: random patterns against random strings, to find a pattern that
+/// hangs or crashes the matcher (Redis's `stringmatchlen_fuzz_test`).
+fn stringmatch_test() {
+    const ALPHABET: &[u8] = b"*?[]\\^-abc";
+    let mut rng = fastrand::Rng::new();
+    for _ in 0..1_000_000 {
+        let pattern: Vec<u8> = (0..rng.usize(0..32))
+            .map(|_| ALPHABET[rng.usize(0..ALPHABET.len())])
+            .collect();
+        let string: Vec<u8> = (0..rng.usize(0..32))
+            .map(|_| ALPHABET[rng.usize(0..ALPHABET.len())])
+            .collect();
+        std::hint::black_box(crate::util::glob_match(&pattern, &string, rng.bool()));
     }
 }
 
@@ -105,4 +267,18 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     ctx.reply.ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoi_reads_like_c() {
+        assert_eq!(atoi(b"0"), 0);
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b" 12abc"), 12);
+        assert_eq!(atoi(b"-3"), -3);
+        assert_eq!(atoi(b"yes"), 0);
+    }
 }

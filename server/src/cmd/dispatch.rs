@@ -22,6 +22,13 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Keeps argument `index` of the running command out of the slow log and `MONITOR`.
+    pub fn redact(&mut self, index: usize) {
+        if !self.client.redacted.contains(&index) {
+            self.client.redacted.push(index);
+        }
+    }
+
     /// Writes an error reply and counts it.
     pub fn error(&mut self, error: &CmdError) {
         self.server.record_error(error.text());
@@ -48,32 +55,44 @@ fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
     ctx.error(&error);
 }
 
-/// Runs one request from a client: checks, queueing inside `MULTI`, or the call.
-pub fn dispatch(ctx: &mut Ctx, args: &Args) {
+/// Runs one request from a client: checks, queueing inside `MULTI`, or the call. Returns
+/// `false` when the request must wait for `CLIENT PAUSE` to end: it stays in the query buffer
+/// and is dispatched again then.
+pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
     let reply_start = ctx.reply.end();
     let table = ctx.server.commands;
     let entry = match table.lookup_cached(args, &mut ctx.client.command_cache) {
         Ok(entry) => entry,
         Err((entry, error)) => {
             reject(ctx, entry, error);
-            return finish_reply(ctx, reply_start);
+            finish_reply(ctx, reply_start);
+            return true;
         }
     };
     let command = entry.command;
     if !command.arity_ok(args.len()) {
         reject(ctx, Some(entry), errors::wrong_arity(&entry.full_name));
-        return finish_reply(ctx, reply_start);
+        finish_reply(ctx, reply_start);
+        return true;
     }
     if ctx.server.auth_required() && !ctx.client.authenticated && !command.has(flags::NO_AUTH) {
         reject(ctx, Some(entry), errors::NO_AUTH);
-        return finish_reply(ctx, reply_start);
+        finish_reply(ctx, reply_start);
+        return true;
     }
     if command.has(flags::PROTECTED) && !protected_allowed(ctx) {
         reject(ctx, Some(entry), errors::protected_command(command.name));
-        return finish_reply(ctx, reply_start);
+        finish_reply(ctx, reply_start);
+        return true;
     }
     if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry) {
-        return finish_reply(ctx, reply_start);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
+    if ctx.server.pause.is_some() && paused(ctx, entry) {
+        ctx.client.postponed = true;
+        ctx.server.postponed.push(ctx.client.id);
+        return false;
     }
     if ctx.client.multi.is_some() && !runs_inside_multi(command.name) {
         if command.has(flags::NO_MULTI) {
@@ -82,25 +101,40 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) {
             let queued = args.to_owned();
             let multi = ctx.client.multi.as_mut().expect("inside MULTI");
             multi.denyoom |= command.has(flags::DENYOOM);
+            multi.may_replicate |= command.has(flags::WRITE | flags::MAY_REPLICATE);
             multi.commands.push((entry.index, queued));
             ctx.reply.simple(b"QUEUED");
         }
-        return finish_reply(ctx, reply_start);
+        finish_reply(ctx, reply_start);
+        return true;
     }
     call(ctx, entry, args);
     finish_reply(ctx, reply_start);
     if ctx.server.keyspace.blocking.has_ready() {
         super::blocking::serve_ready(ctx.server);
     }
+    true
+}
+
+/// Whether `CLIENT PAUSE` holds this command back: every command under `ALL`; under `WRITE`
+/// those that write or may replicate, and an `EXEC` whose queue holds one.
+fn paused(ctx: &mut Ctx, entry: &Entry) -> bool {
+    if !ctx.server.check_pause_end() {
+        return false;
+    }
+    let all = ctx.server.pause.is_some_and(|p| p.all);
+    let writes = flags::WRITE | flags::MAY_REPLICATE;
+    all || entry.command.has(writes)
+        || (entry.command.name == "exec"
+            && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
 
 /// Whether `enable-debug-command` lets this client run a protected command.
 fn protected_allowed(ctx: &Ctx) -> bool {
-    match ctx.server.config.enable_debug_command {
-        crate::config::DebugCommand::Yes => true,
-        crate::config::DebugCommand::Local => ctx.client.addr.ip().is_loopback(),
-        crate::config::DebugCommand::No => false,
-    }
+    ctx.server
+        .config
+        .enable_debug_command
+        .allows(&ctx.client.addr)
 }
 
 /// Evicts before the command as `maxmemory` requires, and refuses it if memory is still over
@@ -137,6 +171,9 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     let errors_before = ctx.server.stats.total_error_replies;
     // CLIENT LIST shows the command being run as the client's.
     ctx.client.last_command = Some(entry.index);
+    if !ctx.client.redacted.is_empty() {
+        ctx.client.redacted.clear();
+    }
     // Two clock readings per command, as Redis's `call`: the first also sets the time commands
     // see. They are time-stamp-counter reads (`CommandClock`), not system-clock reads.
     let started = ctx.server.clock.tick();
@@ -158,6 +195,10 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     }
     server.stats.total_commands_processed += 1;
     record_slow(ctx, args, elapsed, entry);
+    // Administrative commands are too dangerous to show, as in Redis.
+    if !ctx.server.monitors.is_empty() && !entry.command.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        super::monitor::feed(ctx, args);
+    }
 }
 
 /// Redis's `slowlogPushEntryIfNeeded`: logs a slow command, then trims the log to
@@ -176,7 +217,9 @@ fn record_slow(ctx: &mut Ctx, args: &Args, elapsed: Duration, entry: &Entry) {
             .as_deref()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
-        ctx.server.slowlog.push(args, elapsed, addr, name);
+        ctx.server
+            .slowlog
+            .push(args, &ctx.client.redacted, elapsed, addr, name);
     }
     ctx.server.slowlog.trim(max_len);
 }

@@ -1,7 +1,7 @@
 //! List commands: LPUSH RPUSH LPUSHX RPUSHX LINSERT LLEN LINDEX LSET LPOP RPOP LRANGE LTRIM
 //! LREM LPOS LMOVE RPOPLPUSH LMPOP and the blocking BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP.
 
-use super::blocking::{block, parse_timeout};
+use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::values::{changed, get, get_or_create};
@@ -574,8 +574,11 @@ fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End, handler: Handler) -> CmdRe
         args,
         keys.into_iter(),
         timeout,
-        TimeoutReply::NullArray,
-        handler,
+        Wait {
+            waits_for: "list",
+            in_exec: TimeoutReply::NullArray,
+            handler,
+        },
     );
     Ok(())
 }
@@ -607,8 +610,11 @@ fn blocking_move(
         args,
         std::iter::once(source),
         timeout,
-        TimeoutReply::Null,
-        handler,
+        Wait {
+            waits_for: "list",
+            in_exec: TimeoutReply::Null,
+            handler,
+        },
     );
     Ok(())
 }
@@ -633,8 +639,11 @@ fn blmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             args,
             request.keys.iter().copied(),
             timeout,
-            TimeoutReply::NullArray,
-            blmpop,
+            Wait {
+                waits_for: "list",
+                in_exec: TimeoutReply::NullArray,
+                handler: blmpop,
+            },
         );
     }
     Ok(())

@@ -20,6 +20,7 @@ mod introspection;
 pub mod keys;
 mod list;
 mod memory;
+pub mod monitor;
 mod object;
 mod scan;
 mod server;

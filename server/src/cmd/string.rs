@@ -586,14 +586,17 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             (slot, true)
         }
         Some(slot) => {
-            make_raw_string(ctx, slot)?;
-            let Value::Str(current) = ctx.server.keyspace.record(db, slot).value() else {
-                unreachable!("made a string above")
-            };
+            // Nothing to write leaves the value, and its encoding, alone.
             if patch.is_empty() {
-                ctx.reply.int(current.len() as i64);
+                let len = match ctx.server.keyspace.record(db, slot).value() {
+                    Value::Str(current) => current.len(),
+                    Value::Int(v) => itoa::Buffer::new().format(v).len(),
+                    Value::Object(_) => return Err(errors::WRONG_TYPE),
+                };
+                ctx.reply.int(len as i64);
                 return Ok(());
             }
+            make_raw_string(ctx, slot)?;
             check_string_length(ctx, offset as u64 + patch.len() as u64)?;
             (slot, false)
         }

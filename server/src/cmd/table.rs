@@ -211,6 +211,7 @@ static FAMILIES: &[&[Command]] = &[
     super::config::COMMANDS,
     super::client::COMMANDS,
     super::introspection::COMMANDS,
+    super::monitor::COMMANDS,
     super::tx::COMMANDS,
 ];
 

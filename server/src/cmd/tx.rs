@@ -9,6 +9,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group, call};
 use crate::client::{Client, Multi, WatchedKey};
+use crate::db::watch::Change;
 use crate::server::Server;
 
 pub static COMMANDS: &[Command] = &[
@@ -172,26 +173,48 @@ pub fn unwatch_all(server: &mut Server, client: &mut Client) {
     client.watch_dirty = false;
 }
 
-/// Marks the clients whose watched keys the last command changed. A key that was already
-/// expired when watched and is now deleted (by its expiry) is no logical change: its flag is
-/// cleared instead (Redis's `touchWatchedKey`).
+/// Marks the clients whose watched keys the last command changed, as Redis's
+/// `touchWatchedKey` and `touchAllWatchedKeysInDb` do. A key that was already expired when
+/// watched is no logical change when it is then deleted (its flag is cleared instead), nor
+/// when it is replaced by another expired key; a missing key replaced by an expired one
+/// becomes a watched expired key.
 pub fn flag_dirty_watchers(ctx: &mut Ctx) {
     for touched in ctx.server.keyspace.watch.take_dirty() {
-        let gone = touched
-            .key
-            .as_ref()
-            .is_some_and(|(db, key)| ctx.server.keyspace.peek(*db, key).is_none());
+        let gone = touched.change == Change::Key
+            && ctx.server.keyspace.peek(touched.db, &touched.key).is_none();
         let mark = |client: &mut Client| {
-            let expired_then = touched.key.as_ref().and_then(|(db, key)| {
-                client
-                    .watched
-                    .iter_mut()
-                    .find(|w| w.expired && w.db == *db && *w.key == key[..])
-            });
-            match expired_then {
-                Some(watched) if gone => watched.expired = false,
-                _ => client.watch_dirty = true,
+            let Some(watched) = client
+                .watched
+                .iter_mut()
+                .find(|w| w.db == touched.db && w.key == touched.key)
+            else {
+                return;
+            };
+            match touched.change {
+                Change::Key if watched.expired && gone => {
+                    watched.expired = false;
+                    return;
+                }
+                Change::Db {
+                    replaced_expired, ..
+                } if watched.expired => match replaced_expired {
+                    None => {
+                        watched.expired = false;
+                        return;
+                    }
+                    Some(true) => return,
+                    Some(false) => {}
+                },
+                Change::Db {
+                    existed: false,
+                    replaced_expired: Some(true),
+                } => {
+                    watched.expired = true;
+                    return;
+                }
+                _ => {}
             }
+            client.watch_dirty = true;
         };
         if touched.client == ctx.client.id {
             mark(ctx.client);

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::blocking::{block, parse_timeout};
+use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
@@ -976,8 +976,11 @@ fn bzpop(ctx: &mut Ctx, args: &Args, max: bool, handler: Handler) -> CmdResult {
             args,
             keys.into_iter(),
             timeout,
-            TimeoutReply::NullArray,
-            handler,
+            Wait {
+                waits_for: "zset",
+                in_exec: TimeoutReply::NullArray,
+                handler,
+            },
         );
     }
     Ok(())
@@ -1006,8 +1009,11 @@ fn bzmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             args,
             request.keys.iter().copied(),
             timeout,
-            TimeoutReply::NullArray,
-            bzmpop,
+            Wait {
+                waits_for: "zset",
+                in_exec: TimeoutReply::NullArray,
+                handler: bzmpop,
+            },
         );
     }
     Ok(())

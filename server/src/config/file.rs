@@ -44,10 +44,22 @@ fn apply(config: &mut Config, name: &str, words: &[String]) -> Result<(), String
     let Some(param) = lookup(name) else {
         return Err("Bad directive or wrong number of arguments".to_string());
     };
-    if !param.multi_arg && words.len() != 1 {
+    if !param.multi_arg() && words.len() != 1 {
         return Err("wrong number of arguments".to_string());
     }
-    param.set(config, &words.join(" "))
+    // A multi-word parameter given as one quoted word is split again, as Redis 7.0 does.
+    if param.multi_arg() && words.len() == 1 && !words[0].is_empty() {
+        let split = sds::split_args(words[0].as_bytes())
+            .map_err(|_| "Unbalanced quotes in configuration line".to_string())?;
+        let split: Vec<String> = split
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        let split: Vec<&str> = split.iter().map(String::as_str).collect();
+        return param.set_words(config, &split);
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    param.set_words(config, &words)
 }
 
 /// Applies the lines of a redis.conf-style text: `name value...` per line, `#` comments, blank
@@ -97,14 +109,18 @@ fn command() -> Command {
         } else {
             default.as_str()
         };
-        let arg = Arg::new(param.name)
+        let mut arg = Arg::new(param.name)
             .long(param.name)
+            .hide(param.has(super::params::HIDDEN))
             .value_name("VALUE")
             .help(format!("default: {shown}"))
             .action(ArgAction::Append);
+        if let Some(alias) = param.alias {
+            arg = arg.alias(alias);
+        }
         // Single values may be negative (`--list-max-listpack-size -2`); several words end at
         // the next flag.
-        let arg = if param.multi_arg {
+        let arg = if param.multi_arg() {
             arg.num_args(0..)
         } else {
             arg.num_args(1).allow_hyphen_values(true)
@@ -211,6 +227,10 @@ mod tests {
         assert_eq!(config.maxmemory, 1 << 30);
         assert_eq!(config.client_output_buffer_limit[0].hard, 64 << 20);
         assert!(from_args(["zedis-server", "--maxmemory", "lots"]).is_err());
+        // One quoted word for a multi-word parameter is split, as redis-server does.
+        let config =
+            from_args(["zedis-server", "--client-output-buffer-limit", "normal 1mb 0 0"]).unwrap();
+        assert_eq!(config.client_output_buffer_limit[0].hard, 1 << 20);
         assert!(from_args(["zedis-server", "--no-such-flag", "1"]).is_err());
     }
 }

@@ -96,12 +96,60 @@ impl LogLevel {
     }
 }
 
-/// `enable-debug-command`: whether `DEBUG` may be used, and from where.
+/// `enable-debug-command`, `enable-module-command`, `enable-protected-configs`: whether a
+/// protected action is allowed, and from where (Redis's `PROTECTED_ACTION_ALLOWED_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DebugCommand {
     No,
     Yes,
     Local,
+}
+
+impl DebugCommand {
+    pub fn name(self) -> &'static str {
+        match self {
+            DebugCommand::No => "no",
+            DebugCommand::Yes => "yes",
+            DebugCommand::Local => "local",
+        }
+    }
+
+    /// From the number the parameter table gives each name.
+    pub fn from_number(number: i64) -> DebugCommand {
+        match number {
+            1 => DebugCommand::Yes,
+            2 => DebugCommand::Local,
+            _ => DebugCommand::No,
+        }
+    }
+
+    /// Whether a client connected from `addr` may take the action.
+    pub fn allows(self, addr: &std::net::SocketAddr) -> bool {
+        match self {
+            DebugCommand::Yes => true,
+            DebugCommand::Local => addr.ip().is_loopback(),
+            DebugCommand::No => false,
+        }
+    }
+}
+
+/// `oom-score-adj`: whether zedis sets its own OOM score, relative to the one it started
+/// with or as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OomScoreAdj {
+    No,
+    Relative,
+    Absolute,
+}
+
+impl OomScoreAdj {
+    pub fn name(self) -> &'static str {
+        match self {
+            OomScoreAdj::No => "no",
+            OomScoreAdj::Relative => "yes",
+            OomScoreAdj::Absolute => "absolute",
+        }
+    }
 }
 
 /// One class of `client-output-buffer-limit`: a hard limit, and a soft limit that may be
@@ -153,6 +201,18 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    pub latency_tracking: bool,
+    /// Percentiles `INFO latencystats` prints.
+    pub latency_tracking_info_percentiles: Vec<f64>,
+    pub oom_score_adj: OomScoreAdj,
+    /// Normal, replica and background-child values of `oom-score-adj-values`.
+    pub oom_score_adj_values: [i32; 3],
+    pub dynamic_hz: bool,
+    pub enable_protected_configs: DebugCommand,
+    pub enable_module_command: DebugCommand,
+    pub dbfilename: String,
+    pub appendfilename: String,
+    pub appenddirname: String,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
     pub hash_max_listpack_entries: u64,
@@ -165,13 +225,16 @@ pub struct Config {
     pub dir: String,
     /// Path of the config file the server was started with, if any (`INFO` `config_file`).
     pub config_file: Option<String>,
+    /// Parameters that tune features zedis does not have yet, as `CONFIG GET` prints them
+    /// (see `params`); absent ones have Redis's default.
+    pub stored: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             port: 6380,
-            bind: vec!["127.0.0.1".to_string()],
+            bind: vec!["127.0.0.1".to_string(), "-::1".to_string()],
             protected_mode: true,
             databases: 16,
             maxclients: 10000,
@@ -215,6 +278,16 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            oom_score_adj: OomScoreAdj::No,
+            oom_score_adj_values: [0, 200, 800],
+            dynamic_hz: true,
+            enable_protected_configs: DebugCommand::No,
+            enable_module_command: DebugCommand::No,
+            dbfilename: "dump.rdb".to_string(),
+            appendfilename: "appendonly.aof".to_string(),
+            appenddirname: "appendonlydir".to_string(),
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hash_max_listpack_entries: 512,
@@ -228,6 +301,7 @@ impl Default for Config {
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
             config_file: None,
+            stored: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod blocking;
+pub mod digest;
 pub mod expire;
 pub mod info;
 pub mod lazyfree;
@@ -93,6 +94,10 @@ pub struct Keyspace {
     pub lazyfree: lazyfree::LazyFree,
     /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
     pub lazy_expire: bool,
+    /// The cron's active expire cycle runs (`DEBUG SET-ACTIVE-EXPIRE 0` stops it).
+    pub active_expire_enabled: bool,
+    /// `CLIENT PAUSE` in effect: expired keys read as missing but are not deleted.
+    pub expiry_paused: bool,
     /// Samples reused by eviction and expiry.
     pub(crate) sample_buf: Vec<Slot>,
 }
@@ -113,6 +118,8 @@ impl Keyspace {
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
             lazy_expire: false,
+            active_expire_enabled: true,
+            expiry_paused: false,
             sample_buf: Vec::new(),
         }
     }
@@ -129,7 +136,9 @@ impl Keyspace {
         let found = self.dbs[db].table.find(hash, key);
         let slot = match found {
             Some(slot) if self.is_expired(db, slot) => {
-                self.expire_now(db, slot);
+                if !self.expiry_paused {
+                    self.expire_now(db, slot);
+                }
                 None
             }
             other => other,
@@ -467,8 +476,9 @@ impl Keyspace {
     /// number of keys removed.
     pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
         let table = &self.dbs[db].table;
-        self.watch
-            .touch_db(db, |key| table.find(table::hash(key), key).is_some());
+        self.watch.touch_db(db, |key| {
+            (table.find(table::hash(key), key).is_some(), None)
+        });
         let records = self.dbs[db].table.clear();
         let objects = std::mem::take(&mut self.dbs[db].objects);
         self.dbs[db].expires = Vec::new();
@@ -486,11 +496,17 @@ impl Keyspace {
 
     /// Exchanges two databases' contents; watchers of keys existing in either become dirty.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        let now_ms = self.now_ms;
         for (watched_db, other) in [(a, b), (b, a)] {
             let (this, that) = (&self.dbs[watched_db].table, &self.dbs[other].table);
             self.watch.touch_db(watched_db, |key| {
                 let hash = table::hash(key);
-                this.find(hash, key).is_some() || that.find(hash, key).is_some()
+                let replacement = that.find(hash, key).map(|slot| {
+                    that.get(slot)
+                        .expire()
+                        .is_some_and(|(when, _)| now_ms > when)
+                });
+                (this.find(hash, key).is_some(), replacement)
             });
         }
         self.dbs.swap(a, b);

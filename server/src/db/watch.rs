@@ -3,12 +3,27 @@
 
 use std::collections::HashMap;
 
-/// A watcher a change has touched: the client, and the key when one key changed (a whole
-/// database flushed or swapped has none).
+/// How a watched key was touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The key itself was written, deleted or expired.
+    Key,
+    /// Its database was emptied (`FLUSHDB`) or swapped (`SWAPDB`): whether the key was stored
+    /// in the database emptied, and whether it is in the one that replaces it, and expired
+    /// there (`None`: no replacement, or the key is not in it).
+    Db {
+        existed: bool,
+        replaced_expired: Option<bool>,
+    },
+}
+
+/// A watcher a change has touched: the client, the watched key, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Touched {
     pub client: u64,
-    pub key: Option<(usize, Box<[u8]>)>,
+    pub db: usize,
+    pub key: Box<[u8]>,
+    pub change: Change,
 }
 
 /// Watched keys per database, and the clients a change has touched.
@@ -57,20 +72,31 @@ impl Watches {
             for &client in clients {
                 self.dirty.push(Touched {
                     client,
-                    key: Some((db, key.into())),
+                    db,
+                    key: key.into(),
+                    change: Change::Key,
                 });
             }
         }
     }
 
-    /// A database is emptied or swapped: watchers of keys for which `existed` says yes become
-    /// dirty (Redis's `touchAllWatchedKeysInDb`).
-    pub fn touch_db(&mut self, db: usize, existed: impl Fn(&[u8]) -> bool) {
+    /// A database is emptied or swapped (Redis's `touchAllWatchedKeysInDb`): every watched key
+    /// stored in it or in its replacement is touched; `state` tells, per key, whether it was
+    /// stored in the emptied database and whether it is in the replacement, expired or not.
+    pub fn touch_db(&mut self, db: usize, state: impl Fn(&[u8]) -> (bool, Option<bool>)) {
         if let Some(keys) = self.keys.get(&db) {
             for (key, clients) in keys {
-                if existed(key) {
-                    self.dirty
-                        .extend(clients.iter().map(|&client| Touched { client, key: None }));
+                let (existed, replaced_expired) = state(key);
+                if existed || replaced_expired.is_some() {
+                    self.dirty.extend(clients.iter().map(|&client| Touched {
+                        client,
+                        db,
+                        key: key.clone(),
+                        change: Change::Db {
+                            existed,
+                            replaced_expired,
+                        },
+                    }));
                 }
             }
         }

@@ -94,6 +94,10 @@ fn time_budget(tenacity: u32) -> Option<Duration> {
 
 /// Frees memory until under `maxmemory`, within the time budget.
 pub fn perform_evictions(server: &mut Server) -> Evict {
+    // During CLIENT PAUSE the dataset stays as it is, and nothing is refused for memory.
+    if server.check_pause_end() {
+        return Evict::Ok;
+    }
     let result = evict(server);
     let stats = &mut server.stats;
     match result {

@@ -68,7 +68,11 @@ pub async fn serve(
     let mut server = connection.server.borrow_mut();
     let mut client = connection.client.borrow_mut();
     crate::cmd::tx::unwatch_all(&mut server, &mut client);
+    crate::cmd::monitor::stop(&mut server, &mut client);
     crate::cmd::blocking::unblock(&mut server.keyspace, &mut client);
+    if client.postponed {
+        server.postponed.retain(|&p| p != id);
+    }
     drop(client);
     server.clients.remove(&id);
 }
@@ -76,6 +80,18 @@ pub async fn serve(
 impl Connection {
     async fn run(&mut self) -> Close {
         loop {
+            if self.client.borrow().postponed {
+                if let Some(close) = self.wait_while_postponed().await {
+                    return close;
+                }
+                if let Some(close) = self.process() {
+                    return close;
+                }
+                if let Some(close) = self.flush_and_check() {
+                    return close;
+                }
+                continue;
+            }
             if self.client.borrow().blocked.is_some() {
                 if let Some(close) = self.wait_while_blocked().await {
                     return close;
@@ -92,7 +108,24 @@ impl Connection {
             } else {
                 Interest::READABLE | Interest::WRITABLE
             };
-            let ready = match self.stream.ready(interest).await {
+            // A client others write to (a monitor) also wakes when output is handed to it.
+            let pushed_to = self.client.borrow().monitor;
+            let ready = if pushed_to {
+                let wake = Rc::clone(&self.client.borrow().wake);
+                tokio::select! {
+                    ready = self.stream.ready(interest) => ready,
+                    _ = wake.notified() => {
+                        self.take_pending_output();
+                        if let Some(close) = self.flush_and_check() {
+                            return close;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                self.stream.ready(interest).await
+            };
+            let ready = match ready {
                 Ok(ready) => ready,
                 Err(_) => return Close::Peer,
             };
@@ -138,6 +171,47 @@ impl Connection {
         None
     }
 
+    /// Waits while the client's next command is held back by `CLIENT PAUSE`: until the pause
+    /// is lifted or ends, or the connection ends. Input that arrives meanwhile is buffered.
+    async fn wait_while_postponed(&mut self) -> Option<Close> {
+        let wake = Rc::clone(&self.client.borrow().wake);
+        loop {
+            let deadline = self.server.borrow().pause.map(|p| {
+                let now = crate::db::access::unix_ms();
+                Instant::now()
+                    + std::time::Duration::from_millis(p.until_ms.saturating_sub(now) + 1)
+            });
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = sleep_until_deadline(deadline) => {
+                    self.server.borrow_mut().check_pause_end();
+                }
+                ready = self.stream.ready(Interest::READABLE) => {
+                    if ready.is_err() {
+                        return Some(Close::Peer);
+                    }
+                    match self.read() {
+                        Ok(0) => return Some(Close::Peer),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Some(Close::Peer),
+                    }
+                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
+                    if self.input.len() > limit {
+                        return Some(Close::Now);
+                    }
+                }
+            }
+            let client = self.client.borrow();
+            if client.close_asap {
+                return Some(Close::Now);
+            }
+            if !client.postponed {
+                return None;
+            }
+        }
+    }
+
     /// Waits while the client is blocked on keys: until another command serves it, its
     /// timeout passes, `CLIENT UNBLOCK`, or the connection ends. Input that arrives meanwhile is
     /// buffered, not run. Returns `Some` when the connection must close.
@@ -179,14 +253,27 @@ impl Connection {
             let still_blocked = client.blocked.is_some();
             if still_blocked && timed_out {
                 let mut server = self.server.borrow_mut();
-                if let Some(blocked) =
-                    crate::cmd::blocking::unblock(&mut server.keyspace, &mut client)
-                {
-                    crate::cmd::blocking::timeout_reply(&mut self.reply, blocked.on_timeout);
+                if crate::cmd::blocking::unblock(&mut server.keyspace, &mut client).is_some() {
+                    // Redis 7.0 times every blocking command out with a null array.
+                    self.reply.null_array();
                 }
             }
             if !still_blocked || timed_out {
                 return None;
+            }
+        }
+    }
+
+    /// Moves output other clients' commands produced for this client into its reply buffer.
+    fn take_pending_output(&mut self) {
+        let mut client = self.client.borrow_mut();
+        if !client.pending_reply.is_empty() {
+            self.reply.raw(&client.pending_reply);
+            client.pending_reply.clear();
+            let limit = self.server.borrow().config.client_output_buffer_limit[0];
+            if limit.hard > 0 && self.reply.len() as u64 >= limit.hard {
+                over_output_limit(&client, self.reply.len());
+                client.close_asap = true;
             }
         }
     }
@@ -273,7 +360,11 @@ impl Connection {
             return Some(Close::Now);
         }
         let output_limit = server.config.client_output_buffer_limit[0];
-        while !client.close_after_reply && !client.close_asap && client.blocked.is_none() {
+        while !client.close_after_reply
+            && !client.close_asap
+            && client.blocked.is_none()
+            && !client.postponed
+        {
             let limits = Limits {
                 proto_max_bulk_len: server.config.proto_max_bulk_len,
                 unauthenticated: server.auth_required() && !client.authenticated,
@@ -288,7 +379,10 @@ impl Connection {
                             client: &mut client,
                             reply: &mut self.reply,
                         };
-                        dispatch(&mut ctx, &args);
+                        if !dispatch(&mut ctx, &args) {
+                            // Held back by CLIENT PAUSE: it runs from the buffer later.
+                            break;
+                        }
                     }
                     self.input.consume(consumed);
                     if output_limit.hard > 0 && self.reply.len() as u64 >= output_limit.hard {

@@ -213,18 +213,53 @@ impl Reply {
         }
     }
 
-    /// Text for humans (`INFO`, `MEMORY DOCTOR`): a verbatim string of format `txt` in RESP3,
-    /// a bulk string in RESP2.
-    pub fn verbatim(&mut self, text: &[u8]) {
+    /// A big number: `(` in RESP3, a bulk string of its digits in RESP2.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(digits),
+            Protocol::Resp3 => {
+                self.buf.push(b'(');
+                self.buf.extend_from_slice(digits);
+                self.buf.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    /// An attribute map of `len` pairs before the reply it describes: `|` in RESP3; a RESP2
+    /// client gets neither the header nor (the caller's job) the pairs.
+    pub fn attribute(&mut self, len: usize) {
+        if self.is_resp3() {
+            self.header(b'|', len);
+        }
+    }
+
+    /// An out-of-band push message of `len` elements: `>` in RESP3, an array in RESP2.
+    pub fn push(&mut self, len: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.header(b'*', len),
+            Protocol::Resp3 => self.header(b'>', len),
+        }
+    }
+
+    /// Text for humans with a format (`txt`, `mkd`): a verbatim string in RESP3, a bulk string
+    /// in RESP2.
+    pub fn verbatim_as(&mut self, format: &[u8; 3], text: &[u8]) {
         match self.protocol {
             Protocol::Resp2 => self.bulk(text),
             Protocol::Resp3 => {
                 self.header(b'=', text.len() + 4);
-                self.buf.extend_from_slice(b"txt:");
+                self.buf.extend_from_slice(format);
+                self.buf.push(b':');
                 self.buf.extend_from_slice(text);
                 self.buf.extend_from_slice(b"\r\n");
             }
         }
+    }
+
+    /// Text for humans (`INFO`, `MEMORY DOCTOR`): a verbatim string of format `txt` in RESP3,
+    /// a bulk string in RESP2.
+    pub fn verbatim(&mut self, text: &[u8]) {
+        self.verbatim_as(b"txt", text);
     }
 
     /// Starts an array whose length is known only at the end; finish with
@@ -295,6 +330,9 @@ mod tests {
         assert_eq!(encoded(r, |o| o.double(1.5)), b"$3\r\n1.5\r\n");
         assert_eq!(encoded(r, |o| o.boolean(true)), b":1\r\n");
         assert_eq!(encoded(r, |o| o.verbatim(b"x")), b"$1\r\nx\r\n");
+        assert_eq!(encoded(r, |o| o.big_number(b"123")), b"$3\r\n123\r\n");
+        assert_eq!(encoded(r, |o| o.attribute(1)), b"");
+        assert_eq!(encoded(r, |o| o.push(2)), b"*2\r\n");
         assert_eq!(encoded(r, |o| o.error("ERR a\r\nb")), b"-ERR a  b\r\n");
     }
 
@@ -312,6 +350,9 @@ mod tests {
         assert_eq!(encoded(r, |o| o.double(f64::INFINITY)), b",inf\r\n");
         assert_eq!(encoded(r, |o| o.boolean(false)), b"#f\r\n");
         assert_eq!(encoded(r, |o| o.verbatim(b"hello")), b"=9\r\ntxt:hello\r\n");
+        assert_eq!(encoded(r, |o| o.big_number(b"123")), b"(123\r\n");
+        assert_eq!(encoded(r, |o| o.attribute(1)), b"|1\r\n");
+        assert_eq!(encoded(r, |o| o.push(2)), b">2\r\n");
     }
 
     #[test]

@@ -66,8 +66,14 @@ pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
 /// with `^` negation and `a-z` ranges (reversed ranges allowed), and `\` escapes.
 ///
 /// Backtracking only to the last `*` keeps matching linear in practice, where Redis's
-/// recursion needs a nesting limit against patterns like `a*a*a*…b`.
+/// recursion needs a nesting limit against patterns like `a*a*a*…b`. That limit is still
+/// observable: a pattern with more than 1000 `*` groups before its end matches nothing in
+/// Redis (each group is one level of recursion, and every match goes through all of them), so
+/// it matches nothing here either.
 pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    if inner_star_groups(pattern) > GLOB_NESTING_LIMIT {
+        return false;
+    }
     let fold = |c: u8| if nocase { c.to_ascii_lowercase() } else { c };
     let (mut p, mut s) = (0, 0);
     // Where to resume after the last `*`: (pattern index after the star, string index).
@@ -157,6 +163,42 @@ fn match_one(pattern: &[u8], mut p: usize, c: u8, fold: impl Fn(u8) -> u8) -> Op
     }
 }
 
+/// Redis's `stringmatchlen` gives up past this depth of `*` recursion.
+const GLOB_NESTING_LIMIT: usize = 1000;
+
+/// `*` groups that are followed by more pattern, read as `stringmatchlen` reads the pattern
+/// (escapes and `[...]` classes hold no star).
+fn inner_star_groups(pattern: &[u8]) -> usize {
+    let mut groups = 0;
+    let mut p = 0;
+    while p < pattern.len() {
+        match pattern[p] {
+            b'*' => {
+                while p < pattern.len() && pattern[p] == b'*' {
+                    p += 1;
+                }
+                if p < pattern.len() {
+                    groups += 1;
+                }
+                continue;
+            }
+            b'\\' => p += 2,
+            b'[' => {
+                p += 1;
+                if pattern.get(p) == Some(&b'^') {
+                    p += 1;
+                }
+                while p < pattern.len() && pattern[p] != b']' {
+                    p += if pattern[p] == b'\\' { 2 } else { 1 };
+                }
+                p += 1;
+            }
+            _ => p += 1,
+        }
+    }
+    groups
+}
+
 /// Formats a double as C's `printf("%.17g")` (Redis's `addReplyDouble`), with `inf`/`-inf`
 /// and `nan` spelled as glibc spells them.
 pub fn format_double(value: f64) -> String {
@@ -194,11 +236,42 @@ pub fn format_g(value: f64, precision: usize) -> String {
     }
 }
 
-fn strip_fraction_zeros(number: &str) -> &str {
+/// Drops trailing zeros of a fraction, and the point if nothing is left after it (Redis's
+/// `trimDoubleString`).
+pub fn strip_fraction_zeros(number: &str) -> &str {
     if number.contains('.') {
         number.trim_end_matches('0').trim_end_matches('.')
     } else {
         number
+    }
+}
+
+/// Appends `bytes` quoted and escaped as Redis's `sdscatrepr` writes them: `\\`, `\"`,
+/// `\n`, `\r`, `\t`, `\a`, `\b`, printable ASCII as is, anything else as `\xhh`.
+pub fn repr(bytes: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x07 => out.extend_from_slice(b"\\a"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(b),
+            _ => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
+/// An OS error as C's `strerror` words it, without Rust's `(os error N)` suffix.
+pub fn strerror(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
 }
 
@@ -272,6 +345,32 @@ mod tests {
         }
         assert!(glob_match(b"MAXMEMORY*", b"maxmemory-policy", true));
         assert!(glob_match(b"[A-Z]x", b"qx", true));
+        // Redis's recursion limit: 1000 inner star groups may match, 1001 never do; a trailing
+        // group and stars inside a class or escaped do not count.
+        let long = "a".repeat(3000);
+        assert!(glob_match(
+            "*a".repeat(1000).as_bytes(),
+            long.as_bytes(),
+            false
+        ));
+        assert!(!glob_match(
+            "*a".repeat(1001).as_bytes(),
+            long.as_bytes(),
+            false
+        ));
+        assert!(glob_match(
+            format!("{}*", "*a".repeat(1000)).as_bytes(),
+            long.as_bytes(),
+            false
+        ));
+        assert_eq!(inner_star_groups(b"[*]\\**x*"), 1);
+    }
+
+    #[test]
+    fn repr_escapes_as_sdscatrepr() {
+        let mut out = Vec::new();
+        repr(b"a\"b\\c\n\r\t\x07\x08\x00\xff ~", &mut out);
+        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\r\\t\\a\\b\\x00\\xff ~\"");
     }
 
     #[test]

@@ -175,6 +175,11 @@ pub fn ldexp(mut value: f64, exp: i64) -> f64 {
     value
 }
 
+/// C's `strtod` of the longest number at the start of `bytes`: 0 when none is there.
+pub fn prefix_value(bytes: &[u8]) -> f64 {
+    prefix(bytes).value
+}
+
 /// Redis's `string2d`: the whole input is one number, with no leading space, neither NaN nor
 /// out of range (overflow, or underflow to zero).
 pub fn string2d(bytes: &[u8]) -> Option<f64> {
