@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the tests need (Debian's
 # redis-server/redis-tools for the reference server and tools, gperftools for the tcmalloc
-# backend), then formatting, lints, all workspace tests (integration and compatibility suites
-# included), and the zmalloc/sds suites again on every allocator backend.
+# backend, tcl and dpkg-dev for Redis's own test suite), then formatting, lints, all workspace
+# tests (integration and compatibility suites included), the zmalloc/sds suites again on every
+# allocator backend, and Redis 7.0.15's TCL suite against a release build of zedis, judged by
+# redis-tests/suite-expectations.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 { command -v redis-cli && command -v redis-benchmark; } >/dev/null || missing+=(redis-tools)
 [ -e /usr/include/gperftools/tcmalloc.h ] || missing+=(libgoogle-perftools-dev)
+command -v tclsh >/dev/null || missing+=(tcl)
+command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
 if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     sudo=""
@@ -32,5 +36,9 @@ for backend in libc-malloc prefix-size tcmalloc; do
     cargo clippy -p zmalloc -p sds --all-targets --no-default-features --features "$backend" -- -D warnings
     cargo test -p zmalloc -p sds --no-default-features --features "$backend"
 done
+
+echo "==> Redis 7.0.15's own test suite against zedis (fetched from Debian's source package)"
+cargo build --release -p zedis-server
+cargo run -q -p redis-tests --bin suite -- --zedis target/release/zedis-server
 
 echo "==> all tests passed"

@@ -35,6 +35,10 @@ struct Cli {
     /// Time limit for one unit, in seconds.
     #[arg(long, default_value_t = 600)]
     unit_timeout: u64,
+    /// How long the helper waits for a test making no progress before it gives up on the unit
+    /// (its `--timeout`), in seconds.
+    #[arg(long, default_value_t = 60)]
+    test_timeout: u64,
     /// Also run every unit against Debian's redis-server 7.0.15.
     #[arg(long)]
     reference: bool,
@@ -120,7 +124,10 @@ fn run(cli: &Cli) -> Result<bool, String> {
     let binary =
         std::fs::canonicalize(&cli.zedis).map_err(|e| format!("{}: {e}", cli.zedis.display()))?;
     let zedis = Target::Zedis(binary);
-    let limit = Duration::from_secs(cli.unit_timeout);
+    let limits = runner::Limits {
+        unit: Duration::from_secs(cli.unit_timeout),
+        stalled_test: Duration::from_secs(cli.test_timeout),
+    };
     let logs = cli.cache.join("logs");
     let mut rows = Vec::new();
     let mut total_passed = 0;
@@ -135,13 +142,13 @@ fn run(cli: &Cli) -> Result<bool, String> {
                 &Target::Redis,
                 &unit.unit,
                 &logs.join("redis"),
-                limit,
+                limits,
             )?;
             Some(Counts::of(&run))
         } else {
             None
         };
-        let run = runner::run_unit(&tree, &zedis, &unit.unit, &logs.join("zedis"), limit)?;
+        let run = runner::run_unit(&tree, &zedis, &unit.unit, &logs.join("zedis"), limits)?;
         let verdict =
             expectations::judge(unit, &run.output, run.answered_ping && !run.killed_at_limit);
         let counts = Counts::of(&run);

@@ -115,6 +115,15 @@ pub fn units_in(tree: &Path) -> Vec<String> {
     units
 }
 
+/// Time limits of a unit's run.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The whole unit: the helper is killed past it.
+    pub unit: Duration,
+    /// One test making no progress: the helper gives up on the unit (its `--timeout`).
+    pub stalled_test: Duration,
+}
+
 /// A unit's run.
 #[derive(Debug)]
 pub struct UnitRun {
@@ -204,7 +213,7 @@ pub fn run_unit(
     target: &Target,
     unit: &str,
     logs: &Path,
-    limit: Duration,
+    limits: Limits,
 ) -> Result<UnitRun, String> {
     std::fs::create_dir_all(logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     let stem = unit.replace('/', "_");
@@ -225,7 +234,7 @@ pub fn run_unit(
         .args(["--single", unit, "--clients", "1", "--durable"])
         .args(["--baseport", &(u32::from(helper_port) + 32).to_string()])
         // The helper's own limit on a test making no progress.
-        .args(["--timeout", &limit.as_secs().min(300).to_string()])
+        .args(["--timeout", &limits.stalled_test.as_secs().to_string()])
         .current_dir(tree)
         .env("TERM", "dumb")
         .stdin(Stdio::null())
@@ -239,7 +248,7 @@ pub fn run_unit(
     loop {
         match helper.try_wait() {
             Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > limit => {
+            Ok(None) if started.elapsed() > limits.unit => {
                 let _ = killpg(Pid::from_raw(helper.id() as i32), Signal::SIGKILL);
                 let _ = helper.wait();
                 killed_at_limit = true;
