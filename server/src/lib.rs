@@ -51,7 +51,11 @@ pub async fn serve(
     let mut server = Server::new(config);
     let sockets = Rc::new(net::listener::Listeners::default());
     match sockets.replace(listeners) {
-        Ok(port) => server.port = port,
+        // `port 0` picks a free port: CONFIG GET and INFO report the one bound.
+        Ok(port) => {
+            server.port = port;
+            server.config.port = port;
+        }
         Err(e) => tracing::error!("cannot listen: {e}"),
     }
     server.rebind = Some(rebinder(Rc::clone(&sockets)));

@@ -164,7 +164,6 @@ fn config_get_of_an_exact_name_echoes_its_case() {
 }
 
 #[test]
-#[ignore = "zedis differs: no maxmemory-clients parameter"]
 fn config_get_maxmemory_glob() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();
@@ -536,4 +535,90 @@ fn config_resetstat_clears_keyspace_counters() {
     for name in ["expired_keys", "keyspace_hits", "keyspace_misses"] {
         assert_eq!(info_field(&mut connection, "stats", name), "0", "{name}");
     }
+}
+
+#[test]
+fn every_parameter_of_redis_7_0_is_answered_and_hidden_ones_only_by_name() {
+    let server = TestServer::start(&[]);
+    let mut connection = server.connect();
+    let all = config_get(&mut connection, &["*"]);
+    let names = include_str!("../../server/src/config/redis-7.0.15-config-names.txt");
+    for name in names.lines().filter(|n| !n.is_empty()) {
+        assert!(all.contains_key(name), "CONFIG GET * lacks {name}");
+    }
+    assert!(!all.contains_key("key-load-delay"), "hidden from patterns");
+    assert_eq!(config_value(&mut connection, "key-load-delay"), "0");
+    // An alias is answered under the name asked for, with its parameter's value.
+    let _: () = run(
+        &mut connection,
+        &["CONFIG", "SET", "repl-ping-slave-period", "3"],
+    );
+    assert_eq!(
+        config_value(&mut connection, "repl-ping-replica-period"),
+        "3"
+    );
+    assert_eq!(config_value(&mut connection, "repl-ping-slave-period"), "3");
+}
+
+#[test]
+fn config_set_port_listens_elsewhere_and_a_failed_apply_rolls_everything_back() {
+    let server = TestServer::start(&[]);
+    let mut connection = server.connect();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        run_err_reply(
+            &mut connection,
+            &["CONFIG", "SET", "maxmemory", "10mb", "port", &busy_port]
+        ),
+        "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this \
+         port. Check server logs."
+    );
+    assert_eq!(config_value(&mut connection, "maxmemory"), "0");
+    assert_eq!(
+        config_value(&mut connection, "port"),
+        server.port().to_string()
+    );
+    // Still listening where it was.
+    let mut again = server.connect();
+    let _: String = run(&mut again, &["PING"]);
+
+    drop(busy);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let new_port = free.local_addr().unwrap().port();
+    drop(free);
+    let _: () = run(
+        &mut connection,
+        &["CONFIG", "SET", "port", &new_port.to_string()],
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", new_port)).is_ok());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", server.port())).is_err());
+    let info: String = run(&mut connection, &["INFO", "server"]);
+    assert!(info.contains(&format!("tcp_port:{new_port}\r\n")), "{info}");
+}
+
+#[test]
+fn immutable_protected_and_missing_features_are_refused() {
+    let server = TestServer::start(&[]);
+    let mut connection = server.connect();
+    let refused = |connection: &mut redis::Connection, name: &str, value: &str| {
+        run_err_reply(connection, &["CONFIG", "SET", name, value])
+    };
+    assert_eq!(
+        refused(&mut connection, "daemonize", "no"),
+        "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable \
+         config"
+    );
+    assert_eq!(
+        refused(&mut connection, "dir", "/tmp"),
+        "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
+    );
+    assert!(refused(&mut connection, "appendonly", "yes").contains("append-only file"));
+    assert!(refused(&mut connection, "save", "3600 1").contains("persist"));
+    assert!(refused(&mut connection, "maxmemory-clients", "10%").contains("evict clients"));
+    // What they mean when off is what zedis does.
+    let _: () = run(
+        &mut connection,
+        &["CONFIG", "SET", "appendonly", "no", "save", ""],
+    );
 }

@@ -236,7 +236,10 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&'static str]) -> Result<(), (&'stati
                     continue;
                 };
                 match rebind(&ctx.server.config) {
-                    Ok(port) => ctx.server.port = port,
+                    Ok(port) => {
+                        ctx.server.port = port;
+                        ctx.server.config.port = port;
+                    }
                     Err(_) if name == "port" => {
                         return Err((
                             name,

@@ -228,8 +228,12 @@ mod tests {
         assert_eq!(config.client_output_buffer_limit[0].hard, 64 << 20);
         assert!(from_args(["zedis-server", "--maxmemory", "lots"]).is_err());
         // One quoted word for a multi-word parameter is split, as redis-server does.
-        let config =
-            from_args(["zedis-server", "--client-output-buffer-limit", "normal 1mb 0 0"]).unwrap();
+        let config = from_args([
+            "zedis-server",
+            "--client-output-buffer-limit",
+            "normal 1mb 0 0",
+        ])
+        .unwrap();
         assert_eq!(config.client_output_buffer_limit[0].hard, 1 << 20);
         assert!(from_args(["zedis-server", "--no-such-flag", "1"]).is_err());
     }

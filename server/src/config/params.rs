@@ -647,6 +647,12 @@ const SHUTDOWN_ON_SIGNAL: &[(&str, i64)] = &[
     ("force", 8),
 ];
 
+/// `shutdown-on-sig*`: SAVE and NOSAVE contradict each other (Redis's
+/// `isValidShutdownOnSigFlags`).
+fn save_and_nosave(v: &Value) -> Option<&'static str> {
+    (v.number & 3 == 3).then_some("shutdown options SAVE and NOSAVE can't be used simultaneously")
+}
+
 /// Every parameter of Redis 7.0.15, in the order of its `config.c` table.
 pub static PARAMS: &[Param] = &[
     // Booleans.
@@ -1006,16 +1012,18 @@ pub static PARAMS: &[Param] = &[
         Kind::Enum(&[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)]),
         "ignore",
     ),
-    stored(
+    gated(
         "shutdown-on-sigint",
         Kind::Flags(SHUTDOWN_ON_SIGNAL),
         "default",
+        save_and_nosave,
     )
     .flags(MULTI_ARG),
-    stored(
+    gated(
         "shutdown-on-sigterm",
         Kind::Flags(SHUTDOWN_ON_SIGNAL),
         "default",
+        save_and_nosave,
     )
     .flags(MULTI_ARG),
     // Integers.
@@ -1401,6 +1409,10 @@ mod tests {
         );
         let c = set("shutdown-on-sigterm", "nosave now").unwrap();
         assert_eq!(get(&c, "shutdown-on-sigterm"), "nosave now");
+        assert_eq!(
+            set("shutdown-on-sigint", "save nosave").unwrap_err(),
+            "shutdown options SAVE and NOSAVE can't be used simultaneously"
+        );
         let c = set("repl-backlog-size", "2mb").unwrap();
         assert_eq!(get(&c, "repl-backlog-size"), "2097152");
         let c = set("latency-tracking-info-percentiles", "50 99.9 100").unwrap();
