@@ -11,6 +11,7 @@
 //! | `unordered` | aggregates compare as multisets (sets, `KEYS`, `SCAN` pages…) |
 //! | `shape` | only the types and sizes of the reply compare (times, ids, random picks) |
 //! | `fields` | the reply is `INFO`-style text: the section headers and field names compare, in order |
+//! | `field-set` | as `fields`, in any order, with the names of `name=value` parts of each value (`p50`, `keys`) |
 //! | `ignore` | the command runs on both servers; its replies are not compared |
 //! | `differs <why>` | a documented difference: not compared, reported as known |
 //! | `resp2` / `resp3` | run only under that protocol |
@@ -35,6 +36,7 @@ enum Compare {
     Unordered,
     Shape,
     Fields,
+    FieldSet,
     Ignore,
     Differs(String),
 }
@@ -122,6 +124,7 @@ fn parse_steps(text: &str) -> Vec<Step> {
                 "unordered" => step.compare = Compare::Unordered,
                 "shape" => step.compare = Compare::Shape,
                 "fields" => step.compare = Compare::Fields,
+                "field-set" => step.compare = Compare::FieldSet,
                 "ignore" => step.compare = Compare::Ignore,
                 "differs" => {
                     step.compare = Compare::Differs(words.by_ref().collect::<Vec<_>>().join(" "));
@@ -234,6 +237,33 @@ fn field_names(reply: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Field names with the names of their `name=value` parts, sorted: `x:p50=1,p99=2` gives
+/// `x:p50,p99`.
+fn field_set(reply: &[u8]) -> Vec<String> {
+    let node = parse_reply(reply);
+    let Node::Scalar(_, body) = node else {
+        return vec!["<aggregate>".to_string()];
+    };
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let text = text.strip_prefix("txt:").unwrap_or(&text).to_string();
+    let mut fields: Vec<String> = text
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) => {
+                let parts: Vec<&str> = value
+                    .split(',')
+                    .filter_map(|part| part.split_once('=').map(|(k, _)| k))
+                    .collect();
+                format!("{name}:{}", parts.join(","))
+            }
+            None => line.to_string(),
+        })
+        .collect();
+    fields.sort();
+    fields
+}
+
 fn replies_match(compare: &Compare, redis: &[u8], zedis: &[u8]) -> bool {
     if redis.starts_with(b"<closed>") || zedis.starts_with(b"<closed>") {
         return redis == zedis;
@@ -243,6 +273,7 @@ fn replies_match(compare: &Compare, redis: &[u8], zedis: &[u8]) -> bool {
         Compare::Unordered => canonical(parse_reply(redis)) == canonical(parse_reply(zedis)),
         Compare::Shape => shape(&parse_reply(redis)) == shape(&parse_reply(zedis)),
         Compare::Fields => field_names(redis) == field_names(zedis),
+        Compare::FieldSet => field_set(redis) == field_set(zedis),
         Compare::Ignore | Compare::Differs(_) => true,
     }
 }
@@ -353,6 +384,16 @@ mod tests {
             &Compare::Fields,
             b"$10\r\n# A\r\nx:1\r\n",
             b"$10\r\n# A\r\nx:2\r\n"
+        ));
+        assert!(replies_match(
+            &Compare::FieldSet,
+            b"$20\r\ny:p5=1,p9=2\r\nx:k=9\r\n",
+            b"$20\r\nx:k=1\r\ny:p5=3,p9=4\r\n"
+        ));
+        assert!(!replies_match(
+            &Compare::FieldSet,
+            b"$20\r\ny:p5=1,p9=2\r\nx:k=9\r\n",
+            b"$20\r\nx:k=1\r\ny:p5=3,p1=4\r\n"
         ));
         assert!(replies_match(
             &Compare::Unordered,

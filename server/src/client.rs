@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Instant;
 
+use std::cell::RefCell;
+
 use crate::cmd::{LookupCache, OwnedArgs};
+use crate::net::client_io::ClientIo;
 use crate::net::reply::Protocol;
 
 /// `CLIENT REPLY`: whether replies are sent.
@@ -84,6 +87,25 @@ pub struct BufferSizes {
     pub output_len: usize,
     /// Capacity of the output buffer.
     pub output_capacity: usize,
+    /// The reply buffer's kept size and recent peak (`rbs`, `rbp`).
+    pub reply_size: usize,
+    pub reply_peak: usize,
+}
+
+impl BufferSizes {
+    /// Takes the sizes of the client's buffers.
+    pub fn update(
+        &mut self,
+        input: &crate::net::buffer::QueryBuffer,
+        reply: &crate::net::reply::Reply,
+    ) {
+        self.query_len = input.len();
+        self.query_capacity = input.capacity();
+        self.output_len = reply.len();
+        self.output_capacity = reply.capacity();
+        self.reply_size = reply.size();
+        self.reply_peak = reply.peak();
+    }
 }
 
 /// A peer address as Redis prints it (`getClientPeerId`): `ip:port`, IPv6 in brackets.
@@ -145,6 +167,8 @@ pub struct Client {
     pub pending_reply: Vec<u8>,
     /// Wakes the connection task of a blocked client when it is served or unblocked.
     pub wake: Rc<tokio::sync::Notify>,
+    /// Its query and reply buffers, shared with the connection task for the cron to resize.
+    pub io: Rc<RefCell<ClientIo>>,
 }
 
 impl Client {
@@ -188,6 +212,7 @@ impl Client {
             in_exec: false,
             pending_reply: Vec::new(),
             wake: Rc::new(tokio::sync::Notify::new()),
+            io: Rc::new(RefCell::new(ClientIo::new(Protocol::Resp2))),
         }
     }
 
@@ -258,10 +283,17 @@ impl Client {
         let multi = self.multi.as_ref().map_or(-1, |m| m.commands.len() as i64);
         let multi_mem = self.multi.as_ref().map_or(0, Multi::memory);
         let b = &self.buffers;
+        // Arguments are read in place from the query buffer; a blocked command keeps a copy.
+        let argv_mem = self
+            .blocked
+            .as_ref()
+            .map_or(0, |blocked| blocked.args.memory());
+        // Pending output beyond the buffer's kept size, which Redis holds in its reply list.
+        let overflow = b.output_len.saturating_sub(b.reply_size);
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} \
-             oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
+             oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
              lib-ver={}",
             self.id,
             self.addr,
@@ -275,10 +307,13 @@ impl Client {
             multi,
             b.query_len,
             b.query_capacity.saturating_sub(b.query_len),
+            argv_mem,
             multi_mem,
-            b.output_capacity,
-            b.output_capacity,
-            b.output_len,
+            b.reply_size,
+            b.reply_peak,
+            b.output_len.min(b.reply_size),
+            overflow.div_ceil(crate::net::reply::REPLY_CHUNK),
+            overflow,
             self.memory(),
             command_name,
             match self.protocol {

@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::client::Client;
 use crate::net::connection::check_soft_output_limit;
+use crate::net::reply::Resized;
 use crate::server::Server;
 
 /// Redis clamps `hz` to this range.
@@ -83,11 +85,40 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
         server.stats.expired_time_cap_reached_count += 1;
     }
     server.stats.expire_cycle_cpu_milliseconds += report.elapsed.as_millis() as u64;
+    let threshold = server.config.latency_monitor_threshold;
+    let now_secs = server.clock.unix_ms() / 1000;
+    server.latency.add_if_needed(
+        threshold,
+        "expire-cycle",
+        report.elapsed.as_millis() as u64,
+        now_secs,
+    );
 
     if server.config.activerehashing {
         server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
     }
     clients_cron(server, now);
+}
+
+/// Gives a client's buffers the size its recent use calls for (Redis's
+/// `clientsCronResizeQueryBuffer` and `clientsCronResizeOutputBuffer`).
+fn resize_buffers(server: &mut Server, client: &mut Client, now: Instant) {
+    let Ok(mut io) = client.io.try_borrow_mut() else {
+        return;
+    };
+    let idle = now
+        .saturating_duration_since(client.last_interaction)
+        .as_secs();
+    io.input.cron_resize(idle);
+    if server.reply_buffer_resizing {
+        match io.reply.cron_resize(now, server.reply_buffer_peak_reset) {
+            Resized::Shrunk => server.stats.reply_buffer_shrinks += 1,
+            Resized::Expanded => server.stats.reply_buffer_expands += 1,
+            Resized::None => {}
+        }
+    }
+    let crate::net::client_io::ClientIo { input, reply } = &*io;
+    client.buffers.update(input, reply);
 }
 
 /// Closes clients idle longer than `timeout` and clients over the soft output limit too long.
@@ -108,6 +139,7 @@ fn clients_cron(server: &mut Server, now: Instant) {
             client.kill();
             continue;
         }
+        resize_buffers(server, &mut client, now);
         let pending = client.buffers.output_len;
         check_soft_output_limit(server, &mut client, pending);
         if client.close_asap {

@@ -78,6 +78,7 @@ pub fn render(server: &mut Server, current: &Client, sections: &[&str]) -> Strin
             "cpu" => cpu_section(),
             "commandstats" => commandstats_section(server),
             "errorstats" => errorstats_section(server),
+            "latencystats" => latencystats_section(server),
             "cluster" => "cluster_enabled:0\r\n".to_string(),
             "keyspace" => crate::db::info::keyspace_section(server),
             _ => String::new(),
@@ -346,8 +347,18 @@ fn stats_section(server: &Server) -> String {
     );
     field!(out, "io_threaded_reads_processed", "0");
     field!(out, "io_threaded_writes_processed", "0");
-    field!(out, "reply_buffer_shrinks", "0");
-    field!(out, "reply_buffer_expands", "0");
+    field!(
+        out,
+        "reply_buffer_shrinks",
+        "{}",
+        server.stats.reply_buffer_shrinks
+    );
+    field!(
+        out,
+        "reply_buffer_expands",
+        "{}",
+        server.stats.reply_buffer_expands
+    );
     out
 }
 
@@ -391,6 +402,33 @@ fn cpu_section() -> String {
     field!(out, "used_cpu_user_children", "0.000000");
     field!(out, "used_cpu_sys_main_thread", "{thread_sys}");
     field!(out, "used_cpu_user_main_thread", "{thread_user}");
+    out
+}
+
+/// `latency_percentiles_usec_<command>:p50=…,p99=…,p99.9=…` for every command called, the
+/// percentiles of `latency-tracking-info-percentiles`.
+fn latencystats_section(server: &Server) -> String {
+    let mut out = String::new();
+    for entry in server.commands.entries() {
+        let Some(histogram) = &server.command_latency[entry.index] else {
+            continue;
+        };
+        let _ = write!(out, "latency_percentiles_usec_{}:", entry.full_name);
+        for (i, p) in server
+            .config
+            .latency_tracking_info_percentiles
+            .iter()
+            .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            let label = crate::util::strip_fraction_zeros(&format!("{p:.6}")).to_string();
+            let micros = histogram.value_at_percentile(*p) as f64 / 1000.0;
+            let _ = write!(out, "p{label}={micros:.3}");
+        }
+        out.push_str("\r\n");
+    }
     out
 }
 

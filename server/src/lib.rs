@@ -12,6 +12,7 @@ pub mod config;
 pub mod cron;
 pub mod db;
 pub mod info;
+pub mod latency;
 pub mod memory;
 pub mod net;
 pub mod oom_score;

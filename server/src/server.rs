@@ -45,6 +45,11 @@ pub struct Server {
     pub commands: &'static CommandTable,
     /// Per command (by table index): calls, time, rejections, failures.
     pub command_stats: Vec<CommandStats>,
+    /// Per command (by table index): its latency histogram, once it has been called with
+    /// `latency-tracking` on.
+    pub command_latency: Vec<Option<Box<crate::latency::CommandHistogram>>>,
+    /// The latency monitor's events.
+    pub latency: crate::latency::LatencyMonitor,
     /// Error replies by code, for `INFO errorstats` (sorted, as Redis's rax is).
     pub error_stats: BTreeMap<String, u64>,
     pub stats: Stats,
@@ -82,13 +87,23 @@ pub struct Server {
     pub rebind: Option<Rebind>,
     /// `DEBUG PAUSE-CRON 1`: the periodic job does nothing.
     pub cron_paused: bool,
+    /// How often the cron forgets a reply buffer's peak (`DEBUG REPLYBUFFER PEAK-RESET-TIME`;
+    /// `None` is never).
+    pub reply_buffer_peak_reset: Option<std::time::Duration>,
+    /// Whether the cron resizes reply buffers (`DEBUG REPLYBUFFER RESIZING`).
+    pub reply_buffer_resizing: bool,
 }
+
+/// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
+pub const REPLY_BUFFER_PEAK_RESET: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
     pub fn new(config: Config) -> Server {
         let commands = table();
         Server {
             command_stats: vec![CommandStats::default(); commands.len()],
+            command_latency: vec![None; commands.len()],
+            latency: crate::latency::LatencyMonitor::default(),
             commands,
             error_stats: BTreeMap::new(),
             stats: Stats::default(),
@@ -113,6 +128,8 @@ impl Server {
             set_log_level: None,
             rebind: None,
             cron_paused: false,
+            reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
+            reply_buffer_resizing: true,
             config,
         }
     }
@@ -205,6 +222,7 @@ impl Server {
         keyspace.keyspace_misses = 0;
         keyspace.expired_keys = 0;
         self.command_stats.fill(CommandStats::default());
+        self.command_latency.fill(None);
         self.error_stats.clear();
     }
 }

@@ -62,6 +62,9 @@ pub struct Stats {
     pub eviction_exceeded_since: Option<Instant>,
     pub total_error_replies: u64,
     pub total_reads_processed: u64,
+    /// Reply buffers the cron shrank or grew.
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     pub total_writes_processed: u64,
     pub ops_rate: Rate,
     pub input_rate: Rate,

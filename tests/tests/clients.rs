@@ -553,3 +553,66 @@ fn info_clients_counts_connected_clients() {
     drop(others);
     wait_for_info(&mut connection, "connected_clients", 1);
 }
+
+/// `rbs` and `qbuf`+`qbuf-free` of the client named `name` in CLIENT LIST.
+fn buffer_sizes(connection: &mut redis::Connection, name: &str) -> (usize, usize) {
+    let list: String = run(connection, &["CLIENT", "LIST"]);
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .unwrap_or_else(|| panic!("{list}"));
+    let field = |key: &str| -> usize {
+        line.split(' ')
+            .find_map(|f| f.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {line}"))
+    };
+    (field("rbs"), field("qbuf") + field("qbuf-free"))
+}
+
+#[test]
+fn idle_clients_give_their_buffers_back_as_redis_does() {
+    let server = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut admin = server.connect();
+    let _: () = run(
+        &mut admin,
+        &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"],
+    );
+    let mut idle = server.connect();
+    let _: () = run(&mut idle, &["CLIENT", "SETNAME", "idle"]);
+    let (rbs, query) = buffer_sizes(&mut admin, "idle");
+    assert_eq!(rbs, 16384, "a new client's reply buffer");
+    assert!((16384..32768).contains(&query), "{query}");
+    // The reply buffer shrinks to 1 KiB within a second, the query buffer is freed after
+    // more than two idle seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    loop {
+        let (rbs, query) = buffer_sizes(&mut admin, "idle");
+        if rbs == 1024 && query == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rbs={rbs} query={query}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let info: String = run(&mut admin, &["INFO", "stats"]);
+    assert!(!info.contains("reply_buffer_shrinks:0\r\n"), "{info}");
+    // A client sending large replies gets a larger buffer back, up to 16 KiB.
+    let _: () = run(&mut admin, &["SET", "big", &"x".repeat(32 * 1024)]);
+    let _: () = run(
+        &mut admin,
+        &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "never"],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let _: String = run(&mut idle, &["GET", "big"]);
+        let (rbs, _) = buffer_sizes(&mut admin, "idle");
+        if rbs == 16384 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "rbs={rbs}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

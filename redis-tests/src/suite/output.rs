@@ -46,9 +46,11 @@ pub fn parse(text: &str) -> UnitOutput {
                 }
                 details.push(lines.next().unwrap_or_default());
             }
+            // Trimmed as the expectations file's lines are (a group's error message starts
+            // with the space left where the helper cut its prefix).
             let name = match rest.rfind(" in tests/") {
-                Some(at) => rest[..at].to_string(),
-                None => rest.to_string(),
+                Some(at) => rest[..at].trim().to_string(),
+                None => rest.trim().to_string(),
             };
             out.failed.push(Failure {
                 name,

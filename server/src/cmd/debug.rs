@@ -80,6 +80,12 @@ const HELP: &[&str] = &[
     "    Run a fuzz tester against the stringmatchlen() function.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
 ];
 
 fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -142,6 +148,26 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             Ok(())
         }
         (b"protocol", 3) => protocol(ctx, args.get(2)),
+        (b"replybuffer", 4) => {
+            let (what, value) = (args.get(2), args.get(3));
+            if what.eq_ignore_ascii_case(b"peak-reset-time") {
+                ctx.server.reply_buffer_peak_reset = if value.eq_ignore_ascii_case(b"never") {
+                    None
+                } else if value.eq_ignore_ascii_case(b"reset") {
+                    Some(crate::server::REPLY_BUFFER_PEAK_RESET)
+                } else {
+                    let ms = crate::util::parse_i64(value).ok_or(errors::NOT_INTEGER)?;
+                    // A negative time is never, as in Redis.
+                    u64::try_from(ms).ok().map(std::time::Duration::from_millis)
+                };
+            } else if what.eq_ignore_ascii_case(b"resizing") {
+                ctx.server.reply_buffer_resizing = atoi(value) != 0;
+            } else {
+                return Err(errors::unknown_subcommand_or_arity(args.get(1), "debug"));
+            }
+            ctx.reply.ok();
+            Ok(())
+        }
         (b"stringmatch-test", 2) => {
             stringmatch_test();
             ctx.reply

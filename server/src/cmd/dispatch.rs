@@ -182,14 +182,31 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
         ctx.error(&error);
     }
     let clock = &ctx.server.clock;
-    let elapsed = Duration::from_micros(clock.elapsed_us(started, clock.tick()));
+    let elapsed_us = clock.elapsed_us(started, clock.tick());
+    let elapsed = Duration::from_micros(elapsed_us);
     if ctx.server.keyspace.watch.has_dirty() {
         super::tx::flag_dirty_watchers(ctx);
     }
     let server = &mut *ctx.server;
+    let threshold = server.config.latency_monitor_threshold;
+    if threshold > 0 && elapsed_us / 1000 >= threshold {
+        let event = if entry.command.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        let now = server.clock.unix_ms() / 1000;
+        server.latency.add(event, elapsed_us / 1000, now);
+    }
+    // A blocked command is counted when it is served, as in Redis.
+    if server.config.latency_tracking && ctx.client.blocked.is_none() {
+        server.command_latency[entry.index]
+            .get_or_insert_with(Box::default)
+            .record_micros(elapsed_us);
+    }
     let stats = &mut server.command_stats[entry.index];
     stats.calls += 1;
-    stats.usec += elapsed.as_micros() as u64;
+    stats.usec += elapsed_us;
     if server.stats.total_error_replies > errors_before {
         stats.failed_calls += 1;
     }

@@ -18,6 +18,7 @@ mod debug;
 mod hash;
 mod introspection;
 pub mod keys;
+mod latency;
 mod list;
 mod memory;
 pub mod monitor;

@@ -212,6 +212,7 @@ static FAMILIES: &[&[Command]] = &[
     super::client::COMMANDS,
     super::introspection::COMMANDS,
     super::monitor::COMMANDS,
+    super::latency::COMMANDS,
     super::tx::COMMANDS,
 ];
 

@@ -98,7 +98,17 @@ pub fn perform_evictions(server: &mut Server) -> Evict {
     if server.check_pause_end() {
         return Evict::Ok;
     }
+    let (started, evicted_before) = (Instant::now(), server.stats.evicted_keys);
     let result = evict(server);
+    if server.stats.evicted_keys != evicted_before {
+        let now = server.clock.unix_ms() / 1000;
+        server.latency.add_if_needed(
+            server.config.latency_monitor_threshold,
+            "eviction-cycle",
+            started.elapsed().as_millis() as u64,
+            now,
+        );
+    }
     let stats = &mut server.stats;
     match result {
         Evict::Running | Evict::Fail => {

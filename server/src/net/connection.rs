@@ -15,8 +15,7 @@ use std::time::Instant;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use super::buffer::QueryBuffer;
-use super::reply::Reply;
+use super::client_io::ClientIo;
 use super::request::{Limits, Parsed, RequestParser};
 use crate::client::Client;
 use crate::cmd::{Ctx, dispatch};
@@ -24,8 +23,6 @@ use crate::server::Server;
 
 /// Bytes read per `read` in the common case (Redis's `PROTO_IOBUF_LEN`).
 const READ_CHUNK: usize = 16 * 1024;
-/// Idle buffers larger than this are given back.
-const IDLE_BUFFER_KEEP: usize = 32 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,9 +39,9 @@ struct Connection {
     server: Rc<RefCell<Server>>,
     client: Rc<RefCell<Client>>,
     stream: Rc<TcpStream>,
-    input: QueryBuffer,
+    /// The client's query and reply buffers (shared with the cron, which resizes them).
+    io: Rc<RefCell<ClientIo>>,
     parser: RequestParser,
-    reply: Reply,
 }
 
 /// Serves a registered client until it disconnects, then unregisters it.
@@ -53,14 +50,13 @@ pub async fn serve(
     client: Rc<RefCell<Client>>,
     stream: Rc<TcpStream>,
 ) {
-    let protocol = client.borrow().protocol;
+    let io = Rc::clone(&client.borrow().io);
     let mut connection = Connection {
         server,
         client,
         stream,
-        input: QueryBuffer::default(),
+        io,
         parser: RequestParser::new(),
-        reply: Reply::new(protocol),
     };
     let why = connection.run().await;
     let id = connection.client.borrow().id;
@@ -103,7 +99,7 @@ impl Connection {
                 self.flush_and_check();
                 continue;
             }
-            let interest = if self.reply.is_empty() {
+            let interest = if self.io.borrow().reply.is_empty() {
                 Interest::READABLE
             } else {
                 Interest::READABLE | Interest::WRITABLE
@@ -150,24 +146,21 @@ impl Connection {
     /// Writes pending replies and applies what the batch decided about closing; gives idle
     /// buffers back.
     fn flush_and_check(&mut self) -> Option<Close> {
-        if !self.reply.is_empty() {
+        if !self.io.borrow().reply.is_empty() {
             if self.write().is_err() {
                 return Some(Close::Peer);
             }
-            self.client.borrow_mut().buffers.output_len = self.reply.len();
+            self.client.borrow_mut().buffers.output_len = self.io.borrow().reply.len();
         }
         let client = self.client.borrow();
         if client.close_asap {
             return Some(Close::Now);
         }
-        if client.close_after_reply && self.reply.is_empty() {
+        let mut io = self.io.borrow_mut();
+        if client.close_after_reply && io.reply.is_empty() {
             return Some(Close::AfterReply);
         }
-        drop(client);
-        if self.reply.is_empty() {
-            self.reply.shrink_if_idle(IDLE_BUFFER_KEEP);
-            self.input.shrink_if_idle(IDLE_BUFFER_KEEP);
-        }
+        io.reply.shrink_if_idle();
         None
     }
 
@@ -197,7 +190,7 @@ impl Connection {
                         Err(_) => return Some(Close::Peer),
                     }
                     let limit = self.server.borrow().config.client_query_buffer_limit as usize;
-                    if self.input.len() > limit {
+                    if self.io.borrow().input.len() > limit {
                         return Some(Close::Now);
                     }
                 }
@@ -236,7 +229,7 @@ impl Connection {
                         Err(_) => return Some(Close::Peer),
                     }
                     let limit = self.server.borrow().config.client_query_buffer_limit as usize;
-                    if self.input.len() > limit {
+                    if self.io.borrow().input.len() > limit {
                         return Some(Close::Now);
                     }
                     false
@@ -246,8 +239,9 @@ impl Connection {
             if client.close_asap {
                 return Some(Close::Now);
             }
+            let mut io = self.io.borrow_mut();
             if !client.pending_reply.is_empty() {
-                self.reply.raw(&client.pending_reply);
+                io.reply.raw(&client.pending_reply);
                 client.pending_reply = Vec::new();
             }
             let still_blocked = client.blocked.is_some();
@@ -255,7 +249,7 @@ impl Connection {
                 let mut server = self.server.borrow_mut();
                 if crate::cmd::blocking::unblock(&mut server.keyspace, &mut client).is_some() {
                     // Redis 7.0 times every blocking command out with a null array.
-                    self.reply.null_array();
+                    io.reply.null_array();
                 }
             }
             if !still_blocked || timed_out {
@@ -268,11 +262,12 @@ impl Connection {
     fn take_pending_output(&mut self) {
         let mut client = self.client.borrow_mut();
         if !client.pending_reply.is_empty() {
-            self.reply.raw(&client.pending_reply);
+            let mut io = self.io.borrow_mut();
+            io.reply.raw(&client.pending_reply);
             client.pending_reply.clear();
             let limit = self.server.borrow().config.client_output_buffer_limit[0];
-            if limit.hard > 0 && self.reply.len() as u64 >= limit.hard {
-                over_output_limit(&client, self.reply.len());
+            if limit.hard > 0 && io.reply.len() as u64 >= limit.hard {
+                over_output_limit(&client, io.reply.len());
                 client.close_asap = true;
             }
         }
@@ -289,20 +284,23 @@ impl Connection {
 
     /// One read into the query buffer, sized for a large argument in progress.
     fn read(&mut self) -> io::Result<usize> {
-        let needed = self.parser.bytes_needed(self.input.len());
-        if self.input.try_reserve(READ_CHUNK, needed).is_err() {
+        let mut client_io = self.io.borrow_mut();
+        let input = &mut client_io.input;
+        let needed = self.parser.bytes_needed(input.len());
+        if input.try_reserve(READ_CHUNK, needed).is_err() {
             // Redis would abort here; only this client goes.
             tracing::warn!(
                 client = self.client.borrow().id,
-                buffered = self.input.len(),
+                buffered = input.len(),
                 "closing client whose query buffer cannot grow: out of memory"
             );
             self.client.borrow_mut().close_asap = true;
             return Err(io::Error::from(io::ErrorKind::OutOfMemory));
         }
-        let spare = self.input.spare();
+        let spare = input.spare();
         let asked = spare.capacity() - spare.len();
         let n = self.stream.try_read_buf(spare)?;
+        input.note_peak();
         if 0 < n && n < asked {
             // A short read drained the socket (epoll is edge-triggered): forget the readiness
             // now rather than learn it from one more `read` failing with EAGAIN per batch. The
@@ -324,11 +322,12 @@ impl Connection {
     /// Writes as much pending output as the socket takes.
     fn write(&mut self) -> io::Result<()> {
         let mut written = 0;
-        while !self.reply.is_empty() {
-            match self.stream.try_write(self.reply.bytes()) {
+        let reply = &mut self.io.borrow_mut().reply;
+        while !reply.is_empty() {
+            match self.stream.try_write(reply.bytes()) {
                 Ok(n) => {
                     written += n;
-                    self.reply.consume(n);
+                    reply.consume(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),
@@ -347,14 +346,16 @@ impl Connection {
     fn process(&mut self) -> Option<Close> {
         let mut server = self.server.borrow_mut();
         let mut client = self.client.borrow_mut();
+        let mut io = self.io.borrow_mut();
+        let ClientIo { input, reply } = &mut *io;
         if client.close_asap {
             return Some(Close::Now);
         }
         let query_limit = server.config.client_query_buffer_limit as usize;
-        if self.input.len() > query_limit {
+        if input.len() > query_limit {
             tracing::warn!(
                 client = client.id,
-                bytes = self.input.len(),
+                bytes = input.len(),
                 "closing client that reached max query buffer length"
             );
             return Some(Close::Now);
@@ -369,24 +370,28 @@ impl Connection {
                 proto_max_bulk_len: server.config.proto_max_bulk_len,
                 unauthenticated: server.auth_required() && !client.authenticated,
             };
-            match self.parser.parse(self.input.data(), limits) {
+            match self.parser.parse(input.data(), limits) {
                 Parsed::Request => {
                     let consumed = self.parser.request_len();
-                    let args = self.parser.args(self.input.data());
+                    let args = self.parser.args(input.data());
                     if !args.is_empty() {
+                        // What CLIENT LIST shows of the running client's query buffer: the
+                        // request being run is still in it, as in Redis.
+                        client.buffers.query_len = input.len();
+                        client.buffers.query_capacity = input.capacity();
                         let mut ctx = Ctx {
                             server: &mut server,
                             client: &mut client,
-                            reply: &mut self.reply,
+                            reply,
                         };
                         if !dispatch(&mut ctx, &args) {
                             // Held back by CLIENT PAUSE: it runs from the buffer later.
                             break;
                         }
                     }
-                    self.input.consume(consumed);
-                    if output_limit.hard > 0 && self.reply.len() as u64 >= output_limit.hard {
-                        over_output_limit(&client, self.reply.len());
+                    input.consume(consumed);
+                    if output_limit.hard > 0 && reply.len() as u64 >= output_limit.hard {
+                        over_output_limit(&client, reply.len());
                         client.close_asap = true;
                     }
                 }
@@ -395,23 +400,21 @@ impl Connection {
                     let text = error.reply();
                     tracing::debug!(client = client.id, "protocol error: {text}");
                     server.record_error(&text);
-                    self.reply.error(&text);
+                    reply.error(&text);
                     client.close_after_reply = true;
                 }
             }
         }
         if client.close_asap {
-            self.reply.clear();
+            reply.clear();
             return Some(Close::Now);
         }
-        check_soft_output_limit(&server, &mut client, self.reply.len());
-        client.buffers.query_len = self.input.len();
-        client.buffers.query_capacity = self.input.capacity();
-        client.buffers.output_len = self.reply.len();
-        client.buffers.output_capacity = self.reply.capacity();
+        check_soft_output_limit(&server, &mut client, reply.len());
+        reply.note_peak();
+        client.buffers.update(input, reply);
         server.memory.update_peak(zmalloc::used_memory());
         if client.close_asap {
-            self.reply.clear();
+            reply.clear();
             return Some(Close::Now);
         }
         None

@@ -2,6 +2,7 @@
 //! encoding replies.
 
 pub mod buffer;
+pub mod client_io;
 pub mod connection;
 pub mod descriptors;
 pub mod listener;

@@ -6,7 +6,23 @@
 //! RESP3-only types degrade exactly as Redis degrades them for RESP2 clients.
 //! `tests/protocol_properties.rs` decodes every form with redis-protocol to check the encoding.
 
+use std::time::{Duration, Instant};
+
 use crate::util::format_double;
+
+/// The buffer size a client starts with, and the most the cron grows it to
+/// (`PROTO_REPLY_CHUNK_BYTES`).
+pub const REPLY_CHUNK: usize = 16 * 1024;
+/// The least the cron shrinks it to (`PROTO_REPLY_MIN_BYTES`).
+const REPLY_MIN: usize = 1024;
+
+/// What the cron did to a reply buffer (`INFO stats` counts them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resized {
+    None,
+    Shrunk,
+    Expanded,
+}
 
 /// The protocol a client speaks (`HELLO 2` / `HELLO 3`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,21 +32,89 @@ pub enum Protocol {
 }
 
 /// An output buffer plus the protocol to encode in.
+///
+/// Between batches the buffer keeps `size` bytes, which the cron adapts to the client as
+/// Redis's `clientsCronResizeOutputBuffer` adapts its reply buffer: halved and more when the
+/// recent peak used less than half of it, doubled (up to 16 KiB) when the peak filled it. A
+/// reply larger than `size` grows the buffer for the time it takes to send it.
 #[derive(Debug)]
 pub struct Reply {
     buf: Vec<u8>,
     /// Bytes at the front of `buf` already written to the socket.
     sent: usize,
     protocol: Protocol,
+    /// The capacity kept between batches (`rbs` in `CLIENT LIST`).
+    size: usize,
+    /// Most bytes pending at once since the peak was last reset, up to `size` (`rbp`).
+    peak: usize,
+    peak_reset_at: Instant,
 }
 
 impl Reply {
     pub fn new(protocol: Protocol) -> Reply {
         Reply {
-            buf: Vec::with_capacity(16 * 1024),
+            buf: Vec::with_capacity(REPLY_CHUNK),
             sent: 0,
             protocol,
+            size: REPLY_CHUNK,
+            peak: 0,
+            peak_reset_at: Instant::now(),
         }
+    }
+
+    /// The capacity kept between batches.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The recent peak of pending bytes, within `size`.
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// Notes the bytes pending after a batch.
+    pub fn note_peak(&mut self) {
+        self.peak = self.peak.max(self.len().min(self.size));
+    }
+
+    /// The cron's resizing, as Redis's: shrink to the peak (at least 1 KiB) when it used less
+    /// than half the buffer, double when it filled it; the peak is reset every
+    /// `peak_reset_every` (never when `None`).
+    pub fn cron_resize(&mut self, now: Instant, peak_reset_every: Option<Duration>) -> Resized {
+        let (shrink_to, expand_to) = (self.size / 2, self.size * 2);
+        let mut resized = Resized::None;
+        if shrink_to >= REPLY_MIN && self.peak < shrink_to {
+            self.size = REPLY_MIN.max(self.peak + 1);
+            resized = Resized::Shrunk;
+        } else if expand_to < REPLY_CHUNK * 2 && self.peak == self.size {
+            self.size = REPLY_CHUNK.min(expand_to);
+            resized = Resized::Expanded;
+        }
+        if let Some(every) = peak_reset_every
+            && now.duration_since(self.peak_reset_at) >= every
+        {
+            self.peak = self.len().min(self.size);
+            self.peak_reset_at = now;
+        }
+        if resized != Resized::None {
+            self.fit();
+        }
+        resized
+    }
+
+    /// Gives the buffer the capacity it keeps, pending bytes moved to its front. A buffer
+    /// still holding more than that keeps what it needs until it is sent.
+    fn fit(&mut self) {
+        if self.len() > self.size || self.buf.capacity() == self.size {
+            return;
+        }
+        let mut buf = Vec::new();
+        if buf.try_reserve_exact(self.size).is_err() {
+            return;
+        }
+        buf.extend_from_slice(self.bytes());
+        self.buf = buf;
+        self.sent = 0;
     }
 
     pub fn protocol(&self) -> Protocol {
@@ -94,10 +178,10 @@ impl Reply {
         self.sent = 0;
     }
 
-    /// Gives back the memory of a large, empty buffer (Redis shrinks idle reply buffers too).
-    pub fn shrink_if_idle(&mut self, keep: usize) {
-        if self.is_empty() && self.buf.capacity() > keep {
-            self.buf = Vec::with_capacity(keep);
+    /// Once a large reply is sent, goes back to the capacity the buffer keeps.
+    pub fn shrink_if_idle(&mut self) {
+        if self.is_empty() && self.buf.capacity() > self.size {
+            self.fit();
         }
     }
 
@@ -353,6 +437,41 @@ mod tests {
         assert_eq!(encoded(r, |o| o.big_number(b"123")), b"(123\r\n");
         assert_eq!(encoded(r, |o| o.attribute(1)), b"|1\r\n");
         assert_eq!(encoded(r, |o| o.push(2)), b">2\r\n");
+    }
+
+    #[test]
+    fn the_cron_shrinks_idle_buffers_and_grows_full_ones() {
+        let start = Instant::now();
+        let mut reply = Reply::new(Protocol::Resp2);
+        let every = Some(Duration::from_millis(100));
+        // Idle: one step down to the least size, once the peak was reset.
+        assert_eq!(reply.cron_resize(start, every), Resized::Shrunk);
+        assert_eq!(reply.size(), 1024);
+        assert_eq!(reply.capacity(), 1024);
+        assert_eq!(reply.cron_resize(start, every), Resized::None);
+        // A batch that fills it: doubled per cron run up to 16 KiB.
+        reply.bulk(&[b'x'; 4000]);
+        reply.note_peak();
+        assert_eq!(reply.peak(), 1024);
+        assert_eq!(reply.cron_resize(start, None), Resized::Expanded);
+        assert_eq!(reply.size(), 2048);
+        reply.consume(reply.len());
+        reply.shrink_if_idle();
+        assert_eq!(reply.capacity(), 2048);
+        reply.bulk(&[b'x'; 40000]);
+        reply.note_peak();
+        for _ in 0..5 {
+            reply.note_peak();
+            reply.cron_resize(start, None);
+        }
+        assert_eq!(reply.size(), REPLY_CHUNK);
+        // Without a peak reset the size stays; after one it shrinks again.
+        reply.consume(reply.len());
+        assert_eq!(reply.cron_resize(start, None), Resized::None);
+        let later = start + Duration::from_millis(150);
+        reply.cron_resize(later, every);
+        assert_eq!(reply.cron_resize(later, every), Resized::Shrunk);
+        assert_eq!(reply.size(), 1024);
     }
 
     #[test]

@@ -1,0 +1,21 @@
+//! The buffers of one client: its query buffer and its reply buffer. The connection task reads
+//! and writes through them; the cron resizes them (Redis's `clientsCronResizeQueryBuffer` and
+//! `clientsCronResizeOutputBuffer`) while the client is idle. Both live on the command thread
+//! behind one `RefCell`, borrowed only inside synchronous code, so the two never overlap.
+
+use super::buffer::QueryBuffer;
+use super::reply::{Protocol, Reply};
+
+pub struct ClientIo {
+    pub input: QueryBuffer,
+    pub reply: Reply,
+}
+
+impl ClientIo {
+    pub fn new(protocol: Protocol) -> ClientIo {
+        ClientIo {
+            input: QueryBuffer::default(),
+            reply: Reply::new(protocol),
+        }
+    }
+}
