@@ -36,8 +36,19 @@ fn wait_lazyfree(connection: &mut redis::Connection) {
 fn large_collections_are_accounted_and_fully_freed() {
     let server = TestServer::start(&[]);
     let mut connection = server.connect();
-    // Warm up the connection's buffers before taking the baseline.
+    // Warm up the connection's buffers, and each command's latency histogram (made on its
+    // first call), before taking the baseline.
     let _: String = run(&mut connection, &["INFO", "memory"]);
+    for command in [
+        &["RPUSH", "w", "x"][..],
+        &["HSET", "w2", "f", "v"],
+        &["SADD", "w3", "m"],
+        &["ZADD", "w4", "1", "m"],
+        &["MEMORY", "USAGE", "w"],
+        &["DEL", "w", "w2", "w3", "w4"],
+    ] {
+        let _: redis::Value = run(&mut connection, command);
+    }
     let baseline = used_memory(&mut connection);
     let elements = 20_000;
     let mut load = redis::pipe();
