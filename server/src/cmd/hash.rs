@@ -11,52 +11,52 @@ use crate::types::{Hash, HashLimits};
 use crate::util::longdouble::LongDouble;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("hset", -4, WRITE | DENYOOM | FAST, Group::Hash, hset).keys(1, 1, 1)
+    Command::new("hset", -4, WRITE | DENYOOM | FAST, Group::Hash, hset)
         .doc("2.0.0", "Creates or modifies the value of a field in a hash.", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.")
         .syntax("key field value [field value ...]"),
-    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, Group::Hash, hsetnx).keys(1, 1, 1)
+    Command::new("hsetnx", 4, WRITE | DENYOOM | FAST, Group::Hash, hsetnx)
         .doc("2.0.0", "Sets the value of a field in a hash only when the field doesn't exist.", "O(1)")
         .syntax("key field value"),
-    Command::new("hmset", -4, WRITE | DENYOOM | FAST, Group::Hash, hmset).keys(1, 1, 1)
+    Command::new("hmset", -4, WRITE | DENYOOM | FAST, Group::Hash, hmset)
         .doc("2.0.0", "Sets the values of multiple fields.", "O(N) where N is the number of fields being set.")
         .syntax("key field value [field value ...]"),
-    Command::new("hget", 3, READONLY | FAST, Group::Hash, hget).keys(1, 1, 1)
+    Command::new("hget", 3, READONLY | FAST, Group::Hash, hget)
         .doc("2.0.0", "Returns the value of a field in a hash.", "O(1)")
         .syntax("key field"),
-    Command::new("hmget", -3, READONLY | FAST, Group::Hash, hmget).keys(1, 1, 1)
+    Command::new("hmget", -3, READONLY | FAST, Group::Hash, hmget)
         .doc("2.0.0", "Returns the values of all fields in a hash.", "O(N) where N is the number of fields being requested.")
         .syntax("key field [field ...]"),
-    Command::new("hdel", -3, WRITE | FAST, Group::Hash, hdel).keys(1, 1, 1)
+    Command::new("hdel", -3, WRITE | FAST, Group::Hash, hdel)
         .doc("2.0.0", "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", "O(N) where N is the number of fields to be removed.")
         .syntax("key field [field ...]"),
-    Command::new("hlen", 2, READONLY | FAST, Group::Hash, hlen).keys(1, 1, 1)
+    Command::new("hlen", 2, READONLY | FAST, Group::Hash, hlen)
         .doc("2.0.0", "Returns the number of fields in a hash.", "O(1)")
         .syntax("key"),
-    Command::new("hstrlen", 3, READONLY | FAST, Group::Hash, hstrlen).keys(1, 1, 1)
+    Command::new("hstrlen", 3, READONLY | FAST, Group::Hash, hstrlen)
         .doc("3.2.0", "Returns the length of the value of a field.", "O(1)")
         .syntax("key field"),
-    Command::new("hexists", 3, READONLY | FAST, Group::Hash, hexists).keys(1, 1, 1)
+    Command::new("hexists", 3, READONLY | FAST, Group::Hash, hexists)
         .doc("2.0.0", "Determines whether a field exists in a hash.", "O(1)")
         .syntax("key field"),
-    Command::new("hkeys", 2, READONLY, Group::Hash, hkeys).keys(1, 1, 1)
+    Command::new("hkeys", 2, READONLY, Group::Hash, hkeys)
         .doc("2.0.0", "Returns all fields in a hash.", "O(N) where N is the size of the hash.")
         .syntax("key"),
-    Command::new("hvals", 2, READONLY, Group::Hash, hvals).keys(1, 1, 1)
+    Command::new("hvals", 2, READONLY, Group::Hash, hvals)
         .doc("2.0.0", "Returns all values in a hash.", "O(N) where N is the size of the hash.")
         .syntax("key"),
-    Command::new("hgetall", 2, READONLY, Group::Hash, hgetall).keys(1, 1, 1)
+    Command::new("hgetall", 2, READONLY, Group::Hash, hgetall)
         .doc("2.0.0", "Returns all fields and values in a hash.", "O(N) where N is the size of the hash.")
         .syntax("key"),
-    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrby).keys(1, 1, 1)
+    Command::new("hincrby", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrby)
         .doc("2.0.0", "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)")
         .syntax("key field increment"),
-    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrbyfloat).keys(1, 1, 1)
+    Command::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, Group::Hash, hincrbyfloat)
         .doc("2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "O(1)")
         .syntax("key field increment"),
-    Command::new("hrandfield", -2, READONLY, Group::Hash, hrandfield).keys(1, 1, 1)
+    Command::new("hrandfield", -2, READONLY, Group::Hash, hrandfield)
         .doc("6.2.0", "Returns one or more random fields from a hash.", "O(N) where N is the number of fields returned")
         .syntax("key [count [WITHVALUES]]"),
-    Command::new("hscan", -3, READONLY, Group::Hash, hscan).keys(1, 1, 1)
+    Command::new("hscan", -3, READONLY, Group::Hash, hscan)
         .doc("2.8.0", "Iterates over fields and values of a hash.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
         .syntax("key cursor [MATCH pattern] [COUNT count]"),
 ];

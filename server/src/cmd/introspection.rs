@@ -2,7 +2,9 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::{self, *};
+use super::key_specs::{self, BeginSearch, FindKeys, KeySpec};
 use super::{Args, Command, Ctx, Entry, Group};
+use crate::net::reply::Reply;
 
 pub static COMMANDS: &[Command] = &[
     Command::container(
@@ -39,6 +41,18 @@ pub static COMMANDS: &[Command] = &[
             Command::new("getkeys", -4, LOADING | STALE, Group::Server, getkeys).doc(
                 "2.8.13",
                 "Extracts the key names from an arbitrary command.",
+                "O(N) where N is the number of arguments to the command",
+            ),
+            Command::new(
+                "getkeysandflags",
+                -4,
+                LOADING | STALE,
+                Group::Server,
+                getkeysandflags,
+            )
+            .doc(
+                "7.0.0",
+                "Extracts the key names and access flags for an arbitrary command.",
                 "O(N) where N is the number of arguments to the command",
             ),
             Command::new("help", 2, LOADING | STALE, Group::Server, help).doc(
@@ -156,18 +170,25 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
     ctx.reply.array(10);
     ctx.reply.bulk(entry.full_name.as_bytes());
     ctx.reply.int(command.arity as i64);
+    // `movablekeys` comes from the key specifications, as in Redis.
+    let range = entry.legacy_range;
+    let command_flags = if range.movable {
+        command.flags | flags::MOVABLE_KEYS
+    } else {
+        command.flags & !MOVABLE_KEYS
+    };
     let names: Vec<&str> = flags::NAMES
         .iter()
-        .filter(|(flag, _)| command.has(*flag))
+        .filter(|(flag, _)| command_flags & *flag != 0)
         .map(|(_, name)| *name)
         .collect();
     ctx.reply.set(names.len());
     for name in names {
         ctx.reply.simple(name.as_bytes());
     }
-    ctx.reply.int(command.first_key as i64);
-    ctx.reply.int(command.last_key as i64);
-    ctx.reply.int(command.key_step as i64);
+    ctx.reply.int(range.first as i64);
+    ctx.reply.int(range.last as i64);
+    ctx.reply.int(range.step as i64);
     let categories = acl_categories(command);
     ctx.reply.set(categories.len());
     for category in categories {
@@ -175,7 +196,7 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
     }
     // Tips, key specifications and subcommands are sets in RESP3.
     ctx.reply.set(0);
-    reply_key_specs(ctx, command);
+    reply_key_specs(ctx.reply, entry.key_specs);
     let table = ctx.server.commands;
     let subs: Vec<&Entry> = table.subcommands_of(entry).collect();
     ctx.reply.set(subs.len());
@@ -184,50 +205,97 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
     }
 }
 
-/// Key specifications derived from the key positions: an index search and a key range.
-fn reply_key_specs(ctx: &mut Ctx, command: &Command) {
-    if command.first_key == 0 {
-        ctx.reply.set(0);
-        return;
+/// Key specifications as Redis's `addReplyCommandKeySpecs` writes them.
+fn reply_key_specs(reply: &mut Reply, specs: &[KeySpec]) {
+    reply.set(specs.len());
+    for spec in specs {
+        reply.map(3 + usize::from(!spec.notes.is_empty()));
+        if !spec.notes.is_empty() {
+            reply.bulk(b"notes");
+            reply.bulk(spec.notes.as_bytes());
+        }
+        reply.bulk(b"flags");
+        reply_key_flags(reply, spec.flags);
+        reply.bulk(b"begin_search");
+        reply.map(2);
+        reply.bulk(b"type");
+        match spec.begin {
+            BeginSearch::Index(index) => {
+                reply.bulk(b"index");
+                reply.bulk(b"spec");
+                reply.map(1);
+                reply.bulk(b"index");
+                reply.int(index as i64);
+            }
+            BeginSearch::Keyword(keyword, startfrom) => {
+                reply.bulk(b"keyword");
+                reply.bulk(b"spec");
+                reply.map(2);
+                reply.bulk(b"keyword");
+                reply.bulk(keyword.as_bytes());
+                reply.bulk(b"startfrom");
+                reply.int(startfrom as i64);
+            }
+            BeginSearch::Unknown => {
+                reply.bulk(b"unknown");
+                reply.bulk(b"spec");
+                reply.map(0);
+            }
+        }
+        reply.bulk(b"find_keys");
+        reply.map(2);
+        reply.bulk(b"type");
+        match spec.find {
+            FindKeys::Range {
+                lastkey,
+                step,
+                limit,
+            } => {
+                reply.bulk(b"range");
+                reply.bulk(b"spec");
+                reply.map(3);
+                reply.bulk(b"lastkey");
+                reply.int(lastkey as i64);
+                reply.bulk(b"keystep");
+                reply.int(step as i64);
+                reply.bulk(b"limit");
+                reply.int(limit as i64);
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                step,
+            } => {
+                reply.bulk(b"keynum");
+                reply.bulk(b"spec");
+                reply.map(3);
+                reply.bulk(b"keynumidx");
+                reply.int(keynumidx as i64);
+                reply.bulk(b"firstkey");
+                reply.int(firstkey as i64);
+                reply.bulk(b"keystep");
+                reply.int(step as i64);
+            }
+            FindKeys::Unknown => {
+                reply.bulk(b"unknown");
+                reply.bulk(b"spec");
+                reply.map(0);
+            }
+        }
     }
-    let access: &[&str] = if command.has(WRITE) {
-        &["RW", "update"]
-    } else {
-        &["RO", "access"]
-    };
-    let last = if command.last_key < 0 {
-        command.last_key
-    } else {
-        command.last_key - command.first_key
-    };
-    let reply = &mut *ctx.reply;
-    reply.set(1);
-    reply.map(3);
-    reply.bulk(b"flags");
-    reply.set(access.len());
-    for flag in access {
-        reply.simple(flag.as_bytes());
+}
+
+/// A key's flags as a set of names (Redis's `addReplyFlagsForKeyArgs`).
+fn reply_key_flags(reply: &mut Reply, flags: u32) {
+    let names: Vec<&str> = key_specs::FLAG_NAMES
+        .iter()
+        .filter(|(flag, _)| flags & flag != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    reply.set(names.len());
+    for name in names {
+        reply.simple(name.as_bytes());
     }
-    reply.bulk(b"begin_search");
-    reply.map(2);
-    reply.bulk(b"type");
-    reply.bulk(b"index");
-    reply.bulk(b"spec");
-    reply.map(1);
-    reply.bulk(b"index");
-    reply.int(command.first_key as i64);
-    reply.bulk(b"find_keys");
-    reply.map(2);
-    reply.bulk(b"type");
-    reply.bulk(b"range");
-    reply.bulk(b"spec");
-    reply.map(3);
-    reply.bulk(b"lastkey");
-    reply.int(last as i64);
-    reply.bulk(b"keystep");
-    reply.int(command.key_step as i64);
-    reply.bulk(b"limit");
-    reply.int(0);
 }
 
 fn all(ctx: &mut Ctx, _args: &Args) -> CmdResult {
@@ -340,7 +408,7 @@ fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
     }
 }
 
-fn reply_arguments(reply: &mut crate::net::reply::Reply, arguments: &[super::syntax::Arg]) {
+fn reply_arguments(reply: &mut Reply, arguments: &[super::syntax::Arg]) {
     use super::syntax::ArgType;
     reply.array(arguments.len());
     for arg in arguments {
@@ -376,46 +444,39 @@ fn reply_arguments(reply: &mut crate::net::reply::Reply, arguments: &[super::syn
     }
 }
 
-/// Positions of the keys in a command's arguments (`args[0]` is its name): from the key
-/// positions, or for commands whose keys move, from their `numkeys` argument as Redis's
-/// `getkeys_proc`s find them. Empty when the arguments name no valid keys.
-pub fn key_positions(command: &Command, args: &[&[u8]]) -> Vec<usize> {
-    if command.has(MOVABLE_KEYS) {
-        // (index of numkeys, keys before it: a destination)
-        let (numkeys_at, fixed) = match command.name {
-            "zunionstore" | "zinterstore" | "zdiffstore" => (2, vec![1]),
-            "blmpop" | "bzmpop" => (2, vec![]),
-            _ => (1, vec![]),
-        };
-        let numkeys = args
-            .get(numkeys_at)
-            .and_then(|n| std::str::from_utf8(n).ok())
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0);
-        let first = numkeys_at + 1;
-        if numkeys < 1 || numkeys as usize > args.len() - first {
-            return Vec::new();
+/// The keys of a command line with their flags, as Redis's `getKeysFromCommandWithSpecs`
+/// finds them: from the key specifications when their flags do not depend on the arguments,
+/// otherwise from the command's own rule (only `SET`, whose `GET` option makes its key read as
+/// well as written). `None` when the arguments do not fit.
+pub fn command_keys(entry: &Entry, args: &[&[u8]]) -> Option<Vec<(usize, u32)>> {
+    let specs = entry.key_specs;
+    if key_specs::has_keys(specs) && !key_specs::has_variable_flags(specs) {
+        return key_specs::find_keys(specs, args);
+    }
+    match entry.full_name.as_str() {
+        "set" => {
+            let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+            let flags = if get {
+                key_specs::RW | key_specs::ACCESS | key_specs::UPDATE
+            } else {
+                key_specs::OW | key_specs::UPDATE
+            };
+            Some(vec![(1, flags)])
         }
-        return fixed
-            .into_iter()
-            .chain(first..first + numkeys as usize)
-            .collect();
+        _ => key_specs::find_keys(specs, args),
     }
-    if command.first_key == 0 {
-        return Vec::new();
-    }
-    let first = command.first_key as usize;
-    let last = if command.last_key < 0 {
-        (args.len() as i64 + command.last_key as i64) as usize
-    } else {
-        command.last_key as usize
-    };
-    (first..=last.min(args.len() - 1))
-        .step_by(command.key_step.max(1) as usize)
-        .collect()
 }
 
 fn getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    getkeys_impl(ctx, args, false)
+}
+
+fn getkeysandflags(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    getkeys_impl(ctx, args, true)
+}
+
+/// `COMMAND GETKEYS` and `GETKEYSANDFLAGS` (Redis's `getKeysSubcommandImpl`).
+fn getkeys_impl(ctx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
     let table = ctx.server.commands;
     let target: Vec<&[u8]> = args.from(2).collect();
     let Some(entry) = table.find(target[0]) else {
@@ -433,22 +494,31 @@ fn getkeys(ctx: &mut Ctx, args: &Args) -> CmdResult {
             })
             .ok_or_else(|| CmdError::new("ERR Invalid command specified"))?
     };
-    let command = entry.command;
-    if command.first_key == 0 && !command.has(MOVABLE_KEYS) {
+    if !key_specs::has_keys(entry.key_specs) {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }
-    if !command.arity_ok(target.len()) {
+    if !entry.command.arity_ok(target.len()) {
         return Err(CmdError::new(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = key_positions(command, &target);
+    let keys = command_keys(entry, &target).unwrap_or_default();
     if keys.is_empty() {
+        if entry.command.has(NO_MANDATORY_KEYS) {
+            ctx.reply.array(0);
+            return Ok(());
+        }
         return Err(CmdError::new("ERR Invalid arguments specified for command"));
     }
     ctx.reply.array(keys.len());
-    for at in keys {
-        ctx.reply.bulk(target[at]);
+    for (at, flags) in keys {
+        if with_flags {
+            ctx.reply.array(2);
+            ctx.reply.bulk(target[at]);
+            reply_key_flags(ctx.reply, flags);
+        } else {
+            ctx.reply.bulk(target[at]);
+        }
     }
     Ok(())
 }
@@ -474,6 +544,8 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     );
     Ok(())

@@ -46,7 +46,11 @@ pub enum BeginSearch {
 pub enum FindKeys {
     /// Up to `lastkey` (relative; negative counts from the end), every `step`; with a
     /// `limit`, only that fraction of the remaining arguments.
-    Range { lastkey: i32, step: i32, limit: i32 },
+    Range {
+        lastkey: i32,
+        step: i32,
+        limit: i32,
+    },
     /// The argument at `keynumidx` counts the keys, which start at `firstkey`.
     Keynum {
         keynumidx: i32,
@@ -138,7 +142,8 @@ pub fn find_keys(specs: &[KeySpec], args: &[&[u8]]) -> Option<Vec<(usize, u32)>>
                     argc + startfrom as i64
                 };
                 let found = if startfrom > 0 {
-                    (start..argc).find(|&i| args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()))
+                    (start..argc)
+                        .find(|&i| args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()))
                 } else {
                     (1..=start.min(argc - 1))
                         .rev()
@@ -203,6 +208,1555 @@ pub fn has_variable_flags(specs: &[KeySpec]) -> bool {
     specs.iter().any(|s| s.flags & VARIABLE_FLAGS != 0)
 }
 
+/// The specifications of every command zedis serves, by full name (`container|sub`), as Redis
+/// 7.0.15's command reference gives them. Commands without keys have none.
+pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
+    match full_name {
+        "append" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "blmove" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "blmpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "blpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "brpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "brpoplpush" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "bzmpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "bzpopmax" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "bzpopmin" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "copy" => &[
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "decr" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "decrby" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "del" => &[KeySpec {
+            flags: RM | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "exists" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "expire" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "expireat" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "expiretime" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "get" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "getdel" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "getex" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "RW and UPDATE because it changes the TTL",
+        }],
+        "getrange" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "getset" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hdel" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hexists" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hget" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hgetall" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hincrby" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hincrbyfloat" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hkeys" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hlen" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hmget" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hmset" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hrandfield" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hscan" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hset" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hsetnx" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hstrlen" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "hvals" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "incr" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "incrby" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "incrbyfloat" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lcs" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lindex" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "linsert" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "llen" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lmove" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "lmpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "lpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lpos" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lpush" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lpushx" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lrange" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lrem" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "lset" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "ltrim" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "memory|usage" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "mget" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "move" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "mset" => &[KeySpec {
+            flags: OW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 2,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "msetnx" => &[KeySpec {
+            flags: OW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 2,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "object|encoding" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "object|freq" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "object|idletime" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "object|refcount" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "persist" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pexpire" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pexpireat" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pexpiretime" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "psetex" => &[KeySpec {
+            flags: OW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pttl" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "rename" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "renamenx" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "rpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "rpoplpush" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "rpush" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "rpushx" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sadd" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "scard" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sdiff" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sdiffstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "set" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE | VARIABLE_FLAGS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "RW and ACCESS due to the optional `GET` argument",
+        }],
+        "setex" => &[KeySpec {
+            flags: OW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "setnx" => &[KeySpec {
+            flags: OW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "setrange" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sinter" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sintercard" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "sinterstore" => &[
+            KeySpec {
+                flags: RW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "sismember" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "smembers" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "smismember" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "smove" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | INSERT,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "spop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "srandmember" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "srem" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sscan" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "strlen" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "substr" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sunion" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sunionstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "touch" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "ttl" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "type" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "unlink" => &[KeySpec {
+            flags: RM | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "watch" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zadd" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zcard" => &[KeySpec {
+            flags: RO,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zcount" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zdiff" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "zdiffstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                notes: "",
+            },
+        ],
+        "zincrby" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zinter" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "zintercard" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "zinterstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                notes: "",
+            },
+        ],
+        "zlexcount" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zmpop" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "zmscore" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zpopmax" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zpopmin" => &[KeySpec {
+            flags: RW | ACCESS | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrandmember" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrange" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrangebylex" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrangebyscore" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrangestore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "zrank" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrem" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zremrangebylex" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zremrangebyrank" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zremrangebyscore" => &[KeySpec {
+            flags: RW | DELETE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrevrange" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrevrangebylex" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrevrangebyscore" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zrevrank" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zscan" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zscore" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "zunion" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "",
+        }],
+        "zunionstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    step: 1,
+                },
+                notes: "",
+            },
+        ],
+
+        _ => &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,7 +1805,9 @@ mod tests {
                 limit: 2,
             },
         );
-        let xread: Vec<&[u8]> = vec![b"xread", b"COUNT", b"1", b"streams", b"s1", b"s2", b"0", b"0"];
+        let xread: Vec<&[u8]> = vec![
+            b"xread", b"COUNT", b"1", b"streams", b"s1", b"s2", b"0", b"0",
+        ];
         assert_eq!(find_keys(&[keyword], &xread), Some(vec![(4, RO), (5, RO)]));
     }
 
@@ -302,13 +1858,5 @@ mod tests {
         assert!(range.movable);
         assert_eq!((range.first, range.last, range.step), (1, 1, 1));
         assert_eq!(legacy_range(&[]), LegacyRange::default());
-    }
-}
-
-/// The specifications of every command zedis serves, by full name (`container|sub`).
-pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
-    match full_name {
-        // GENERATED
-        _ => &[],
     }
 }

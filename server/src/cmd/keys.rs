@@ -11,16 +11,16 @@ use crate::db::record::Record;
 use crate::util::glob_match;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("del", -2, WRITE, Group::Generic, del).keys(1, -1, 1)
+    Command::new("del", -2, WRITE, Group::Generic, del)
         .doc("1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed.")
         .syntax("key [key ...]"),
-    Command::new("unlink", -2, WRITE | FAST, Group::Generic, del).keys(1, -1, 1)
+    Command::new("unlink", -2, WRITE | FAST, Group::Generic, del)
         .doc("4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size.")
         .syntax("key [key ...]"),
-    Command::new("exists", -2, READONLY | FAST, Group::Generic, exists).keys(1, -1, 1)
+    Command::new("exists", -2, READONLY | FAST, Group::Generic, exists)
         .doc("1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check.")
         .syntax("key [key ...]"),
-    Command::new("type", 2, READONLY | FAST, Group::Generic, key_type).keys(1, 1, 1)
+    Command::new("type", 2, READONLY | FAST, Group::Generic, key_type)
         .doc("1.0.0", "Determines the type of value stored at a key.", "O(1)")
         .syntax("key"),
     Command::new("keys", 2, READONLY, Group::Generic, keys)
@@ -31,49 +31,49 @@ pub static COMMANDS: &[Command] = &[
         .syntax("cursor [MATCH pattern] [COUNT count] [TYPE type]"),
     Command::new("randomkey", 1, READONLY, Group::Generic, randomkey)
         .doc("1.0.0", "Returns a random key name from the database.", "O(1)"),
-    Command::new("rename", 3, WRITE, Group::Generic, rename).keys(1, 2, 1)
+    Command::new("rename", 3, WRITE, Group::Generic, rename)
         .doc("1.0.0", "Renames a key and overwrites the destination.", "O(1)")
         .syntax("key newkey"),
-    Command::new("renamenx", 3, WRITE | FAST, Group::Generic, renamenx).keys(1, 2, 1)
+    Command::new("renamenx", 3, WRITE | FAST, Group::Generic, renamenx)
         .doc("1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)")
         .syntax("key newkey"),
-    Command::new("copy", -3, WRITE | DENYOOM, Group::Generic, copy).keys(1, 2, 1)
+    Command::new("copy", -3, WRITE | DENYOOM, Group::Generic, copy)
         .doc("6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.")
         .syntax("source destination [DB destination-db] [REPLACE]"),
-    Command::new("move", 3, WRITE | FAST, Group::Generic, move_key).keys(1, 1, 1)
+    Command::new("move", 3, WRITE | FAST, Group::Generic, move_key)
         .doc("1.0.0", "Moves a key to another database.", "O(1)")
         .syntax("key db"),
     Command::new("swapdb", 3, WRITE | FAST, Group::Server, swapdb)
         .doc("4.0.0", "Swaps two Redis databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases.")
         .syntax("index1 index2"),
-    Command::new("expire", -3, WRITE | FAST, Group::Generic, expire).keys(1, 1, 1)
+    Command::new("expire", -3, WRITE | FAST, Group::Generic, expire)
         .doc("1.0.0", "Sets the expiration time of a key in seconds.", "O(1)")
         .syntax("key seconds [NX | XX | GT | LT]"),
-    Command::new("pexpire", -3, WRITE | FAST, Group::Generic, pexpire).keys(1, 1, 1)
+    Command::new("pexpire", -3, WRITE | FAST, Group::Generic, pexpire)
         .doc("2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)")
         .syntax("key milliseconds [NX | XX | GT | LT]"),
-    Command::new("expireat", -3, WRITE | FAST, Group::Generic, expireat).keys(1, 1, 1)
+    Command::new("expireat", -3, WRITE | FAST, Group::Generic, expireat)
         .doc("1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)")
         .syntax("key unix-time-seconds [NX | XX | GT | LT]"),
-    Command::new("pexpireat", -3, WRITE | FAST, Group::Generic, pexpireat).keys(1, 1, 1)
+    Command::new("pexpireat", -3, WRITE | FAST, Group::Generic, pexpireat)
         .doc("2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)")
         .syntax("key unix-time-milliseconds [NX | XX | GT | LT]"),
-    Command::new("ttl", 2, READONLY | FAST, Group::Generic, ttl).keys(1, 1, 1)
+    Command::new("ttl", 2, READONLY | FAST, Group::Generic, ttl)
         .doc("1.0.0", "Returns the expiration time in seconds of a key.", "O(1)")
         .syntax("key"),
-    Command::new("pttl", 2, READONLY | FAST, Group::Generic, pttl).keys(1, 1, 1)
+    Command::new("pttl", 2, READONLY | FAST, Group::Generic, pttl)
         .doc("2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)")
         .syntax("key"),
-    Command::new("expiretime", 2, READONLY | FAST, Group::Generic, expiretime).keys(1, 1, 1)
+    Command::new("expiretime", 2, READONLY | FAST, Group::Generic, expiretime)
         .doc("7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)")
         .syntax("key"),
-    Command::new("pexpiretime", 2, READONLY | FAST, Group::Generic, pexpiretime).keys(1, 1, 1)
+    Command::new("pexpiretime", 2, READONLY | FAST, Group::Generic, pexpiretime)
         .doc("7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)")
         .syntax("key"),
-    Command::new("persist", 2, WRITE | FAST, Group::Generic, persist).keys(1, 1, 1)
+    Command::new("persist", 2, WRITE | FAST, Group::Generic, persist)
         .doc("2.2.0", "Removes the expiration time of a key.", "O(1)")
         .syntax("key"),
-    Command::new("touch", -2, READONLY | FAST, Group::Generic, touch).keys(1, -1, 1)
+    Command::new("touch", -2, READONLY | FAST, Group::Generic, touch)
         .doc("3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched.")
         .syntax("key [key ...]"),
     Command::new("dbsize", 1, READONLY | FAST, Group::Server, dbsize)

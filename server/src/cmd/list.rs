@@ -11,70 +11,70 @@ use crate::db::Lookup;
 use crate::types::{End, List, ListLimit};
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("lpush", -3, WRITE | DENYOOM | FAST, Group::List, lpush).keys(1, 1, 1)
+    Command::new("lpush", -3, WRITE | DENYOOM | FAST, Group::List, lpush)
         .doc("1.0.0", "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
         .syntax("key element [element ...]"),
-    Command::new("rpush", -3, WRITE | DENYOOM | FAST, Group::List, rpush).keys(1, 1, 1)
+    Command::new("rpush", -3, WRITE | DENYOOM | FAST, Group::List, rpush)
         .doc("1.0.0", "Appends one or more elements to a list. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
         .syntax("key element [element ...]"),
-    Command::new("lpushx", -3, WRITE | DENYOOM | FAST, Group::List, lpushx).keys(1, 1, 1)
+    Command::new("lpushx", -3, WRITE | DENYOOM | FAST, Group::List, lpushx)
         .doc("2.2.0", "Prepends one or more elements to a list only when the list exists.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
         .syntax("key element [element ...]"),
-    Command::new("rpushx", -3, WRITE | DENYOOM | FAST, Group::List, rpushx).keys(1, 1, 1)
+    Command::new("rpushx", -3, WRITE | DENYOOM | FAST, Group::List, rpushx)
         .doc("2.2.0", "Appends an element to a list only when the list exists.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
         .syntax("key element [element ...]"),
-    Command::new("linsert", 5, WRITE | DENYOOM, Group::List, linsert).keys(1, 1, 1)
+    Command::new("linsert", 5, WRITE | DENYOOM, Group::List, linsert)
         .doc("2.2.0", "Inserts an element before or after another element in a list.", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).")
         .syntax("key <BEFORE | AFTER> pivot element"),
-    Command::new("llen", 2, READONLY | FAST, Group::List, llen).keys(1, 1, 1)
+    Command::new("llen", 2, READONLY | FAST, Group::List, llen)
         .doc("1.0.0", "Returns the length of a list.", "O(1)")
         .syntax("key"),
-    Command::new("lindex", 3, READONLY, Group::List, lindex).keys(1, 1, 1)
+    Command::new("lindex", 3, READONLY, Group::List, lindex)
         .doc("1.0.0", "Returns an element from a list by its index.", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).")
         .syntax("key index"),
-    Command::new("lset", 4, WRITE | DENYOOM, Group::List, lset).keys(1, 1, 1)
+    Command::new("lset", 4, WRITE | DENYOOM, Group::List, lset)
         .doc("1.0.0", "Sets the value of an element in a list by its index.", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).")
         .syntax("key index element"),
-    Command::new("lpop", -2, WRITE | FAST, Group::List, lpop).keys(1, 1, 1)
+    Command::new("lpop", -2, WRITE | FAST, Group::List, lpop)
         .doc("1.0.0", "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned")
         .syntax("key [count]"),
-    Command::new("rpop", -2, WRITE | FAST, Group::List, rpop).keys(1, 1, 1)
+    Command::new("rpop", -2, WRITE | FAST, Group::List, rpop)
         .doc("1.0.0", "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "O(N) where N is the number of elements returned")
         .syntax("key [count]"),
-    Command::new("lrange", 4, READONLY, Group::List, lrange).keys(1, 1, 1)
+    Command::new("lrange", 4, READONLY, Group::List, lrange)
         .doc("1.0.0", "Returns a range of elements from a list.", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
         .syntax("key start stop"),
-    Command::new("ltrim", 4, WRITE, Group::List, ltrim).keys(1, 1, 1)
+    Command::new("ltrim", 4, WRITE, Group::List, ltrim)
         .doc("1.0.0", "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "O(N) where N is the number of elements to be removed by the operation.")
         .syntax("key start stop"),
-    Command::new("lrem", 4, WRITE, Group::List, lrem).keys(1, 1, 1)
+    Command::new("lrem", 4, WRITE, Group::List, lrem)
         .doc("1.0.0", "Removes elements from a list. Deletes the list if the last element was removed.", "O(N+M) where N is the length of the list and M is the number of elements removed.")
         .syntax("key count element"),
-    Command::new("lpos", -3, READONLY, Group::List, lpos).keys(1, 1, 1)
+    Command::new("lpos", -3, READONLY, Group::List, lpos)
         .doc("6.0.6", "Returns the index of matching elements in a list.", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.")
         .syntax("key element [RANK rank] [COUNT num-matches] [MAXLEN len]"),
-    Command::new("lmove", 5, WRITE | DENYOOM, Group::List, lmove).keys(1, 2, 1)
+    Command::new("lmove", 5, WRITE | DENYOOM, Group::List, lmove)
         .doc("6.2.0", "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "O(1)")
         .syntax("source destination <LEFT | RIGHT> <LEFT | RIGHT>"),
-    Command::new("rpoplpush", 3, WRITE | DENYOOM, Group::List, rpoplpush).keys(1, 2, 1)
+    Command::new("rpoplpush", 3, WRITE | DENYOOM, Group::List, rpoplpush)
         .doc("1.2.0", "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "O(1)")
         .syntax("source destination"),
-    Command::new("lmpop", -4, WRITE | MOVABLE_KEYS, Group::List, lmpop)
+    Command::new("lmpop", -4, WRITE, Group::List, lmpop)
         .doc("7.0.0", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "O(N+M) where N is the number of provided keys and M is the number of elements returned.")
         .syntax("numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
-    Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, Group::List, blpop).keys(1, -2, 1)
+    Command::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, Group::List, blpop)
         .doc("2.0.0", "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys.")
         .syntax("key [key ...] timeout"),
-    Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, Group::List, brpop).keys(1, -2, 1)
+    Command::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, Group::List, brpop)
         .doc("2.0.0", "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N) where N is the number of provided keys.")
         .syntax("key [key ...] timeout"),
-    Command::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Group::List, blmove).keys(1, 2, 1)
+    Command::new("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Group::List, blmove)
         .doc("6.2.0", "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "O(1)")
         .syntax("source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout"),
-    Command::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Group::List, brpoplpush).keys(1, 2, 1)
+    Command::new("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Group::List, brpoplpush)
         .doc("2.2.0", "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "O(1)")
         .syntax("source destination timeout"),
-    Command::new("blmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, Group::List, blmpop)
+    Command::new("blmpop", -5, WRITE | BLOCKING, Group::List, blmpop)
         .doc("7.0.0", "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "O(N+M) where N is the number of provided keys and M is the number of elements returned.")
         .syntax("timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
 ];

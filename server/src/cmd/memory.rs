@@ -33,7 +33,6 @@ pub static COMMANDS: &[Command] = &[Command::container(
             "O(1)",
         ),
         Command::new("usage", -3, READONLY, Group::Server, usage)
-            .keys(2, 2, 1)
             .doc(
                 "4.0.0",
                 "Estimates the memory usage of a key.",

@@ -17,6 +17,7 @@ pub mod connection;
 mod debug;
 mod hash;
 mod introspection;
+mod key_specs;
 pub mod keys;
 mod latency;
 mod list;
@@ -58,6 +59,7 @@ pub mod flags {
     pub const MAY_REPLICATE: u32 = 1 << 13;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 14;
     pub const NO_MULTI: u32 = 1 << 15;
+    /// Not set in the table: derived from the key specifications (`key_specs`).
     pub const MOVABLE_KEYS: u32 = 1 << 16;
     pub const ALLOW_BUSY: u32 = 1 << 17;
     pub const SENTINEL: u32 = 1 << 18;
@@ -145,11 +147,6 @@ pub struct Command {
     pub arity: i32,
     pub flags: u32,
     pub group: Group,
-    /// Key positions for `COMMAND INFO`/`GETKEYS`: first, last (negative counts from the end),
-    /// step; zeros when the command has no keys.
-    pub first_key: i32,
-    pub last_key: i32,
-    pub key_step: i32,
     /// `None` for a container (`CONFIG`, `CLIENT`, …), which dispatches to `subcommands`,
     /// unless it also has a bare form (`COMMAND`).
     pub handler: Option<Handler>,
@@ -175,9 +172,6 @@ impl Command {
             arity,
             flags,
             group,
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
             handler: Some(handler),
             subcommands: &[],
             since: "1.0.0",
@@ -205,15 +199,6 @@ impl Command {
     pub const fn with_bare(self, handler: Handler) -> Command {
         Command {
             handler: Some(handler),
-            ..self
-        }
-    }
-
-    pub const fn keys(self, first: i32, last: i32, step: i32) -> Command {
-        Command {
-            first_key: first,
-            last_key: last,
-            key_step: step,
             ..self
         }
     }

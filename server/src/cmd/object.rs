@@ -12,7 +12,6 @@ pub static COMMANDS: &[Command] = &[Command::container(
     Group::Generic,
     &[
         Command::new("encoding", 3, READONLY, Group::Generic, encoding)
-            .keys(2, 2, 1)
             .doc(
                 "2.2.3",
                 "Returns the internal encoding of a Redis object.",
@@ -20,7 +19,6 @@ pub static COMMANDS: &[Command] = &[Command::container(
             )
             .syntax("key"),
         Command::new("freq", 3, READONLY, Group::Generic, freq)
-            .keys(2, 2, 1)
             .doc(
                 "4.0.0",
                 "Returns the logarithmic access frequency counter of a Redis object.",
@@ -28,7 +26,6 @@ pub static COMMANDS: &[Command] = &[Command::container(
             )
             .syntax("key"),
         Command::new("idletime", 3, READONLY, Group::Generic, idletime)
-            .keys(2, 2, 1)
             .doc(
                 "2.2.3",
                 "Returns the time since the last access to a Redis object.",
@@ -36,7 +33,6 @@ pub static COMMANDS: &[Command] = &[Command::container(
             )
             .syntax("key"),
         Command::new("refcount", 3, READONLY, Group::Generic, refcount)
-            .keys(2, 2, 1)
             .doc(
                 "2.2.3",
                 "Returns the reference count of a value of a key.",

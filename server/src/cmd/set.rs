@@ -12,55 +12,55 @@ use crate::types::set::Elem;
 use crate::types::{Object, Set, SetLimits};
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("sadd", -3, WRITE | DENYOOM | FAST, Group::Set, sadd).keys(1, 1, 1)
+    Command::new("sadd", -3, WRITE | DENYOOM | FAST, Group::Set, sadd)
         .doc("1.0.0", "Adds one or more members to a set. Creates the key if it doesn't exist.", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
         .syntax("key member [member ...]"),
-    Command::new("srem", -3, WRITE | FAST, Group::Set, srem).keys(1, 1, 1)
+    Command::new("srem", -3, WRITE | FAST, Group::Set, srem)
         .doc("1.0.0", "Removes one or more members from a set. Deletes the set if the last member was removed.", "O(N) where N is the number of members to be removed.")
         .syntax("key member [member ...]"),
-    Command::new("sismember", 3, READONLY | FAST, Group::Set, sismember).keys(1, 1, 1)
+    Command::new("sismember", 3, READONLY | FAST, Group::Set, sismember)
         .doc("1.0.0", "Determines whether a member belongs to a set.", "O(1)")
         .syntax("key member"),
-    Command::new("smismember", -3, READONLY | FAST, Group::Set, smismember).keys(1, 1, 1)
+    Command::new("smismember", -3, READONLY | FAST, Group::Set, smismember)
         .doc("6.2.0", "Determines whether multiple members belong to a set.", "O(N) where N is the number of elements being checked for membership")
         .syntax("key member [member ...]"),
-    Command::new("scard", 2, READONLY | FAST, Group::Set, scard).keys(1, 1, 1)
+    Command::new("scard", 2, READONLY | FAST, Group::Set, scard)
         .doc("1.0.0", "Returns the number of members in a set.", "O(1)")
         .syntax("key"),
-    Command::new("smembers", 2, READONLY, Group::Set, smembers).keys(1, 1, 1)
+    Command::new("smembers", 2, READONLY, Group::Set, smembers)
         .doc("1.0.0", "Returns all members of a set.", "O(N) where N is the set cardinality.")
         .syntax("key"),
-    Command::new("srandmember", -2, READONLY, Group::Set, srandmember).keys(1, 1, 1)
+    Command::new("srandmember", -2, READONLY, Group::Set, srandmember)
         .doc("1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")
         .syntax("key [count]"),
-    Command::new("spop", -2, WRITE | FAST, Group::Set, spop).keys(1, 1, 1)
+    Command::new("spop", -2, WRITE | FAST, Group::Set, spop)
         .doc("1.0.0", "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
         .syntax("key [count]"),
-    Command::new("smove", 4, WRITE | FAST, Group::Set, smove).keys(1, 2, 1)
+    Command::new("smove", 4, WRITE | FAST, Group::Set, smove)
         .doc("1.0.0", "Moves a member from one set to another.", "O(1)")
         .syntax("source destination member"),
-    Command::new("sinter", -2, READONLY, Group::Set, sinter).keys(1, -1, 1)
+    Command::new("sinter", -2, READONLY, Group::Set, sinter)
         .doc("1.0.0", "Returns the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
         .syntax("key [key ...]"),
-    Command::new("sinterstore", -3, WRITE | DENYOOM, Group::Set, sinterstore).keys(1, -1, 1)
+    Command::new("sinterstore", -3, WRITE | DENYOOM, Group::Set, sinterstore)
         .doc("1.0.0", "Stores the intersect of multiple sets in a key.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
         .syntax("destination key [key ...]"),
-    Command::new("sintercard", -3, READONLY | MOVABLE_KEYS, Group::Set, sintercard)
+    Command::new("sintercard", -3, READONLY, Group::Set, sintercard)
         .doc("7.0.0", "Returns the number of members of the intersect of multiple sets.", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
         .syntax("numkeys key [key ...] [LIMIT limit]"),
-    Command::new("sunion", -2, READONLY, Group::Set, sunion).keys(1, -1, 1)
+    Command::new("sunion", -2, READONLY, Group::Set, sunion)
         .doc("1.0.0", "Returns the union of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
         .syntax("key [key ...]"),
-    Command::new("sunionstore", -3, WRITE | DENYOOM, Group::Set, sunionstore).keys(1, -1, 1)
+    Command::new("sunionstore", -3, WRITE | DENYOOM, Group::Set, sunionstore)
         .doc("1.0.0", "Stores the union of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.")
         .syntax("destination key [key ...]"),
-    Command::new("sdiff", -2, READONLY, Group::Set, sdiff).keys(1, -1, 1)
+    Command::new("sdiff", -2, READONLY, Group::Set, sdiff)
         .doc("1.0.0", "Returns the difference of multiple sets.", "O(N) where N is the total number of elements in all given sets.")
         .syntax("key [key ...]"),
-    Command::new("sdiffstore", -3, WRITE | DENYOOM, Group::Set, sdiffstore).keys(1, -1, 1)
+    Command::new("sdiffstore", -3, WRITE | DENYOOM, Group::Set, sdiffstore)
         .doc("1.0.0", "Stores the difference of multiple sets in a key.", "O(N) where N is the total number of elements in all given sets.")
         .syntax("destination key [key ...]"),
-    Command::new("sscan", -3, READONLY, Group::Set, sscan).keys(1, 1, 1)
+    Command::new("sscan", -3, READONLY, Group::Set, sscan)
         .doc("2.0.0", "Iterates over members of a set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
         .syntax("key cursor [MATCH pattern] [COUNT count]"),
 ];

@@ -11,70 +11,70 @@ use crate::db::{Lookup, as_int_encoding};
 use crate::util::longdouble::LongDouble;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("get", 2, READONLY | FAST, Group::String, get).keys(1, 1, 1)
+    Command::new("get", 2, READONLY | FAST, Group::String, get)
         .doc("1.0.0", "Returns the string value of a key.", "O(1)")
         .syntax("key"),
-    Command::new("set", -3, WRITE | DENYOOM, Group::String, set).keys(1, 1, 1)
+    Command::new("set", -3, WRITE | DENYOOM, Group::String, set)
         .doc("1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)")
         .syntax("key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"),
-    Command::new("setnx", 3, WRITE | DENYOOM | FAST, Group::String, setnx).keys(1, 1, 1)
+    Command::new("setnx", 3, WRITE | DENYOOM | FAST, Group::String, setnx)
         .doc("1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)")
         .syntax("key value"),
-    Command::new("setex", 4, WRITE | DENYOOM, Group::String, setex).keys(1, 1, 1)
+    Command::new("setex", 4, WRITE | DENYOOM, Group::String, setex)
         .doc("2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "O(1)")
         .syntax("key seconds value"),
-    Command::new("psetex", 4, WRITE | DENYOOM, Group::String, psetex).keys(1, 1, 1)
+    Command::new("psetex", 4, WRITE | DENYOOM, Group::String, psetex)
         .doc("2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "O(1)")
         .syntax("key milliseconds value"),
-    Command::new("getset", 3, WRITE | DENYOOM | FAST, Group::String, getset).keys(1, 1, 1)
+    Command::new("getset", 3, WRITE | DENYOOM | FAST, Group::String, getset)
         .doc("1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)")
         .syntax("key value"),
-    Command::new("getdel", 2, WRITE | FAST, Group::String, getdel).keys(1, 1, 1)
+    Command::new("getdel", 2, WRITE | FAST, Group::String, getdel)
         .doc("6.2.0", "Returns the string value of a key after deleting the key.", "O(1)")
         .syntax("key"),
-    Command::new("getex", -2, WRITE | FAST, Group::String, getex).keys(1, 1, 1)
+    Command::new("getex", -2, WRITE | FAST, Group::String, getex)
         .doc("6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)")
         .syntax("key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]"),
-    Command::new("mget", -2, READONLY | FAST, Group::String, mget).keys(1, -1, 1)
+    Command::new("mget", -2, READONLY | FAST, Group::String, mget)
         .doc("1.0.0", "Atomically returns the string values of one or more keys.", "O(N) where N is the number of keys to retrieve.")
         .syntax("key [key ...]"),
-    Command::new("mset", -3, WRITE | DENYOOM, Group::String, mset).keys(1, -1, 2)
+    Command::new("mset", -3, WRITE | DENYOOM, Group::String, mset)
         .doc("1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N) where N is the number of keys to set.")
         .syntax("key value [key value ...]"),
-    Command::new("msetnx", -3, WRITE | DENYOOM, Group::String, msetnx).keys(1, -1, 2)
+    Command::new("msetnx", -3, WRITE | DENYOOM, Group::String, msetnx)
         .doc("1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N) where N is the number of keys to set.")
         .syntax("key value [key value ...]"),
-    Command::new("append", 3, WRITE | DENYOOM | FAST, Group::String, append).keys(1, 1, 1)
+    Command::new("append", 3, WRITE | DENYOOM | FAST, Group::String, append)
         .doc("2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.")
         .syntax("key value"),
-    Command::new("strlen", 2, READONLY | FAST, Group::String, strlen).keys(1, 1, 1)
+    Command::new("strlen", 2, READONLY | FAST, Group::String, strlen)
         .doc("2.2.0", "Returns the length of a string value.", "O(1)")
         .syntax("key"),
-    Command::new("incr", 2, WRITE | DENYOOM | FAST, Group::String, incr).keys(1, 1, 1)
+    Command::new("incr", 2, WRITE | DENYOOM | FAST, Group::String, incr)
         .doc("1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)")
         .syntax("key"),
-    Command::new("incrby", 3, WRITE | DENYOOM | FAST, Group::String, incrby).keys(1, 1, 1)
+    Command::new("incrby", 3, WRITE | DENYOOM | FAST, Group::String, incrby)
         .doc("1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)")
         .syntax("key increment"),
-    Command::new("decr", 2, WRITE | DENYOOM | FAST, Group::String, decr).keys(1, 1, 1)
+    Command::new("decr", 2, WRITE | DENYOOM | FAST, Group::String, decr)
         .doc("1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)")
         .syntax("key"),
-    Command::new("decrby", 3, WRITE | DENYOOM | FAST, Group::String, decrby).keys(1, 1, 1)
+    Command::new("decrby", 3, WRITE | DENYOOM | FAST, Group::String, decrby)
         .doc("1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)")
         .syntax("key decrement"),
-    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, Group::String, incrbyfloat).keys(1, 1, 1)
+    Command::new("incrbyfloat", 3, WRITE | DENYOOM | FAST, Group::String, incrbyfloat)
         .doc("2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)")
         .syntax("key increment"),
-    Command::new("getrange", 4, READONLY, Group::String, getrange).keys(1, 1, 1)
+    Command::new("getrange", 4, READONLY, Group::String, getrange)
         .doc("2.4.0", "Returns a substring of the string stored at a key.", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.")
         .syntax("key start end"),
-    Command::new("substr", 4, READONLY, Group::String, getrange).keys(1, 1, 1)
+    Command::new("substr", 4, READONLY, Group::String, getrange)
         .doc("1.0.0", "Returns a substring from a string value.", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.")
         .syntax("key start end"),
-    Command::new("setrange", 4, WRITE | DENYOOM, Group::String, setrange).keys(1, 1, 1)
+    Command::new("setrange", 4, WRITE | DENYOOM, Group::String, setrange)
         .doc("2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.")
         .syntax("key offset value"),
-    Command::new("lcs", -3, READONLY, Group::String, lcs).keys(1, 2, 1)
+    Command::new("lcs", -3, READONLY, Group::String, lcs)
         .doc("7.0.0", "Finds the longest common substring.", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
         .syntax("key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"),
 ];

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::errors::{self, CmdError};
+use super::key_specs::{KeySpec, LegacyRange};
 use super::{Args, Command};
 
 /// A command or subcommand in the flattened table.
@@ -21,6 +22,10 @@ pub struct Entry {
     pub parent: Option<usize>,
     /// For a container, its subcommands by lower-case name.
     subcommands: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
+    /// Where its keys are and how it uses them.
+    pub key_specs: &'static [KeySpec],
+    /// First key, last key, step and `movablekeys`, derived from the key specifications.
+    pub legacy_range: LegacyRange,
 }
 
 /// All commands, indexed.
@@ -83,12 +88,15 @@ impl CommandTable {
         parent: Option<usize>,
     ) -> usize {
         let index = self.entries.len();
+        let key_specs = super::key_specs::specs_of(&full_name);
         self.entries.push(Entry {
             command,
             full_name,
             index,
             parent,
             subcommands: HashMap::default(),
+            key_specs,
+            legacy_range: super::key_specs::legacy_range(key_specs),
         });
         index
     }

@@ -52,7 +52,6 @@ pub static COMMANDS: &[Command] = &[
         Group::Transactions,
         watch,
     )
-    .keys(1, -1, 1)
     .doc(
         "2.2.0",
         "Monitors changes to keys to determine the execution of a transaction.",

@@ -19,109 +19,109 @@ use crate::types::{Object, ObjectView, ZSet, ZSetLimits};
 use crate::util::strtod::{string2d, strtod_whole};
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("zadd", -4, WRITE | DENYOOM | FAST, Group::SortedSet, zadd).keys(1, 1, 1)
+    Command::new("zadd", -4, WRITE | DENYOOM | FAST, Group::SortedSet, zadd)
         .doc("1.2.0", "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "O(log(N)) for each item added, where N is the number of elements in the sorted set.")
         .syntax("key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]"),
-    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, Group::SortedSet, zincrby).keys(1, 1, 1)
+    Command::new("zincrby", 4, WRITE | DENYOOM | FAST, Group::SortedSet, zincrby)
         .doc("1.2.0", "Increments the score of a member in a sorted set.", "O(log(N)) where N is the number of elements in the sorted set.")
         .syntax("key increment member"),
-    Command::new("zrem", -3, WRITE | FAST, Group::SortedSet, zrem).keys(1, 1, 1)
+    Command::new("zrem", -3, WRITE | FAST, Group::SortedSet, zrem)
         .doc("1.2.0", "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.")
         .syntax("key member [member ...]"),
-    Command::new("zcard", 2, READONLY | FAST, Group::SortedSet, zcard).keys(1, 1, 1)
+    Command::new("zcard", 2, READONLY | FAST, Group::SortedSet, zcard)
         .doc("1.2.0", "Returns the number of members in a sorted set.", "O(1)")
         .syntax("key"),
-    Command::new("zscore", 3, READONLY | FAST, Group::SortedSet, zscore).keys(1, 1, 1)
+    Command::new("zscore", 3, READONLY | FAST, Group::SortedSet, zscore)
         .doc("1.2.0", "Returns the score of a member in a sorted set.", "O(1)")
         .syntax("key member"),
-    Command::new("zmscore", -3, READONLY | FAST, Group::SortedSet, zmscore).keys(1, 1, 1)
+    Command::new("zmscore", -3, READONLY | FAST, Group::SortedSet, zmscore)
         .doc("6.2.0", "Returns the score of one or more members in a sorted set.", "O(N) where N is the number of members being requested.")
         .syntax("key member [member ...]"),
-    Command::new("zrank", 3, READONLY | FAST, Group::SortedSet, zrank).keys(1, 1, 1)
+    Command::new("zrank", 3, READONLY | FAST, Group::SortedSet, zrank)
         .doc("2.0.0", "Returns the index of a member in a sorted set ordered by ascending scores.", "O(log(N))")
         .syntax("key member"),
-    Command::new("zrevrank", 3, READONLY | FAST, Group::SortedSet, zrevrank).keys(1, 1, 1)
+    Command::new("zrevrank", 3, READONLY | FAST, Group::SortedSet, zrevrank)
         .doc("2.0.0", "Returns the index of a member in a sorted set ordered by descending scores.", "O(log(N))")
         .syntax("key member"),
-    Command::new("zcount", 4, READONLY | FAST, Group::SortedSet, zcount).keys(1, 1, 1)
+    Command::new("zcount", 4, READONLY | FAST, Group::SortedSet, zcount)
         .doc("2.0.0", "Returns the count of members in a sorted set that have scores within a range.", "O(log(N)) with N being the number of elements in the sorted set.")
         .syntax("key min max"),
-    Command::new("zlexcount", 4, READONLY | FAST, Group::SortedSet, zlexcount).keys(1, 1, 1)
+    Command::new("zlexcount", 4, READONLY | FAST, Group::SortedSet, zlexcount)
         .doc("2.8.9", "Returns the number of members in a sorted set within a lexicographical range.", "O(log(N)) with N being the number of elements in the sorted set.")
         .syntax("key min max"),
-    Command::new("zrange", -4, READONLY, Group::SortedSet, zrange).keys(1, 1, 1)
+    Command::new("zrange", -4, READONLY, Group::SortedSet, zrange)
         .doc("1.2.0", "Returns members in a sorted set within a range of indexes.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
         .syntax("key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]"),
-    Command::new("zrangestore", -5, WRITE | DENYOOM, Group::SortedSet, zrangestore).keys(1, 2, 1)
+    Command::new("zrangestore", -5, WRITE | DENYOOM, Group::SortedSet, zrangestore)
         .doc("6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.")
         .syntax("dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]"),
-    Command::new("zrevrange", -4, READONLY, Group::SortedSet, zrevrange).keys(1, 1, 1)
+    Command::new("zrevrange", -4, READONLY, Group::SortedSet, zrevrange)
         .doc("1.2.0", "Returns members in a sorted set within a range of indexes in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
         .syntax("key start stop [WITHSCORES]"),
-    Command::new("zrangebyscore", -4, READONLY, Group::SortedSet, zrangebyscore).keys(1, 1, 1)
+    Command::new("zrangebyscore", -4, READONLY, Group::SortedSet, zrangebyscore)
         .doc("1.0.5", "Returns members in a sorted set within a range of scores.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
         .syntax("key min max [WITHSCORES] [LIMIT offset count]"),
-    Command::new("zrevrangebyscore", -4, READONLY, Group::SortedSet, zrevrangebyscore).keys(1, 1, 1)
+    Command::new("zrevrangebyscore", -4, READONLY, Group::SortedSet, zrevrangebyscore)
         .doc("2.2.0", "Returns members in a sorted set within a range of scores in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
         .syntax("key max min [WITHSCORES] [LIMIT offset count]"),
-    Command::new("zrangebylex", -4, READONLY, Group::SortedSet, zrangebylex).keys(1, 1, 1)
+    Command::new("zrangebylex", -4, READONLY, Group::SortedSet, zrangebylex)
         .doc("2.8.9", "Returns members in a sorted set within a lexicographical range.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
         .syntax("key min max [LIMIT offset count]"),
-    Command::new("zrevrangebylex", -4, READONLY, Group::SortedSet, zrevrangebylex).keys(1, 1, 1)
+    Command::new("zrevrangebylex", -4, READONLY, Group::SortedSet, zrevrangebylex)
         .doc("2.8.9", "Returns members in a sorted set within a lexicographical range in reverse order.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
         .syntax("key max min [LIMIT offset count]"),
-    Command::new("zremrangebyrank", 4, WRITE, Group::SortedSet, zremrangebyrank).keys(1, 1, 1)
+    Command::new("zremrangebyrank", 4, WRITE, Group::SortedSet, zremrangebyrank)
         .doc("2.0.0", "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
         .syntax("key start stop"),
-    Command::new("zremrangebyscore", 4, WRITE, Group::SortedSet, zremrangebyscore).keys(1, 1, 1)
+    Command::new("zremrangebyscore", 4, WRITE, Group::SortedSet, zremrangebyscore)
         .doc("1.2.0", "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
         .syntax("key min max"),
-    Command::new("zremrangebylex", 4, WRITE, Group::SortedSet, zremrangebylex).keys(1, 1, 1)
+    Command::new("zremrangebylex", 4, WRITE, Group::SortedSet, zremrangebylex)
         .doc("2.8.9", "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
         .syntax("key min max"),
-    Command::new("zpopmin", -2, WRITE | FAST, Group::SortedSet, zpopmin).keys(1, 1, 1)
+    Command::new("zpopmin", -2, WRITE | FAST, Group::SortedSet, zpopmin)
         .doc("5.0.0", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
         .syntax("key [count]"),
-    Command::new("zpopmax", -2, WRITE | FAST, Group::SortedSet, zpopmax).keys(1, 1, 1)
+    Command::new("zpopmax", -2, WRITE | FAST, Group::SortedSet, zpopmax)
         .doc("5.0.0", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
         .syntax("key [count]"),
-    Command::new("zmpop", -4, WRITE | MOVABLE_KEYS, Group::SortedSet, zmpop)
+    Command::new("zmpop", -4, WRITE, Group::SortedSet, zmpop)
         .doc("7.0.0", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
         .syntax("numkeys key [key ...] <MIN | MAX> [COUNT count]"),
-    Command::new("bzpopmin", -3, WRITE | NOSCRIPT | FAST | BLOCKING, Group::SortedSet, bzpopmin).keys(1, -2, 1)
+    Command::new("bzpopmin", -3, WRITE | NOSCRIPT | FAST | BLOCKING, Group::SortedSet, bzpopmin)
         .doc("5.0.0", "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set.")
         .syntax("key [key ...] timeout"),
-    Command::new("bzpopmax", -3, WRITE | NOSCRIPT | FAST | BLOCKING, Group::SortedSet, bzpopmax).keys(1, -2, 1)
+    Command::new("bzpopmax", -3, WRITE | NOSCRIPT | FAST | BLOCKING, Group::SortedSet, bzpopmax)
         .doc("5.0.0", "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", "O(log(N)) with N being the number of elements in the sorted set.")
         .syntax("key [key ...] timeout"),
-    Command::new("bzmpop", -5, WRITE | BLOCKING | MOVABLE_KEYS, Group::SortedSet, bzmpop)
+    Command::new("bzmpop", -5, WRITE | BLOCKING, Group::SortedSet, bzmpop)
         .doc("7.0.0", "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
         .syntax("timeout numkeys key [key ...] <MIN | MAX> [COUNT count]"),
-    Command::new("zrandmember", -2, READONLY, Group::SortedSet, zrandmember).keys(1, 1, 1)
+    Command::new("zrandmember", -2, READONLY, Group::SortedSet, zrandmember)
         .doc("6.2.0", "Returns one or more random members from a sorted set.", "O(N) where N is the number of members returned")
         .syntax("key [count [WITHSCORES]]"),
-    Command::new("zunion", -3, READONLY | MOVABLE_KEYS, Group::SortedSet, zunion)
+    Command::new("zunion", -3, READONLY, Group::SortedSet, zunion)
         .doc("6.2.0", "Returns the union of multiple sorted sets.", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
         .syntax("numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"),
-    Command::new("zunionstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, Group::SortedSet, zunionstore).keys(1, 1, 1)
+    Command::new("zunionstore", -4, WRITE | DENYOOM, Group::SortedSet, zunionstore)
         .doc("2.0.0", "Stores the union of multiple sorted sets in a key.", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
         .syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"),
-    Command::new("zinter", -3, READONLY | MOVABLE_KEYS, Group::SortedSet, zinter)
+    Command::new("zinter", -3, READONLY, Group::SortedSet, zinter)
         .doc("6.2.0", "Returns the intersect of multiple sorted sets.", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
         .syntax("numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES]"),
-    Command::new("zinterstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, Group::SortedSet, zinterstore).keys(1, 1, 1)
+    Command::new("zinterstore", -4, WRITE | DENYOOM, Group::SortedSet, zinterstore)
         .doc("2.0.0", "Stores the intersect of multiple sorted sets in a key.", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
         .syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]"),
-    Command::new("zintercard", -3, READONLY | MOVABLE_KEYS, Group::SortedSet, zintercard)
+    Command::new("zintercard", -3, READONLY, Group::SortedSet, zintercard)
         .doc("7.0.0", "Returns the number of members of the intersect of multiple sorted sets.", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.")
         .syntax("numkeys key [key ...] [LIMIT limit]"),
-    Command::new("zdiff", -3, READONLY | MOVABLE_KEYS, Group::SortedSet, zdiff)
+    Command::new("zdiff", -3, READONLY, Group::SortedSet, zdiff)
         .doc("6.2.0", "Returns the difference between multiple sorted sets.", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
         .syntax("numkeys key [key ...] [WITHSCORES]"),
-    Command::new("zdiffstore", -4, WRITE | DENYOOM | MOVABLE_KEYS, Group::SortedSet, zdiffstore).keys(1, 1, 1)
+    Command::new("zdiffstore", -4, WRITE | DENYOOM, Group::SortedSet, zdiffstore)
         .doc("6.2.0", "Stores the difference of multiple sorted sets in a key.", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
         .syntax("destination numkeys key [key ...]"),
-    Command::new("zscan", -3, READONLY, Group::SortedSet, zscan).keys(1, 1, 1)
+    Command::new("zscan", -3, READONLY, Group::SortedSet, zscan)
         .doc("2.8.0", "Iterates over members and scores of a sorted set.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
         .syntax("key cursor [MATCH pattern] [COUNT count]"),
 ];
