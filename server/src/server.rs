@@ -92,6 +92,9 @@ pub struct Server {
     pub reply_buffer_peak_reset: Option<std::time::Duration>,
     /// Whether the cron resizes reply buffers (`DEBUG REPLYBUFFER RESIZING`).
     pub reply_buffer_resizing: bool,
+    /// List entries of this many bytes or more get a chunk of their own
+    /// (`DEBUG QUICKLIST-PACKED-THRESHOLD`; Redis keeps it outside the config too).
+    pub list_plain_threshold: usize,
 }
 
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
@@ -128,6 +131,7 @@ impl Server {
             set_log_level: None,
             rebind: None,
             cron_paused: false,
+            list_plain_threshold: crate::types::list::DEFAULT_PLAIN_THRESHOLD,
             reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
             reply_buffer_resizing: true,
             config,

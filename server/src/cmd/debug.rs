@@ -66,6 +66,9 @@ const HELP: &[&str] = &[
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -119,6 +122,24 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (b"set-active-expire", 3) => {
             ctx.server.keyspace.active_expire_enabled = atoi(args.get(2)) != 0;
+            ctx.reply.ok();
+            Ok(())
+        }
+        (b"quicklist-packed-threshold", 3) => {
+            // memtoull, then Redis's bound: below 4 GiB less 1 MiB; 0 restores the default.
+            let size = std::str::from_utf8(args.get(2))
+                .ok()
+                .and_then(crate::config::units::parse_memory)
+                .filter(|size| *size <= (1u64 << 32) - (1 << 20))
+                .ok_or_else(|| {
+                    CmdError::new(
+                        "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                    )
+                })?;
+            ctx.server.list_plain_threshold = match size {
+                0 => crate::types::list::DEFAULT_PLAIN_THRESHOLD,
+                size => size as usize,
+            };
             ctx.reply.ok();
             Ok(())
         }

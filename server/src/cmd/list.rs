@@ -80,7 +80,10 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn limit(ctx: &Ctx) -> ListLimit {
-    ListLimit(ctx.server.config.list_max_listpack_size)
+    ListLimit {
+        size: ctx.server.config.list_max_listpack_size,
+        plain_threshold: ctx.server.list_plain_threshold,
+    }
 }
 
 /// `LEFT` or `RIGHT`.

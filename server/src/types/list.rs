@@ -20,18 +20,53 @@ const SIZE_SAFETY_LIMIT: usize = 8192;
 /// Byte bounds for `list-max-listpack-size` -1 … -5.
 const SIZE_LIMITS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
-/// The bound on one chunk from `list-max-listpack-size`: positive counts entries, negative
-/// picks a byte size.
+/// Redis's default `packed_threshold`: entries of 1 GiB or more get a chunk of their own.
+pub const DEFAULT_PLAIN_THRESHOLD: usize = 1 << 30;
+
+/// The bound on one chunk: `size` is `list-max-listpack-size` (positive counts entries,
+/// negative picks a byte size); an entry of `plain_threshold` bytes or more is a "plain node"
+/// in Redis's terms, alone in its chunk (`DEBUG QUICKLIST-PACKED-THRESHOLD` moves it).
 #[derive(Debug, Clone, Copy)]
-pub struct ListLimit(pub i64);
+pub struct ListLimit {
+    pub size: i64,
+    pub plain_threshold: usize,
+}
 
 impl ListLimit {
+    pub fn new(size: i64) -> ListLimit {
+        ListLimit {
+            size,
+            plain_threshold: DEFAULT_PLAIN_THRESHOLD,
+        }
+    }
+
+    /// Whether an entry of `len` bytes lives alone in its chunk (Redis's `isLargeElement`).
+    fn is_large(self, len: usize) -> bool {
+        len >= self.plain_threshold
+    }
+
+    /// Whether `chunk` is a plain node: its one entry is large. Only a chunk of at least
+    /// `plain_threshold` bytes can be, which keeps the check free at the default threshold.
+    fn is_plain(self, chunk: &Pack) -> bool {
+        chunk.len() == 1
+            && chunk.bytes_len() >= self.plain_threshold
+            && chunk.get(0).is_some_and(|entry| self.is_large(entry.len()))
+    }
+
+    /// Whether `chunk` must be split: over the bounds, or holding a large entry among others.
+    fn overflows(self, chunk: &Pack) -> bool {
+        chunk.len() > 1
+            && (self.exceeds(chunk.bytes_len(), chunk.len())
+                || (chunk.bytes_len() >= self.plain_threshold
+                    && chunk.iter().any(|entry| self.is_large(entry.len()))))
+    }
+
     /// (bytes, entries) a chunk may hold.
     fn bounds(self) -> (usize, usize) {
-        if self.0 >= 0 {
-            (SIZE_SAFETY_LIMIT, self.0 as usize)
+        if self.size >= 0 {
+            (SIZE_SAFETY_LIMIT, self.size as usize)
         } else {
-            let level = (self.0.unsigned_abs() - 1).min(4) as usize;
+            let level = (self.size.unsigned_abs() - 1).min(4) as usize;
             (SIZE_LIMITS[level], usize::MAX)
         }
     }
@@ -41,9 +76,15 @@ impl ListLimit {
         bytes > max_bytes || entries > max_entries
     }
 
-    /// Whether a chunk can take one more entry of `len` bytes. An empty chunk takes anything.
+    /// Whether a chunk can take one more entry of `len` bytes. An empty chunk takes anything
+    /// small; a large entry or a plain chunk takes nothing more.
     fn fits(self, chunk: &Pack, len: usize) -> bool {
-        chunk.is_empty() || !self.exceeds(chunk.bytes_len() + entry_size(len), chunk.len() + 1)
+        if self.is_large(len) {
+            return false;
+        }
+        chunk.is_empty()
+            || (!self.exceeds(chunk.bytes_len() + entry_size(len), chunk.len() + 1)
+                && !self.is_plain(chunk))
     }
 }
 
@@ -124,10 +165,13 @@ impl List {
         if let List::Pack(pack) = self {
             let pack = std::mem::take(pack);
             let len = pack.len();
-            *self = List::Quick(Box::new(QuickList {
-                chunks: vec![pack],
-                len,
-            }));
+            // An empty list has no chunk: every chunk of a quicklist holds an entry.
+            let chunks = if pack.is_empty() {
+                Vec::new()
+            } else {
+                vec![pack]
+            };
+            *self = List::Quick(Box::new(QuickList { chunks, len }));
         }
         match self {
             List::Quick(quick) => quick,
@@ -267,7 +311,8 @@ impl List {
         if let List::Pack(pack) = self {
             let old = pack.get(i as isize).map_or(0, <[u8]>::len);
             let bytes = pack.bytes_len() - entry_size(old) + entry_size(item.len());
-            if !limit.exceeds(bytes, pack.len()) {
+            if !limit.exceeds(bytes, pack.len()) && (pack.len() == 1 || !limit.is_large(item.len()))
+            {
                 let offset = pack.offset_of(i as isize).expect("located");
                 return pack.try_replace_at(offset, item);
             }
@@ -434,10 +479,33 @@ fn new_chunk(chunks: &mut Vec<Pack>, item: &[u8]) -> Result<Pack, AllocError> {
 }
 
 impl QuickList {
-    /// Splits chunk `c` in halves until every part is within the limit (or holds one entry).
+    /// Splits chunk `c` until every part is within the limit (or holds one entry): a large
+    /// entry is cut out into a plain chunk of its own, an oversized chunk is halved.
     fn rebalance(&mut self, c: usize, limit: ListLimit) {
         let chunk = &self.chunks[c];
-        if chunk.len() <= 1 || !limit.exceeds(chunk.bytes_len(), chunk.len()) {
+        if !limit.overflows(chunk) {
+            return;
+        }
+        if let Some(k) = chunk.iter().position(|entry| limit.is_large(entry.len())) {
+            // [left | large | right]: each non-empty part becomes a chunk.
+            let after = chunk.offset_of(k as isize + 1).unwrap_or(chunk.end());
+            let right = self.chunks[c].split_off(after);
+            let at = self.chunks[c]
+                .offset_of(k as isize)
+                .expect("inside the chunk");
+            let large = self.chunks[c].split_off(at);
+            let mut next = c + 1;
+            if self.chunks[c].is_empty() {
+                self.chunks[c] = large;
+                next = c;
+            } else {
+                self.chunks.insert(next, large);
+            }
+            if !right.is_empty() {
+                self.chunks.insert(next + 1, right);
+                self.rebalance(next + 1, limit);
+            }
+            self.rebalance(c, limit);
             return;
         }
         let middle = chunk
@@ -474,9 +542,19 @@ mod tests {
     /// empty and convert both ways.
     #[test]
     fn matches_a_deque_model() {
-        for fill in [3, -1] {
-            let limit = ListLimit(fill);
-            let mut rng = fastrand::Rng::with_seed(fill.unsigned_abs() + 11);
+        let plain = |size, plain_threshold| ListLimit {
+            size,
+            plain_threshold,
+        };
+        for limit in [
+            ListLimit::new(3),
+            ListLimit::new(-1),
+            plain(3, 4),
+            plain(-1, 500),
+        ] {
+            let fill = limit.size;
+            let mut rng =
+                fastrand::Rng::with_seed(fill.unsigned_abs() + limit.plain_threshold as u64);
             let mut list = List::default();
             let mut model: VecDeque<Vec<u8>> = VecDeque::new();
             for _ in 0..20_000 {
@@ -543,6 +621,15 @@ mod tests {
                     _ => {}
                 }
                 check(&list, &model);
+                if let List::Quick(quick) = &list {
+                    // A large entry is always alone in its chunk.
+                    assert!(
+                        quick
+                            .chunks
+                            .iter()
+                            .all(|c| c.len() == 1 || !limit.overflows(c))
+                    );
+                }
                 if !model.is_empty() {
                     let start = rng.usize(0..model.len());
                     assert_eq!(list.iter_from(start).next(), Some(model[start].as_slice()));
