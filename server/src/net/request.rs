@@ -90,6 +90,10 @@ enum State {
     },
 }
 
+/// Argument ranges a connection keeps allocated between requests (and the most reserved
+/// before the arguments arrive).
+const RANGES_KEPT: usize = 1024;
+
 /// Incremental request parser; one per connection, reused for every request.
 #[derive(Debug)]
 pub struct RequestParser {
@@ -177,6 +181,11 @@ impl RequestParser {
     /// buffer, and call again for the next request.
     pub fn parse(&mut self, buf: &[u8], limits: Limits) -> Parsed {
         if let State::Start = self.state {
+            // The ranges of a request with many arguments are freed once it has run, as Redis
+            // frees `argv` after each command: a connection keeps no megabytes for one MSET.
+            if self.ranges.capacity() > RANGES_KEPT {
+                self.ranges = Vec::new();
+            }
             self.ranges.clear();
             self.from_inline = false;
             match buf.first() {
@@ -200,7 +209,7 @@ impl RequestParser {
                 return Parsed::Request;
             }
             // Attacker-sized counts must not preallocate: grow as arguments arrive.
-            self.ranges.reserve((count as usize).min(1024));
+            self.ranges.reserve((count as usize).min(RANGES_KEPT));
             self.state = State::Multibulk {
                 remaining: count as usize,
                 bulk_len: None,
