@@ -1032,3 +1032,61 @@ fn debug_runs_when_enabled() {
         assert!(started.elapsed() >= Duration::from_millis(50), "{setting}");
     }
 }
+
+/// With `enable-module-command yes`, a module load fails with Redis's error for a module that
+/// does not load (zedis loads none) and an unload finds no such module.
+#[test]
+fn module_load_fails_as_a_module_that_does_not_load() {
+    let server = TestServer::start(&["--enable-module-command", "yes"]);
+    let mut connection = server.connect();
+    let modules: Vec<Value> = run(&mut connection, &["MODULE", "LIST"]);
+    assert!(modules.is_empty());
+    assert_eq!(
+        run_err_reply(&mut connection, &["MODULE", "LOAD", "/tmp/module.so"]),
+        "ERR Error loading the extension. Please check the server logs."
+    );
+    assert_eq!(
+        run_err_reply(&mut connection, &["MODULE", "LOADEX", "/tmp/module.so"]),
+        "ERR Error loading the extension. Please check the server logs."
+    );
+    assert_eq!(
+        run_err_reply(&mut connection, &["MODULE", "UNLOAD", "mymodule"]),
+        "ERR Error unloading module: no such module with that name"
+    );
+    // DEBUG keeps its own switch.
+    assert!(
+        run_err_reply(&mut connection, &["DEBUG", "LOG", "x"])
+            .starts_with("ERR DEBUG command not allowed.")
+    );
+}
+
+/// `LOLWUT VERSION 5` draws Schotter in Braille characters with its caption; `VERSION 6` a
+/// skyline of coloured cells; otherwise the version line.
+#[test]
+fn lolwut_draws_by_version() {
+    let server = TestServer::start(&[]);
+    let mut connection = server.connect();
+    let plain: String = run(&mut connection, &["LOLWUT"]);
+    assert_eq!(plain, "Redis ver. 7.0.15\n");
+    let schotter: String = run(&mut connection, &["LOLWUT", "VERSION", "5", "20", "4", "3"]);
+    assert!(
+        schotter.ends_with("\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n")
+    );
+    let art: Vec<&str> = schotter
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .collect();
+    // 40 pixels wide (20 columns of 2), squares of 9 pixels: 31 pixels high, 8 text rows.
+    assert_eq!(art.len(), 8);
+    assert!(art.iter().all(|line| line.chars().count() == 20));
+    assert!(
+        art.iter()
+            .flat_map(|line| line.chars())
+            .all(|c| ('\u{2800}'..='\u{28ff}').contains(&c))
+    );
+    let skyline: String = run(&mut connection, &["LOLWUT", "VERSION", "6", "30", "8"]);
+    assert!(
+        skyline.contains("Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n")
+    );
+    assert_eq!(skyline.matches("\x1b[0m").count(), 30 * 8);
+}

@@ -13,7 +13,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST | SENTINEL, Group::Connection, ping)
         .doc("1.0.0", "Returns the server's liveliness response.", "O(1)")
         .syntax("[message]"),
-    Command::new("echo", 2, FAST, Group::Connection, echo)
+    Command::new("echo", 2, LOADING | STALE | FAST, Group::Connection, echo)
         .doc("1.0.0", "Returns the given string.", "O(1)")
         .syntax("message"),
     Command::new(

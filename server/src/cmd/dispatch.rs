@@ -80,8 +80,12 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
-    if command.has(flags::PROTECTED) && !protected_allowed(ctx) {
-        reject(ctx, Some(entry), errors::protected_command(command.name));
+    if command.has(flags::PROTECTED) && !protected_allowed(ctx, entry) {
+        reject(
+            ctx,
+            Some(entry),
+            errors::protected_command(entry.top_name()),
+        );
         finish_reply(ctx, reply_start);
         return true;
     }
@@ -129,12 +133,15 @@ fn paused(ctx: &mut Ctx, entry: &Entry) -> bool {
             && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
 
-/// Whether `enable-debug-command` lets this client run a protected command.
-fn protected_allowed(ctx: &Ctx) -> bool {
-    ctx.server
-        .config
-        .enable_debug_command
-        .allows(&ctx.client.addr)
+/// Whether `enable-debug-command` (for `DEBUG`) or `enable-module-command` (for `MODULE`'s
+/// protected subcommands) lets this client run a protected command.
+fn protected_allowed(ctx: &Ctx, entry: &Entry) -> bool {
+    let config = &ctx.server.config;
+    let setting = match entry.top_name() {
+        "module" => config.enable_module_command,
+        _ => config.enable_debug_command,
+    };
+    setting.allows(&ctx.client.addr)
 }
 
 /// Evicts before the command as `maxmemory` requires, and refuses it if memory is still over

@@ -62,7 +62,7 @@ pub static COMMANDS: &[Command] = &[
             ),
         ],
     )
-    .with_bare(all)
+    .with_bare(all, LOADING | STALE)
     .doc(
         "2.8.13",
         "Returns detailed information about all commands.",
@@ -138,29 +138,28 @@ pub fn reply_help(ctx: &mut Ctx, container: &str, lines: &[&str]) {
     ctx.reply.simple(b"    Prints this help.");
 }
 
-/// ACL categories a command belongs to, in the order Redis prints them.
-fn acl_categories(command: &Command) -> Vec<&'static str> {
-    let group = command.group.acl_category();
-    let mut categories = Vec::new();
-    let mut push = |name: &'static str, present: bool| {
-        if present {
-            categories.push(name);
-        }
+/// ACL categories a command belongs to, in the order Redis prints them: those its flags imply
+/// (Redis's `setImplicitACLCategories`) and those declared for it.
+fn acl_categories(entry: &Entry) -> Vec<&'static str> {
+    let command = entry.command;
+    let (declared, _) = super::metadata::declared(&entry.full_name);
+    let fast = command.has(FAST) || declared.contains(&"@fast");
+    let implied = |category: &str| match category {
+        "@write" => command.has(WRITE),
+        // Scripting commands are not `@read` whatever their flags.
+        "@read" => command.has(READONLY) && !declared.contains(&"@scripting"),
+        "@admin" | "@dangerous" => command.has(ADMIN),
+        "@pubsub" => command.has(PUBSUB),
+        "@fast" => fast,
+        "@slow" => !fast,
+        "@blocking" => command.has(BLOCKING),
+        _ => false,
     };
-    push("@keyspace", group == Some("@keyspace"));
-    push("@read", command.has(READONLY));
-    push("@write", command.has(WRITE));
-    for name in ["@set", "@sortedset", "@list", "@hash", "@string"] {
-        push(name, group == Some(name));
-    }
-    push("@admin", command.has(ADMIN));
-    push("@fast", command.has(FAST));
-    push("@slow", !command.has(FAST));
-    push("@blocking", command.has(BLOCKING));
-    push("@dangerous", command.has(ADMIN));
-    push("@connection", group == Some("@connection"));
-    push("@transaction", group == Some("@transaction"));
-    categories
+    super::metadata::ACL_CATEGORY_ORDER
+        .iter()
+        .copied()
+        .filter(|category| declared.contains(category) || implied(category))
+        .collect()
 }
 
 /// One `COMMAND INFO` entry: name, arity, flags, first/last key, step, ACL categories, tips,
@@ -189,17 +188,26 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
     ctx.reply.int(range.first as i64);
     ctx.reply.int(range.last as i64);
     ctx.reply.int(range.step as i64);
-    let categories = acl_categories(command);
+    let categories = acl_categories(entry);
     ctx.reply.set(categories.len());
     for category in categories {
         ctx.reply.simple(category.as_bytes());
     }
-    // Tips, key specifications and subcommands are sets in RESP3.
-    ctx.reply.set(0);
+    // Tips and key specifications are sets in RESP3; subcommands an array, or an empty set
+    // for a command without any (Redis's `addReplyCommandSubCommands`).
+    let (_, tips) = super::metadata::declared(&entry.full_name);
+    ctx.reply.set(tips.len());
+    for tip in tips {
+        ctx.reply.bulk(tip.as_bytes());
+    }
     reply_key_specs(ctx.reply, entry.key_specs);
     let table = ctx.server.commands;
     let subs: Vec<&Entry> = table.subcommands_of(entry).collect();
-    ctx.reply.set(subs.len());
+    if subs.is_empty() {
+        ctx.reply.set(0);
+    } else {
+        ctx.reply.array(subs.len());
+    }
     for sub in subs {
         reply_command_info(ctx, sub);
     }
@@ -338,7 +346,7 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 Box::new(|_| false)
             } else if args.is(3, "ACLCAT") {
                 let category = format!("@{}", String::from_utf8_lossy(&value).to_ascii_lowercase());
-                Box::new(move |e| acl_categories(e.command).contains(&category.as_str()))
+                Box::new(move |e| acl_categories(e).contains(&category.as_str()))
             } else if args.is(3, "PATTERN") {
                 Box::new(move |e| crate::util::glob_match(&value, e.full_name.as_bytes(), true))
             } else {

@@ -21,7 +21,10 @@ mod key_specs;
 pub mod keys;
 mod latency;
 mod list;
+mod lolwut;
 mod memory;
+mod metadata;
+mod module;
 pub mod monitor;
 mod object;
 mod scan;
@@ -67,7 +70,8 @@ pub mod flags {
     /// Refused unless `enable-debug-command` allows it (Redis's `PROTECTED`).
     pub const PROTECTED: u32 = 1 << 20;
 
-    /// Flag names in the order `COMMAND INFO` lists them.
+    /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
+    /// `protected` are hidden, as in Redis).
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -82,8 +86,6 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
-        (SENTINEL, "sentinel"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
@@ -119,21 +121,6 @@ impl Group {
             Group::Transactions => "transactions",
             Group::Connection => "connection",
             Group::Server => "server",
-        }
-    }
-
-    /// The ACL category this group puts a command in.
-    pub fn acl_category(self) -> Option<&'static str> {
-        match self {
-            Group::Generic => Some("@keyspace"),
-            Group::String => Some("@string"),
-            Group::List => Some("@list"),
-            Group::Set => Some("@set"),
-            Group::SortedSet => Some("@sortedset"),
-            Group::Hash => Some("@hash"),
-            Group::Transactions => Some("@transaction"),
-            Group::Connection => Some("@connection"),
-            Group::Server => None,
         }
     }
 }
@@ -195,10 +182,12 @@ impl Command {
         }
     }
 
-    /// Gives a container a handler for its bare form (`COMMAND` without a subcommand).
-    pub const fn with_bare(self, handler: Handler) -> Command {
+    /// Gives a container a handler for its bare form (`COMMAND` without a subcommand), run
+    /// with these flags.
+    pub const fn with_bare(self, handler: Handler, flags: u32) -> Command {
         Command {
             handler: Some(handler),
+            flags,
             ..self
         }
     }

@@ -245,6 +245,9 @@ impl Parser {
     /// `x [x ...]`: the repeated items are the last ones of `items`; mark them multiple.
     fn mark_repeated(&self, items: &mut Vec<Arg>, repeated: Vec<Arg>, with_token: bool) {
         let repeated = attach_tokens(repeated);
+        // What precedes gets its tokens attached too, so `CONFIG name value [CONFIG name
+        // value ...]` compares like with like.
+        *items = attach_tokens(std::mem::take(items));
         let n = repeated.len();
         let tail = items.len().saturating_sub(n);
         let matches = items.len() >= n

@@ -28,6 +28,13 @@ pub struct Entry {
     pub legacy_range: LegacyRange,
 }
 
+impl Entry {
+    /// The command's name, or its container's for a subcommand (`module` for `module|load`).
+    pub fn top_name(&self) -> &str {
+        self.full_name.split('|').next().unwrap_or(&self.full_name)
+    }
+}
+
 /// All commands, indexed.
 pub struct CommandTable {
     entries: Vec<Entry>,
@@ -222,6 +229,8 @@ static FAMILIES: &[&[Command]] = &[
     super::monitor::COMMANDS,
     super::latency::COMMANDS,
     super::tx::COMMANDS,
+    super::module::COMMANDS,
+    super::lolwut::COMMANDS,
 ];
 
 /// The process-wide command table.
