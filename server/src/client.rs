@@ -141,6 +141,8 @@ pub struct Client {
     /// Close now, without writing pending replies (killed, output limits).
     pub close_asap: bool,
     pub no_evict: bool,
+    /// Its memory when last measured, as counted in the server's total for client eviction.
+    pub tracked_memory: usize,
     /// `MONITOR`: receives every command the server runs.
     pub monitor: bool,
     /// Arguments of the command being run that must not be shown (slow log, `MONITOR`), by
@@ -199,6 +201,7 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             no_evict: false,
+            tracked_memory: 0,
             monitor: false,
             redacted: Vec::new(),
             multi: None,

@@ -140,6 +140,7 @@ fn clients_cron(server: &mut Server, now: Instant) {
             continue;
         }
         resize_buffers(server, &mut client, now);
+        crate::memory::client_eviction::track(&mut server.clients_memory, &mut client);
         let pending = client.buffers.output_len;
         check_soft_output_limit(server, &mut client, pending);
         if client.close_asap {

@@ -305,7 +305,7 @@ fn stats_section(server: &Server) -> String {
         s.expire_cycle_cpu_milliseconds
     );
     field!(out, "evicted_keys", "{}", s.evicted_keys);
-    field!(out, "evicted_clients", "0");
+    field!(out, "evicted_clients", "{}", s.evicted_clients);
     field!(
         out,
         "total_eviction_exceeded_time",

@@ -60,6 +60,9 @@ pub struct Server {
     pub memory: MemoryState,
     pub evictor: Evictor,
     pub clients: BTreeMap<u64, Rc<RefCell<Client>>>,
+    /// The clients' memory as last measured, the sum of their `tracked_memory`
+    /// (`maxmemory-clients`).
+    pub clients_memory: usize,
     /// Clients in `MONITOR` mode, by id.
     pub monitors: Vec<u64>,
     /// `CLIENT PAUSE` in effect.
@@ -112,6 +115,7 @@ impl Server {
             stats: Stats::default(),
             slowlog: SlowLog::default(),
             clients: BTreeMap::new(),
+            clients_memory: 0,
             monitors: Vec::new(),
             pause: None,
             postponed: Vec::new(),

@@ -56,6 +56,8 @@ pub struct Stats {
     pub expired_time_cap_reached_count: u64,
     pub expire_cycle_cpu_milliseconds: u64,
     pub evicted_keys: u64,
+    /// Clients disconnected by `maxmemory-clients`.
+    pub evicted_clients: u64,
     /// Milliseconds spent above `maxmemory`, not counting the current spell.
     pub total_eviction_exceeded_time: u64,
     /// When the current spell above `maxmemory` started.

@@ -615,7 +615,6 @@ fn immutable_protected_and_missing_features_are_refused() {
     );
     assert!(refused(&mut connection, "appendonly", "yes").contains("append-only file"));
     assert!(refused(&mut connection, "save", "3600 1").contains("persist"));
-    assert!(refused(&mut connection, "maxmemory-clients", "10%").contains("evict clients"));
     // What they mean when off is what zedis does.
     let _: () = run(
         &mut connection,

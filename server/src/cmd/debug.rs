@@ -81,6 +81,8 @@ const HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
     "    Run a fuzz tester against the stringmatchlen() function.",
+    "CLIENT-EVICTION",
+    "    Show low level client eviction pools info (maxmemory-clients).",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
     "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
@@ -141,6 +143,14 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 size => size as usize,
             };
             ctx.reply.ok();
+            Ok(())
+        }
+        (b"client-eviction", 2) => {
+            if ctx.server.config.maxmemory_clients == 0 {
+                return Err(CmdError::new("ERR maxmemory-clients is disabled."));
+            }
+            let report = crate::memory::client_eviction::buckets_report(ctx.server, ctx.client);
+            ctx.reply.verbatim(report.as_bytes());
             Ok(())
         }
         (b"pause-cron", 3) => {

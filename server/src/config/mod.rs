@@ -180,6 +180,8 @@ pub struct Config {
     pub loglevel: LogLevel,
     pub logfile: String,
     pub maxmemory: u64,
+    /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` when negative; 0 is off.
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: EvictionPolicy,
     pub maxmemory_samples: u32,
     pub maxmemory_eviction_tenacity: u32,
@@ -246,6 +248,7 @@ impl Default for Config {
             loglevel: LogLevel::Notice,
             logfile: String::new(),
             maxmemory: 0,
+            maxmemory_clients: 0,
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
             maxmemory_eviction_tenacity: 10,

@@ -1221,13 +1221,21 @@ pub static PARAMS: &[Param] = &[
         Kind::UMemory(MB as u64, LONG_MAX as u64),
         client_query_buffer_limit
     ),
-    // Client eviction is not built yet: only 0 (off) is accepted, after Redis's own checks.
-    gated(
-        "maxmemory-clients",
-        Kind::MemoryOrPercent(-100, LONG_MAX),
-        "0",
-        |v| (v.number != 0).then_some("zedis does not evict clients yet: only 0 is accepted"),
-    ),
+    Param {
+        name: "maxmemory-clients",
+        alias: None,
+        flags: 0,
+        kind: Kind::MemoryOrPercent(-100, LONG_MAX),
+        default: "",
+        store: Store::Field {
+            // A percentage is kept negative and printed back with its sign.
+            get: |c| match c.maxmemory_clients {
+                percent if percent < 0 => format!("{}%", -percent),
+                bytes => bytes.to_string(),
+            },
+            set: |c, v| c.maxmemory_clients = v.number,
+        },
+    },
     // Zedis's own sets, beside Redis 7.2's names (7.0 keeps small sets of strings in a
     // hashtable; zedis keeps them in a listpack as 7.2 does).
     field!(

@@ -2,6 +2,7 @@
 //! allocator statistics, and the overhead/dataset split behind `INFO memory`, `MEMORY STATS`
 //! and `MEMORY DOCTOR`.
 
+pub mod client_eviction;
 pub mod evict;
 pub mod info;
 

@@ -19,6 +19,7 @@ use super::client_io::ClientIo;
 use super::request::{Limits, Parsed, RequestParser};
 use crate::client::Client;
 use crate::cmd::{Ctx, dispatch};
+use crate::memory::client_eviction;
 use crate::server::Server;
 
 /// Bytes read per `read` in the common case (Redis's `PROTO_IOBUF_LEN`).
@@ -69,6 +70,7 @@ pub async fn serve(
     if client.postponed {
         server.postponed.retain(|&p| p != id);
     }
+    client_eviction::forget(&mut server.clients_memory, &mut client);
     drop(client);
     server.clients.remove(&id);
 }
@@ -379,6 +381,15 @@ impl Connection {
                         // request being run is still in it, as in Redis.
                         client.buffers.query_len = input.len();
                         client.buffers.query_capacity = input.capacity();
+                        // Client eviction runs before each command, as in Redis.
+                        if server.config.maxmemory_clients != 0 {
+                            client.buffers.update(input, reply);
+                            client_eviction::track(&mut server.clients_memory, &mut client);
+                            if client_eviction::evict_clients(&mut server, &mut client) {
+                                reply.clear();
+                                return Some(Close::Now);
+                            }
+                        }
                         let mut ctx = Ctx {
                             server: &mut server,
                             client: &mut client,
@@ -412,6 +423,14 @@ impl Connection {
         check_soft_output_limit(&server, &mut client, reply.len());
         reply.note_peak();
         client.buffers.update(input, reply);
+        client_eviction::track(&mut server.clients_memory, &mut client);
+        // And after the replies of this round are produced (Redis's `beforeSleep`).
+        if server.config.maxmemory_clients != 0
+            && client_eviction::evict_clients(&mut server, &mut client)
+        {
+            reply.clear();
+            return Some(Close::Now);
+        }
         server.memory.update_peak(zmalloc::used_memory());
         if client.close_asap {
             reply.clear();
