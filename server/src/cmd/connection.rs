@@ -19,7 +19,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "quit",
         -1,
-        ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        ALLOW_BUSY
+            | NOSCRIPT
+            | LOADING
+            | STALE
+            | FAST
+            | NO_AUTH
+            | RUNS_IN_MULTI
+            | IN_MULTI_DESPITE_OOM,
         Group::Connection,
         quit,
     )
@@ -27,7 +34,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "reset",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        NOSCRIPT
+            | LOADING
+            | STALE
+            | FAST
+            | NO_AUTH
+            | ALLOW_BUSY
+            | RUNS_IN_MULTI
+            | IN_MULTI_DESPITE_OOM,
         Group::Connection,
         reset,
     )

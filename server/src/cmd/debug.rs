@@ -319,8 +319,7 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         ctx.server
             .keyspace
-            .set(db, &key, NewValue::Str(&value), false)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+            .set(db, &key, NewValue::Str(&value), false)?;
     }
     ctx.reply.ok();
     Ok(())

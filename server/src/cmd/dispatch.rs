@@ -36,14 +36,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Commands that run, rather than queue, inside `MULTI`.
-fn runs_inside_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
-
 /// Refuses a request before it runs.
 fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
     if let Some(entry) = entry {
@@ -98,7 +90,7 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         ctx.server.postponed.push(ctx.client.id);
         return false;
     }
-    if ctx.client.multi.is_some() && !runs_inside_multi(command.name) {
+    if ctx.client.multi.is_some() && !command.has(flags::RUNS_IN_MULTI) {
         if command.has(flags::NO_MULTI) {
             reject(ctx, Some(entry), errors::NOT_IN_MULTI);
         } else {
@@ -129,7 +121,7 @@ fn paused(ctx: &mut Ctx, entry: &Entry) -> bool {
     let all = ctx.server.pause.is_some_and(|p| p.all);
     let writes = flags::WRITE | flags::MAY_REPLICATE;
     all || entry.command.has(writes)
-        || (entry.command.name == "exec"
+        || (entry.command.has(flags::EXEC)
             && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
 
@@ -153,12 +145,12 @@ fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry) -> bool {
         return false;
     }
     let command = entry.command;
-    let is_exec = command.name == "exec";
+    let is_exec = command.has(flags::EXEC);
     let queued_denyoom = ctx.client.multi.as_ref().is_some_and(|m| m.denyoom);
     let in_multi = ctx.client.multi.is_some();
     let refuse = command.has(flags::DENYOOM)
         || (is_exec && queued_denyoom)
-        || (in_multi && !matches!(command.name, "exec" | "discard" | "quit" | "reset"));
+        || (in_multi && !command.has(flags::IN_MULTI_DESPITE_OOM));
     if !refuse {
         return false;
     }

@@ -27,6 +27,21 @@ impl std::fmt::Display for CmdError {
     }
 }
 
+/// An allocation a command needs failed: the command replies with [`OUT_OF_MEMORY`] and, as
+/// every such path is written, changes nothing.
+impl From<zmalloc::AllocError> for CmdError {
+    fn from(_: zmalloc::AllocError) -> CmdError {
+        OUT_OF_MEMORY
+    }
+}
+
+/// A collection could not reserve room for what the command adds.
+impl From<std::collections::TryReserveError> for CmdError {
+    fn from(_: std::collections::TryReserveError) -> CmdError {
+        OUT_OF_MEMORY
+    }
+}
+
 /// What a command handler returns: its reply is written, or an error replaces it.
 pub type CmdResult = Result<(), CmdError>;
 

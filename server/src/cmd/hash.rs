@@ -120,7 +120,7 @@ fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let stored = hash.set(args.get(2), args.get(3), limits);
     changed(keyspace, db, key);
-    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
+    stored?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -252,7 +252,7 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
         limits,
     );
     changed(keyspace, db, key);
-    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
+    stored?;
     ctx.reply.int(value);
     Ok(())
 }
@@ -279,7 +279,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let text = sum.to_human_string();
     let stored = hash.set(args.get(2), text.as_bytes(), limits);
     changed(keyspace, db, key);
-    stored.map_err(|_| errors::OUT_OF_MEMORY)?;
+    stored?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }

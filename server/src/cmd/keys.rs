@@ -253,7 +253,7 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
         }
         crate::types::delete_key(ctx.server, db, to, false);
     }
-    crate::types::move_value(ctx.server, db, from, db, to).map_err(|_| errors::OUT_OF_MEMORY)?;
+    crate::types::move_value(ctx.server, db, from, db, to)?;
     if nx {
         ctx.reply.int(1);
     } else {
@@ -322,8 +322,7 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         crate::types::delete_key(ctx.server, target_db, to, false);
     }
-    crate::types::copy_value(ctx.server, source_db, from, target_db, to)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    crate::types::copy_value(ctx.server, source_db, from, target_db, to)?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -351,8 +350,7 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    crate::types::move_value(ctx.server, source_db, key, target_db, key)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    crate::types::move_value(ctx.server, source_db, key, target_db, key)?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -507,10 +505,7 @@ fn expire_generic(
         let lazy = ctx.server.config.lazyfree_lazy_expire;
         crate::types::delete_key(ctx.server, db, key, lazy);
     } else {
-        ctx.server
-            .keyspace
-            .set_expire(db, slot, when as u64)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+        ctx.server.keyspace.set_expire(db, slot, when as u64)?;
         ctx.server.keyspace.modified(db, key);
     }
     ctx.reply.int(1);
@@ -581,11 +576,7 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let key = args.get(1);
     let removed = match ctx.server.keyspace.lookup(db, key, Lookup::Write) {
-        Some(slot) => ctx
-            .server
-            .keyspace
-            .remove_expire(db, slot)
-            .map_err(|_| errors::OUT_OF_MEMORY)?,
+        Some(slot) => ctx.server.keyspace.remove_expire(db, slot)?,
         None => false,
     };
     if removed {

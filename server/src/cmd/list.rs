@@ -165,8 +165,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(-1);
         return Ok(());
     };
-    list.insert(pivot + after as usize, args.get(4), limit)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    list.insert(pivot + after as usize, args.get(4), limit)?;
     let len = list.len();
     changed(keyspace, db, key);
     ctx.reply.int(len as i64);
@@ -203,8 +202,7 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let list = get::<List>(keyspace, db, key, Lookup::Write)?.ok_or(errors::NO_SUCH_KEY)?;
     let index = args.i64(2)?;
     let position = list.position(index).ok_or(errors::INDEX_OUT_OF_RANGE)?;
-    list.set(position, args.get(3), limit)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    list.set(position, args.get(3), limit)?;
     changed(keyspace, db, key);
     ctx.reply.ok();
     Ok(())
@@ -449,7 +447,7 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
         let source_list = get_or_create(keyspace, db, source, List::default)?;
         let restored = source_list.push(from, &item, limit);
         changed(keyspace, db, source);
-        restored.map_err(|_| errors::OUT_OF_MEMORY)?;
+        restored?;
         return Err(errors::OUT_OF_MEMORY);
     }
     changed(keyspace, db, destination);

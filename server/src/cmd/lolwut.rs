@@ -77,9 +77,7 @@ impl Canvas {
     fn new(width: i32, height: i32, background: u8) -> Result<Canvas, CmdError> {
         let size = width as usize * height as usize;
         let mut pixels = Vec::new();
-        pixels
-            .try_reserve_exact(size)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+        pixels.try_reserve_exact(size)?;
         pixels.resize(size, background);
         Ok(Canvas {
             width,

@@ -228,6 +228,8 @@ fn malloc_stats(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 
 fn purge(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     zmalloc::purge().map_err(|_| CmdError::new("ERR Error purging dirty pages"))?;
+    // So the next INFO or MEMORY STATS shows what the purge gave back.
+    ctx.server.memory.resample();
     ctx.reply.ok();
     Ok(())
 }

@@ -69,6 +69,14 @@ pub mod flags {
     pub const NO_ASYNC_LOADING: u32 = 1 << 19;
     /// Refused unless `enable-debug-command` allows it (Redis's `PROTECTED`).
     pub const PROTECTED: u32 = 1 << 20;
+    /// Internal, never listed: the dispatcher's special cases, where Redis compares command
+    /// procedures. Runs at once inside `MULTI` instead of being queued.
+    pub const RUNS_IN_MULTI: u32 = 1 << 21;
+    /// Inside `MULTI`, still runs when memory is over `maxmemory` (it ends or leaves the
+    /// transaction: `EXEC`, `DISCARD`, `QUIT`, `RESET`).
+    pub const IN_MULTI_DESPITE_OOM: u32 = 1 << 22;
+    /// Runs a transaction's queue (`EXEC`): paused and refused on its queue's behalf.
+    pub const EXEC: u32 = 1 << 23;
 
     /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
     /// `protected` are hidden, as in Redis).

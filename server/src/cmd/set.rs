@@ -330,7 +330,7 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 get_or_create(keyspace, db, source, || Set::for_members(member, 1, limits))?;
             let restored = source_set.add(member, limits);
             changed(keyspace, db, source);
-            restored.map_err(|_| errors::OUT_OF_MEMORY)?;
+            restored?;
             return Err(errors::OUT_OF_MEMORY);
         }
     }

@@ -133,7 +133,7 @@ fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], keep_ttl: bool) -> Result<Slot
     ctx.server
         .keyspace
         .set(db, key, new_value(value), keep_ttl)
-        .map_err(|_| errors::OUT_OF_MEMORY)
+        .map_err(CmdError::from)
 }
 
 /// Options of SET and GETEX, accepted and refused with Redis's rules
@@ -207,16 +207,12 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     }
-    let slot = ctx
-        .server
-        .keyspace
-        .set_found(db, key, found, new_value(args.get(2)), options.keep_ttl)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
-    if let Some(when) = when {
+    let slot =
         ctx.server
             .keyspace
-            .set_expire(db, slot, when)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+            .set_found(db, key, found, new_value(args.get(2)), options.keep_ttl)?;
+    if let Some(when) = when {
+        ctx.server.keyspace.set_expire(db, slot, when)?;
     }
     if !options.get {
         ctx.reply.ok();
@@ -243,10 +239,7 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn setex_generic(ctx: &mut Ctx, args: &Args, unit: TimeUnit, command: &str) -> CmdResult {
     let when = positive_expire_ms(ctx, args.get(2), unit, true, command)?;
     let slot = store(ctx, args.get(1), args.get(3), false)?;
-    ctx.server
-        .keyspace
-        .set_expire(ctx.client.db, slot, when)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    ctx.server.keyspace.set_expire(ctx.client.db, slot, when)?;
     ctx.reply.ok();
     Ok(())
 }
@@ -304,19 +297,10 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
             crate::types::delete_key(ctx.server, db, key, lazy);
         }
         Some((when, _)) => {
-            ctx.server
-                .keyspace
-                .set_expire(db, slot, when)
-                .map_err(|_| errors::OUT_OF_MEMORY)?;
+            ctx.server.keyspace.set_expire(db, slot, when)?;
             ctx.server.keyspace.modified(db, key);
         }
-        None if options.persist
-            && ctx
-                .server
-                .keyspace
-                .remove_expire(db, slot)
-                .map_err(|_| errors::OUT_OF_MEMORY)? =>
-        {
+        None if options.persist && ctx.server.keyspace.remove_expire(db, slot)? => {
             ctx.server.keyspace.modified(db, key);
         }
         None => {}
@@ -359,7 +343,7 @@ fn store_all(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .set_many(db, &pairs)
-        .map_err(|_| errors::OUT_OF_MEMORY)
+        .map_err(CmdError::from)
 }
 
 fn mset(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -405,9 +389,7 @@ fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
         Value::Str(_) => Ok(()),
         Value::Int(v) => {
             let mut digits = itoa::Buffer::new();
-            let rebuilt = record
-                .with_value(NewValue::Str(digits.format(v).as_bytes()), true)
-                .map_err(|_| errors::OUT_OF_MEMORY)?;
+            let rebuilt = record.with_value(NewValue::Str(digits.format(v).as_bytes()), true)?;
             ctx.server.keyspace.dbs[db].table.replace(slot, rebuilt);
             Ok(())
         }
@@ -420,10 +402,7 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let Some(slot) = ctx.server.keyspace.lookup(db, key, Lookup::Write) else {
         // A new key stores the value as SET would, integer-encoded when it is one.
-        ctx.server
-            .keyspace
-            .set(db, key, new_value(tail), false)
-            .map_err(|_| errors::OUT_OF_MEMORY)?;
+        ctx.server.keyspace.set(db, key, new_value(tail), false)?;
         ctx.reply.int(tail.len() as i64);
         return Ok(());
     };
@@ -433,11 +412,7 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     let new_len = current.len() + tail.len();
     check_string_length(ctx, new_len as u64)?;
-    ctx.server
-        .keyspace
-        .record_mut(db, slot)
-        .try_append(tail)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+    ctx.server.keyspace.record_mut(db, slot).try_append(tail)?;
     ctx.server.keyspace.modified(db, key);
     ctx.reply.int(new_len as i64);
     Ok(())
@@ -483,8 +458,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
         _ => {
             ctx.server
                 .keyspace
-                .set(db, key, NewValue::Int(value), true)
-                .map_err(|_| errors::OUT_OF_MEMORY)?;
+                .set(db, key, NewValue::Int(value), true)?;
         }
     }
     ctx.reply.int(value);
@@ -531,8 +505,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let text = sum.to_human_string();
     ctx.server
         .keyspace
-        .set(db, key, NewValue::Str(text.as_bytes()), true)
-        .map_err(|_| errors::OUT_OF_MEMORY)?;
+        .set(db, key, NewValue::Str(text.as_bytes()), true)?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -581,8 +554,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let slot = ctx
                 .server
                 .keyspace
-                .set(db, key, NewValue::Str(b""), false)
-                .map_err(|_| errors::OUT_OF_MEMORY)?;
+                .set(db, key, NewValue::Str(b""), false)?;
             (slot, true)
         }
         Some(slot) => {

@@ -16,7 +16,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "multi",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI,
         Group::Transactions,
         multi,
     )
@@ -24,7 +24,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "exec",
         1,
-        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | RUNS_IN_MULTI | IN_MULTI_DESPITE_OOM | EXEC,
         Group::Transactions,
         exec,
     )
@@ -36,7 +36,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "discard",
         1,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI | IN_MULTI_DESPITE_OOM,
         Group::Transactions,
         discard,
     )
@@ -48,7 +48,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "watch",
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | RUNS_IN_MULTI,
         Group::Transactions,
         watch,
     )

@@ -49,11 +49,6 @@ impl Db {
     pub fn expires_len(&self) -> usize {
         self.expires.len()
     }
-
-    /// Bytes of the table's slot arrays and the expires list (overhead, records excluded).
-    pub fn overhead(&self) -> usize {
-        self.table.memory() + self.expires.capacity() * size_of::<u64>()
-    }
 }
 
 /// How a key is looked up (Redis's `LOOKUP_*` flags).

@@ -345,14 +345,6 @@ impl Record {
         Ok(())
     }
 
-    /// Gives back a string record's growth slack when it exceeds a tenth of the string
-    /// (Redis's `trimStringObjectIfNeeded`).
-    pub fn trim_if_needed(&mut self) {
-        if self.0.avail() > self.0.len() / 10 {
-            self.0.remove_free_space(true);
-        }
-    }
-
     /// Starts loading the record's head into cache (see [`Sds::prefetch`]).
     pub fn prefetch(&self) {
         self.0.prefetch();

@@ -102,14 +102,6 @@ impl Watches {
         }
     }
 
-    /// Keys watched in a database.
-    pub fn keys_of(&self, db: usize) -> impl Iterator<Item = &[u8]> {
-        self.keys
-            .get(&db)
-            .into_iter()
-            .flat_map(|keys| keys.keys().map(|k| &k[..]))
-    }
-
     /// Watchers touched since the last call.
     pub fn take_dirty(&mut self) -> Vec<Touched> {
         std::mem::take(&mut self.dirty)

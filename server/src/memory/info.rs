@@ -193,7 +193,10 @@ pub fn section(server: &mut Server, current: &Client) -> String {
         "mem_fragmentation_bytes",
         (mh.total_frag_bytes as i64).to_string(),
     );
-    line("mem_not_counted_for_evict", "0".to_string());
+    line(
+        "mem_not_counted_for_evict",
+        super::evict::not_counted_memory(server).to_string(),
+    );
     line("mem_replication_backlog", "0".to_string());
     line("mem_total_replication_buffers", "0".to_string());
     line("mem_clients_slaves", "0".to_string());

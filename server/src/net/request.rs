@@ -334,11 +334,6 @@ impl RequestParser {
         }
     }
 
-    /// Whether the parser is between requests.
-    pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Start)
-    }
-
     /// The arguments of the request just parsed; `buf` is the buffer it was parsed from.
     pub fn args<'a>(&'a self, buf: &'a [u8]) -> crate::cmd::Args<'a> {
         let data = if self.from_inline { &self.inline } else { buf };
