@@ -80,7 +80,7 @@ pub fn render(server: &mut Server, current: &Client, sections: &[&str]) -> Strin
             "errorstats" => errorstats_section(server),
             "latencystats" => latencystats_section(server),
             "cluster" => "cluster_enabled:0\r\n".to_string(),
-            "keyspace" => crate::db::info::keyspace_section(server),
+            "keyspace" => crate::db::info::keyspace_section(&server.keyspace),
             _ => String::new(),
         };
         out.push_str(&fields);

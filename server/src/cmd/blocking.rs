@@ -109,7 +109,11 @@ pub fn serve_ready(server: &mut Server) {
             .keyspace
             .peek(db, &key)
             .filter(|&slot| !server.keyspace.is_expired(db, slot))
-            .map(|slot| crate::types::type_name(server, db, server.keyspace.record(db, slot)))
+            .map(|slot| {
+                server
+                    .keyspace
+                    .type_name(db, server.keyspace.record(db, slot))
+            })
         else {
             continue;
         };

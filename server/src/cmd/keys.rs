@@ -88,7 +88,7 @@ pub static COMMANDS: &[Command] = &[
 
 /// The `TYPE` name of a record's value.
 pub fn type_name(ctx: &Ctx, record: &Record) -> &'static str {
-    crate::types::type_name(ctx.server, ctx.client.db, record)
+    ctx.server.keyspace.type_name(ctx.client.db, record)
 }
 
 /// DEL and UNLINK. Both free a collection of more than 64 parts on the lazy-free thread, so a
@@ -100,7 +100,7 @@ fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
     for key in args.from(1) {
         // An expired key is reclaimed by the lookup and does not count as deleted.
         if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
-            && crate::types::delete_key(ctx.server, db, key, true)
+            && ctx.server.keyspace.delete_key(db, key, true)
         {
             deleted += 1;
         }
@@ -251,9 +251,9 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
             ctx.reply.int(0);
             return Ok(());
         }
-        crate::types::delete_key(ctx.server, db, to, false);
+        ctx.server.keyspace.delete_key(db, to, false);
     }
-    crate::types::move_value(ctx.server, db, from, db, to)?;
+    ctx.server.keyspace.move_value(db, from, db, to)?;
     if nx {
         ctx.reply.int(1);
     } else {
@@ -320,9 +320,11 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
             ctx.reply.int(0);
             return Ok(());
         }
-        crate::types::delete_key(ctx.server, target_db, to, false);
+        ctx.server.keyspace.delete_key(target_db, to, false);
     }
-    crate::types::copy_value(ctx.server, source_db, from, target_db, to)?;
+    ctx.server
+        .keyspace
+        .copy_value(source_db, from, target_db, to)?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -350,7 +352,9 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    crate::types::move_value(ctx.server, source_db, key, target_db, key)?;
+    ctx.server
+        .keyspace
+        .move_value(source_db, key, target_db, key)?;
     ctx.reply.int(1);
     Ok(())
 }
@@ -366,7 +370,7 @@ fn swapdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
         args.get(2),
         CmdError::new("ERR invalid second DB index"),
     )?;
-    crate::types::swap_dbs(ctx.server, a, b);
+    ctx.server.keyspace.swap_dbs(a, b);
     ctx.reply.ok();
     Ok(())
 }
@@ -503,7 +507,7 @@ fn expire_generic(
     }
     if when <= ctx.server.keyspace.now_ms as i64 {
         let lazy = ctx.server.config.lazyfree_lazy_expire;
-        crate::types::delete_key(ctx.server, db, key, lazy);
+        ctx.server.keyspace.delete_key(db, key, lazy);
     } else {
         ctx.server.keyspace.set_expire(db, slot, when as u64)?;
         ctx.server.keyspace.modified(db, key);
@@ -614,7 +618,7 @@ fn flush_mode(ctx: &Ctx, args: &Args) -> Result<bool, CmdError> {
 
 fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
-    crate::types::flush_db(ctx.server, ctx.client.db, lazy);
+    ctx.server.keyspace.flush_db(ctx.client.db, lazy);
     if !lazy {
         // As Redis does after a synchronous flush: give the freed pages back.
         let _ = zmalloc::purge();
@@ -626,7 +630,7 @@ fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     for db in 0..ctx.server.keyspace.dbs.len() {
-        crate::types::flush_db(ctx.server, db, lazy);
+        ctx.server.keyspace.flush_db(db, lazy);
     }
     if !lazy {
         let _ = zmalloc::purge();

@@ -77,7 +77,7 @@ fn encoding(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Value::Int(_) => "int",
         Value::Str(bytes) if !record.is_raw() && bytes.len() <= EMBSTR_MAX => "embstr",
         Value::Str(_) => "raw",
-        Value::Object(_) => crate::types::encoding_name(ctx.server, db, record),
+        Value::Object(_) => ctx.server.keyspace.encoding_name(db, record),
     };
     ctx.reply.bulk(name.as_bytes());
     Ok(())

@@ -268,7 +268,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut buf = itoa::Buffer::new();
     let value = string_at(ctx, slot, &mut buf)?.to_vec();
     ctx.reply.bulk(&value);
-    crate::types::delete_key(ctx.server, db, key, false);
+    ctx.server.keyspace.delete_key(db, key, false);
     Ok(())
 }
 
@@ -294,7 +294,7 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         // An absolute time already past deletes the key.
         Some((when, false)) if when <= ctx.server.keyspace.now_ms => {
             let lazy = ctx.server.config.lazyfree_lazy_expire;
-            crate::types::delete_key(ctx.server, db, key, lazy);
+            ctx.server.keyspace.delete_key(db, key, lazy);
         }
         Some((when, _)) => {
             ctx.server.keyspace.set_expire(db, slot, when)?;

@@ -2,12 +2,12 @@
 
 use std::fmt::Write;
 
-use crate::server::Server;
+use super::Keyspace;
 
 /// `db<N>:keys=<n>,expires=<n>,avg_ttl=<ms>` for every non-empty database.
-pub fn keyspace_section(server: &Server) -> String {
+pub fn keyspace_section(keyspace: &Keyspace) -> String {
     let mut out = String::new();
-    for (index, db) in server.keyspace.dbs.iter().enumerate() {
+    for (index, db) in keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod blocking;
+mod copy;
 pub mod digest;
 pub mod expire;
 pub mod info;
@@ -489,8 +490,13 @@ impl Keyspace {
         removed
     }
 
-    /// Exchanges two databases' contents; watchers of keys existing in either become dirty.
+    /// Exchanges two databases' contents (`SWAPDB`). Clients watching keys in either keep
+    /// their database index, so keys may change under them: watchers of keys existing in
+    /// either become dirty.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
         let now_ms = self.now_ms;
         for (watched_db, other) in [(a, b), (b, a)] {
             let (this, that) = (&self.dbs[watched_db].table, &self.dbs[other].table);
