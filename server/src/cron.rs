@@ -7,13 +7,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::net::connection::check_soft_output_limit;
-use crate::net::reply::Resized;
+use crate::protocol::reply::Resized;
 use crate::server::Server;
 
-/// Redis clamps `hz` to this range.
-const HZ_MIN: u32 = 1;
-const HZ_MAX: u32 = 500;
 /// Rates are sampled this often.
 const RATE_PERIOD: Duration = Duration::from_millis(100);
 /// Slots migrated per database per cron tick when `activerehashing` is on (about a millisecond
@@ -24,27 +20,11 @@ const REHASH_SLOTS_PER_TICK: usize = 16 * 1024;
 pub async fn run(server: Rc<RefCell<Server>>) {
     let mut last_rates = Instant::now();
     loop {
-        let hz = effective_hz(&server.borrow());
+        let hz = server.borrow().effective_hz();
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         let mut srv = server.borrow_mut();
         tick(&mut srv, hz, &mut last_rates);
     }
-}
-
-/// Most clients one tick serves before `dynamic-hz` doubles the rate (Redis's
-/// `MAX_CLIENTS_PER_CLOCK_TICK`).
-const CLIENTS_PER_TICK: usize = 200;
-
-/// `hz`, doubled while there are more than 200 clients per tick when `dynamic-hz` is on, as
-/// Redis's `serverCron` adapts it.
-pub fn effective_hz(server: &Server) -> u32 {
-    let mut hz = server.config.hz.clamp(HZ_MIN, HZ_MAX);
-    if server.config.dynamic_hz {
-        while server.clients.len() / hz as usize > CLIENTS_PER_TICK && hz < HZ_MAX {
-            hz = (hz * 2).min(HZ_MAX);
-        }
-    }
-    hz
 }
 
 /// One cron tick.
@@ -117,7 +97,7 @@ fn resize_buffers(server: &mut Server, client: &mut Client, now: Instant) {
             Resized::None => {}
         }
     }
-    let crate::net::client_io::ClientIo { input, reply } = &*io;
+    let crate::protocol::client_io::ClientIo { input, reply } = &*io;
     client.buffers.update(input, reply);
 }
 
@@ -142,7 +122,7 @@ fn clients_cron(server: &mut Server, now: Instant) {
         resize_buffers(server, &mut client, now);
         crate::memory::client_eviction::track(&mut server.clients_memory, &mut client);
         let pending = client.buffers.output_len;
-        check_soft_output_limit(server, &mut client, pending);
+        client.check_soft_output_limit(server.config.client_output_buffer_limit[0], pending);
         if client.close_asap {
             client.kill();
         }

@@ -11,15 +11,16 @@ pub mod cmd;
 pub mod config;
 pub mod cron;
 pub mod db;
-pub mod info;
 pub mod latency;
 pub mod memory;
 pub mod net;
 pub mod oom_score;
+pub mod protocol;
 pub mod server;
 pub mod stats;
 pub mod types;
 pub mod util;
+pub mod version;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -49,7 +50,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + 'static,
     set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
 ) {
-    let mut server = Server::new(config);
+    let mut server = Server::new(config, cmd::table().len());
     let sockets = Rc::new(net::listener::Listeners::default());
     match sockets.replace(listeners) {
         // `port 0` picks a free port: CONFIG GET and INFO report the one bound.

@@ -62,7 +62,7 @@ fn main() {
     tracing::info!(
         "zedis {} (Redis {} compatible) listening on {}, pid {}, allocator {}",
         env!("CARGO_PKG_VERSION"),
-        zedis::cmd::connection::REDIS_VERSION,
+        zedis::version::REDIS_VERSION,
         addresses.join(", "),
         std::process::id(),
         zmalloc::allocator_name()

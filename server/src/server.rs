@@ -9,7 +9,6 @@ use std::time::{Instant, SystemTime};
 
 use crate::client::Client;
 use crate::clock::CommandClock;
-use crate::cmd::{CommandTable, table};
 use crate::config::Config;
 use crate::db::{AccessPolicy, Keyspace};
 use crate::memory::MemoryState;
@@ -42,7 +41,6 @@ pub enum Shutdown {
 /// Everything the command thread shares between connections.
 pub struct Server {
     pub config: Config,
-    pub commands: &'static CommandTable,
     /// Per command (by table index): calls, time, rejections, failures.
     pub command_stats: Vec<CommandStats>,
     /// Per command (by table index): its latency histogram, once it has been called with
@@ -104,13 +102,12 @@ pub struct Server {
 pub const REPLY_BUFFER_PEAK_RESET: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
-    pub fn new(config: Config) -> Server {
-        let commands = table();
+    /// A server for a command table of `command_count` entries (its per-command statistics).
+    pub fn new(config: Config, command_count: usize) -> Server {
         Server {
-            command_stats: vec![CommandStats::default(); commands.len()],
-            command_latency: vec![None; commands.len()],
+            command_stats: vec![CommandStats::default(); command_count],
+            command_latency: vec![None; command_count],
             latency: crate::latency::LatencyMonitor::default(),
-            commands,
             error_stats: BTreeMap::new(),
             stats: Stats::default(),
             slowlog: SlowLog::default(),
@@ -240,4 +237,25 @@ pub fn random_hex_id() -> String {
     (0..40)
         .map(|_| char::from_digit(fastrand::u32(0..16), 16).expect("digit below 16"))
         .collect()
+}
+
+/// Redis clamps `hz` to this range.
+const HZ_MIN: u32 = 1;
+const HZ_MAX: u32 = 500;
+/// Most clients one tick serves before `dynamic-hz` doubles the rate (Redis's
+/// `MAX_CLIENTS_PER_CLOCK_TICK`).
+const CLIENTS_PER_TICK: usize = 200;
+
+impl Server {
+    /// `hz`, doubled while there are more than 200 clients per tick when `dynamic-hz` is on,
+    /// as Redis's `serverCron` adapts it.
+    pub fn effective_hz(&self) -> u32 {
+        let mut hz = self.config.hz.clamp(HZ_MIN, HZ_MAX);
+        if self.config.dynamic_hz {
+            while self.clients.len() / hz as usize > CLIENTS_PER_TICK && hz < HZ_MAX {
+                hz = (hz * 2).min(HZ_MAX);
+            }
+        }
+        hz
+    }
 }

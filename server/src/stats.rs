@@ -4,7 +4,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::cmd::OwnedArgs;
+use crate::protocol::OwnedArgs;
+
+/// What a redacted argument shows as.
+pub const REDACTED: &[u8] = b"(redacted)";
 
 /// Samples kept for each instantaneous rate (Redis's `STATS_METRIC_SAMPLES`).
 const RATE_SAMPLES: usize = 16;
@@ -120,7 +123,7 @@ impl SlowLog {
     /// Records a command, keeping at most `max_len` entries.
     pub fn push(
         &mut self,
-        args: &crate::cmd::Args,
+        args: &crate::protocol::Args,
         redacted: &[usize],
         duration: Duration,
         client_addr: String,
@@ -135,7 +138,7 @@ impl SlowLog {
             if kept != argc && i == kept - 1 {
                 shown.push(format!("... ({} more arguments)", argc - kept + 1).into_bytes());
             } else if redacted.contains(&i) {
-                shown.push(crate::cmd::monitor::REDACTED.to_vec());
+                shown.push(REDACTED.to_vec());
             } else if arg.len() > SLOWLOG_MAX_STRING {
                 let mut cut = arg[..SLOWLOG_MAX_STRING].to_vec();
                 cut.extend_from_slice(

@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 use super::errors::{self, CmdError};
-use super::{Args, Ctx, Handler};
+use super::{Args, Ctx};
 use crate::client::{Blocked, Client, TimeoutReply};
 use crate::db::Keyspace;
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 use crate::server::Server;
 use crate::util::longdouble::LongDouble;
 
@@ -40,12 +40,11 @@ pub fn parse_timeout(arg: &[u8]) -> Result<Option<Duration>, CmdError> {
 }
 
 /// How a blocking command waits: for which type of value, what it replies inside `EXEC`
-/// (where it cannot block), and the handler that runs it again.
+/// (where it cannot block). The command runs again as itself: the one `call` is running.
 #[derive(Clone, Copy)]
 pub struct Wait {
     pub waits_for: &'static str,
     pub in_exec: TimeoutReply,
-    pub handler: Handler,
 }
 
 /// Parks the client on `keys` until one of them holds a value of the type it waits for, or
@@ -76,7 +75,10 @@ pub fn block<'k>(
         keys,
         // Beyond what a clock can count, the wait is endless.
         deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
-        handler: wait.handler,
+        command: ctx
+            .client
+            .last_command
+            .expect("call names the running command"),
         args: args.to_owned(),
         waits_for: wait.waits_for,
     });
@@ -131,7 +133,12 @@ pub fn serve_ready(server: &mut Server) {
             if blocked.waits_for != ready_type {
                 continue;
             }
-            let (handler, args) = (blocked.handler, blocked.args.clone());
+            let handler = super::table()
+                .entry(blocked.command)
+                .command
+                .handler
+                .expect("a blocking command has a handler");
+            let args = blocked.args.clone();
             let mut reply = Reply::new(client.protocol);
             server.keyspace.now_ms = server.clock.unix_ms();
             let mut ctx = Ctx {

@@ -72,10 +72,10 @@ fn setname(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// The name `CLIENT LIST` shows as `cmd=` for a client's last command.
-fn command_name(ctx: &Ctx, client: &Client) -> String {
+fn command_name(client: &Client) -> String {
     client
         .last_command
-        .map(|i| ctx.server.commands.entry(i).full_name.clone())
+        .map(|i| super::table().entry(i).full_name.clone())
         .unwrap_or_else(|| "NULL".to_string())
 }
 
@@ -133,7 +133,7 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
         {
             return;
         }
-        text.push_str(&client.info_line(&command_name(ctx, client), now));
+        text.push_str(&client.info_line(&command_name(client), now));
         text.push('\n');
     });
     ctx.reply.verbatim(text.as_bytes());
@@ -141,7 +141,7 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn info(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    let name = command_name(ctx, ctx.client);
+    let name = command_name(ctx.client);
     let mut line = ctx.client.info_line(&name, Instant::now());
     line.push('\n');
     ctx.reply.verbatim(line.as_bytes());

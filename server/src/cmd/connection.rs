@@ -4,10 +4,10 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::client::ReplyMode;
-use crate::net::reply::Protocol;
+use crate::protocol::reply::Protocol;
 
 /// The version zedis reports as `redis_version` and in `HELLO`: the Redis it is compatible with.
-pub const REDIS_VERSION: &str = "7.0.15";
+pub use crate::version::REDIS_VERSION;
 
 pub static COMMANDS: &[Command] = &[
     Command::new("ping", -1, FAST | SENTINEL, Group::Connection, ping)

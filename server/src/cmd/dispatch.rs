@@ -11,7 +11,7 @@ use super::errors::{self, CmdError};
 use super::{Args, Entry, flags};
 use crate::client::{Client, ReplyMode};
 use crate::memory::evict::{self, Evict};
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 use crate::server::Server;
 
 /// What a handler works with.
@@ -52,7 +52,7 @@ fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
 /// and is dispatched again then.
 pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
     let reply_start = ctx.reply.end();
-    let table = ctx.server.commands;
+    let table = super::table();
     let entry = match table.lookup_cached(args, &mut ctx.client.command_cache) {
         Ok(entry) => entry,
         Err((entry, error)) => {

@@ -313,14 +313,14 @@ fn hrandfield(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let resp3 = ctx.reply.is_resp3();
-    let reply_pairs = |reply: &mut crate::net::reply::Reply, n: usize| {
+    let reply_pairs = |reply: &mut crate::protocol::reply::Reply, n: usize| {
         if with_values && !resp3 {
             reply.array(n * 2);
         } else {
             reply.array(n);
         }
     };
-    let write = |reply: &mut crate::net::reply::Reply, field: &[u8], value: &[u8]| {
+    let write = |reply: &mut crate::protocol::reply::Reply, field: &[u8], value: &[u8]| {
         if with_values && resp3 {
             reply.array(2);
         }

@@ -4,7 +4,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::{self, *};
 use super::key_specs::{self, BeginSearch, FindKeys, KeySpec};
 use super::{Args, Command, Ctx, Entry, Group};
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 
 pub static COMMANDS: &[Command] = &[
     Command::container(
@@ -201,7 +201,7 @@ fn reply_command_info(ctx: &mut Ctx, entry: &Entry) {
         ctx.reply.bulk(tip.as_bytes());
     }
     reply_key_specs(ctx.reply, entry.key_specs);
-    let table = ctx.server.commands;
+    let table = super::table();
     let subs: Vec<&Entry> = table.subcommands_of(entry).collect();
     if subs.is_empty() {
         ctx.reply.set(0);
@@ -307,7 +307,7 @@ fn reply_key_flags(reply: &mut Reply, flags: u32) {
 }
 
 fn all(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    let table = ctx.server.commands;
+    let table = super::table();
     let entries: Vec<&Entry> = table.commands().collect();
     ctx.reply.array(entries.len());
     for entry in entries {
@@ -317,7 +317,7 @@ fn all(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 }
 
 fn count(ctx: &mut Ctx, _args: &Args) -> CmdResult {
-    ctx.reply.int(ctx.server.commands.commands().count() as i64);
+    ctx.reply.int(super::table().commands().count() as i64);
     Ok(())
 }
 
@@ -325,7 +325,7 @@ fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if args.len() == 2 {
         return all(ctx, args);
     }
-    let table = ctx.server.commands;
+    let table = super::table();
     ctx.reply.array(args.len() - 2);
     for name in args.from(2) {
         match table.find_full(name) {
@@ -337,7 +337,7 @@ fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let table = ctx.server.commands;
+    let table = super::table();
     let keep: Box<dyn Fn(&Entry) -> bool> = match args.len() {
         2 => Box::new(|_| true),
         5 if args.is(2, "FILTERBY") => {
@@ -370,7 +370,7 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// `COMMAND DOCS [name ...]`: summary, version, group, complexity, the argument tree parsed
 /// from the command's syntax line, and subcommands (what `redis-cli` builds its hints from).
 fn docs(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let table = ctx.server.commands;
+    let table = super::table();
     let entries: Vec<&Entry> = if args.len() == 2 {
         table.commands().collect()
     } else {
@@ -389,7 +389,7 @@ fn docs(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
     let command = entry.command;
     let arguments = super::syntax::parse(command.syntax);
-    let subcommands: Vec<&Entry> = ctx.server.commands.subcommands_of(entry).collect();
+    let subcommands: Vec<&Entry> = super::table().subcommands_of(entry).collect();
     let fields = 4 + !arguments.is_empty() as usize + !subcommands.is_empty() as usize;
     let reply = &mut *ctx.reply;
     reply.map(fields);
@@ -485,7 +485,7 @@ fn getkeysandflags(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 /// `COMMAND GETKEYS` and `GETKEYSANDFLAGS` (Redis's `getKeysSubcommandImpl`).
 fn getkeys_impl(ctx: &mut Ctx, args: &Args, with_flags: bool) -> CmdResult {
-    let table = ctx.server.commands;
+    let table = super::table();
     let target: Vec<&[u8]> = args.from(2).collect();
     let Some(entry) = table.find(target[0]) else {
         return Err(CmdError::new("ERR Invalid command specified"));

@@ -122,7 +122,7 @@ fn reset(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// `LATENCY HISTOGRAM [command ...]`: for each command (a container stands for its
 /// subcommands too) that has been called, its calls and cumulative distribution.
 fn histogram(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let table = ctx.server.commands;
+    let table = super::table();
     let mut chosen: Vec<&Entry> = Vec::new();
     if args.len() == 2 {
         chosen.extend(table.entries());

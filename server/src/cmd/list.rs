@@ -5,7 +5,7 @@ use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::values::{changed, get, get_or_create};
-use super::{Args, Command, Ctx, Group, Handler};
+use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
 use crate::db::Lookup;
 use crate::types::{End, List, ListLimit};
@@ -249,7 +249,12 @@ fn pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
 }
 
 /// Pops up to `count` elements from one end, replying with them as an array.
-fn pop_into_reply(list: &mut List, end: End, count: usize, reply: &mut crate::net::reply::Reply) {
+fn pop_into_reply(
+    list: &mut List,
+    end: End,
+    count: usize,
+    reply: &mut crate::protocol::reply::Reply,
+) {
     let count = count.min(list.len());
     reply.array(count);
     for _ in 0..count {
@@ -550,7 +555,7 @@ fn lmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// BLPOP and BRPOP: the last argument is the timeout, the others keys.
-fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End, handler: Handler) -> CmdResult {
+fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     let timeout = parse_timeout(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     let db = ctx.client.db;
@@ -578,18 +583,17 @@ fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End, handler: Handler) -> CmdRe
         Wait {
             waits_for: "list",
             in_exec: TimeoutReply::NullArray,
-            handler,
         },
     );
     Ok(())
 }
 
 fn blpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    blocking_pop(ctx, args, End::Head, blpop)
+    blocking_pop(ctx, args, End::Head)
 }
 
 fn brpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    blocking_pop(ctx, args, End::Tail, brpop)
+    blocking_pop(ctx, args, End::Tail)
 }
 
 /// BLMOVE and BRPOPLPUSH once parsed: moves at once if the source has elements, blocks on it
@@ -599,7 +603,6 @@ fn blocking_move(
     args: &Args,
     (from, to): (End, End),
     timeout: Option<std::time::Duration>,
-    handler: Handler,
 ) -> CmdResult {
     let db = ctx.client.db;
     let (source, destination) = (args.get(1), args.get(2));
@@ -614,7 +617,6 @@ fn blocking_move(
         Wait {
             waits_for: "list",
             in_exec: TimeoutReply::Null,
-            handler,
         },
     );
     Ok(())
@@ -623,12 +625,12 @@ fn blocking_move(
 fn blmove(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (from, to) = (parse_end(args.get(3))?, parse_end(args.get(4))?);
     let timeout = parse_timeout(args.get(5))?;
-    blocking_move(ctx, args, (from, to), timeout, blmove)
+    blocking_move(ctx, args, (from, to), timeout)
 }
 
 fn brpoplpush(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let timeout = parse_timeout(args.get(3))?;
-    blocking_move(ctx, args, (End::Tail, End::Head), timeout, brpoplpush)
+    blocking_move(ctx, args, (End::Tail, End::Head), timeout)
 }
 
 fn blmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -643,7 +645,6 @@ fn blmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             Wait {
                 waits_for: "list",
                 in_exec: TimeoutReply::NullArray,
-                handler: blmpop,
             },
         );
     }

@@ -5,7 +5,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::memory::info::{Overhead, overhead};
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 
 pub static COMMANDS: &[Command] = &[Command::container(
     "memory",

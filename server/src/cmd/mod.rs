@@ -5,9 +5,8 @@
 //! reply buffer), writes its reply and returns `Ok`, or returns the error to reply with. It
 //! never touches a socket. [`dispatch`] applies Redis's checks before calling it.
 
-mod args;
 mod dispatch;
-pub mod errors;
+pub use crate::protocol::errors;
 mod table;
 
 pub mod blocking;
@@ -16,6 +15,7 @@ mod config;
 pub mod connection;
 mod debug;
 mod hash;
+pub mod info;
 mod introspection;
 mod key_specs;
 pub mod keys;
@@ -36,7 +36,7 @@ pub mod tx;
 mod values;
 mod zset;
 
-pub use args::{Args, OwnedArgs};
+pub use crate::protocol::args::{Args, OwnedArgs};
 pub use dispatch::{Ctx, call, dispatch};
 pub use errors::{CmdError, CmdResult};
 pub use table::{CommandTable, Entry, LookupCache, table};

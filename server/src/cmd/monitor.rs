@@ -29,8 +29,7 @@ pub static COMMANDS: &[Command] = &[Command::new(
     "",
 )];
 
-/// What a redacted argument shows as.
-pub const REDACTED: &[u8] = b"(redacted)";
+pub use crate::stats::REDACTED;
 
 fn monitor(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     // Inside a transaction a client expects one reply per command, so it cannot start

@@ -20,8 +20,8 @@ pub static COMMANDS: &[Command] = &[
 
 fn info(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let requested: Vec<&[u8]> = args.from(1).collect();
-    let sections = crate::info::select(&requested);
-    let text = crate::info::render(ctx.server, ctx.client, &sections);
+    let sections = super::info::select(&requested);
+    let text = super::info::render(ctx.server, ctx.client, &sections);
     ctx.reply.verbatim(text.as_bytes());
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::scan::scan_collection;
 use super::values::{changed, get, get_or_create, peek};
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 use crate::types::set::Elem;
 use crate::types::{Object, Set, SetLimits};
 

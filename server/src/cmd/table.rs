@@ -41,19 +41,8 @@ pub struct CommandTable {
     by_name: HashMap<Box<[u8]>, usize, foldhash::fast::RandomState>,
 }
 
-/// Longest command or subcommand name, for case folding on the stack.
-const NAME_MAX: usize = 32;
-
-/// The command name a client last sent, exactly as sent, and the entry it resolved to: a
-/// pipeline of one command then resolves each request with one comparison instead of a case
-/// fold and a hash lookup (together 5 % of a pipelined GET's server CPU).
-#[derive(Debug, Default, Clone)]
-pub struct LookupCache {
-    name: [u8; NAME_MAX],
-    /// Length of `name`; zero while nothing is cached.
-    len: u8,
-    entry: usize,
-}
+pub use crate::client::LookupCache;
+use crate::client::NAME_MAX;
 
 /// Lower-cases `name` into `buf`; `None` if it is too long to be a command name.
 fn fold(name: &[u8], buf: &mut [u8; NAME_MAX]) -> Option<usize> {

@@ -107,7 +107,7 @@ fn exec(ctx: &mut Ctx, _args: &Args) -> CmdResult {
         return Ok(());
     }
     ctx.reply.array(multi.commands.len());
-    let table = ctx.server.commands;
+    let table = super::table();
     ctx.client.in_exec = true;
     for (index, args) in &multi.commands {
         // `call` sets the time the command sees.

@@ -11,10 +11,10 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
 use super::values::{changed, get, get_or_create};
-use super::{Args, Command, Ctx, Group, Handler};
+use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
 use crate::db::Lookup;
-use crate::net::reply::Reply;
+use crate::protocol::reply::Reply;
 use crate::types::{Object, ObjectView, ZSet, ZSetLimits};
 use crate::util::strtod::{string2d, strtod_whole};
 
@@ -967,7 +967,7 @@ fn zmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
-fn bzpop(ctx: &mut Ctx, args: &Args, max: bool, handler: Handler) -> CmdResult {
+fn bzpop(ctx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
     let timeout = parse_timeout(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     if !pop_first(ctx, &keys, max, 1, PopShape::WithKey)? {
@@ -979,7 +979,6 @@ fn bzpop(ctx: &mut Ctx, args: &Args, max: bool, handler: Handler) -> CmdResult {
             Wait {
                 waits_for: "zset",
                 in_exec: TimeoutReply::NullArray,
-                handler,
             },
         );
     }
@@ -987,11 +986,11 @@ fn bzpop(ctx: &mut Ctx, args: &Args, max: bool, handler: Handler) -> CmdResult {
 }
 
 fn bzpopmin(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    bzpop(ctx, args, false, bzpopmin)
+    bzpop(ctx, args, false)
 }
 
 fn bzpopmax(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    bzpop(ctx, args, true, bzpopmax)
+    bzpop(ctx, args, true)
 }
 
 fn bzmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -1012,7 +1011,6 @@ fn bzmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             Wait {
                 waits_for: "zset",
                 in_exec: TimeoutReply::NullArray,
-                handler: bzmpop,
             },
         );
     }

@@ -1,7 +1,7 @@
 //! Per-key access bits as Redis keeps them in `robj.lru` (24 bits): an LRU clock in seconds,
 //! or for LFU policies 16 bits of "last decrement" minutes and an 8-bit logarithmic counter.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+pub use crate::clock::unix_us;
 
 /// Largest LRU clock value; the clock wraps (after about 194 days).
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
@@ -11,13 +11,6 @@ pub const LFU_INIT_VAL: u8 = 5;
 /// Unix time in milliseconds.
 pub fn unix_ms() -> u64 {
     unix_us() / 1000
-}
-
-/// Unix time in microseconds (Redis's `ustime`).
-pub fn unix_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// The LRU clock now: seconds, wrapped to 24 bits (`getLRUClock`).

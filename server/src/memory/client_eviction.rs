@@ -46,8 +46,13 @@ pub fn forget(total: &mut usize, client: &mut Client) {
 
 /// Disconnects the largest evictable clients while the clients' memory is at or over the
 /// limit. `current` is the client whose command is running (its cell is already borrowed);
-/// returns whether it was evicted itself, in which case it must stop at once.
-pub fn evict_clients(server: &mut Server, current: &mut Client) -> bool {
+/// `command_name` names a command by table index, for the log line. Returns whether the
+/// current client was evicted itself, in which case it must stop at once.
+pub fn evict_clients(
+    server: &mut Server,
+    current: &mut Client,
+    command_name: &dyn Fn(usize) -> &'static str,
+) -> bool {
     let limit = limit(&server.config);
     if limit == 0 || server.clients_memory < limit {
         return false;
@@ -69,7 +74,7 @@ pub fn evict_clients(server: &mut Server, current: &mut Client) -> bool {
             break;
         }
         if id == current.id {
-            log_eviction(server, current, now);
+            log_eviction(current, command_name, now);
             forget(&mut server.clients_memory, current);
             current.kill();
             evicted_current = true;
@@ -80,7 +85,7 @@ pub fn evict_clients(server: &mut Server, current: &mut Client) -> bool {
             let Ok(mut client) = other.try_borrow_mut() else {
                 continue;
             };
-            log_eviction(server, &client, now);
+            log_eviction(&client, command_name, now);
             forget(&mut server.clients_memory, &mut client);
             client.kill();
         }
@@ -98,11 +103,8 @@ fn candidates_push(candidates: &mut Vec<(usize, u64)>, client: &Client) {
     }
 }
 
-fn log_eviction(server: &Server, client: &Client, now: Instant) {
-    let command = client
-        .last_command
-        .map(|i| server.commands.entry(i).full_name.as_str())
-        .unwrap_or("NULL");
+fn log_eviction(client: &Client, command_name: &dyn Fn(usize) -> &'static str, now: Instant) {
+    let command = client.last_command.map(command_name).unwrap_or("NULL");
     tracing::info!("Evicting client: {}", client.info_line(command, now));
 }
 

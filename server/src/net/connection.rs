@@ -15,11 +15,11 @@ use std::time::Instant;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use super::client_io::ClientIo;
 use super::request::{Limits, Parsed, RequestParser};
 use crate::client::Client;
 use crate::cmd::{Ctx, dispatch};
 use crate::memory::client_eviction;
+use crate::protocol::client_io::ClientIo;
 use crate::server::Server;
 
 /// Bytes read per `read` in the common case (Redis's `PROTO_IOBUF_LEN`).
@@ -73,6 +73,11 @@ pub async fn serve(
     client_eviction::forget(&mut server.clients_memory, &mut client);
     drop(client);
     server.clients.remove(&id);
+}
+
+/// A command's full name by table index (client eviction's log line).
+fn command_name(index: usize) -> &'static str {
+    crate::cmd::table().entry(index).full_name.as_str()
 }
 
 impl Connection {
@@ -269,7 +274,7 @@ impl Connection {
             client.pending_reply.clear();
             let limit = self.server.borrow().config.client_output_buffer_limit[0];
             if limit.hard > 0 && io.reply.len() as u64 >= limit.hard {
-                over_output_limit(&client, io.reply.len());
+                client.log_over_output_limit(io.reply.len());
                 client.close_asap = true;
             }
         }
@@ -385,7 +390,11 @@ impl Connection {
                         if server.config.maxmemory_clients != 0 {
                             client.buffers.update(input, reply);
                             client_eviction::track(&mut server.clients_memory, &mut client);
-                            if client_eviction::evict_clients(&mut server, &mut client) {
+                            if client_eviction::evict_clients(
+                                &mut server,
+                                &mut client,
+                                &command_name,
+                            ) {
                                 reply.clear();
                                 return Some(Close::Now);
                             }
@@ -402,7 +411,7 @@ impl Connection {
                     }
                     input.consume(consumed);
                     if output_limit.hard > 0 && reply.len() as u64 >= output_limit.hard {
-                        over_output_limit(&client, reply.len());
+                        client.log_over_output_limit(reply.len());
                         client.close_asap = true;
                     }
                 }
@@ -420,13 +429,13 @@ impl Connection {
             reply.clear();
             return Some(Close::Now);
         }
-        check_soft_output_limit(&server, &mut client, reply.len());
+        client.check_soft_output_limit(server.config.client_output_buffer_limit[0], reply.len());
         reply.note_peak();
         client.buffers.update(input, reply);
         client_eviction::track(&mut server.clients_memory, &mut client);
         // And after the replies of this round are produced (Redis's `beforeSleep`).
         if server.config.maxmemory_clients != 0
-            && client_eviction::evict_clients(&mut server, &mut client)
+            && client_eviction::evict_clients(&mut server, &mut client, &command_name)
         {
             reply.clear();
             return Some(Close::Now);
@@ -445,28 +454,5 @@ async fn sleep_until_deadline(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
         None => std::future::pending().await,
-    }
-}
-
-fn over_output_limit(client: &Client, pending: usize) {
-    tracing::warn!(
-        client = client.id,
-        pending,
-        "client scheduled to be closed ASAP for overcoming of output buffer limits"
-    );
-}
-
-/// The soft output-buffer limit: a client may stay above it for `soft_seconds` at most.
-/// Also checked by the cron, for clients that stop sending.
-pub fn check_soft_output_limit(server: &Server, client: &mut Client, pending: usize) {
-    let limit = server.config.client_output_buffer_limit[0];
-    if limit.soft == 0 || (pending as u64) < limit.soft {
-        client.soft_limit_since = None;
-        return;
-    }
-    let since = *client.soft_limit_since.get_or_insert_with(Instant::now);
-    if since.elapsed().as_secs() >= limit.soft_seconds {
-        over_output_limit(client, pending);
-        client.close_asap = true;
     }
 }

@@ -335,9 +335,9 @@ impl RequestParser {
     }
 
     /// The arguments of the request just parsed; `buf` is the buffer it was parsed from.
-    pub fn args<'a>(&'a self, buf: &'a [u8]) -> crate::cmd::Args<'a> {
+    pub fn args<'a>(&'a self, buf: &'a [u8]) -> crate::protocol::Args<'a> {
         let data = if self.from_inline { &self.inline } else { buf };
-        crate::cmd::Args::new(data, &self.ranges)
+        crate::protocol::Args::new(data, &self.ranges)
     }
 }
 

@@ -5,8 +5,8 @@
 
 use redis_protocol::resp2::types::OwnedFrame as Frame2;
 use redis_protocol::resp3::types::OwnedFrame as Frame3;
-use zedis::net::reply::{Protocol, Reply};
 use zedis::net::request::{Limits, Parsed, RequestParser};
+use zedis::protocol::reply::{Protocol, Reply};
 
 /// Feeds `stream` to a parser in pieces cut at `cuts`; returns the requests parsed, or the
 /// protocol error met.

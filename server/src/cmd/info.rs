@@ -6,8 +6,8 @@ use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::Client;
-use crate::cmd::connection::REDIS_VERSION;
 use crate::server::Server;
+use crate::version::REDIS_VERSION;
 
 /// Every section, in the order Redis prints them, with whether `INFO` with no argument
 /// (`default`) includes it.
@@ -139,7 +139,7 @@ fn server_section(server: &Server) -> String {
     field!(out, "server_time_usec", "{}", unix_micros());
     field!(out, "uptime_in_seconds", "{uptime}");
     field!(out, "uptime_in_days", "{}", uptime / 86400);
-    field!(out, "hz", "{}", crate::cron::effective_hz(server));
+    field!(out, "hz", "{}", server.effective_hz());
     field!(out, "configured_hz", "{}", server.config.hz);
     field!(out, "lru_clock", "{}", lru_clock());
     field!(out, "executable", "{executable}");
@@ -409,7 +409,7 @@ fn cpu_section() -> String {
 /// percentiles of `latency-tracking-info-percentiles`.
 fn latencystats_section(server: &Server) -> String {
     let mut out = String::new();
-    for entry in server.commands.entries() {
+    for entry in super::table().entries() {
         let Some(histogram) = &server.command_latency[entry.index] else {
             continue;
         };
@@ -434,7 +434,7 @@ fn latencystats_section(server: &Server) -> String {
 
 fn commandstats_section(server: &Server) -> String {
     let mut out = String::new();
-    for entry in server.commands.entries() {
+    for entry in super::table().entries() {
         let stats = &server.command_stats[entry.index];
         if stats.calls == 0 && stats.failed_calls == 0 && stats.rejected_calls == 0 {
             continue;

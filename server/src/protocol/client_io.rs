@@ -4,7 +4,7 @@
 //! behind one `RefCell`, borrowed only inside synchronous code, so the two never overlap.
 
 use super::buffer::QueryBuffer;
-use super::reply::{Protocol, Reply};
+use crate::protocol::reply::{Protocol, Reply};
 
 pub struct ClientIo {
     pub input: QueryBuffer,
