@@ -18,6 +18,7 @@ pub mod oom_score;
 pub mod protocol;
 pub mod server;
 pub mod stats;
+pub mod store;
 pub mod types;
 pub mod util;
 pub mod version;

@@ -35,7 +35,7 @@ fn main() {
     });
 
     // Before any thread starts: see `descriptors` for why.
-    match zedis::net::descriptors::reserve(config.maxclients) {
+    match zedis::util::descriptors::reserve(config.maxclients) {
         Ok(maxclients) => config.maxclients = maxclients,
         Err(message) => {
             tracing::error!("{message}");

@@ -218,7 +218,7 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&'static str]) -> Result<(), (&'stati
                 // As Redis's `updateMaxclients`: the open-files limit is raised for the new
                 // value, and a value it cannot be raised for is refused, naming the most it
                 // allows.
-                let fits = crate::net::descriptors::reserve(config.maxclients)
+                let fits = crate::util::descriptors::reserve(config.maxclients)
                     .map_err(|reason| (name, reason))?;
                 if fits != config.maxclients {
                     return Err((

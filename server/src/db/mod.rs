@@ -12,8 +12,8 @@ pub mod digest;
 pub mod expire;
 pub mod info;
 pub mod lazyfree;
-pub mod record;
-pub mod table;
+pub use crate::store::record;
+pub use crate::store::table;
 pub mod watch;
 
 use record::{NewValue, Record, Value};

@@ -2,6 +2,5 @@
 //! encoding replies.
 
 pub mod connection;
-pub mod descriptors;
 pub mod listener;
 pub mod request;

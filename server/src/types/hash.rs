@@ -6,7 +6,7 @@ use sds::Sds;
 use zmalloc::AllocError;
 
 use super::pack::Pack;
-use crate::db::table::{KeyTable, Keyed, hash};
+use crate::store::table::{KeyTable, Keyed, hash};
 use crate::util::varint;
 
 /// Conversion thresholds from the config.

@@ -11,7 +11,7 @@ mod ztree;
 
 use slab::Slab;
 
-use crate::db::record::{ObjectKind, ObjectRef};
+use crate::store::record::{ObjectKind, ObjectRef};
 
 pub use hash::{Hash, HashLimits};
 pub use list::{End, List, ListLimit};

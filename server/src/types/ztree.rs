@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use sds::Sds;
 use zmalloc::AllocError;
 
-use crate::db::table::{Hashed, KeyTable, hash};
+use crate::store::table::{Hashed, KeyTable, hash};
 
 const NIL: u32 = u32::MAX;
 
@@ -136,7 +136,7 @@ impl ZTree {
     }
 
     /// The index slot of `member`.
-    fn find_ref(&self, member: &[u8]) -> Option<crate::db::table::Slot> {
+    fn find_ref(&self, member: &[u8]) -> Option<crate::store::table::Slot> {
         let h = member_hash(member);
         let nodes = &self.nodes;
         self.index.find_by(spread(h), |r: &NodeRef| {

@@ -2,6 +2,7 @@
 //! integers (`string2ll`), glob patterns (`stringmatchlen`), and `%.17g` doubles; plus the
 //! longest common subsequence and x87 `long double` arithmetic behind LCS and INCRBYFLOAT.
 
+pub mod descriptors;
 pub mod lcs;
 pub mod longdouble;
 pub mod strtod;

@@ -583,7 +583,7 @@ fn scan_range<R: Hashed>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::record::NewValue;
+    use crate::store::record::NewValue;
     use std::collections::{BTreeSet, HashMap};
 
     fn hasher() -> impl Fn(&[u8]) -> u64 {
