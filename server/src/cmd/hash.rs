@@ -376,3 +376,40 @@ fn hscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
         })
     })
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn hash_options_wrongtype_and_oom() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("HSET h f"),
+            "-ERR wrong number of arguments for 'hset' command\r\n"
+        );
+        assert_eq!(h.run("HSET h f v"), ":1\r\n");
+        assert_eq!(
+            h.run("HINCRBY h f 1"),
+            "-ERR hash value is not an integer\r\n"
+        );
+        assert_eq!(
+            h.run("HRANDFIELD h 1 WITHVALUES x"),
+            "-ERR syntax error\r\n"
+        );
+        h.run("SET s v");
+        assert_eq!(
+            h.run("HGET s f"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        });
+        assert_eq!(
+            full.run("HSET h f v"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+}

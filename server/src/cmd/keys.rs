@@ -638,3 +638,30 @@ fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.reply.ok();
     Ok(())
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+
+    #[test]
+    fn key_command_options_and_errors() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        assert_eq!(
+            h.run("EXPIRE k 10 NX XX"),
+            "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run("EXPIRE k abc"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run("RENAME nosuch x"), "-ERR no such key\r\n");
+        assert_eq!(
+            h.run("COPY k k"),
+            "-ERR source and destination objects are the same\r\n"
+        );
+        assert_eq!(h.run("SCAN 0 COUNT 0"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("SELECT 16"), "-ERR DB index is out of range\r\n");
+        assert_eq!(h.run("TYPE k"), "+string\r\n");
+    }
+}

@@ -650,3 +650,42 @@ fn blmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn list_options_wrongtype_and_oom() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("RPUSH l a b c"), ":3\r\n");
+        assert_eq!(
+            h.run("LPOS l b RANK 0"),
+            "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list\r\n"
+        );
+        assert_eq!(h.run("LINSERT l MIDDLE a x"), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run("LPOP l -1"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        assert_eq!(
+            h.run("LRANGE l 0 -1"),
+            "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+        h.run("SET s v");
+        assert_eq!(
+            h.run("LPUSH s a"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        });
+        assert_eq!(
+            full.run("LPUSH l a"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+        assert_eq!(full.run("LLEN l"), ":0\r\n");
+    }
+}

@@ -14,6 +14,7 @@ mod client;
 mod config;
 pub mod connection;
 mod debug;
+pub mod harness;
 mod hash;
 pub mod info;
 mod introspection;

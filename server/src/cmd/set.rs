@@ -519,3 +519,40 @@ fn sscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
         set.scan(cursor, count, |elem| items.push(elem.to_vec()))
     })
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn set_family_options_wrongtype_and_oom() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SADD s a b"), ":2\r\n");
+        assert_eq!(
+            h.run("SINTERCARD 0 s"),
+            "-ERR numkeys should be greater than 0\r\n"
+        );
+        assert_eq!(
+            h.run("SINTERCARD 1 s LIMIT -1"),
+            "-ERR LIMIT can't be negative\r\n"
+        );
+        assert_eq!(
+            h.run("SPOP s -1"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
+        h.run("SET k v");
+        assert_eq!(
+            h.run("SMEMBERS k"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        });
+        assert_eq!(
+            full.run("SADD s a"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+}

@@ -673,3 +673,40 @@ fn lcs(ctx: &mut Ctx, args: &Args) -> CmdResult {
     reply.int(result.len as i64);
     Ok(())
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn set_options_wrongtype_and_oom() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SET k v NX XX"), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run("SET k v EX 0"),
+            "-ERR invalid expire time in 'set' command\r\n"
+        );
+        assert_eq!(h.run("SET k v EX 10 KEEPTTL"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("SET k v GET"), "$-1\r\n");
+        assert_eq!(h.run("SET k w GET"), "$1\r\nv\r\n");
+        assert_eq!(
+            h.run("INCR k"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        h.run("RPUSH l a");
+        assert_eq!(
+            h.run("GET l"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        });
+        assert_eq!(
+            full.run("SET k v"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+        assert_eq!(full.run("GET k"), "$-1\r\n");
+    }
+}

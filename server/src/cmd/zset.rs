@@ -1393,3 +1393,41 @@ fn zscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
         })
     })
 }
+
+#[cfg(test)]
+mod harness_tests {
+    use crate::cmd::harness::Harness;
+    use crate::config::Config;
+
+    #[test]
+    fn zset_options_wrongtype_and_oom() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("ZADD z NX XX 1 a"),
+            "-ERR XX and NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(
+            h.run("ZADD z GT LT 1 a"),
+            "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"
+        );
+        assert_eq!(h.run("ZADD z nan a"), "-ERR value is not a valid float\r\n");
+        assert_eq!(h.run("ZADD z 1 a 2 b"), ":2\r\n");
+        assert_eq!(
+            h.run("ZRANGE z 0 -1 BYLEX"),
+            "-ERR min or max not valid string range item\r\n"
+        );
+        h.run("SET k v");
+        assert_eq!(
+            h.run("ZCARD k"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        });
+        assert_eq!(
+            full.run("ZADD z 1 a"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+}
