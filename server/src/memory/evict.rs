@@ -12,7 +12,8 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::config::EvictionPolicy;
+use crate::config::{Config, EvictionPolicy};
+use crate::db::Keyspace;
 use crate::db::access::idle_ms;
 use crate::db::table::Slot;
 use crate::server::Server;
@@ -71,14 +72,50 @@ pub fn not_counted_memory(_server: &Server) -> usize {
     0
 }
 
-/// Bytes over the limit, if any (Redis's `getMaxmemoryState`).
-pub fn over_limit(server: &Server) -> Option<usize> {
-    let limit = server.config.maxmemory as usize;
-    if limit == 0 {
-        return None;
+/// What eviction needs of the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub maxmemory: usize,
+    pub policy: EvictionPolicy,
+    pub samples: usize,
+    pub tenacity: u32,
+    pub lazy: bool,
+}
+
+impl Settings {
+    pub fn of(config: &Config) -> Settings {
+        Settings {
+            maxmemory: config.maxmemory as usize,
+            policy: config.maxmemory_policy,
+            samples: config.maxmemory_samples as usize,
+            tenacity: config.maxmemory_eviction_tenacity,
+            lazy: config.lazyfree_lazy_eviction,
+        }
     }
-    let used = zmalloc::used_memory().saturating_sub(not_counted_memory(server));
-    (used > limit).then(|| used - limit)
+
+    /// Bytes over the limit for a `used` reading, if any (Redis's `getMaxmemoryState`).
+    fn over(&self, used: usize) -> Option<usize> {
+        (self.maxmemory != 0 && used > self.maxmemory).then(|| used - self.maxmemory)
+    }
+}
+
+/// What a round of eviction did, for the caller to fold into statistics and the latency
+/// monitor (as the active expire cycle reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub result: Evict,
+    pub evicted: u64,
+    pub elapsed: Duration,
+}
+
+/// `used_memory` as eviction counts it: less what does not count towards `maxmemory`.
+pub fn used_memory_for_eviction(server: &Server) -> usize {
+    zmalloc::used_memory().saturating_sub(not_counted_memory(server))
+}
+
+/// Bytes over the limit, if any.
+pub fn over_limit(server: &Server) -> Option<usize> {
+    Settings::of(&server.config).over(used_memory_for_eviction(server))
 }
 
 /// The time budget of one call, from `maxmemory-eviction-tenacity`.
@@ -92,25 +129,32 @@ fn time_budget(tenacity: u32) -> Option<Duration> {
     }
 }
 
-/// Frees memory until under `maxmemory`, within the time budget.
+/// Frees memory until under `maxmemory`, within the time budget, and folds what it did into
+/// the server's statistics and latency monitor.
 pub fn perform_evictions(server: &mut Server) -> Evict {
     // During CLIENT PAUSE the dataset stays as it is, and nothing is refused for memory.
     if server.check_pause_end() {
         return Evict::Ok;
     }
-    let (started, evicted_before) = (Instant::now(), server.stats.evicted_keys);
-    let result = evict(server);
-    if server.stats.evicted_keys != evicted_before {
+    let settings = Settings::of(&server.config);
+    let not_counted = not_counted_memory(server);
+    let used = move |_: &Keyspace| zmalloc::used_memory().saturating_sub(not_counted);
+    let report = server.evictor.evict(&mut server.keyspace, &settings, &used);
+    if report.evicted > 0 {
+        server.stats.evicted_keys += report.evicted;
         let now = server.clock.unix_ms() / 1000;
         server.latency.add_if_needed(
             server.config.latency_monitor_threshold,
             "eviction-cycle",
-            started.elapsed().as_millis() as u64,
+            report.elapsed.as_millis() as u64,
             now,
         );
     }
+    if report.result == Evict::Running {
+        server.evictor.wake.notify_one();
+    }
     let stats = &mut server.stats;
-    match result {
+    match report.result {
         Evict::Running | Evict::Fail => {
             stats
                 .eviction_exceeded_since
@@ -122,160 +166,200 @@ pub fn perform_evictions(server: &mut Server) -> Evict {
             }
         }
     }
-    result
+    report.result
 }
 
-fn evict(server: &mut Server) -> Evict {
-    let Some(to_free) = over_limit(server) else {
-        return Evict::Ok;
-    };
-    let policy = server.config.maxmemory_policy;
-    if policy == EvictionPolicy::NoEviction {
-        return Evict::Fail;
-    }
-    let budget = time_budget(server.config.maxmemory_eviction_tenacity);
-    let started = Instant::now();
-    let mut freed = 0usize;
-    let mut evicted = 0usize;
-    while freed < to_free {
-        let Some((db, key)) = pick_victim(server, policy) else {
-            return Evict::Fail;
-        };
-        let before = zmalloc::used_memory();
-        let removed = if server.config.lazyfree_lazy_eviction {
-            server.keyspace.unlink(db, &key)
-        } else {
-            server.keyspace.delete(db, &key)
-        };
-        if !removed {
-            continue;
+impl Evictor {
+    /// Deletes keys chosen by the policy until `used` reads under the limit, the time budget
+    /// runs out (the background task then carries on), or nothing is left to evict. Needs
+    /// only the keyspace, the settings and a memory reading, so it is tested without a server.
+    pub fn evict(
+        &mut self,
+        keyspace: &mut Keyspace,
+        settings: &Settings,
+        used: &dyn Fn(&Keyspace) -> usize,
+    ) -> Report {
+        let started = Instant::now();
+        let mut evicted = 0u64;
+        let result = self.evict_inner(keyspace, settings, used, started, &mut evicted);
+        if result == Evict::Running {
+            self.running = true;
         }
-        freed += before.saturating_sub(zmalloc::used_memory());
-        server.stats.evicted_keys += 1;
-        evicted += 1;
-        if evicted.is_multiple_of(CHECK_EVERY) && budget.is_some_and(|b| started.elapsed() > b) {
-            if over_limit(server).is_some() {
-                server.evictor.running = true;
-                server.evictor.wake.notify_one();
-                return Evict::Running;
-            }
+        Report {
+            result,
+            evicted,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    fn evict_inner(
+        &mut self,
+        keyspace: &mut Keyspace,
+        settings: &Settings,
+        used: &dyn Fn(&Keyspace) -> usize,
+        started: Instant,
+        evicted: &mut u64,
+    ) -> Evict {
+        let Some(to_free) = settings.over(used(keyspace)) else {
             return Evict::Ok;
-        }
-    }
-    Evict::Ok
-}
-
-/// The key to evict next, by policy.
-fn pick_victim(server: &mut Server, policy: EvictionPolicy) -> Option<(usize, Vec<u8>)> {
-    match policy {
-        EvictionPolicy::AllkeysRandom | EvictionPolicy::VolatileRandom => {
-            pick_random(server, policy == EvictionPolicy::AllkeysRandom)
-        }
-        _ => pick_from_pool(server, policy),
-    }
-}
-
-/// A random key, taking databases round-robin.
-fn pick_random(server: &mut Server, all_keys: bool) -> Option<(usize, Vec<u8>)> {
-    let keyspace = &mut server.keyspace;
-    let dbs = keyspace.dbs.len();
-    for _ in 0..dbs {
-        let db = server.evictor.next_db % dbs;
-        server.evictor.next_db = server.evictor.next_db.wrapping_add(1);
-        let slot = if all_keys {
-            keyspace.dbs[db].table.random(&mut keyspace.rng)
-        } else {
-            let len = keyspace.dbs[db].expires_len();
-            if len == 0 {
-                None
-            } else {
-                let index = keyspace.rng.usize(0..len);
-                keyspace.expires_slot(db, index)
-            }
         };
-        if let Some(slot) = slot {
-            return Some((db, keyspace.record(db, slot).key().to_vec()));
+        if settings.policy == EvictionPolicy::NoEviction {
+            return Evict::Fail;
+        }
+        let budget = time_budget(settings.tenacity);
+        let mut freed = 0usize;
+        while freed < to_free {
+            let Some((db, key)) = self.pick_victim(keyspace, settings) else {
+                return Evict::Fail;
+            };
+            let before = used(keyspace);
+            let removed = if settings.lazy {
+                keyspace.unlink(db, &key)
+            } else {
+                keyspace.delete(db, &key)
+            };
+            if !removed {
+                continue;
+            }
+            freed += before.saturating_sub(used(keyspace));
+            *evicted += 1;
+            if (*evicted as usize).is_multiple_of(CHECK_EVERY)
+                && budget.is_some_and(|b| started.elapsed() > b)
+            {
+                if settings.over(used(keyspace)).is_some() {
+                    return Evict::Running;
+                }
+                return Evict::Ok;
+            }
+        }
+        Evict::Ok
+    }
+
+    /// The key to evict next, by policy.
+    fn pick_victim(
+        &mut self,
+        keyspace: &mut Keyspace,
+        settings: &Settings,
+    ) -> Option<(usize, Vec<u8>)> {
+        match settings.policy {
+            EvictionPolicy::AllkeysRandom | EvictionPolicy::VolatileRandom => {
+                self.pick_random(keyspace, settings.policy == EvictionPolicy::AllkeysRandom)
+            }
+            _ => self.pick_from_pool(keyspace, settings),
         }
     }
-    None
+
+    /// A random key, taking databases round-robin.
+    fn pick_random(&mut self, keyspace: &mut Keyspace, all_keys: bool) -> Option<(usize, Vec<u8>)> {
+        let dbs = keyspace.dbs.len();
+        for _ in 0..dbs {
+            let db = self.next_db % dbs;
+            self.next_db = self.next_db.wrapping_add(1);
+            let slot = if all_keys {
+                keyspace.dbs[db].table.random(&mut keyspace.rng)
+            } else {
+                let len = keyspace.dbs[db].expires_len();
+                if len == 0 {
+                    None
+                } else {
+                    let index = keyspace.rng.usize(0..len);
+                    keyspace.expires_slot(db, index)
+                }
+            };
+            if let Some(slot) = slot {
+                return Some((db, keyspace.record(db, slot).key().to_vec()));
+            }
+        }
+        None
+    }
+
+    /// Samples every database into the pool, then takes the best candidate that still exists.
+    fn pick_from_pool(
+        &mut self,
+        keyspace: &mut Keyspace,
+        settings: &Settings,
+    ) -> Option<(usize, Vec<u8>)> {
+        let volatile = matches!(
+            settings.policy,
+            EvictionPolicy::VolatileLru | EvictionPolicy::VolatileLfu | EvictionPolicy::VolatileTtl
+        );
+        loop {
+            let mut sampled_any = false;
+            for db in 0..keyspace.dbs.len() {
+                sampled_any |= self.populate_pool(keyspace, settings, db, volatile);
+            }
+            if !sampled_any && self.pool.is_empty() {
+                return None;
+            }
+            // Best candidates are at the end; stale ones (deleted since) are ghosts to skip.
+            while let Some(candidate) = self.pool.pop() {
+                let alive = keyspace
+                    .peek(candidate.db, &candidate.key)
+                    .is_some_and(|slot| {
+                        !volatile || keyspace.record(candidate.db, slot).expire().is_some()
+                    });
+                if alive {
+                    return Some((candidate.db, candidate.key));
+                }
+            }
+            if !sampled_any {
+                return None;
+            }
+        }
+    }
+
+    /// Adds `maxmemory-samples` keys of one database to the pool. Returns whether it sampled
+    /// any.
+    fn populate_pool(
+        &mut self,
+        keyspace: &mut Keyspace,
+        settings: &Settings,
+        db: usize,
+        volatile: bool,
+    ) -> bool {
+        let samples = settings.samples;
+        let mut slots = std::mem::take(&mut keyspace.sample_buf);
+        slots.clear();
+        if volatile {
+            let len = keyspace.dbs[db].expires_len();
+            for _ in 0..samples.min(len) {
+                let index = keyspace.rng.usize(0..len);
+                if let Some(slot) = keyspace.expires_slot(db, index) {
+                    slots.push(slot);
+                }
+            }
+        } else {
+            keyspace.dbs[db]
+                .table
+                .sample(samples, &mut keyspace.rng, &mut slots);
+        }
+        let sampled = !slots.is_empty();
+        // The sampled records lie at random addresses: start all their cache misses at once
+        // before reading any (perf: reading them one by one was most of an overfilled SET's
+        // time).
+        for &slot in &slots {
+            keyspace.record(db, slot).prefetch();
+        }
+        for &slot in &slots {
+            let score = score(keyspace, settings.policy, db, slot);
+            let key = keyspace.record(db, slot).key();
+            insert_candidate(&mut self.pool, score, db, key);
+        }
+        keyspace.sample_buf = slots;
+        sampled
+    }
 }
 
 /// The score of a key under an LRU, LFU or TTL policy: higher means evict sooner.
-fn score(server: &Server, policy: EvictionPolicy, db: usize, slot: Slot) -> u64 {
-    let record = server.keyspace.record(db, slot);
+fn score(keyspace: &Keyspace, policy: EvictionPolicy, db: usize, slot: Slot) -> u64 {
+    let record = keyspace.record(db, slot);
     match policy {
         EvictionPolicy::VolatileTtl => {
             u64::MAX - record.expire().map_or(u64::MAX, |(when, _)| when)
         }
-        _ if policy.is_lfu() => 255 - server.keyspace.access.lfu_decayed(record.access()) as u64,
-        _ => idle_ms(record.access(), server.keyspace.lru_clock),
+        _ if policy.is_lfu() => 255 - keyspace.access.lfu_decayed(record.access()) as u64,
+        _ => idle_ms(record.access(), keyspace.lru_clock),
     }
-}
-
-/// Samples every database into the pool, then takes the best candidate that still exists.
-fn pick_from_pool(server: &mut Server, policy: EvictionPolicy) -> Option<(usize, Vec<u8>)> {
-    let volatile = matches!(
-        policy,
-        EvictionPolicy::VolatileLru | EvictionPolicy::VolatileLfu | EvictionPolicy::VolatileTtl
-    );
-    loop {
-        let mut sampled_any = false;
-        for db in 0..server.keyspace.dbs.len() {
-            sampled_any |= populate_pool(server, policy, db, volatile);
-        }
-        if !sampled_any && server.evictor.pool.is_empty() {
-            return None;
-        }
-        // Best candidates are at the end; stale ones (deleted since) are ghosts to skip.
-        while let Some(candidate) = server.evictor.pool.pop() {
-            let keyspace = &server.keyspace;
-            let alive = keyspace
-                .peek(candidate.db, &candidate.key)
-                .is_some_and(|slot| {
-                    !volatile || keyspace.record(candidate.db, slot).expire().is_some()
-                });
-            if alive {
-                return Some((candidate.db, candidate.key));
-            }
-        }
-        if !sampled_any {
-            return None;
-        }
-    }
-}
-
-/// Adds `maxmemory-samples` keys of one database to the pool. Returns whether it sampled any.
-fn populate_pool(server: &mut Server, policy: EvictionPolicy, db: usize, volatile: bool) -> bool {
-    let samples = server.config.maxmemory_samples as usize;
-    let keyspace = &mut server.keyspace;
-    let mut slots = std::mem::take(&mut keyspace.sample_buf);
-    slots.clear();
-    if volatile {
-        let len = keyspace.dbs[db].expires_len();
-        for _ in 0..samples.min(len) {
-            let index = keyspace.rng.usize(0..len);
-            if let Some(slot) = keyspace.expires_slot(db, index) {
-                slots.push(slot);
-            }
-        }
-    } else {
-        keyspace.dbs[db]
-            .table
-            .sample(samples, &mut keyspace.rng, &mut slots);
-    }
-    let sampled = !slots.is_empty();
-    // The sampled records lie at random addresses: start all their cache misses at once
-    // before reading any (perf: reading them one by one was most of an overfilled SET's time).
-    for &slot in &slots {
-        server.keyspace.record(db, slot).prefetch();
-    }
-    for &slot in &slots {
-        let score = score(server, policy, db, slot);
-        let key = server.keyspace.record(db, slot).key();
-        insert_candidate(&mut server.evictor.pool, score, db, key);
-    }
-    server.keyspace.sample_buf = slots;
-    sampled
 }
 
 /// Inserts a candidate into the pool kept sorted by ascending score; when full, the worst
@@ -333,6 +417,92 @@ pub async fn background(server: Rc<std::cell::RefCell<Server>>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::db::record::NewValue;
+
+    /// A keyspace of `keys` string keys in database 0, the even ones with a TTL.
+    fn keyspace(keys: usize) -> Keyspace {
+        let mut keyspace = Keyspace::new(1);
+        for i in 0..keys {
+            let key = format!("key:{i}");
+            let slot = keyspace
+                .set(0, key.as_bytes(), NewValue::Str(b"v"), false)
+                .unwrap();
+            if i % 2 == 0 {
+                keyspace
+                    .set_expire(0, slot, u64::MAX / 2 + i as u64)
+                    .unwrap();
+            }
+        }
+        keyspace
+    }
+
+    /// 1000 bytes per key: a reading eviction can be checked against exactly.
+    fn fake_used(keyspace: &Keyspace) -> usize {
+        keyspace.dbs.iter().map(|db| db.len()).sum::<usize>() * 1000
+    }
+
+    fn settings(policy: EvictionPolicy) -> Settings {
+        Settings {
+            maxmemory: 50_000,
+            policy,
+            samples: 5,
+            tenacity: 100,
+            lazy: false,
+        }
+    }
+
+    #[test]
+    fn evicts_down_to_the_limit_by_each_policy() {
+        for policy in [
+            EvictionPolicy::AllkeysLru,
+            EvictionPolicy::AllkeysLfu,
+            EvictionPolicy::AllkeysRandom,
+        ] {
+            let mut keys = keyspace(100);
+            let mut evictor = Evictor::default();
+            let report = evictor.evict(&mut keys, &settings(policy), &fake_used);
+            assert_eq!(report.result, Evict::Ok, "{policy:?}");
+            assert_eq!(report.evicted, 50, "{policy:?}");
+            assert_eq!(keys.dbs[0].len(), 50);
+        }
+    }
+
+    #[test]
+    fn volatile_policies_take_only_keys_with_a_ttl_then_fail() {
+        for policy in [
+            EvictionPolicy::VolatileLru,
+            EvictionPolicy::VolatileTtl,
+            EvictionPolicy::VolatileRandom,
+        ] {
+            let mut keys = keyspace(100);
+            let mut evictor = Evictor::default();
+            // 20 000 bytes: the 50 keys with a TTL go, and it is still not enough.
+            let tight = Settings {
+                maxmemory: 20_000,
+                ..settings(policy)
+            };
+            let report = evictor.evict(&mut keys, &tight, &fake_used);
+            assert_eq!(report.result, Evict::Fail, "{policy:?}");
+            assert_eq!(report.evicted, 50, "{policy:?}");
+            assert_eq!(keys.dbs[0].expires_len(), 0);
+            assert_eq!(keys.dbs[0].len(), 50);
+        }
+    }
+
+    #[test]
+    fn noeviction_fails_and_under_the_limit_does_nothing() {
+        let mut keys = keyspace(100);
+        let mut evictor = Evictor::default();
+        let report = evictor.evict(&mut keys, &settings(EvictionPolicy::NoEviction), &fake_used);
+        assert_eq!((report.result, report.evicted), (Evict::Fail, 0));
+        let roomy = Settings {
+            maxmemory: 1_000_000,
+            ..settings(EvictionPolicy::AllkeysLru)
+        };
+        let report = evictor.evict(&mut keys, &roomy, &fake_used);
+        assert_eq!((report.result, report.evicted), (Evict::Ok, 0));
+    }
+
     use super::*;
 
     #[test]
