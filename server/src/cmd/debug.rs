@@ -9,7 +9,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
-use crate::db::record::NewValue;
+use crate::db::record::Value;
 
 pub static COMMANDS: &[Command] = &[Command::new(
     "debug",
@@ -319,7 +319,7 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         ctx.server
             .keyspace
-            .set(db, &key, NewValue::Str(&value), false)?;
+            .set(db, &key, Value::Str(&value), false)?;
     }
     ctx.reply.ok();
     Ok(())

@@ -5,7 +5,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::keys::{TimeUnit, positive_expire_ms};
 use super::{Args, Command, Ctx, Group};
-use crate::db::record::{NewValue, Value};
+use crate::db::record::Value;
 use crate::db::table::Slot;
 use crate::db::{Lookup, as_int_encoding};
 use crate::util::longdouble::LongDouble;
@@ -120,10 +120,10 @@ fn get(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 /// The value a SET stores: an integer when the bytes are one (Redis's INT encoding).
-fn new_value(bytes: &[u8]) -> NewValue<'_> {
+fn new_value(bytes: &[u8]) -> Value<'_> {
     match as_int_encoding(bytes) {
-        Some(v) => NewValue::Int(v),
-        None => NewValue::Str(bytes),
+        Some(v) => Value::Int(v),
+        None => Value::Str(bytes),
     }
 }
 
@@ -335,7 +335,7 @@ fn mset_pairs(args: &Args, command: &str) -> Result<(), CmdError> {
 
 /// Stores every pair, or none when memory runs out.
 fn store_all(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let pairs: Vec<(&[u8], NewValue)> = (1..args.len())
+    let pairs: Vec<(&[u8], Value)> = (1..args.len())
         .step_by(2)
         .map(|i| (args.get(i), new_value(args.get(i + 1))))
         .collect();
@@ -389,7 +389,7 @@ fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
         Value::Str(_) => Ok(()),
         Value::Int(v) => {
             let mut digits = itoa::Buffer::new();
-            let rebuilt = record.with_value(NewValue::Str(digits.format(v).as_bytes()), true)?;
+            let rebuilt = record.with_value(Value::Str(digits.format(v).as_bytes()), true)?;
             ctx.server.keyspace.dbs[db].table.replace(slot, rebuilt);
             Ok(())
         }
@@ -456,9 +456,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
             ctx.server.keyspace.modified(db, key);
         }
         _ => {
-            ctx.server
-                .keyspace
-                .set(db, key, NewValue::Int(value), true)?;
+            ctx.server.keyspace.set(db, key, Value::Int(value), true)?;
         }
     }
     ctx.reply.int(value);
@@ -505,7 +503,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let text = sum.to_human_string();
     ctx.server
         .keyspace
-        .set(db, key, NewValue::Str(text.as_bytes()), true)?;
+        .set(db, key, Value::Str(text.as_bytes()), true)?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -551,10 +549,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 return Ok(());
             }
             check_string_length(ctx, offset as u64 + patch.len() as u64)?;
-            let slot = ctx
-                .server
-                .keyspace
-                .set(db, key, NewValue::Str(b""), false)?;
+            let slot = ctx.server.keyspace.set(db, key, Value::Str(b""), false)?;
             (slot, true)
         }
         Some(slot) => {

@@ -2,7 +2,7 @@
 //! and name a record's type and encoding. They work on the keyspace alone: a collection moves
 //! with its object, a string is rebuilt under its new key.
 
-use super::record::{NewValue, Record, Value};
+use super::record::{Record, Value};
 use super::{Alloc, Keyspace};
 
 impl Keyspace {
@@ -53,8 +53,7 @@ impl Keyspace {
             self.record_mut(to_db, slot).set_access(access);
             slot
         } else {
-            let moved =
-                Record::try_new(to_key, string_value(record), record.is_raw(), access, None)?;
+            let moved = Record::try_new(to_key, record.value(), record.is_raw(), access, None)?;
             let old = self.remove_slot(from_db, slot);
             drop(old);
             let hash = self.hash(to_key);
@@ -89,7 +88,7 @@ impl Keyspace {
             _ => {
                 let copy = Record::try_new(
                     to_key,
-                    string_value(record),
+                    record.value(),
                     record.is_raw(),
                     self.new_access(),
                     None,
@@ -103,14 +102,5 @@ impl Keyspace {
         }
         self.modified(to_db, to_key);
         Ok(())
-    }
-}
-
-/// A string record's value as the input for a new record.
-fn string_value(record: &Record) -> NewValue<'_> {
-    match record.value() {
-        Value::Str(bytes) => NewValue::Str(bytes),
-        Value::Int(v) => NewValue::Int(v),
-        Value::Object(_) => unreachable!("only called for strings"),
     }
 }

@@ -16,7 +16,7 @@ pub use crate::store::record;
 pub use crate::store::table;
 pub mod watch;
 
-use record::{NewValue, Record, Value};
+use record::{Record, Value};
 use table::{KeyTable, Slot};
 use zmalloc::AllocError;
 
@@ -195,7 +195,7 @@ impl Keyspace {
     /// Stores a string value under `key` (Redis's `setKey`): replaces any value, dropping its
     /// TTL unless `keep_ttl`. Returns the slot. Fails without changing anything if the record
     /// cannot be allocated.
-    pub fn set(&mut self, db: usize, key: &[u8], value: NewValue, keep_ttl: bool) -> Alloc<Slot> {
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Alloc<Slot> {
         let hash = self.hash(key);
         let existing = self.dbs[db].table.find(hash, key);
         self.store_string(db, key, Some(hash), existing, value, keep_ttl)
@@ -209,7 +209,7 @@ impl Keyspace {
         db: usize,
         key: &[u8],
         existing: Option<Slot>,
-        value: NewValue,
+        value: Value,
         keep_ttl: bool,
     ) -> Alloc<Slot> {
         debug_assert_eq!(existing, self.dbs[db].table.find(self.hash(key), key));
@@ -223,7 +223,7 @@ impl Keyspace {
         key: &[u8],
         hash: Option<u64>,
         existing: Option<Slot>,
-        value: NewValue,
+        value: Value,
         keep_ttl: bool,
     ) -> Alloc<Slot> {
         // An overwritten key keeps its LFU counter, as in Redis's `dbOverwrite`; under LRU it
@@ -250,7 +250,7 @@ impl Keyspace {
 
     /// Stores several string values at once (`MSET`): every record is built before any is
     /// stored, so when memory runs out nothing changes.
-    pub fn set_many(&mut self, db: usize, pairs: &[(&[u8], NewValue)]) -> Alloc<()> {
+    pub fn set_many(&mut self, db: usize, pairs: &[(&[u8], Value)]) -> Alloc<()> {
         let mut records = Vec::new();
         records
             .try_reserve_exact(pairs.len())
@@ -317,7 +317,7 @@ impl Keyspace {
     /// it once its command is done).
     pub fn add_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
         let at = self.dbs[db].objects.insert(object);
-        let record = Record::new(key, NewValue::Object(at), false, self.new_access(), None);
+        let record = Record::new(key, Value::Object(at), false, self.new_access(), None);
         let hash = self.hash(key);
         self.insert_record(db, hash, record)
     }
@@ -533,8 +533,8 @@ impl Keyspace {
 }
 
 /// Whether a new string value is stored `raw` rather than `embstr`, as Redis decides by length.
-fn is_raw(value: &NewValue) -> bool {
-    matches!(value, NewValue::Str(v) if v.len() > record::EMBSTR_MAX)
+fn is_raw(value: &Value) -> bool {
+    matches!(value, Value::Str(v) if v.len() > record::EMBSTR_MAX)
 }
 
 /// The string value of a record as bytes: the bytes themselves, or an integer's decimal form

@@ -417,7 +417,7 @@ pub async fn background(server: Rc<std::cell::RefCell<Server>>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::db::record::NewValue;
+    use crate::db::record::Value;
 
     /// A keyspace of `keys` string keys in database 0, the even ones with a TTL.
     fn keyspace(keys: usize) -> Keyspace {
@@ -425,7 +425,7 @@ mod tests {
         for i in 0..keys {
             let key = format!("key:{i}");
             let slot = keyspace
-                .set(0, key.as_bytes(), NewValue::Str(b"v"), false)
+                .set(0, key.as_bytes(), Value::Str(b"v"), false)
                 .unwrap();
             if i % 2 == 0 {
                 keyspace

@@ -68,17 +68,9 @@ pub struct ObjectRef {
     pub index: u32,
 }
 
-/// A record's value.
+/// A record's value: what a record holds, and what a new record is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
-    Str(&'a [u8]),
-    Int(i64),
-    Object(ObjectRef),
-}
-
-/// What a new record's value is.
-#[derive(Debug, Clone, Copy)]
-pub enum NewValue<'a> {
     Str(&'a [u8]),
     Int(i64),
     Object(ObjectRef),
@@ -100,15 +92,15 @@ impl Record {
     /// Builds a record. `expire` is `(unix ms, position in the expires list)`.
     pub fn try_new(
         key: &[u8],
-        value: NewValue,
+        value: Value,
         raw: bool,
         lru: u32,
         expire: Option<(u64, u32)>,
     ) -> Result<Record, AllocError> {
         let (kind, value_len) = match value {
-            NewValue::Str(bytes) => (KIND_STRING, bytes.len()),
-            NewValue::Int(v) => (KIND_INT, varint_len(zigzag(v))),
-            NewValue::Object(object) => (
+            Value::Str(bytes) => (KIND_STRING, bytes.len()),
+            Value::Int(v) => (KIND_INT, varint_len(zigzag(v))),
+            Value::Object(object) => (
                 KIND_OBJECT | (object.kind as u8) << OBJECT_KIND_SHIFT,
                 varint_len(object.index as u64),
             ),
@@ -134,11 +126,11 @@ impl Record {
         bytes[at..at + key.len()].copy_from_slice(key);
         at += key.len();
         match value {
-            NewValue::Str(v) => bytes[at..].copy_from_slice(v),
-            NewValue::Int(v) => {
+            Value::Str(v) => bytes[at..].copy_from_slice(v),
+            Value::Int(v) => {
                 put_varint(&mut bytes[at..], zigzag(v));
             }
-            NewValue::Object(object) => {
+            Value::Object(object) => {
                 put_varint(&mut bytes[at..], object.index as u64);
             }
         }
@@ -149,7 +141,7 @@ impl Record {
     /// size the server controls).
     pub fn new(
         key: &[u8],
-        value: NewValue,
+        value: Value,
         raw: bool,
         lru: u32,
         expire: Option<(u64, u32)>,
@@ -248,16 +240,12 @@ impl Record {
             copy.set_expire_in_place(when, index);
             return Ok(copy);
         }
-        let value = match self.value() {
-            Value::Str(bytes) => NewValue::Str(bytes),
-            Value::Int(v) => NewValue::Int(v),
-            Value::Object(object) => NewValue::Object(object),
-        };
+        let value = self.value();
         Record::try_new(self.key(), value, self.is_raw(), self.access(), expire)
     }
 
     /// A record with the same key and metadata and a new value.
-    pub fn with_value(&self, value: NewValue, raw: bool) -> Result<Record, AllocError> {
+    pub fn with_value(&self, value: Value, raw: bool) -> Result<Record, AllocError> {
         Record::try_new(self.key(), value, raw, self.access(), self.expire())
     }
 
@@ -267,7 +255,7 @@ impl Record {
     /// be rebuilt. `SET` over a same-sized value then allocates nothing.
     pub fn overwrite_in_place(
         &mut self,
-        value: NewValue,
+        value: Value,
         raw: bool,
         access: u32,
         keep_expire: bool,
@@ -279,9 +267,9 @@ impl Record {
         }
         let at = self.value_at();
         let (kind, len) = match value {
-            NewValue::Str(bytes) => (KIND_STRING, bytes.len()),
-            NewValue::Int(v) => (KIND_INT, varint_len(zigzag(v))),
-            NewValue::Object(_) => return false,
+            Value::Str(bytes) => (KIND_STRING, bytes.len()),
+            Value::Int(v) => (KIND_INT, varint_len(zigzag(v))),
+            Value::Object(_) => return false,
         };
         if len != self.0.len() - at {
             return false;
@@ -296,11 +284,11 @@ impl Record {
             };
         bytes[LRU_AT..LRU_AT + 3].copy_from_slice(&access.to_le_bytes()[..3]);
         match value {
-            NewValue::Str(v) => bytes[at..].copy_from_slice(v),
-            NewValue::Int(v) => {
+            Value::Str(v) => bytes[at..].copy_from_slice(v),
+            Value::Int(v) => {
                 put_varint(&mut bytes[at..], zigzag(v));
             }
-            NewValue::Object(_) => unreachable!("refused above"),
+            Value::Object(_) => unreachable!("refused above"),
         }
         true
     }
@@ -372,7 +360,7 @@ mod tests {
 
     #[test]
     fn fields_round_trip() {
-        let r = Record::new(b"key:1", NewValue::Str(b"hello"), false, 0xABCDEF, None);
+        let r = Record::new(b"key:1", Value::Str(b"hello"), false, 0xABCDEF, None);
         assert_eq!(r.key(), b"key:1");
         assert_eq!(r.value(), Value::Str(b"hello"));
         assert_eq!(r.access(), 0xABCDEF);
@@ -389,7 +377,7 @@ mod tests {
         assert_eq!(r.value(), Value::Str(b"hello"));
 
         for v in [0, 1, -1, 63, -64, 64, i64::MAX, i64::MIN, 123_456_789] {
-            let r = Record::new(b"n", NewValue::Int(v), false, 0, Some((5, 6)));
+            let r = Record::new(b"n", Value::Int(v), false, 0, Some((5, 6)));
             assert_eq!(r.value(), Value::Int(v));
             assert_eq!(r.key(), b"n");
         }
@@ -398,7 +386,7 @@ mod tests {
                 kind,
                 index: 300_000,
             };
-            let r = Record::new(b"obj", NewValue::Object(object), false, 0, None);
+            let r = Record::new(b"obj", Value::Object(object), false, 0, None);
             assert_eq!(r.value(), Value::Object(object));
             assert!(!r.is_string());
         }
@@ -407,14 +395,14 @@ mod tests {
     #[test]
     fn long_keys_use_a_longer_length_prefix() {
         let key = vec![b'k'; 1000];
-        let r = Record::new(&key, NewValue::Str(b"v"), false, 1, None);
+        let r = Record::new(&key, Value::Str(b"v"), false, 1, None);
         assert_eq!(r.key(), key.as_slice());
         assert_eq!(r.value(), Value::Str(b"v"));
     }
 
     #[test]
     fn in_place_updates() {
-        let mut r = Record::new(b"n", NewValue::Int(10), false, 0, None);
+        let mut r = Record::new(b"n", Value::Int(10), false, 0, None);
         assert!(r.set_int_in_place(20));
         assert_eq!(r.value(), Value::Int(20));
         assert!(
@@ -422,7 +410,7 @@ mod tests {
             "a longer encoding needs a new record"
         );
 
-        let mut r = Record::new(b"s", NewValue::Str(b"ab"), false, 7, None);
+        let mut r = Record::new(b"s", Value::Str(b"ab"), false, 7, None);
         r.try_append(b"cd").unwrap();
         assert_eq!(r.value(), Value::Str(b"abcd"));
         assert!(r.is_raw());
@@ -436,36 +424,36 @@ mod tests {
 
     #[test]
     fn overwrites_in_place_only_what_a_new_record_would_match() {
-        let mut r = Record::new(b"k", NewValue::Str(b"abc"), false, 1, None);
-        assert!(r.overwrite_in_place(NewValue::Str(b"xyz"), false, 2, false));
-        let fresh = Record::new(b"k", NewValue::Str(b"xyz"), false, 2, None);
+        let mut r = Record::new(b"k", Value::Str(b"abc"), false, 1, None);
+        assert!(r.overwrite_in_place(Value::Str(b"xyz"), false, 2, false));
+        let fresh = Record::new(b"k", Value::Str(b"xyz"), false, 2, None);
         assert_eq!(r.0.as_bytes(), fresh.0.as_bytes());
         assert_eq!(r.alloc_size(), fresh.alloc_size());
         // A value of another encoded length needs a new record; one of the same length, even
         // of another kind, does not.
-        assert!(!r.overwrite_in_place(NewValue::Str(b"wxyz"), false, 2, false));
-        assert!(!r.overwrite_in_place(NewValue::Int(-1), false, 2, false));
+        assert!(!r.overwrite_in_place(Value::Str(b"wxyz"), false, 2, false));
+        assert!(!r.overwrite_in_place(Value::Int(-1), false, 2, false));
         assert_eq!(varint_len(zigzag(10_000)), 3);
-        assert!(r.overwrite_in_place(NewValue::Int(10_000), false, 3, false));
+        assert!(r.overwrite_in_place(Value::Int(10_000), false, 3, false));
         assert_eq!(r.value(), Value::Int(10_000));
         assert_eq!(r.access(), 3);
         // A TTL stays only when kept; dropping it changes the record's layout.
-        let mut timed = Record::new(b"t", NewValue::Str(b"abc"), false, 1, Some((99, 4)));
-        assert!(!timed.overwrite_in_place(NewValue::Str(b"def"), false, 1, false));
-        assert!(timed.overwrite_in_place(NewValue::Str(b"def"), false, 1, true));
+        let mut timed = Record::new(b"t", Value::Str(b"abc"), false, 1, Some((99, 4)));
+        assert!(!timed.overwrite_in_place(Value::Str(b"def"), false, 1, false));
+        assert!(timed.overwrite_in_place(Value::Str(b"def"), false, 1, true));
         assert_eq!(timed.expire(), Some((99, 4)));
         assert_eq!(timed.value(), Value::Str(b"def"));
         // Growth slack from APPEND is not carried into a value SET replaces.
-        let mut grown = Record::new(b"g", NewValue::Str(b"ab"), false, 1, None);
+        let mut grown = Record::new(b"g", Value::Str(b"ab"), false, 1, None);
         grown.try_append(b"cd").unwrap();
-        assert!(!grown.overwrite_in_place(NewValue::Str(b"wxyz"), false, 1, false));
+        assert!(!grown.overwrite_in_place(Value::Str(b"wxyz"), false, 1, false));
         // Collections are never overwritten here.
         let list = ObjectRef {
             kind: ObjectKind::List,
             index: 3,
         };
-        let mut object = Record::new(b"o", NewValue::Object(list), false, 1, None);
-        assert!(!object.overwrite_in_place(NewValue::Int(3), false, 1, false));
+        let mut object = Record::new(b"o", Value::Object(list), false, 1, None);
+        assert!(!object.overwrite_in_place(Value::Int(3), false, 1, false));
     }
 
     #[test]
@@ -475,7 +463,7 @@ mod tests {
         }
         // DEBUG POPULATE's key:NNNNNN with a 10-byte value: 1 + 3 + 1 + 10 + 10 = 25 bytes of
         // record, a 1-byte header and the NUL: 27 bytes in a 32-byte class.
-        let r = Record::new(b"key:123456", NewValue::Str(b"value:1234"), false, 0, None);
+        let r = Record::new(b"key:123456", Value::Str(b"value:1234"), false, 0, None);
         assert_eq!(r.alloc_size(), 32);
     }
 }

@@ -583,7 +583,7 @@ fn scan_range<R: Hashed>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::record::NewValue;
+    use crate::store::record::Value;
     use std::collections::{BTreeSet, HashMap};
 
     fn hasher() -> impl Fn(&[u8]) -> u64 {
@@ -591,7 +591,7 @@ mod tests {
     }
 
     fn record(key: &str) -> Record {
-        Record::new(key.as_bytes(), NewValue::Str(b"v"), false, 0, None)
+        Record::new(key.as_bytes(), Value::Str(b"v"), false, 0, None)
     }
 
     fn keys(table: &KeyTable<Record>) -> BTreeSet<String> {
