@@ -120,7 +120,8 @@ const SLOWLOG_MAX_ARGC: usize = 32;
 const SLOWLOG_MAX_STRING: usize = 128;
 
 impl SlowLog {
-    /// Records a command, keeping at most `max_len` entries.
+    /// Records a command as the newest entry; the caller bounds the log with [`SlowLog::trim`]
+    /// (`slowlog-max-len`).
     pub fn push(
         &mut self,
         args: &crate::protocol::Args,

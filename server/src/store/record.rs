@@ -137,8 +137,8 @@ impl Record {
         Ok(Record(record))
     }
 
-    /// Like [`Record::try_new`], calling the OOM handler if memory runs out (for records whose
-    /// size the server controls).
+    /// Like [`Record::try_new`], but panics if memory runs out: only for records whose size
+    /// the server controls (tests, small fixed values), never for a client's data.
     pub fn new(
         key: &[u8],
         value: Value,
