@@ -30,6 +30,15 @@ impl Harness {
         }
     }
 
+    /// A server whose `maxmemory` (1 byte) is always exceeded, with no eviction: every
+    /// `denyoom` command is refused.
+    pub fn over_maxmemory() -> Harness {
+        Harness::with_config(Config {
+            maxmemory: 1,
+            ..Config::default()
+        })
+    }
+
     /// Runs one command line and returns its reply as sent, in RESP2.
     pub fn run(&mut self, line: &str) -> String {
         let (mut data, mut ends) = (Vec::new(), Vec::new());

@@ -380,7 +380,6 @@ fn hscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod harness_tests {
     use crate::cmd::harness::Harness;
-    use crate::config::Config;
 
     #[test]
     fn hash_options_wrongtype_and_oom() {
@@ -403,10 +402,7 @@ mod harness_tests {
             h.run("HGET s f"),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
         );
-        let mut full = Harness::with_config(Config {
-            maxmemory: 1,
-            ..Config::default()
-        });
+        let mut full = Harness::over_maxmemory();
         assert_eq!(
             full.run("HSET h f v"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"

@@ -654,7 +654,6 @@ fn blmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod harness_tests {
     use crate::cmd::harness::Harness;
-    use crate::config::Config;
 
     #[test]
     fn list_options_wrongtype_and_oom() {
@@ -678,10 +677,7 @@ mod harness_tests {
             h.run("LPUSH s a"),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
         );
-        let mut full = Harness::with_config(Config {
-            maxmemory: 1,
-            ..Config::default()
-        });
+        let mut full = Harness::over_maxmemory();
         assert_eq!(
             full.run("LPUSH l a"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"

@@ -523,7 +523,6 @@ fn sscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod harness_tests {
     use crate::cmd::harness::Harness;
-    use crate::config::Config;
 
     #[test]
     fn set_family_options_wrongtype_and_oom() {
@@ -546,10 +545,7 @@ mod harness_tests {
             h.run("SMEMBERS k"),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
         );
-        let mut full = Harness::with_config(Config {
-            maxmemory: 1,
-            ..Config::default()
-        });
+        let mut full = Harness::over_maxmemory();
         assert_eq!(
             full.run("SADD s a"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"

@@ -672,7 +672,6 @@ fn lcs(ctx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod harness_tests {
     use crate::cmd::harness::Harness;
-    use crate::config::Config;
 
     #[test]
     fn set_options_wrongtype_and_oom() {
@@ -694,10 +693,7 @@ mod harness_tests {
             h.run("GET l"),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
         );
-        let mut full = Harness::with_config(Config {
-            maxmemory: 1,
-            ..Config::default()
-        });
+        let mut full = Harness::over_maxmemory();
         assert_eq!(
             full.run("SET k v"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"

@@ -1397,7 +1397,6 @@ fn zscan(ctx: &mut Ctx, args: &Args) -> CmdResult {
 #[cfg(test)]
 mod harness_tests {
     use crate::cmd::harness::Harness;
-    use crate::config::Config;
 
     #[test]
     fn zset_options_wrongtype_and_oom() {
@@ -1421,10 +1420,7 @@ mod harness_tests {
             h.run("ZCARD k"),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
         );
-        let mut full = Harness::with_config(Config {
-            maxmemory: 1,
-            ..Config::default()
-        });
+        let mut full = Harness::over_maxmemory();
         assert_eq!(
             full.run("ZADD z 1 a"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
