@@ -1,12 +1,15 @@
 //! The periodic job (Redis's `serverCron`), run `hz` times a second on the command thread:
 //! LRU clock, memory samples and peak, instantaneous rates, the active expire cycle,
-//! incremental rehashing, idle-client timeouts and soft output-buffer limits.
+//! incremental rehashing, idle-client timeouts and soft output-buffer limits. Beside it runs
+//! the eviction task, which carries on between commands when a command's eviction ran out of
+//! time.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
+use crate::memory::evict::Evict;
 use crate::protocol::reply::Resized;
 use crate::server::Server;
 
@@ -24,6 +27,27 @@ pub async fn run(server: Rc<RefCell<Server>>) {
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         let mut srv = server.borrow_mut();
         tick(&mut srv, hz, &mut last_rates);
+    }
+}
+
+/// Evicts between commands while over `maxmemory`, woken when a command's eviction leaves
+/// work for it (Redis's `evictionTimeProc`). Runs forever, like the cron.
+pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
+    let wake = Rc::clone(&server.borrow().evictor.wake);
+    loop {
+        wake.notified().await;
+        loop {
+            let result = {
+                let mut server = server.borrow_mut();
+                let result = server.perform_evictions();
+                server.evictor.running = result == Evict::Running;
+                result
+            };
+            if result != Evict::Running {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
     }
 }
 

@@ -1,9 +1,12 @@
 //! zedis: a Redis-compatible in-memory key-value server on zmalloc and sds.
 //!
-//! Layers, by data flow: [`net`] (accepting, framing requests, encoding replies) → [`cmd`] (the
-//! command table and handlers) → [`db`] (databases of records, expiry, WATCH) and the data
-//! types → [`memory`] (INFO memory, MEMORY, eviction). [`server::Server`] is the state they
-//! share; one thread runs all commands, as in Redis.
+//! The modules form a one-way chain, bottom to top (each imports only those below it; checked
+//! by `tests/layers.rs`): [`util`], [`version`], [`clock`], [`config`] → [`protocol`]
+//! (arguments, reply encoder, errors, buffers) → [`store`] (records, the key table) →
+//! [`types`] (collections) → [`db`] (the keyspace) → [`latency`], [`stats`], [`oom_score`],
+//! [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
+//! state) → [`cmd`] (the command table, handlers, INFO) → [`net`], [`cron`] (the tasks that
+//! drive them). One thread runs all commands, as in Redis.
 
 pub mod client;
 pub mod clock;
@@ -76,7 +79,7 @@ pub async fn serve(
         sockets,
     ))];
     tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
-    tasks.push(tokio::task::spawn_local(memory::evict::background(
+    tasks.push(tokio::task::spawn_local(cron::evict_in_background(
         Rc::clone(&server),
     )));
     server.borrow_mut().memory.mark_startup();

@@ -2,11 +2,14 @@
 //!
 //! `util`, `version`, `clock`, `config` → `protocol` (arguments, errors, reply encoder,
 //! buffers) → `store` (records, the key table) → `types` (collections) → `db` (the keyspace)
-//! → `memory`, `latency`, `stats`, `client`, `server` (state) → `cmd` (commands, INFO) →
-//! `net`, `cron` (the tasks that drive them).
+//! → `latency`, `stats`, `oom_score`, `client` → `memory` (readings, key and client eviction)
+//! → `server` (the shared state) → `cmd` (commands, INFO) → `net`, `cron` (the tasks that
+//! drive them).
 //!
 //! Checked on the source text: each layer names no module above it, so a new `use` that would
-//! close an import circle fails here.
+//! close an import circle fails here. (`cargo modules dependencies -p zedis-server --lib
+//! --no-fns --no-types --no-traits --no-externs --no-sysroot --no-owns` draws the same graph
+//! from the compiler's view; `docs/architecture.md` says how to check it for cycles.)
 
 use std::path::{Path, PathBuf};
 
@@ -19,22 +22,16 @@ const LAYERS: &[(&[&str], &[&str])] = &[
     (&["types"], &["crate::types"]),
     (&["db"], &["crate::db"]),
     (
+        &["latency.rs", "stats.rs", "oom_score.rs", "client.rs"],
         &[
-            "memory",
-            "latency.rs",
-            "stats.rs",
-            "client.rs",
-            "server.rs",
-            "oom_score.rs",
-        ],
-        &[
-            "crate::memory",
             "crate::latency",
             "crate::stats",
+            "crate::oom_score",
             "crate::client",
-            "crate::server",
         ],
     ),
+    (&["memory"], &["crate::memory"]),
+    (&["server"], &["crate::server"]),
     (&["cmd"], &["crate::cmd"]),
     (&[], &["crate::net", "crate::cron"]),
 ];
@@ -73,6 +70,15 @@ fn no_layer_names_a_module_above_it() {
         for file in &files {
             let text = std::fs::read_to_string(file).expect("readable");
             for (n, line) in text.lines().enumerate() {
+                // The check reads module names off paths, so paths must spell them out.
+                if line.contains("crate::{") || line.contains("super::super") {
+                    offences.push(format!(
+                        "{}:{}: name the module in the path: {}",
+                        file.display(),
+                        n + 1,
+                        line.trim()
+                    ));
+                }
                 for module in &forbidden {
                     if line.contains(module) {
                         offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));

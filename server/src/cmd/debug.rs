@@ -149,7 +149,7 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             if ctx.server.config.maxmemory_clients == 0 {
                 return Err(CmdError::new("ERR maxmemory-clients is disabled."));
             }
-            let report = crate::memory::client_eviction::buckets_report(ctx.server, ctx.client);
+            let report = ctx.server.client_eviction_buckets(ctx.client);
             ctx.reply.verbatim(report.as_bytes());
             Ok(())
         }

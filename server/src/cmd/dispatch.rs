@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::errors::{self, CmdError};
 use super::{Args, Entry, flags};
 use crate::client::{Client, ReplyMode};
-use crate::memory::evict::{self, Evict};
+use crate::memory::evict::Evict;
 use crate::protocol::reply::Reply;
 use crate::server::Server;
 
@@ -141,7 +141,7 @@ fn protected_allowed(ctx: &Ctx, entry: &Entry) -> bool {
 /// `EXEC` with a `denyoom` command queued (which discards the transaction). Returns whether the
 /// command was refused.
 fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry) -> bool {
-    if evict::perform_evictions(ctx.server) != Evict::Fail {
+    if ctx.server.perform_evictions() != Evict::Fail {
         return false;
     }
     let command = entry.command;

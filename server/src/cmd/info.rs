@@ -71,7 +71,7 @@ pub fn render(server: &mut Server, current: &Client, sections: &[&str]) -> Strin
         let fields = match *name {
             "server" => server_section(server),
             "clients" => clients_section(server, current),
-            "memory" => crate::memory::info::section(server, current),
+            "memory" => super::info_memory::section(server, current),
             "persistence" => persistence_section(server),
             "stats" => stats_section(server),
             "replication" => replication_section(server),

@@ -3,8 +3,8 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
+use super::info_memory::{Overhead, overhead};
 use super::{Args, Command, Ctx, Group};
-use crate::memory::info::{Overhead, overhead};
 use crate::protocol::reply::Reply;
 
 pub static COMMANDS: &[Command] = &[Command::container(
@@ -269,7 +269,6 @@ mod tests {
             total: 1 << 20,
             keys: 0,
             dataset: 0,
-            net_usage: 1,
             dataset_perc: 0.0,
             peak_perc: 0.0,
             bytes_per_key: 0,

@@ -17,6 +17,7 @@ mod debug;
 pub mod harness;
 mod hash;
 pub mod info;
+mod info_memory;
 mod introspection;
 mod key_specs;
 pub mod keys;

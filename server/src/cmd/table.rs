@@ -182,7 +182,7 @@ impl CommandTable {
     /// Redis replies with (and the entry it is charged to, if any).
     pub fn lookup(&self, args: &Args) -> Result<&Entry, (Option<&Entry>, CmdError)> {
         let Some(entry) = self.find(args.get(0)) else {
-            return Err((None, errors::unknown_command(args)));
+            return Err((None, errors::unknown_command(args.get(0), args.from(1))));
         };
         if entry.command.subcommands.is_empty() {
             return Ok(entry);

@@ -7,12 +7,8 @@
 //! buffers are measured, so checking the limit costs nothing; choosing victims sorts the
 //! clients by size, exactly where Redis approximates with power-of-two buckets.
 
-use std::rc::Rc;
-use std::time::Instant;
-
 use crate::client::Client;
 use crate::config::Config;
-use crate::server::Server;
 
 /// The smallest effective limit, so a misconfiguration cannot cut every client off.
 const LIMIT_FLOOR: usize = 128 * 1024;
@@ -44,68 +40,26 @@ pub fn forget(total: &mut usize, client: &mut Client) {
     client.tracked_memory = 0;
 }
 
-/// Disconnects the largest evictable clients while the clients' memory is at or over the
-/// limit. `current` is the client whose command is running (its cell is already borrowed);
-/// `command_name` names a command by table index, for the log line. Returns whether the
-/// current client was evicted itself, in which case it must stop at once.
-pub fn evict_clients(
-    server: &mut Server,
-    current: &mut Client,
-    command_name: &dyn Fn(usize) -> &'static str,
-) -> bool {
-    let limit = limit(&server.config);
-    if limit == 0 || server.clients_memory < limit {
-        return false;
-    }
-    let mut candidates: Vec<(usize, u64)> = Vec::new();
-    for (&id, other) in &server.clients {
-        if id == current.id {
-            candidates_push(&mut candidates, current);
-        } else if let Ok(client) = other.try_borrow() {
-            candidates_push(&mut candidates, &client);
-        }
-    }
+/// The clients to disconnect, largest first, from `(tracked memory, id)` of each evictable
+/// client, while `total` (the clients' memory) is at or over `limit` (Redis's
+/// `evictClients`, which approximates the order with buckets where this sorts).
+pub fn choose(mut candidates: Vec<(usize, u64)>, mut total: usize, limit: usize) -> Vec<u64> {
     // Largest first; among equals, the older connection goes first.
     candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut evicted_current = false;
-    let now = Instant::now();
-    for (_, id) in candidates {
-        if server.clients_memory < limit {
+    let mut chosen = Vec::new();
+    for (memory, id) in candidates {
+        if total < limit {
             break;
         }
-        if id == current.id {
-            log_eviction(current, command_name, now);
-            forget(&mut server.clients_memory, current);
-            current.kill();
-            evicted_current = true;
-        } else {
-            let Some(other) = server.clients.get(&id).map(Rc::clone) else {
-                continue;
-            };
-            let Ok(mut client) = other.try_borrow_mut() else {
-                continue;
-            };
-            log_eviction(&client, command_name, now);
-            forget(&mut server.clients_memory, &mut client);
-            client.kill();
-        }
-        server.stats.evicted_clients += 1;
+        total -= memory;
+        chosen.push(id);
     }
-    if server.clients_memory >= limit {
-        tracing::warn!("Over client maxmemory after evicting all evictable clients");
-    }
-    evicted_current
+    chosen
 }
 
-fn candidates_push(candidates: &mut Vec<(usize, u64)>, client: &Client) {
-    if !client.no_evict && !client.close_asap {
-        candidates.push((client.tracked_memory, client.id));
-    }
-}
-
-fn log_eviction(client: &Client, command_name: &dyn Fn(usize) -> &'static str, now: Instant) {
-    let command = client.last_command.map(command_name).unwrap_or("NULL");
-    tracing::info!("Evicting client: {}", client.info_line(command, now));
+/// Whether `client` may be disconnected for memory (not `CLIENT NO-EVICT`, not already going).
+pub fn evictable(client: &Client) -> bool {
+    !client.no_evict && !client.close_asap
 }
 
 /// Redis's memory buckets of evictable clients: the first holds clients under 32 KiB, each
@@ -120,21 +74,14 @@ fn bucket_of(memory: usize) -> usize {
 }
 
 /// `DEBUG CLIENT-EVICTION`: per bucket, the memory and number of the evictable clients, in
-/// Redis's layout. `current` is the client asking (its cell is already borrowed).
-pub fn buckets_report(server: &Server, current: &Client) -> String {
+/// Redis's layout, from each client's tracked memory and `CLIENT NO-EVICT` flag.
+pub fn buckets_report(clients: impl IntoIterator<Item = (usize, bool)>) -> String {
     let mut buckets = [(0usize, 0usize); BUCKETS];
-    let mut add = |client: &Client| {
-        if !client.no_evict {
-            let bucket = &mut buckets[bucket_of(client.tracked_memory)];
-            bucket.0 += client.tracked_memory;
+    for (memory, no_evict) in clients {
+        if !no_evict {
+            let bucket = &mut buckets[bucket_of(memory)];
+            bucket.0 += memory;
             bucket.1 += 1;
-        }
-    };
-    for (&id, other) in &server.clients {
-        if id == current.id {
-            add(current);
-        } else if let Ok(client) = other.try_borrow() {
-            add(&client);
         }
     }
     let mut text = String::new();
@@ -177,6 +124,15 @@ mod tests {
         assert_eq!(limit(&config), 0);
         config.maxmemory = 100 << 20;
         assert_eq!(limit(&config), 10 << 20);
+    }
+
+    #[test]
+    fn the_largest_clients_go_first_until_under_the_limit() {
+        // 100 + 300 + 300 + 50 = 750 against a limit of 400: the two 300s go, the older first.
+        let candidates = vec![(100, 1), (300, 4), (300, 2), (50, 3)];
+        assert_eq!(choose(candidates.clone(), 750, 400), vec![2, 4]);
+        assert_eq!(choose(candidates.clone(), 750, 751), Vec::<u64>::new());
+        assert_eq!(choose(candidates, 750, 1), vec![2, 4, 1, 3]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `maxmemory` and eviction, as Redis 7.0's `evict.c` does it.
 //!
-//! Before every command while `maxmemory` is set, [`perform_evictions`] compares `used_memory`
+//! Before every command while `maxmemory` is set, [`Evictor::evict`] compares `used_memory`
 //! with the limit and deletes keys chosen by `maxmemory-policy` until enough memory is freed,
 //! measuring what each deletion freed as the drop in `used_memory`. LRU, LFU and TTL policies
 //! keep a 16-entry pool of the best candidates seen so far, fed by sampling
@@ -8,6 +8,8 @@
 //! far better than evicting the best of one sample. Random policies take random keys,
 //! round-robin over the databases. Each call is bounded in time by
 //! `maxmemory-eviction-tenacity`; the rest continues in a background task between commands.
+//! It sees only the keyspace, the settings and a memory reading, and reports what it did for
+//! the server to fold into its statistics (`server/eviction.rs`).
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -16,7 +18,6 @@ use crate::config::{Config, EvictionPolicy};
 use crate::db::Keyspace;
 use crate::db::access::idle_ms;
 use crate::db::table::Slot;
-use crate::server::Server;
 
 /// Candidates kept between calls (`EVPOOL_SIZE`).
 pub const POOL_SIZE: usize = 16;
@@ -66,12 +67,6 @@ impl Default for Evictor {
     }
 }
 
-/// Memory that does not count towards `maxmemory` (replica buffers beyond the backlog and the
-/// AOF buffer in Redis; zedis has neither).
-pub fn not_counted_memory(_server: &Server) -> usize {
-    0
-}
-
 /// What eviction needs of the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -108,16 +103,6 @@ pub struct Report {
     pub elapsed: Duration,
 }
 
-/// `used_memory` as eviction counts it: less what does not count towards `maxmemory`.
-pub fn used_memory_for_eviction(server: &Server) -> usize {
-    zmalloc::used_memory().saturating_sub(not_counted_memory(server))
-}
-
-/// Bytes over the limit, if any.
-pub fn over_limit(server: &Server) -> Option<usize> {
-    Settings::of(&server.config).over(used_memory_for_eviction(server))
-}
-
 /// The time budget of one call, from `maxmemory-eviction-tenacity`.
 fn time_budget(tenacity: u32) -> Option<Duration> {
     match tenacity {
@@ -127,46 +112,6 @@ fn time_budget(tenacity: u32) -> Option<Duration> {
         )),
         _ => None,
     }
-}
-
-/// Frees memory until under `maxmemory`, within the time budget, and folds what it did into
-/// the server's statistics and latency monitor.
-pub fn perform_evictions(server: &mut Server) -> Evict {
-    // During CLIENT PAUSE the dataset stays as it is, and nothing is refused for memory.
-    if server.check_pause_end() {
-        return Evict::Ok;
-    }
-    let settings = Settings::of(&server.config);
-    let not_counted = not_counted_memory(server);
-    let used = move |_: &Keyspace| zmalloc::used_memory().saturating_sub(not_counted);
-    let report = server.evictor.evict(&mut server.keyspace, &settings, &used);
-    if report.evicted > 0 {
-        server.stats.evicted_keys += report.evicted;
-        let now = server.clock.unix_ms() / 1000;
-        server.latency.add_if_needed(
-            server.config.latency_monitor_threshold,
-            "eviction-cycle",
-            report.elapsed.as_millis() as u64,
-            now,
-        );
-    }
-    if report.result == Evict::Running {
-        server.evictor.wake.notify_one();
-    }
-    let stats = &mut server.stats;
-    match report.result {
-        Evict::Running | Evict::Fail => {
-            stats
-                .eviction_exceeded_since
-                .get_or_insert_with(Instant::now);
-        }
-        Evict::Ok => {
-            if let Some(since) = stats.eviction_exceeded_since.take() {
-                stats.total_eviction_exceeded_time += since.elapsed().as_millis() as u64;
-            }
-        }
-    }
-    report.result
 }
 
 impl Evictor {
@@ -392,26 +337,6 @@ fn insert_candidate(pool: &mut Vec<Candidate>, score: u64, db: usize, key: &[u8]
                 key: key.to_vec(),
             },
         );
-    }
-}
-
-/// The background continuation: evicts between commands while over the limit.
-pub async fn background(server: Rc<std::cell::RefCell<Server>>) {
-    let wake = Rc::clone(&server.borrow().evictor.wake);
-    loop {
-        wake.notified().await;
-        loop {
-            let result = {
-                let mut server = server.borrow_mut();
-                let result = perform_evictions(&mut server);
-                server.evictor.running = result == Evict::Running;
-                result
-            };
-            if result != Evict::Running {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
     }
 }
 

@@ -1,10 +1,10 @@
-//! Memory bookkeeping driven by zmalloc: startup and peak usage, the cron's samples of RSS and
-//! allocator statistics, and the overhead/dataset split behind `INFO memory`, `MEMORY STATS`
-//! and `MEMORY DOCTOR`.
+//! Memory bookkeeping driven by zmalloc: startup and peak usage and the cron's samples of RSS
+//! and allocator statistics; key eviction (`evict`) and client eviction (`client_eviction`)
+//! over narrow contexts. The server folds their results into its statistics
+//! (`server/eviction.rs`); `INFO memory` renders them (`cmd/info_memory.rs`).
 
 pub mod client_eviction;
 pub mod evict;
-pub mod info;
 
 use std::time::{Duration, Instant};
 

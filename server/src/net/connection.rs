@@ -390,11 +390,7 @@ impl Connection {
                         if server.config.maxmemory_clients != 0 {
                             client.buffers.update(input, reply);
                             client_eviction::track(&mut server.clients_memory, &mut client);
-                            if client_eviction::evict_clients(
-                                &mut server,
-                                &mut client,
-                                &command_name,
-                            ) {
+                            if server.evict_clients(&mut client, &command_name) {
                                 reply.clear();
                                 return Some(Close::Now);
                             }
@@ -434,8 +430,7 @@ impl Connection {
         client.buffers.update(input, reply);
         client_eviction::track(&mut server.clients_memory, &mut client);
         // And after the replies of this round are produced (Redis's `beforeSleep`).
-        if server.config.maxmemory_clients != 0
-            && client_eviction::evict_clients(&mut server, &mut client, &command_name)
+        if server.config.maxmemory_clients != 0 && server.evict_clients(&mut client, &command_name)
         {
             reply.clear();
             return Some(Close::Now);

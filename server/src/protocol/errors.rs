@@ -91,9 +91,9 @@ fn preview(bytes: &[u8], max: usize) -> String {
 /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' …`: as in Redis,
 /// arguments are appended while the argument text is shorter than 128 bytes, each cut to the
 /// room left.
-pub fn unknown_command(args: &super::Args) -> CmdError {
+pub fn unknown_command<'a>(name: &[u8], rest: impl IntoIterator<Item = &'a [u8]>) -> CmdError {
     let mut shown = String::new();
-    for arg in args.from(1) {
+    for arg in rest {
         if shown.len() >= 128 {
             break;
         }
@@ -104,7 +104,7 @@ pub fn unknown_command(args: &super::Args) -> CmdError {
     }
     CmdError::owned(format!(
         "ERR unknown command '{}', with args beginning with: {shown}",
-        preview(args.get(0), 128)
+        preview(name, 128)
     ))
 }
 

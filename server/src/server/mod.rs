@@ -15,6 +15,8 @@ use crate::memory::MemoryState;
 use crate::memory::evict::Evictor;
 use crate::stats::{CommandStats, SlowLog, Stats};
 
+mod eviction;
+
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_MAX: usize = 128;
 
@@ -229,6 +231,18 @@ impl Server {
         self.command_stats.fill(CommandStats::default());
         self.command_latency.fill(None);
         self.error_stats.clear();
+    }
+
+    /// Calls `f` with every client: `current` as given (its cell is borrowed by the command
+    /// running), the others through their cells, skipping any borrowed elsewhere.
+    pub fn for_each_client(&self, current: &Client, mut f: impl FnMut(&Client)) {
+        for (&id, other) in &self.clients {
+            if id == current.id {
+                f(current);
+            } else if let Ok(client) = other.try_borrow() {
+                f(&client);
+            }
+        }
     }
 }
 

@@ -28,7 +28,6 @@ pub struct Overhead {
     pub total: usize,
     pub keys: usize,
     pub dataset: usize,
-    pub net_usage: usize,
     pub dataset_perc: f32,
     pub peak_perc: f32,
     pub bytes_per_key: usize,
@@ -45,17 +44,9 @@ pub struct Overhead {
 /// Memory of every client: buffers, transaction queues and the client structures. The client
 /// running the command is borrowed by it, so it is passed in.
 fn clients_memory(server: &Server, current: &Client) -> usize {
-    server
-        .clients
-        .iter()
-        .map(|(&id, client)| {
-            if id == current.id {
-                current.memory()
-            } else {
-                client.try_borrow().map_or(0, |c| c.memory())
-            }
-        })
-        .sum()
+    let mut total = 0;
+    server.for_each_client(current, |client| total += client.memory());
+    total
 }
 
 /// Computes the overhead/dataset split from `used_memory` now and the cron's samples.
@@ -97,7 +88,6 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
         total,
         keys,
         dataset,
-        net_usage,
         dataset_perc: dataset as f32 * 100.0 / net_usage as f32,
         peak_perc: used as f32 * 100.0 / memory.peak as f32,
         bytes_per_key: net_usage.checked_div(keys).unwrap_or(0),
@@ -195,7 +185,7 @@ pub fn section(server: &mut Server, current: &Client) -> String {
     );
     line(
         "mem_not_counted_for_evict",
-        super::evict::not_counted_memory(server).to_string(),
+        server.not_counted_memory().to_string(),
     );
     line("mem_replication_backlog", "0".to_string());
     line("mem_total_replication_buffers", "0".to_string());
