@@ -61,7 +61,7 @@ fn benchmark(port: u16, args: &[&str]) -> Vec<String> {
 
 #[test]
 fn default_run_completes() {
-    let zedis = Zedis::start(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     assert_eq!(
         benchmark(zedis.port, &["-n", "2000"]).len(),
         DEFAULT_TESTS.len()
@@ -70,7 +70,7 @@ fn default_run_completes() {
 
 #[test]
 fn pipelined_run_completes() {
-    let zedis = Zedis::start(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     benchmark(zedis.port, &["-n", "20000", "-P", "16"]);
 }
 
@@ -81,6 +81,6 @@ fn five_hundred_clients_complete() {
         nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).expect("limits");
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, hard, hard)
         .expect("raise the descriptor limit");
-    let zedis = Zedis::start(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     benchmark(zedis.port, &["-n", "5000", "-c", "500"]);
 }

@@ -23,8 +23,8 @@ fn scenarios_match_redis() {
             continue;
         }
         for protocol in [Protocol::Resp2, Protocol::Resp3] {
-            let redis = RedisServer::start(&[]);
-            let zedis = Zedis::start(&[]);
+            let redis = RedisServer::redis(&[]);
+            let zedis = Zedis::with_debug_command(&[]);
             let report = scenario::run(file, redis.port, zedis.port, protocol);
             steps += report.steps;
             mismatches.extend(report.mismatches);

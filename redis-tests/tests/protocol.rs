@@ -76,8 +76,8 @@ fn bytes(text: &str) -> Vec<u8> {
 
 #[test]
 fn requests_and_protocol_errors_match_redis() {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     let big_inline = vec![b'a'; 70 * 1024];
     let mut big_count = b"*".to_vec();
     big_count.extend(vec![b'1'; 70 * 1024]);
@@ -182,8 +182,8 @@ fn requests_and_protocol_errors_match_redis() {
 
 #[test]
 fn limits_before_authentication_match_redis() {
-    let redis = RedisServer::start(&["--requirepass", "secret"]);
-    let zedis = Zedis::start(&["--requirepass", "secret"]);
+    let redis = RedisServer::redis(&["--requirepass", "secret"]);
+    let zedis = Zedis::with_debug_command(&["--requirepass", "secret"]);
     let mut big_bulk = b"*2\r\n$4\r\nAUTH\r\n$16385\r\n".to_vec();
     big_bulk.extend(vec![b'x'; 16385]);
     big_bulk.extend_from_slice(b"\r\n");
@@ -225,8 +225,8 @@ fn refused_connection(port: u16, keep: &mut Vec<TcpStream>) -> Outcome {
 
 #[test]
 fn maxclients_refuses_with_redis_error() {
-    let redis = RedisServer::start(&["--maxclients", "3"]);
-    let zedis = Zedis::start(&["--maxclients", "3"]);
+    let redis = RedisServer::redis(&["--maxclients", "3"]);
+    let zedis = Zedis::with_debug_command(&["--maxclients", "3"]);
     for port in [redis.port, zedis.port] {
         let mut kept = Vec::new();
         let refused = refused_connection(port, &mut kept);
@@ -251,8 +251,8 @@ fn maxclients_refuses_with_redis_error() {
 
 #[test]
 fn query_buffer_limit_closes_without_reply() {
-    let redis = RedisServer::start(&["--client-query-buffer-limit", "1mb"]);
-    let zedis = Zedis::start(&["--client-query-buffer-limit", "1mb"]);
+    let redis = RedisServer::redis(&["--client-query-buffer-limit", "1mb"]);
+    let zedis = Zedis::with_debug_command(&["--client-query-buffer-limit", "1mb"]);
     let mut request = b"PING\r\n*2\r\n$4\r\nECHO\r\n$3000000\r\n".to_vec();
     request.extend(vec![b'x'; 2 << 20]);
     let cases = vec![("query buffer over 1mb", vec![request])];
@@ -261,8 +261,8 @@ fn query_buffer_limit_closes_without_reply() {
 
 #[test]
 fn output_buffer_hard_limit_closes_the_client() {
-    let redis = RedisServer::start(&["--client-output-buffer-limit", "normal 100kb 0 0"]);
-    let zedis = Zedis::start(&["--client-output-buffer-limit", "normal 100kb 0 0"]);
+    let redis = RedisServer::redis(&["--client-output-buffer-limit", "normal 100kb 0 0"]);
+    let zedis = Zedis::with_debug_command(&["--client-output-buffer-limit", "normal 100kb 0 0"]);
     for port in [redis.port, zedis.port] {
         let mut setup = RawConnection::connect(port);
         let value = vec![b'v'; 300 * 1024];
@@ -275,8 +275,8 @@ fn output_buffer_hard_limit_closes_the_client() {
 
 #[test]
 fn idle_timeout_closes_quiet_clients() {
-    let redis = RedisServer::start(&["--timeout", "1"]);
-    let zedis = Zedis::start(&["--timeout", "1"]);
+    let redis = RedisServer::redis(&["--timeout", "1"]);
+    let zedis = Zedis::with_debug_command(&["--timeout", "1"]);
     for port in [redis.port, zedis.port] {
         let mut idle = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         idle.write_all(b"PING\r\n").expect("write");

@@ -322,8 +322,8 @@ impl Gen {
 }
 
 fn run_seed(seed: u64, steps: usize) {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     let mut expected = RawConnection::connect(redis.port);
     let mut actual = RawConnection::connect(zedis.port);
     for (name, value) in LIMITS {

@@ -46,8 +46,8 @@ fn field_names(info: &str) -> Vec<String> {
 
 #[test]
 fn info_memory_has_every_field_in_order() {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     let expected = String::from_utf8(redis_cli(redis.port, &["INFO", "memory"]).stdout).unwrap();
     let actual = String::from_utf8(redis_cli(zedis.port, &["INFO", "memory"]).stdout).unwrap();
     let expected = field_names(&expected);
@@ -90,8 +90,8 @@ fn biggest(report: &str) -> Vec<String> {
 
 #[test]
 fn bigkeys_and_memkeys_find_the_same_keys_as_on_redis() {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     load_keys(redis.port);
     load_keys(zedis.port);
     for mode in ["--bigkeys", "--memkeys"] {
@@ -112,7 +112,7 @@ fn bigkeys_and_memkeys_find_the_same_keys_as_on_redis() {
 
 #[test]
 fn stat_prints_lines_of_numbers() {
-    let zedis = Zedis::start(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     load_keys(zedis.port);
     let output = redis_cli_for(
         zedis.port,
@@ -138,7 +138,8 @@ fn stat_prints_lines_of_numbers() {
 
 #[test]
 fn lru_test_runs_against_a_maxmemory_server() {
-    let zedis = Zedis::start(&["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
+    let zedis =
+        Zedis::with_debug_command(&["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
     let output = redis_cli_for(
         zedis.port,
         &["--lru-test", "20000"],
@@ -271,8 +272,8 @@ fn hints(port: u16) -> BTreeMap<String, String> {
 
 #[test]
 fn command_docs_give_redis_cli_the_same_hints() {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     let expected = hints(redis.port);
     let actual = hints(zedis.port);
     let mut differences = Vec::new();
@@ -350,8 +351,8 @@ fn last_hint(drawn: &str) -> String {
 
 #[test]
 fn interactive_hints_match_redis() {
-    let redis = RedisServer::start(&[]);
-    let zedis = Zedis::start(&[]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
     for typed in ["zadd ", "set ", "client kill ", "lpos "] {
         let expected = last_hint(&interactive(redis.port, typed));
         let actual = last_hint(&interactive(zedis.port, typed));

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::free_port;
+use zedis_testkit::free_port;
 
 /// The server process; killed on drop if a test fails before stopping it.
 struct Server {

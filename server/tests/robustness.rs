@@ -352,7 +352,7 @@ fn capped_server(headroom: u64) -> (Server, Conn) {
         let key = format!("keep:{i}");
         assert_eq!(conn.call(&["SET", &key, &format!("v{i}")]), "+OK\r\n");
     }
-    let pid = server.child.id();
+    let pid = server.process.pid();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     let mapped_kb: u64 = status
         .lines()

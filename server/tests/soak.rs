@@ -91,7 +91,7 @@ fn memory_returns_after_every_flush_through_a_mixed_load() {
     // A slower-than threshold nothing reaches: slow-log entries (FLUSHALL of 100k keys can take
     // over 10 ms) are memory too, kept until 128 of them.
     let server = Server::start(&["--slowlog-log-slower-than", "-1"]);
-    let pid = server.child.id();
+    let pid = server.process.pid();
     let fresh_rss = resident_bytes(pid);
     let mut admin = server.connect();
     // Warm up: every command once, so command statistics exist before the reference is taken.

@@ -1,5 +1,6 @@
-//! Shared by the integration tests: zedis started in this process on a free loopback port,
-//! and connections to it through the `redis` crate.
+//! Shared by the integration tests: zedis started in this process on a free loopback port
+//! (through `zedis-testkit`, which every test crate starts its servers with), and connections
+//! to it through the `redis` crate.
 //!
 //! The test binaries count their allocations with zmalloc, as the server binary does, so
 //! `INFO memory` means the same thing here.
@@ -9,24 +10,21 @@ use std::time::Duration;
 #[global_allocator]
 static ALLOCATOR: zmalloc::Zmalloc = zmalloc::Zmalloc;
 
-/// A zedis server on its own thread; stopped when dropped.
+/// A zedis server on its own thread (started by the shared test kit); stopped when dropped.
 pub struct TestServer {
-    handle: zedis::ServerHandle,
+    server: zedis_testkit::InProcess,
 }
 
 impl TestServer {
     /// Starts zedis on a free port with `extra` flags (`["--maxmemory", "10mb"]`).
     pub fn start(extra: &[&str]) -> TestServer {
-        let mut args = vec!["zedis-server", "--port", "0"];
-        args.extend_from_slice(extra);
-        let config = zedis::config::file::from_args(args).expect("valid flags");
         TestServer {
-            handle: zedis::spawn(config).expect("zedis starts"),
+            server: zedis_testkit::InProcess::start(extra),
         }
     }
 
     pub fn port(&self) -> u16 {
-        self.handle.addr.port()
+        self.server.port
     }
 
     /// A new connection, with a read timeout so a test that waits wrongly fails instead of

@@ -7,54 +7,36 @@
 //! to check the script itself.
 
 use std::fmt::Write as _;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use redis_tests::raw::RawConnection;
-use redis_tests::servers::free_port;
+use zedis_testkit::ServerProcess;
 
-/// A server process under comparison.
+/// A server process under comparison (started by the shared test kit, in its own temporary
+/// directory, stopped on drop).
 struct Server {
     name: &'static str,
-    child: Child,
+    process: ServerProcess,
     port: u16,
-    dir: std::path::PathBuf,
 }
 
 impl Server {
     fn start(name: &'static str, program: &str, extra: &[&str]) -> Server {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!("zedis-compare-{name}-{port}"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut args: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--save".into(),
-            "".into(),
-            "--appendonly".into(),
-            "no".into(),
-            "--dir".into(),
-            dir.to_string_lossy().into_owned(),
-            "--enable-debug-command".into(),
-            "yes".into(),
+        let mut args = vec![
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--enable-debug-command",
+            "yes",
         ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(program)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{program}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{name} did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        args.extend_from_slice(extra);
+        let process = ServerProcess::start(program, &args);
         Server {
             name,
-            child,
-            port,
-            dir,
+            port: process.port,
+            process,
         }
     }
 
@@ -63,7 +45,7 @@ impl Server {
     /// reports in 10 ms ticks. A pipelined test of 400 000 requests uses about 20 ticks, so
     /// ticks alone would quantise each figure by 5 %.
     fn cpu_ns(&self) -> u64 {
-        let tasks = format!("/proc/{}/task", self.child.id());
+        let tasks = format!("/proc/{}/task", self.process.pid());
         std::fs::read_dir(&tasks)
             .expect("task list")
             .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
@@ -88,14 +70,6 @@ impl Server {
         let mut connection = RawConnection::connect(self.port);
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         String::from_utf8_lossy(&connection.call(&args)).into_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -410,6 +384,37 @@ fn alternate_tests(
     (redis_runs, zedis_runs)
 }
 
+/// Like [`alternate_tests`], but on one Redis and one zedis kept running across every run, as
+/// servers live in production: one discarded pass of every test warms them first (allocator
+/// caches, table sizes, page faults), then the runs follow on the same two processes.
+fn warm_tests(
+    runs: usize,
+    zedis: &str,
+    tests: &[&str],
+    config: &[&str],
+) -> (Vec<Vec<Result>>, Vec<Vec<Result>>) {
+    let redis = Server::start("redis", "redis-server", &[]);
+    let zedis = Server::start("zedis", zedis, &[]);
+    bench(&redis, tests, config);
+    bench(&zedis, tests, config);
+    let (mut redis_runs, mut zedis_runs) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let (mut redis_results, mut zedis_results) = (Vec::new(), Vec::new());
+        for (j, test) in tests.iter().enumerate() {
+            if (i + j) % 2 == 0 {
+                redis_results.extend(bench(&redis, &[*test], config));
+                zedis_results.extend(bench(&zedis, &[*test], config));
+            } else {
+                zedis_results.extend(bench(&zedis, &[*test], config));
+                redis_results.extend(bench(&redis, &[*test], config));
+            }
+        }
+        redis_runs.push(redis_results);
+        zedis_runs.push(zedis_results);
+    }
+    (redis_runs, zedis_runs)
+}
+
 const ALL_TESTS: [&str; 19] = [
     "ping_inline",
     "ping_mbulk",
@@ -452,8 +457,9 @@ fn main() {
     let _ = writeln!(
         out,
         "Produced by `scripts/compare.sh{}` (`redis-tests/src/bin/compare.rs`): both servers \
-         on this machine in one run, each measurement on a fresh process with no persistence, \
-         zedis as the release build. Machine: {}.\n",
+         on this machine in one run, each measurement on a fresh process with no persistence \
+         except the warm table, whose two processes live across its runs; zedis as the release \
+         build. Machine: {}.\n",
         if quick { " --quick" } else { "" },
         machine()
     );
@@ -509,6 +515,23 @@ fn main() {
             &medians(&zedis_runs),
         );
     }
+
+    // The same pipelined loads on long-lived servers: a fresh process pays for first-touch
+    // page faults and growing tables that a server in production paid for long ago.
+    let warm_tests_list = ["set", "get", "lpush", "hset"];
+    let warm_config = ["-n", n_pipelined, "-c", "50", "-P", "16"];
+    let (redis_runs, zedis_runs) = warm_tests(bench_runs, zedis, &warm_tests_list, &warm_config);
+    table(
+        &mut out,
+        &format!(
+            "Pipelined, warm (the same two processes across all {bench_runs} runs, after one \
+             discarded pass): `redis-benchmark -t {} {}`",
+            warm_tests_list.join(","),
+            warm_config.join(" ")
+        ),
+        &medians(&redis_runs),
+        &medians(&zedis_runs),
+    );
 
     let _ = writeln!(out, "\n### Memory: `DEBUG POPULATE {keys} key 10`\n");
     let _ = writeln!(

@@ -2,17 +2,10 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// A free loopback port (bound then released; the server binds it right after).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use zedis_testkit::ServerProcess;
 
 /// A request as a RESP multibulk array.
 pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
@@ -26,45 +19,27 @@ pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     out
 }
 
-/// The server process, killed on drop.
+/// The server binary as a child process (started by the shared test kit), killed on drop.
 pub struct Server {
-    pub child: Child,
+    pub process: ServerProcess,
     pub port: u16,
     pub host: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
     /// Starts the binary on a free port.
     pub fn start(args: &[&str]) -> Server {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_zedis-server"));
-        let child = command
-            .args(["--port", &port.to_string(), "--loglevel", "warning"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
+        let mut all = vec!["--loglevel", "warning"];
+        all.extend_from_slice(args);
+        let process = ServerProcess::start(env!("CARGO_BIN_EXE_zedis-server"), &all);
         let host = if args.contains(&"0.0.0.0") {
             "0.0.0.0"
         } else {
             "127.0.0.1"
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
         Server {
-            child,
-            port,
+            port: process.port,
+            process,
             host: host.to_string(),
         }
     }
