@@ -319,7 +319,7 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         ctx.server
             .keyspace
-            .set(db, &key, Value::Str(&value), false)?;
+            .set(db, &key, Value::Str(&value), crate::db::Ttl::Clear)?;
     }
     ctx.reply.ok();
     Ok(())

@@ -4,7 +4,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create};
+use super::values::{changed, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
 use crate::types::{Hash, HashLimits};
@@ -79,7 +79,7 @@ fn set_pairs(ctx: &mut Ctx, args: &Args) -> Result<i64, CmdError> {
     let key = args.get(1);
     let limits = limits(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let (slot, hash) = get_or_create(keyspace, db, key, Hash::default)?;
     let mut created = 0;
     let mut outcome = Ok(());
     for i in (2..args.len()).step_by(2) {
@@ -92,7 +92,7 @@ fn set_pairs(ctx: &mut Ctx, args: &Args) -> Result<i64, CmdError> {
             }
         }
     }
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     outcome.map(|()| created)
 }
 
@@ -113,13 +113,13 @@ fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limits = limits(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let (slot, hash) = get_or_create(keyspace, db, key, Hash::default)?;
     if hash.contains(args.get(2)) {
         ctx.reply.int(0);
         return Ok(());
     }
     let stored = hash.set(args.get(2), args.get(3), limits);
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     stored?;
     ctx.reply.int(1);
     Ok(())
@@ -158,7 +158,7 @@ fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let key = args.get(1);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(hash) = get::<Hash>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, hash)) = write::<Hash>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -172,7 +172,7 @@ fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if deleted > 0 {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.int(deleted);
     Ok(())
@@ -239,7 +239,7 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limits = limits(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let (slot, hash) = get_or_create(keyspace, db, key, Hash::default)?;
     let current = match hash.get(args.get(2)) {
         Some(value) => crate::util::parse_i64(value)
             .ok_or_else(|| CmdError::new("ERR hash value is not an integer"))?,
@@ -251,7 +251,7 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
         itoa::Buffer::new().format(value).as_bytes(),
         limits,
     );
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     stored?;
     ctx.reply.int(value);
     Ok(())
@@ -266,7 +266,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limits = limits(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let hash = get_or_create(keyspace, db, key, Hash::default)?;
+    let (slot, hash) = get_or_create(keyspace, db, key, Hash::default)?;
     let current = match hash.get(args.get(2)) {
         Some(value) => LongDouble::parse(value)
             .ok_or_else(|| CmdError::new("ERR hash value is not a float"))?,
@@ -278,7 +278,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let text = sum.to_human_string();
     let stored = hash.set(args.get(2), text.as_bytes(), limits);
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     stored?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())

@@ -4,7 +4,7 @@
 use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
-use super::values::{changed, get, get_or_create};
+use super::values::{changed, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
 use crate::db::Lookup;
@@ -103,9 +103,9 @@ fn push(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult 
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let list = if only_existing {
-        match get::<List>(keyspace, db, key, Lookup::Write)? {
-            Some(list) => list,
+    let (slot, list) = if only_existing {
+        match write::<List>(keyspace, db, key)? {
+            Some(found) => found,
             None => {
                 ctx.reply.int(0);
                 return Ok(());
@@ -123,7 +123,7 @@ fn push(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult 
         }
     }
     let len = list.len();
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     outcome?;
     ctx.reply.int(len as i64);
     Ok(())
@@ -157,7 +157,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -167,7 +167,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     list.insert(pivot + after as usize, args.get(4), limit)?;
     let len = list.len();
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -199,11 +199,11 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let list = get::<List>(keyspace, db, key, Lookup::Write)?.ok_or(errors::NO_SUCH_KEY)?;
+    let (slot, list) = write::<List>(keyspace, db, key)?.ok_or(errors::NO_SUCH_KEY)?;
     let index = args.i64(2)?;
     let position = list.position(index).ok_or(errors::INDEX_OUT_OF_RANGE)?;
     list.set(position, args.get(3), limit)?;
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     ctx.reply.ok();
     Ok(())
 }
@@ -226,7 +226,7 @@ fn pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
         match count {
             Some(_) => ctx.reply.null_array(),
             None => ctx.reply.null(),
@@ -244,7 +244,7 @@ fn pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         Some(count) => pop_into_reply(list, end, count, ctx.reply),
     }
     list.shrink(limit);
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     Ok(())
 }
 
@@ -306,7 +306,7 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
         ctx.reply.ok();
         return Ok(());
     };
@@ -319,7 +319,7 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     list.shrink(limit);
-    changed(keyspace, db, key);
+    changed(keyspace, db, slot, key);
     ctx.reply.ok();
     Ok(())
 }
@@ -330,7 +330,7 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limit = limit(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -339,7 +339,7 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let removed = list.remove_matching(args.get(3), from, max);
     if removed > 0 {
         list.shrink(limit);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.int(removed as i64);
     Ok(())
@@ -435,7 +435,7 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
     let keyspace = &mut ctx.server.keyspace;
     // The destination's type is checked before anything moves.
     get::<List>(keyspace, db, destination, Lookup::Write)?;
-    let Some(list) = get::<List>(keyspace, db, source, Lookup::Write)? else {
+    let Some((source_slot, list)) = write::<List>(keyspace, db, source)? else {
         ctx.reply.null();
         return Ok(());
     };
@@ -444,18 +444,18 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
         return Ok(());
     };
     list.shrink(limit);
-    changed(keyspace, db, source);
-    let target = get_or_create(keyspace, db, destination, List::default)?;
+    changed(keyspace, db, source_slot, source);
+    let (target_slot, target) = get_or_create(keyspace, db, destination, List::default)?;
     if target.push(to, &item, limit).is_err() {
         // Put the element back where it came from rather than lose it.
-        changed(keyspace, db, destination);
-        let source_list = get_or_create(keyspace, db, source, List::default)?;
+        changed(keyspace, db, target_slot, destination);
+        let (source_slot, source_list) = get_or_create(keyspace, db, source, List::default)?;
         let restored = source_list.push(from, &item, limit);
-        changed(keyspace, db, source);
+        changed(keyspace, db, source_slot, source);
         restored?;
         return Err(errors::OUT_OF_MEMORY);
     }
-    changed(keyspace, db, destination);
+    changed(keyspace, db, target_slot, destination);
     ctx.reply.bulk(&item);
     Ok(())
 }
@@ -530,7 +530,7 @@ fn multi_pop(ctx: &mut Ctx, request: &MultiPop) -> Result<bool, CmdError> {
     let limit = limit(ctx);
     for key in &request.keys {
         let keyspace = &mut ctx.server.keyspace;
-        let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+        let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
             continue;
         };
         if list.is_empty() {
@@ -540,7 +540,7 @@ fn multi_pop(ctx: &mut Ctx, request: &MultiPop) -> Result<bool, CmdError> {
         ctx.reply.bulk(key);
         pop_into_reply(list, request.end, request.count, ctx.reply);
         list.shrink(limit);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
         return Ok(true);
     }
     Ok(false)
@@ -562,14 +562,14 @@ fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     let limit = limit(ctx);
     for key in &keys {
         let keyspace = &mut ctx.server.keyspace;
-        let Some(list) = get::<List>(keyspace, db, key, Lookup::Write)? else {
+        let Some((slot, list)) = write::<List>(keyspace, db, key)? else {
             continue;
         };
         let Some(item) = list.pop(end) else {
             continue;
         };
         list.shrink(limit);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         ctx.reply.bulk(&item);

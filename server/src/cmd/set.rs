@@ -4,7 +4,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create, peek};
+use super::values::{changed, get, get_or_create, peek, write};
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
 use crate::protocol::reply::Reply;
@@ -86,7 +86,7 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let limits = limits(ctx);
     let keyspace = &mut ctx.server.keyspace;
-    let set = get_or_create(keyspace, db, key, || {
+    let (slot, set) = get_or_create(keyspace, db, key, || {
         Set::for_members(args.get(2), args.len() - 2, limits)
     })?;
     let mut added = 0;
@@ -102,7 +102,7 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if added > 0 || set.is_empty() {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     outcome?;
     ctx.reply.int(added);
@@ -113,7 +113,7 @@ fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let key = args.get(1);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(set) = get::<Set>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, set)) = write::<Set>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -127,7 +127,7 @@ fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if removed > 0 {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.int(removed);
     Ok(())
@@ -248,7 +248,7 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let mut rng = ctx.server.keyspace.rng.fork();
     let keyspace = &mut ctx.server.keyspace;
-    let Some(set) = get::<Set>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, set)) = write::<Set>(keyspace, db, key)? else {
         match count {
             Some(_) => ctx.reply.set(0),
             None => ctx.reply.null(),
@@ -258,7 +258,7 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(count) = count else {
         let member = set.random(&mut rng).expect("not empty").to_vec();
         set.remove(&member);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
         ctx.reply.bulk(&member);
         return Ok(());
     };
@@ -279,9 +279,9 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             .collect()
     };
     if whole {
-        keyspace.delete(db, key);
+        keyspace.delete_at(db, slot, key);
     } else {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.set(popped.len());
     for member in &popped {
@@ -304,7 +304,7 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     source_found?;
     destination_found?;
-    let set = get::<Set>(keyspace, db, source, Lookup::Write)?.expect("checked above");
+    let (source_slot, set) = write::<Set>(keyspace, db, source)?.expect("checked above");
     if source == destination {
         let found = set.contains(member);
         ctx.reply.int(found as i64);
@@ -314,22 +314,22 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    changed(keyspace, db, source);
-    let target = get_or_create(keyspace, db, destination, || {
+    changed(keyspace, db, source_slot, source);
+    let (target_slot, target) = get_or_create(keyspace, db, destination, || {
         Set::for_members(member, 1, limits)
     })?;
     match target.add(member, limits) {
         Ok(true) => {
-            changed(keyspace, db, destination);
+            changed(keyspace, db, target_slot, destination);
         }
         Ok(false) => {}
         Err(_) => {
             // Put the member back rather than lose it.
-            changed(keyspace, db, destination);
-            let source_set =
+            changed(keyspace, db, target_slot, destination);
+            let (source_slot, source_set) =
                 get_or_create(keyspace, db, source, || Set::for_members(member, 1, limits))?;
             let restored = source_set.add(member, limits);
-            changed(keyspace, db, source);
+            changed(keyspace, db, source_slot, source);
             restored?;
             return Err(errors::OUT_OF_MEMORY);
         }

@@ -7,7 +7,7 @@ use super::keys::{TimeUnit, positive_expire_ms};
 use super::{Args, Command, Ctx, Group};
 use crate::db::record::Value;
 use crate::db::table::Slot;
-use crate::db::{Lookup, as_int_encoding};
+use crate::db::{Keyspace, Lookup, Ttl, as_int_encoding};
 use crate::util::longdouble::LongDouble;
 
 pub static COMMANDS: &[Command] = &[
@@ -79,14 +79,15 @@ pub static COMMANDS: &[Command] = &[
         .syntax("key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]"),
 ];
 
-/// The string value in `slot` as bytes, or WRONGTYPE for other types.
+/// The string value in `slot` as bytes, or WRONGTYPE for other types. Takes only the
+/// keyspace, so the caller can write the bytes straight into its reply.
 fn string_at<'a>(
-    ctx: &'a Ctx,
+    keyspace: &'a Keyspace,
+    db: usize,
     slot: Slot,
     buf: &'a mut itoa::Buffer,
 ) -> Result<&'a [u8], CmdError> {
-    let record = ctx.server.keyspace.record(ctx.client.db, slot);
-    crate::db::string_value(record, buf).ok_or(errors::WRONG_TYPE)
+    crate::db::string_value(keyspace.record(db, slot), buf).ok_or(errors::WRONG_TYPE)
 }
 
 /// Replies with the string value of `key` (or null), counting a hit or miss.
@@ -97,10 +98,8 @@ fn reply_value(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
         return Ok(());
     };
     let mut buf = itoa::Buffer::new();
-    let value = string_at(ctx, slot, &mut buf)?;
-    // `value` borrows the keyspace; the reply buffer is a separate field.
-    let bytes = value.to_vec();
-    ctx.reply.bulk(&bytes);
+    let value = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
+    ctx.reply.bulk(value);
     Ok(())
 }
 
@@ -128,11 +127,11 @@ fn new_value(bytes: &[u8]) -> Value<'_> {
 }
 
 /// Stores a string; `Err` is Redis-style out of memory for a value that cannot be allocated.
-fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], keep_ttl: bool) -> Result<Slot, CmdError> {
+fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], ttl: Ttl) -> Result<Slot, CmdError> {
     let db = ctx.client.db;
     ctx.server
         .keyspace
-        .set(db, key, new_value(value), keep_ttl)
+        .set(db, key, new_value(value), ttl)
         .map_err(CmdError::from)
 }
 
@@ -207,13 +206,14 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         return Ok(());
     }
-    let slot =
-        ctx.server
-            .keyspace
-            .set_found(db, key, found, new_value(args.get(2)), options.keep_ttl)?;
-    if let Some(when) = when {
-        ctx.server.keyspace.set_expire(db, slot, when)?;
-    }
+    let ttl = match when {
+        Some(when) => Ttl::At(when),
+        None if options.keep_ttl => Ttl::Keep,
+        None => Ttl::Clear,
+    };
+    ctx.server
+        .keyspace
+        .set_found(db, key, found, new_value(args.get(2)), ttl)?;
     if !options.get {
         ctx.reply.ok();
     }
@@ -231,15 +231,14 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    store(ctx, key, args.get(2), false)?;
+    store(ctx, key, args.get(2), Ttl::Clear)?;
     ctx.reply.int(1);
     Ok(())
 }
 
 fn setex_generic(ctx: &mut Ctx, args: &Args, unit: TimeUnit, command: &str) -> CmdResult {
     let when = positive_expire_ms(ctx, args.get(2), unit, true, command)?;
-    let slot = store(ctx, args.get(1), args.get(3), false)?;
-    ctx.server.keyspace.set_expire(ctx.client.db, slot, when)?;
+    store(ctx, args.get(1), args.get(3), Ttl::At(when))?;
     ctx.reply.ok();
     Ok(())
 }
@@ -254,7 +253,7 @@ fn psetex(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     reply_value(ctx, args.get(1))?;
-    store(ctx, args.get(1), args.get(2), false)?;
+    store(ctx, args.get(1), args.get(2), Ttl::Clear)?;
     Ok(())
 }
 
@@ -266,8 +265,8 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let mut buf = itoa::Buffer::new();
-    let value = string_at(ctx, slot, &mut buf)?.to_vec();
-    ctx.reply.bulk(&value);
+    let value = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
+    ctx.reply.bulk(value);
     ctx.server.keyspace.delete_key(db, key, false);
     Ok(())
 }
@@ -281,7 +280,8 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let mut buf = itoa::Buffer::new();
-    let value = string_at(ctx, slot, &mut buf)?.to_vec();
+    // The type is checked before the expire argument, as in Redis.
+    string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
     let when = match options.expire {
         Some((arg, unit, relative)) => Some((
             positive_expire_ms(ctx, arg, unit, relative, "getex")?,
@@ -289,7 +289,8 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         )),
         None => None,
     };
-    ctx.reply.bulk(&value);
+    ctx.reply
+        .bulk(string_at(&ctx.server.keyspace, db, slot, &mut buf)?);
     match when {
         // An absolute time already past deletes the key.
         Some((when, false)) if when <= ctx.server.keyspace.now_ms => {
@@ -402,7 +403,9 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let Some(slot) = ctx.server.keyspace.lookup(db, key, Lookup::Write) else {
         // A new key stores the value as SET would, integer-encoded when it is one.
-        ctx.server.keyspace.set(db, key, new_value(tail), false)?;
+        ctx.server
+            .keyspace
+            .set_found(db, key, None, new_value(tail), Ttl::Clear)?;
         ctx.reply.int(tail.len() as i64);
         return Ok(());
     };
@@ -456,7 +459,9 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
             ctx.server.keyspace.modified(db, key);
         }
         _ => {
-            ctx.server.keyspace.set(db, key, Value::Int(value), true)?;
+            ctx.server
+                .keyspace
+                .set(db, key, Value::Int(value), Ttl::Keep)?;
         }
     }
     ctx.reply.int(value);
@@ -492,7 +497,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         None => LongDouble::ZERO,
         Some(slot) => {
             let mut buf = itoa::Buffer::new();
-            let bytes = string_at(ctx, slot, &mut buf)?;
+            let bytes = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
             LongDouble::parse(bytes).ok_or(errors::NOT_FLOAT)?
         }
     };
@@ -503,7 +508,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let text = sum.to_human_string();
     ctx.server
         .keyspace
-        .set(db, key, Value::Str(text.as_bytes()), true)?;
+        .set(db, key, Value::Str(text.as_bytes()), Ttl::Keep)?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -516,7 +521,7 @@ fn getrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     };
     let mut buf = itoa::Buffer::new();
-    let value = string_at(ctx, slot, &mut buf)?;
+    let value = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
     let len = value.len() as i64;
     let range = if start < 0 && end < 0 && start > end {
         None
@@ -529,8 +534,7 @@ fn getrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let end = if end < 0 { (len + end).max(0) } else { end }.min(len - 1);
         (start <= end && len > 0).then(|| start as usize..end as usize + 1)
     };
-    let bytes = range.map_or(&b""[..], |r| &value[r]).to_vec();
-    ctx.reply.bulk(&bytes);
+    ctx.reply.bulk(range.map_or(&b""[..], |r| &value[r]));
     Ok(())
 }
 
@@ -549,7 +553,10 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 return Ok(());
             }
             check_string_length(ctx, offset as u64 + patch.len() as u64)?;
-            let slot = ctx.server.keyspace.set(db, key, Value::Str(b""), false)?;
+            let slot = ctx
+                .server
+                .keyspace
+                .set(db, key, Value::Str(b""), Ttl::Clear)?;
             (slot, true)
         }
         Some(slot) => {

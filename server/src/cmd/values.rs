@@ -6,6 +6,7 @@
 //! hold a value and write its reply at the same time.
 
 use super::errors::{self, CmdError};
+use crate::db::table::Slot;
 use crate::db::{Keyspace, Lookup};
 use crate::types::Collection;
 
@@ -45,31 +46,50 @@ pub fn peek<'a, T: Collection>(
         .ok_or(errors::WRONG_TYPE)
 }
 
-/// The value of `key` for writing, created with `create` when the key is missing.
+/// The value of `key` for writing (`None` when the key is missing, WRONGTYPE when it holds
+/// something else), with the slot of its record for [`changed`].
+pub fn write<'a, T: Collection>(
+    keyspace: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<(Slot, &'a mut T)>, CmdError> {
+    let Some(slot) = keyspace.lookup(db, key, Lookup::Write) else {
+        return Ok(None);
+    };
+    match keyspace.collection_mut::<T>(db, slot) {
+        Some(value) => Ok(Some((slot, value))),
+        None => Err(errors::WRONG_TYPE),
+    }
+}
+
+/// The value of `key` for writing, created with `create` when the key is missing, with the
+/// slot of its record for [`changed`].
 pub fn get_or_create<'a, T: Collection>(
     keyspace: &'a mut Keyspace,
     db: usize,
     key: &[u8],
     create: impl FnOnce() -> T,
-) -> Result<&'a mut T, CmdError> {
+) -> Result<(Slot, &'a mut T), CmdError> {
     let slot = match keyspace.lookup(db, key, Lookup::Write) {
         Some(slot) => slot,
         None => keyspace.add_object(db, key, create().into_object()),
     };
-    keyspace
-        .collection_mut::<T>(db, slot)
-        .ok_or(errors::WRONG_TYPE)
+    match keyspace.collection_mut::<T>(db, slot) {
+        Some(value) => Ok((slot, value)),
+        None => Err(errors::WRONG_TYPE),
+    }
 }
 
-/// Records a change to `key`'s collection, deleting the key if the collection is now empty.
-/// Returns whether the key was deleted.
-pub fn changed(keyspace: &mut Keyspace, db: usize, key: &[u8]) -> bool {
+/// Records a change to the collection of `key`, whose record is in `slot` (as [`write`] or
+/// [`get_or_create`] returned it, with no key added or removed since, so the key is not
+/// searched again), deleting the key if the collection is now empty. Returns whether the key
+/// was deleted.
+pub fn changed(keyspace: &mut Keyspace, db: usize, slot: Slot, key: &[u8]) -> bool {
     let empty = keyspace
-        .peek(db, key)
-        .and_then(|slot| keyspace.object(db, slot))
+        .object(db, slot)
         .is_some_and(|object| object.is_empty());
     if empty {
-        keyspace.delete(db, key);
+        keyspace.delete_at(db, slot, key);
     } else {
         keyspace.modified(db, key);
     }

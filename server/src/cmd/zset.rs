@@ -10,7 +10,7 @@ use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create};
+use super::values::{changed, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
 use crate::db::Lookup;
@@ -225,7 +225,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
     }
     // Redis 7.0 picks the encoding of a new key from its first member alone.
     let first_len = args.get(at + 1).len();
-    let zset = get_or_create(keyspace, db, key, || {
+    let (slot, zset) = get_or_create(keyspace, db, key, || {
         ZSet::for_members(1, first_len, limits)
     })?;
     let (mut added, mut updated, mut processed) = (0, 0, 0);
@@ -270,7 +270,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
     }
     // A new key whose first member could not be stored is empty: `changed` removes it.
     if added + updated > 0 || zset.is_empty() {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     if let Some(error) = failed {
         return Err(error);
@@ -293,7 +293,7 @@ fn zrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let db = ctx.client.db;
     let key = args.get(1);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(zset) = get::<ZSet>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, zset)) = write::<ZSet>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -307,7 +307,7 @@ fn zrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if removed > 0 {
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.int(removed);
     Ok(())
@@ -768,7 +768,7 @@ fn remove_range(ctx: &mut Ctx, args: &Args, spec: RangeSpec) -> CmdResult {
     let db = ctx.client.db;
     let key = args.get(1);
     let keyspace = &mut ctx.server.keyspace;
-    let Some(zset) = get::<ZSet>(keyspace, db, key, Lookup::Write)? else {
+    let Some((slot, zset)) = write::<ZSet>(keyspace, db, key)? else {
         ctx.reply.int(0);
         return Ok(());
     };
@@ -789,7 +789,7 @@ fn remove_range(ctx: &mut Ctx, args: &Args, spec: RangeSpec) -> CmdResult {
     };
     if count > 0 {
         zset.remove_ranks(start, count);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
     }
     ctx.reply.int(count as i64);
     Ok(())
@@ -835,7 +835,7 @@ fn pop_first(
     let db = ctx.client.db;
     for key in keys {
         let keyspace = &mut ctx.server.keyspace;
-        let Some(zset) = get::<ZSet>(keyspace, db, key, Lookup::Write)? else {
+        let Some((slot, zset)) = write::<ZSet>(keyspace, db, key)? else {
             continue;
         };
         let n = count.min(zset.len());
@@ -871,7 +871,7 @@ fn pop_first(
             reply.double(score);
         }
         zset.remove_ranks(start, n);
-        changed(keyspace, db, key);
+        changed(keyspace, db, slot, key);
         return Ok(true);
     }
     Ok(false)

@@ -53,6 +53,17 @@ impl Db {
 }
 
 /// How a key is looked up (Redis's `LOOKUP_*` flags).
+/// What a string write does to the key's TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Drop any TTL (plain `SET`).
+    Clear,
+    /// Keep the TTL the key has (`KEEPTTL`, `SETRANGE`, `INCR`).
+    Keep,
+    /// Expire at this Unix time in ms (`SET EX`, `SETEX`).
+    At(u64),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     /// A read: counts a keyspace hit or miss and updates the access bits.
@@ -192,13 +203,13 @@ impl Keyspace {
         self.access.initial(self.lru_clock)
     }
 
-    /// Stores a string value under `key` (Redis's `setKey`): replaces any value, dropping its
-    /// TTL unless `keep_ttl`. Returns the slot. Fails without changing anything if the record
-    /// cannot be allocated.
-    pub fn set(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) -> Alloc<Slot> {
+    /// Stores a string value under `key` (Redis's `setKey`): replaces any value, its TTL set
+    /// as `ttl` says. Returns the slot. Fails without changing anything if the record cannot
+    /// be allocated.
+    pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> Alloc<Slot> {
         let hash = self.hash(key);
         let existing = self.dbs[db].table.find(hash, key);
-        self.store_string(db, key, Some(hash), existing, value, keep_ttl)
+        self.store_string(db, key, Some(hash), existing, value, ttl)
     }
 
     /// [`Self::set`] for a key the caller has just looked up with [`Lookup::Write`] and not
@@ -210,13 +221,15 @@ impl Keyspace {
         key: &[u8],
         existing: Option<Slot>,
         value: Value,
-        keep_ttl: bool,
+        ttl: Ttl,
     ) -> Alloc<Slot> {
         debug_assert_eq!(existing, self.dbs[db].table.find(self.hash(key), key));
-        self.store_string(db, key, None, existing, value, keep_ttl)
+        self.store_string(db, key, None, existing, value, ttl)
     }
 
-    /// [`Self::set`] once `existing` is known; `hash` is the key's, if already computed.
+    /// [`Self::set`] once `existing` is known; `hash` is the key's, if already computed. The
+    /// record is built once, with its TTL: in place when the old one has room for the value
+    /// and the TTL, otherwise new.
     fn store_string(
         &mut self,
         db: usize,
@@ -224,7 +237,7 @@ impl Keyspace {
         hash: Option<u64>,
         existing: Option<Slot>,
         value: Value,
-        keep_ttl: bool,
+        ttl: Ttl,
     ) -> Alloc<Slot> {
         // An overwritten key keeps its LFU counter, as in Redis's `dbOverwrite`; under LRU it
         // is a fresh value, accessed now.
@@ -232,20 +245,38 @@ impl Keyspace {
             Some(slot) if self.access.lfu => self.dbs[db].table.get(slot).access(),
             _ => self.new_access(),
         };
+        let old_expire = existing.and_then(|slot| self.dbs[db].table.get(slot).expire());
         if let Some(slot) = existing {
             let record = self.dbs[db].table.get_mut(slot);
-            if record.overwrite_in_place(value, is_raw(&value), access, keep_ttl) {
+            // A new TTL fits in place only where the old record already has one; clearing a
+            // TTL needs a record without the field (`overwrite_in_place` refuses otherwise).
+            let (fits, keep_field) = match ttl {
+                Ttl::Keep => (true, true),
+                Ttl::Clear => (true, false),
+                Ttl::At(_) => (old_expire.is_some(), true),
+            };
+            if fits && record.overwrite_in_place(value, is_raw(&value), access, keep_field) {
+                if let (Ttl::At(when), Some((_, index))) = (ttl, old_expire) {
+                    record.set_expire_in_place(when, index);
+                }
                 self.modified(db, key);
                 return Ok(slot);
             }
         }
-        let expire = match existing {
-            Some(slot) if keep_ttl => self.dbs[db].table.get(slot).expire(),
-            _ => None,
+        // A new TTL takes the old one's entry in the expires list, or a new entry at its end.
+        let (expire, new_entry) = match (ttl, old_expire) {
+            (Ttl::Keep, old) => (old, false),
+            (Ttl::Clear, _) => (None, false),
+            (Ttl::At(when), Some((_, index))) => (Some((when, index)), false),
+            (Ttl::At(when), None) => (Some((when, self.dbs[db].expires.len() as u32)), true),
         };
         let record = Record::try_new(key, value, is_raw(&value), access, expire)?;
         let hash = hash.unwrap_or_else(|| self.hash(key));
-        Ok(self.place(db, hash, key, existing, record))
+        let slot = self.place(db, hash, key, existing, record);
+        if new_entry {
+            self.dbs[db].expires.push(hash);
+        }
+        Ok(slot)
     }
 
     /// Stores several string values at once (`MSET`): every record is built before any is
@@ -385,10 +416,19 @@ impl Keyspace {
         let Some(slot) = self.peek(db, key) else {
             return false;
         };
+        self.remove_at(db, slot, key, lazy);
+        true
+    }
+
+    /// Deletes `key`, whose record the caller has just found in `slot`.
+    pub fn delete_at(&mut self, db: usize, slot: Slot, key: &[u8]) {
+        self.remove_at(db, slot, key, false);
+    }
+
+    fn remove_at(&mut self, db: usize, slot: Slot, key: &[u8], lazy: bool) {
         let (record, object) = self.take(db, slot);
         self.lazyfree.free_value(record, object, lazy);
         self.modified(db, key);
-        true
     }
 
     /// Takes a record out of its table, removing its expires entry (its collection, if any,

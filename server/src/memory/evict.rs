@@ -350,7 +350,7 @@ mod tests {
         for i in 0..keys {
             let key = format!("key:{i}");
             let slot = keyspace
-                .set(0, key.as_bytes(), Value::Str(b"v"), false)
+                .set(0, key.as_bytes(), Value::Str(b"v"), crate::db::Ttl::Clear)
                 .unwrap();
             if i % 2 == 0 {
                 keyspace
