@@ -14,7 +14,7 @@
 use std::ffi::CStr;
 use std::ptr::NonNull;
 
-use crate::backend::sys;
+use crate::backend::{Backend, Sys};
 use crate::counter;
 use crate::oom::out_of_memory;
 
@@ -22,14 +22,14 @@ use crate::oom::out_of_memory;
 pub const MALLOC_MIN_SIZE: usize = size_of::<std::ffi::c_long>();
 
 /// Bytes of bookkeeping in front of every explicit block: 0, or 8 in the `prefix-size` backend.
-pub const PREFIX_SIZE: usize = sys::PREFIX_SIZE;
+pub const PREFIX_SIZE: usize = Sys::PREFIX_SIZE;
 
 /// Whether [`size_class`] is exact for this backend: a block allocated or reallocated with
 /// `size_class(n)` bytes then has exactly that usable size, so a caller may free it with
 /// [`free_with_size`] without asking the allocator. True for jemalloc and `prefix-size`; glibc
 /// may hand out a bigger chunk than predicted, and glibc and tcmalloc keep the old block when a
 /// realloc shrinks it a little.
-pub const SIZE_CLASS_EXACT: bool = sys::SIZE_CLASS_EXACT;
+pub const SIZE_CLASS_EXACT: bool = Sys::SIZE_CLASS_EXACT;
 
 /// Requests at or above this size fail at once (Redis's `ASSERT_NO_SIZE_OVERFLOW`).
 const MAX_REQUEST: usize = usize::MAX / 2;
@@ -51,7 +51,7 @@ fn request(size: usize) -> usize {
 #[inline(always)]
 fn count_new(ptr: NonNull<u8>, request: usize) -> usize {
     // SAFETY: `ptr` was just returned by the backend for `request` bytes.
-    let counted = unsafe { sys::new_block_size(ptr.as_ptr(), request) };
+    let counted = unsafe { Sys::new_block_size(ptr.as_ptr(), request) };
     counter::add(|| counted);
     counted - PREFIX_SIZE
 }
@@ -66,7 +66,7 @@ pub fn size_class(size: usize) -> usize {
     if size >= MAX_REQUEST {
         return size;
     }
-    match sys::size_class(request(size)) {
+    match Sys::size_class(request(size)) {
         0 => size,
         class => class,
     }
@@ -80,7 +80,7 @@ pub fn try_malloc_usable(size: usize) -> Result<(NonNull<u8>, usize), AllocError
     }
     let request = request(size);
     // SAFETY: `request` is non-zero and below MAX_REQUEST.
-    let ptr = NonNull::new(unsafe { sys::malloc(request) }).ok_or(AllocError { size })?;
+    let ptr = NonNull::new(unsafe { Sys::malloc(request) }).ok_or(AllocError { size })?;
     Ok((ptr, count_new(ptr, request)))
 }
 
@@ -110,7 +110,7 @@ pub fn try_calloc_usable(size: usize) -> Result<(NonNull<u8>, usize), AllocError
     }
     let request = request(size);
     // SAFETY: `request` is non-zero and below MAX_REQUEST.
-    let ptr = NonNull::new(unsafe { sys::calloc(request) }).ok_or(AllocError { size })?;
+    let ptr = NonNull::new(unsafe { Sys::calloc(request) }).ok_or(AllocError { size })?;
     Ok((ptr, count_new(ptr, request)))
 }
 
@@ -178,13 +178,13 @@ pub unsafe fn try_realloc_usable(
     // Measured before it may move, and only if the count will use it.
     let old_counted = if counter::sizes_needed() {
         // SAFETY: `old` is a live block (caller contract).
-        unsafe { sys::block_size(old.as_ptr()) }
+        unsafe { Sys::block_size(old.as_ptr()) }
     } else {
         0
     };
     // SAFETY: `old` is live and `size` is non-zero and below MAX_REQUEST.
     let new =
-        NonNull::new(unsafe { sys::realloc(old.as_ptr(), size) }).ok_or(AllocError { size })?;
+        NonNull::new(unsafe { Sys::realloc(old.as_ptr(), size) }).ok_or(AllocError { size })?;
     counter::sub(|| old_counted);
     Ok(Some((new, count_new(new, size))))
 }
@@ -244,10 +244,10 @@ pub unsafe fn free_usable(ptr: *mut u8) -> usize {
         return 0;
     }
     // SAFETY: `ptr` is a live block (caller contract).
-    let counted = unsafe { sys::block_size(ptr) };
+    let counted = unsafe { Sys::block_size(ptr) };
     counter::sub(|| counted);
     // SAFETY: as above; the size is the block's own.
-    unsafe { sys::free_sized(ptr, counted) };
+    unsafe { Sys::free_sized(ptr, counted) };
     counted - PREFIX_SIZE
 }
 
@@ -262,7 +262,7 @@ pub unsafe fn free_with_size(ptr: NonNull<u8>, usable: usize) {
     let counted = usable + PREFIX_SIZE;
     counter::sub(|| counted);
     // SAFETY: forwarded contract.
-    unsafe { sys::free_sized(ptr.as_ptr(), counted) };
+    unsafe { Sys::free_sized(ptr.as_ptr(), counted) };
 }
 
 /// Usable bytes of a live block (`zmalloc_usable_size`).
@@ -272,7 +272,7 @@ pub unsafe fn free_with_size(ptr: NonNull<u8>, usable: usize) {
 #[inline]
 pub unsafe fn usable_size(ptr: NonNull<u8>) -> usize {
     // SAFETY: forwarded contract.
-    unsafe { sys::usable_size(ptr.as_ptr()) }
+    unsafe { Sys::usable_size(ptr.as_ptr()) }
 }
 
 /// Bytes a live block counts in [`crate::used_memory`], header included (`zmalloc_size`).
@@ -282,7 +282,7 @@ pub unsafe fn usable_size(ptr: NonNull<u8>) -> usize {
 #[inline]
 pub unsafe fn block_size(ptr: NonNull<u8>) -> usize {
     // SAFETY: forwarded contract.
-    unsafe { sys::block_size(ptr.as_ptr()) }
+    unsafe { Sys::block_size(ptr.as_ptr()) }
 }
 
 /// Copies a C string, NUL included, into a new block (`zstrdup`). Free it with [`free`].
@@ -306,7 +306,7 @@ pub fn malloc_no_tcache(size: usize) -> NonNull<u8> {
     }
     let request = request(size);
     // SAFETY: `request` is non-zero and below MAX_REQUEST.
-    match NonNull::new(unsafe { sys::malloc_no_tcache(request) }) {
+    match NonNull::new(unsafe { Sys::malloc_no_tcache(request) }) {
         Some(ptr) => {
             count_new(ptr, request);
             ptr
@@ -322,7 +322,7 @@ pub fn malloc_no_tcache(size: usize) -> NonNull<u8> {
 pub unsafe fn free_no_tcache(ptr: NonNull<u8>) {
     // SAFETY: forwarded contract.
     unsafe {
-        counter::sub(|| sys::block_size(ptr.as_ptr()));
-        sys::free_no_tcache(ptr.as_ptr());
+        counter::sub(|| Sys::block_size(ptr.as_ptr()));
+        Sys::free_no_tcache(ptr.as_ptr());
     }
 }

@@ -6,7 +6,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 
-use crate::backend::sys;
+use crate::backend::{Backend, Sys};
 use crate::counter;
 
 /// The counting global allocator. Install it in a binary to count every heap allocation of the
@@ -35,7 +35,7 @@ fn count_new(ptr: *mut u8, layout: Layout) {
             0
         } else {
             // SAFETY: `ptr` is a live block of `layout`, just returned by the backend.
-            unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+            unsafe { Sys::global_block_size(ptr, layout.size(), layout.align()) }
         }
     });
 }
@@ -46,7 +46,7 @@ unsafe impl GlobalAlloc for Zmalloc {
     #[inline(always)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        let ptr = unsafe { sys::global_alloc(layout) };
+        let ptr = unsafe { Sys::global_alloc(layout) };
         count_new(ptr, layout);
         ptr
     }
@@ -54,7 +54,7 @@ unsafe impl GlobalAlloc for Zmalloc {
     #[inline(always)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded contract.
-        let ptr = unsafe { sys::global_alloc_zeroed(layout) };
+        let ptr = unsafe { Sys::global_alloc_zeroed(layout) };
         count_new(ptr, layout);
         ptr
     }
@@ -62,9 +62,9 @@ unsafe impl GlobalAlloc for Zmalloc {
     #[inline(always)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` is a live block of `layout` until the dealloc below.
-        counter::sub(|| unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) });
+        counter::sub(|| unsafe { Sys::global_block_size(ptr, layout.size(), layout.align()) });
         // SAFETY: forwarded contract.
-        unsafe { sys::global_dealloc(ptr, layout) }
+        unsafe { Sys::global_dealloc(ptr, layout) }
     }
 
     #[inline(always)]
@@ -72,16 +72,16 @@ unsafe impl GlobalAlloc for Zmalloc {
         // Measured before it may move, and only if the count will use it.
         let old = if counter::sizes_needed() {
             // SAFETY: `ptr` is a live block of `layout`.
-            unsafe { sys::global_block_size(ptr, layout.size(), layout.align()) }
+            unsafe { Sys::global_block_size(ptr, layout.size(), layout.align()) }
         } else {
             0
         };
         // SAFETY: forwarded contract.
-        let new = unsafe { sys::global_realloc(ptr, layout, new_size) };
+        let new = unsafe { Sys::global_realloc(ptr, layout, new_size) };
         if !new.is_null() {
             counter::sub(|| old);
             // SAFETY: `new` is a live block of `new_size` bytes at the same alignment.
-            counter::add(|| unsafe { sys::global_block_size(new, new_size, layout.align()) });
+            counter::add(|| unsafe { Sys::global_block_size(new, new_size, layout.align()) });
         }
         // On failure the old block is untouched and still counted.
         new

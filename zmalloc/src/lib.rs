@@ -54,6 +54,8 @@ mod os;
 #[cfg(test)]
 pub(crate) static PROCESS_MEMORY_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+use backend::{Backend, Sys};
+
 #[cfg(feature = "prefix-size")]
 pub use backend::PrefixSize;
 pub use backend::{AllocatorInfo, PurgeError};
@@ -74,14 +76,14 @@ pub use os::{
 /// The allocator's name and version as Redis prints it in `mem_allocator`:
 /// `jemalloc-5.3.1`, `libc`, `tcmalloc-2.10`.
 pub fn allocator_name() -> &'static str {
-    backend::sys::allocator_name()
+    Sys::allocator_name()
 }
 
 /// The allocator's statistics after refreshing them (jemalloc's `epoch`): allocated, active,
 /// resident, retained, mapped and metadata bytes. All zero for allocators without such statistics,
 /// as Redis's `zmalloc_get_allocator_info` reports them.
 pub fn allocator_info() -> AllocatorInfo {
-    backend::sys::allocator_info()
+    Sys::allocator_info()
 }
 
 /// Returns dirty pages of every arena to the operating system (`MEMORY PURGE`).
@@ -90,34 +92,34 @@ pub fn allocator_info() -> AllocatorInfo {
 /// then `arena.<all>.purge`, repeated while a background decay pass holds an arena. glibc: `malloc_trim(0)`. tcmalloc: `ReleaseFreeMemory`.
 /// `prefix-size`: nothing to do.
 pub fn purge() -> Result<(), PurgeError> {
-    backend::sys::purge()
+    Sys::purge()
 }
 
 /// Turns the allocator's background purging thread on or off (Redis's `jemalloc-bg-thread`).
 /// A no-op for allocators without one.
 pub fn set_background_thread(enable: bool) {
-    backend::sys::set_background_thread(enable)
+    Sys::set_background_thread(enable)
 }
 
 /// Whether the allocator's background purging thread is running.
 pub fn background_thread() -> bool {
-    backend::sys::background_thread()
+    Sys::background_thread()
 }
 
 /// The allocator's statistics text (`MEMORY MALLOC-STATS`): jemalloc's `malloc_stats_print`
 /// output, or Redis's `Stats not supported for the current allocator` for other allocators.
 pub fn malloc_stats() -> String {
-    backend::sys::malloc_stats()
+    Sys::malloc_stats()
 }
 
 /// Whether [`malloc_stats`] is the allocator's own text (jemalloc) rather than Redis's
 /// "not supported" sentence; Redis replies with a verbatim string only in the first case.
 pub fn has_malloc_stats() -> bool {
-    backend::sys::HAS_STATS_TEXT
+    Sys::HAS_STATS_TEXT
 }
 
 /// Flushes the calling thread's allocator cache so that freed blocks no longer count as
 /// allocated in [`allocator_info`] (jemalloc's `thread.tcache.flush`; a no-op elsewhere).
 pub fn flush_thread_cache() {
-    backend::sys::flush_thread_cache()
+    Sys::flush_thread_cache()
 }

@@ -12,18 +12,12 @@ use std::sync::OnceLock;
 
 use tikv_jemalloc_ctl::{background_thread as bg, epoch, stats};
 use tikv_jemalloc_sys as ffi;
-use tikv_jemallocator::Jemalloc;
+use tikv_jemallocator::Jemalloc as TikvJemalloc;
 
-use super::{AllocatorInfo, PurgeError};
+use super::{AllocatorInfo, Backend, PurgeError};
 
-/// jemalloc knows every block's size: no header.
-pub(crate) const PREFIX_SIZE: usize = 0;
-
-/// Whether [`size_class`] is exactly the usable size of the block it predicts (jemalloc size classes).
-pub(crate) const SIZE_CLASS_EXACT: bool = true;
-
-/// `MEMORY MALLOC-STATS` returns jemalloc's own text.
-pub(crate) const HAS_STATS_TEXT: bool = true;
+/// jemalloc through tikv-jemallocator.
+pub(crate) struct Jemalloc;
 
 /// The alignment plain `malloc` guarantees (`_Alignof(max_align_t)`), as tikv-jemallocator
 /// assumes when it decides between `malloc` and `mallocx`.
@@ -78,23 +72,7 @@ const fn computed_class(size: usize) -> usize {
     }
 }
 
-/// The usable size jemalloc gives a `malloc(size)` block: its size class. `size` must be
-/// non-zero.
-#[inline(always)]
-pub(crate) fn size_class(size: usize) -> usize {
-    if cfg!(target_arch = "x86_64") && size <= INLINE_CLASS_MAX {
-        if size <= TABLE_MAX {
-            SMALL_CLASSES[(size + 7) >> 3] as usize
-        } else {
-            computed_class(size)
-        }
-    } else {
-        // SAFETY: nallocx only computes; a zero return (size too large) is passed on.
-        unsafe { ffi::nallocx(size, 0) }
-    }
-}
-
-/// `nallocx` itself, for tests that check [`size_class`] against jemalloc.
+/// `nallocx` itself, for tests that check [`Jemalloc::size_class`] against jemalloc.
 pub(crate) fn jemalloc_nallocx(size: usize, align: usize) -> usize {
     let flags = if align <= MIN_ALIGN && align <= size {
         0
@@ -110,130 +88,10 @@ pub(crate) fn jemalloc_nallocx(size: usize, align: usize) -> usize {
 #[inline(always)]
 fn layout_class(size: usize, align: usize) -> usize {
     if align <= MIN_ALIGN && align <= size {
-        size_class(size)
+        Jemalloc::size_class(size)
     } else {
         jemalloc_nallocx(size, align)
     }
-}
-
-/// # Safety
-/// `size` must be non-zero and below `usize::MAX / 2`.
-#[inline]
-pub(crate) unsafe fn malloc(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::malloc(size).cast() }
-}
-
-/// # Safety
-/// `size` must be non-zero and below `usize::MAX / 2`.
-#[inline]
-pub(crate) unsafe fn calloc(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::calloc(1, size).cast() }
-}
-
-/// # Safety
-/// `ptr` must be a live block from this backend; `size` non-zero.
-#[inline]
-pub(crate) unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::realloc(ptr.cast(), size).cast() }
-}
-
-/// # Safety
-/// `ptr` must be a live block from this backend and `counted` its [`block_size`].
-#[inline]
-pub(crate) unsafe fn free_sized(ptr: *mut u8, counted: usize) {
-    debug_assert_eq!(counted, unsafe { block_size(ptr) });
-    // SAFETY: `counted` is the block's usable size, which sdallocx accepts.
-    unsafe { ffi::sdallocx(ptr.cast(), counted, 0) }
-}
-
-/// Bytes counted for a live block (Redis's `zmalloc_size`).
-///
-/// # Safety
-/// `ptr` must be a live block from this backend.
-#[inline]
-pub(crate) unsafe fn block_size(ptr: *const u8) -> usize {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::malloc_usable_size(ptr.cast()) }
-}
-
-/// Bytes the caller may use in a live block (Redis's `zmalloc_usable_size`).
-///
-/// # Safety
-/// `ptr` must be a live block from this backend.
-#[inline]
-pub(crate) unsafe fn usable_size(ptr: *const u8) -> usize {
-    // SAFETY: forwarded contract.
-    unsafe { block_size(ptr) }
-}
-
-/// Bytes counted for a block just returned by [`malloc`]/[`calloc`]/[`realloc`] for `size`.
-///
-/// # Safety
-/// `ptr` must be that block.
-#[inline(always)]
-pub(crate) unsafe fn new_block_size(_ptr: *const u8, size: usize) -> usize {
-    size_class(size)
-}
-
-/// # Safety
-/// `size` must be non-zero and below `usize::MAX / 2`.
-pub(crate) unsafe fn malloc_no_tcache(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::mallocx(size, ffi::MALLOCX_TCACHE_NONE).cast() }
-}
-
-/// # Safety
-/// `ptr` must be a live block from this backend.
-pub(crate) unsafe fn free_no_tcache(ptr: *mut u8) {
-    // SAFETY: forwarded contract.
-    unsafe { ffi::dallocx(ptr.cast(), ffi::MALLOCX_TCACHE_NONE) }
-}
-
-// ---- global allocator hooks --------------------------------------------------------------
-
-/// # Safety
-/// As [`GlobalAlloc::alloc`].
-#[inline(always)]
-pub(crate) unsafe fn global_alloc(layout: Layout) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { Jemalloc.alloc(layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::alloc_zeroed`].
-#[inline(always)]
-pub(crate) unsafe fn global_alloc_zeroed(layout: Layout) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { Jemalloc.alloc_zeroed(layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::dealloc`].
-#[inline(always)]
-pub(crate) unsafe fn global_dealloc(ptr: *mut u8, layout: Layout) {
-    // SAFETY: forwarded contract.
-    unsafe { Jemalloc.dealloc(ptr, layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::realloc`].
-#[inline(always)]
-pub(crate) unsafe fn global_realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { Jemalloc.realloc(ptr, layout, new_size) }
-}
-
-/// Bytes counted for a live global block of `size` bytes at `align`: its size class, computed
-/// without touching the block.
-///
-/// # Safety
-/// `ptr` must be a live global block of that layout (unused here).
-#[inline(always)]
-pub(crate) unsafe fn global_block_size(_ptr: *const u8, size: usize, align: usize) -> usize {
-    layout_class(size, align)
 }
 
 // ---- introspection -----------------------------------------------------------------------
@@ -267,34 +125,6 @@ fn stat_mibs() -> Option<&'static StatMibs> {
         })
     })
     .as_ref()
-}
-
-pub(crate) fn allocator_info() -> AllocatorInfo {
-    let Some(mibs) = stat_mibs() else {
-        return AllocatorInfo::default();
-    };
-    // jemalloc caches its statistics; advancing the epoch refreshes them.
-    if mibs.epoch.advance().is_err() {
-        return AllocatorInfo::default();
-    }
-    AllocatorInfo {
-        allocated: mibs.allocated.read().unwrap_or(0),
-        active: mibs.active.read().unwrap_or(0),
-        resident: mibs.resident.read().unwrap_or(0),
-        retained: mibs.retained.read().unwrap_or(0),
-        mapped: mibs.mapped.read().unwrap_or(0),
-        metadata: mibs.metadata.read().unwrap_or(0),
-    }
-}
-
-pub(crate) fn allocator_name() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
-        // "5.3.1-0-g81034ce…" → "jemalloc-5.3.1", as Redis's ZMALLOC_LIB.
-        let full = tikv_jemalloc_ctl::version::read().unwrap_or("unknown");
-        let release = full.split('-').next().unwrap_or(full);
-        format!("jemalloc-{release}")
-    })
 }
 
 /// Calls a "void" mallctl: jemalloc insists that all four buffer arguments are null.
@@ -337,45 +167,226 @@ fn unpurged_pages() -> Option<usize> {
     Some(dirty + muzzy)
 }
 
-pub(crate) fn purge() -> Result<(), PurgeError> {
-    // `arena.<all>.purge` does nothing for an arena whose background thread is part-way
-    // through a decay pass (jemalloc's `pac_decay_to_limit` returns when `decay->purging` is
-    // set), and that pass releases only a step of the decay curve: the rest would go back
-    // over `dirty_decay_ms`. Repeat until the pages are gone.
-    // Blocks cached by this thread keep their slabs from emptying: return them first.
-    flush_thread_cache();
-    let deadline = std::time::Instant::now() + PURGE_PATIENCE;
-    loop {
-        if !mallctl_void(PURGE_ALL_ARENAS) {
-            return Err(PurgeError);
-        }
-        match unpurged_pages() {
-            Some(pages) if pages > PURGE_SLACK_PAGES && std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(1));
+impl Backend for Jemalloc {
+    /// jemalloc knows every block's size: no header.
+    const PREFIX_SIZE: usize = 0;
+
+    /// Whether [`Self::size_class`] is exactly the usable size of the block it predicts (jemalloc size classes).
+    const SIZE_CLASS_EXACT: bool = true;
+
+    /// `MEMORY MALLOC-STATS` returns jemalloc's own text.
+    const HAS_STATS_TEXT: bool = true;
+
+    /// The usable size jemalloc gives a `malloc(size)` block: its size class. `size` must be
+    /// non-zero.
+    #[inline(always)]
+    fn size_class(size: usize) -> usize {
+        if cfg!(target_arch = "x86_64") && size <= INLINE_CLASS_MAX {
+            if size <= TABLE_MAX {
+                SMALL_CLASSES[(size + 7) >> 3] as usize
+            } else {
+                computed_class(size)
             }
-            _ => return Ok(()),
+        } else {
+            // SAFETY: nallocx only computes; a zero return (size too large) is passed on.
+            unsafe { ffi::nallocx(size, 0) }
         }
     }
-}
 
-pub(crate) fn flush_thread_cache() {
-    mallctl_void(TCACHE_FLUSH);
-}
+    /// # Safety
+    /// `size` must be non-zero and below `usize::MAX / 2`.
+    #[inline]
+    unsafe fn malloc(size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::malloc(size).cast() }
+    }
 
-pub(crate) fn set_background_thread(enable: bool) {
-    let _ = bg::write(enable);
-}
+    /// # Safety
+    /// `size` must be non-zero and below `usize::MAX / 2`.
+    #[inline]
+    unsafe fn calloc(size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::calloc(1, size).cast() }
+    }
 
-pub(crate) fn background_thread() -> bool {
-    bg::read().unwrap_or(false)
-}
+    /// # Safety
+    /// `ptr` must be a live block from this backend; `size` non-zero.
+    #[inline]
+    unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::realloc(ptr.cast(), size).cast() }
+    }
 
-pub(crate) fn malloc_stats() -> String {
-    let mut out = Vec::with_capacity(32 * 1024);
-    let options = tikv_jemalloc_ctl::stats_print::Options::default();
-    match tikv_jemalloc_ctl::stats_print::stats_print(&mut out, options) {
-        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-        Err(_) => String::new(),
+    /// Unsized free; the crate frees with [`Self::free_sized`] or [`Self::free_no_tcache`].
+    ///
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    #[inline]
+    unsafe fn free(ptr: *mut u8) {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::free(ptr.cast()) }
+    }
+
+    /// # Safety
+    /// `ptr` must be a live block from this backend and `counted` its [`Self::block_size`].
+    #[inline]
+    unsafe fn free_sized(ptr: *mut u8, counted: usize) {
+        // SAFETY: `ptr` is a live block (caller contract).
+        debug_assert_eq!(counted, unsafe { Self::block_size(ptr) });
+        // SAFETY: `counted` is the block's usable size, which sdallocx accepts.
+        unsafe { ffi::sdallocx(ptr.cast(), counted, 0) }
+    }
+
+    /// Bytes counted for a live block (Redis's `zmalloc_size`).
+    ///
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    #[inline]
+    unsafe fn block_size(ptr: *const u8) -> usize {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::malloc_usable_size(ptr.cast()) }
+    }
+
+    /// Bytes counted for a block just returned by [`Self::malloc`]/[`Self::calloc`]/
+    /// [`Self::realloc`] for `size`: its size class, without touching the block.
+    ///
+    /// # Safety
+    /// `ptr` must be that block.
+    #[inline(always)]
+    unsafe fn new_block_size(_ptr: *const u8, size: usize) -> usize {
+        Self::size_class(size)
+    }
+
+    /// # Safety
+    /// `size` must be non-zero and below `usize::MAX / 2`.
+    unsafe fn malloc_no_tcache(size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::mallocx(size, ffi::MALLOCX_TCACHE_NONE).cast() }
+    }
+
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    unsafe fn free_no_tcache(ptr: *mut u8) {
+        // SAFETY: forwarded contract.
+        unsafe { ffi::dallocx(ptr.cast(), ffi::MALLOCX_TCACHE_NONE) }
+    }
+
+    // ---- global allocator hooks ------------------------------------------------------------
+
+    /// # Safety
+    /// As [`GlobalAlloc::alloc`].
+    #[inline(always)]
+    unsafe fn global_alloc(layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { TikvJemalloc.alloc(layout) }
+    }
+
+    /// # Safety
+    /// As [`GlobalAlloc::alloc_zeroed`].
+    #[inline(always)]
+    unsafe fn global_alloc_zeroed(layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { TikvJemalloc.alloc_zeroed(layout) }
+    }
+
+    /// # Safety
+    /// As [`GlobalAlloc::dealloc`].
+    #[inline(always)]
+    unsafe fn global_dealloc(ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded contract.
+        unsafe { TikvJemalloc.dealloc(ptr, layout) }
+    }
+
+    /// # Safety
+    /// As [`GlobalAlloc::realloc`].
+    #[inline(always)]
+    unsafe fn global_realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { TikvJemalloc.realloc(ptr, layout, new_size) }
+    }
+
+    /// Bytes counted for a live global block of `size` bytes at `align`: its size class, computed
+    /// without touching the block.
+    ///
+    /// # Safety
+    /// `ptr` must be a live global block of that layout (unused here).
+    #[inline(always)]
+    unsafe fn global_block_size(_ptr: *const u8, size: usize, align: usize) -> usize {
+        layout_class(size, align)
+    }
+
+    // ---- introspection ---------------------------------------------------------------------
+
+    fn allocator_info() -> AllocatorInfo {
+        let Some(mibs) = stat_mibs() else {
+            return AllocatorInfo::default();
+        };
+        // jemalloc caches its statistics; advancing the epoch refreshes them.
+        if mibs.epoch.advance().is_err() {
+            return AllocatorInfo::default();
+        }
+        AllocatorInfo {
+            allocated: mibs.allocated.read().unwrap_or(0),
+            active: mibs.active.read().unwrap_or(0),
+            resident: mibs.resident.read().unwrap_or(0),
+            retained: mibs.retained.read().unwrap_or(0),
+            mapped: mibs.mapped.read().unwrap_or(0),
+            metadata: mibs.metadata.read().unwrap_or(0),
+        }
+    }
+
+    fn allocator_name() -> &'static str {
+        static NAME: OnceLock<String> = OnceLock::new();
+        NAME.get_or_init(|| {
+            // "5.3.1-0-g81034ce…" → "jemalloc-5.3.1", as Redis's ZMALLOC_LIB.
+            let full = tikv_jemalloc_ctl::version::read().unwrap_or("unknown");
+            let release = full.split('-').next().unwrap_or(full);
+            format!("jemalloc-{release}")
+        })
+    }
+
+    fn purge() -> Result<(), PurgeError> {
+        // `arena.<all>.purge` does nothing for an arena whose background thread is part-way
+        // through a decay pass (jemalloc's `pac_decay_to_limit` returns when `decay->purging` is
+        // set), and that pass releases only a step of the decay curve: the rest would go back
+        // over `dirty_decay_ms`. Repeat until the pages are gone.
+        // Blocks cached by this thread keep their slabs from emptying: return them first.
+        Self::flush_thread_cache();
+        let deadline = std::time::Instant::now() + PURGE_PATIENCE;
+        loop {
+            if !mallctl_void(PURGE_ALL_ARENAS) {
+                return Err(PurgeError);
+            }
+            match unpurged_pages() {
+                Some(pages)
+                    if pages > PURGE_SLACK_PAGES && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn flush_thread_cache() {
+        mallctl_void(TCACHE_FLUSH);
+    }
+
+    fn set_background_thread(enable: bool) {
+        let _ = bg::write(enable);
+    }
+
+    fn background_thread() -> bool {
+        bg::read().unwrap_or(false)
+    }
+
+    fn malloc_stats() -> String {
+        let mut out = Vec::with_capacity(32 * 1024);
+        let options = tikv_jemalloc_ctl::stats_print::Options::default();
+        match tikv_jemalloc_ctl::stats_print::stats_print(&mut out, options) {
+            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+            Err(_) => String::new(),
+        }
     }
 }
 
@@ -392,18 +403,18 @@ mod tests {
         // SAFETY: a non-zero size; each block is written within its size, then freed once
         // with its own usable size.
         unsafe {
-            let blocks: Vec<*mut u8> = (0..4096).map(|_| malloc(10_000)).collect();
+            let blocks: Vec<*mut u8> = (0..4096).map(|_| Jemalloc::malloc(10_000)).collect();
             for &block in &blocks {
                 assert!(!block.is_null());
                 block.write_bytes(1, 10_000);
             }
             for block in blocks {
-                free_sized(block, block_size(block));
+                Jemalloc::free_sized(block, Jemalloc::block_size(block));
             }
         }
-        flush_thread_cache();
+        Jemalloc::flush_thread_cache();
         assert!(unpurged_pages().expect("jemalloc statistics") > PURGE_SLACK_PAGES);
-        purge().expect("purge");
+        Jemalloc::purge().expect("purge");
         // Other tests run beside this one, so allow what they may free meanwhile.
         assert!(unpurged_pages().expect("jemalloc statistics") <= 4 * PURGE_SLACK_PAGES);
     }
@@ -411,13 +422,17 @@ mod tests {
     #[test]
     fn inline_size_classes_match_nallocx() {
         for size in 1..=(1 << 20) {
-            assert_eq!(size_class(size), jemalloc_nallocx(size, 1), "size {size}");
+            assert_eq!(
+                Jemalloc::size_class(size),
+                jemalloc_nallocx(size, 1),
+                "size {size}"
+            );
         }
         let mut size = 1usize << 20;
         while size <= INLINE_CLASS_MAX {
             for probe in [size - 1, size, size + 1, size + size / 3] {
                 assert_eq!(
-                    size_class(probe),
+                    Jemalloc::size_class(probe),
                     jemalloc_nallocx(probe, 1),
                     "size {probe}"
                 );

@@ -2,23 +2,18 @@
 //! cannot report a block's size (Redis's build without `HAVE_MALLOC_SIZE`).
 //!
 //! [`PrefixSize`] works over any [`GlobalAlloc`]; the crate's functions use it over std's
-//! [`System`]. As in Redis, a block counts its request plus the header, the header holds the
-//! request (after `MALLOC_MIN_SIZE`, as Redis unstable and Valkey store it), and user pointers are
-//! 8-byte aligned. Global-allocator blocks need no header — Rust passes the size back on free —
-//! so they are counted by their requested size.
+//! [`System`] ([`Prefix`]). As in Redis, a block counts its request plus the header, the header
+//! holds the request (after `MALLOC_MIN_SIZE`, as Redis unstable and Valkey store it), and user
+//! pointers are 8-byte aligned. Global-allocator blocks need no header — Rust passes the size
+//! back on free — so they go to [`System`] (the [`Backend`] default) and are counted by their
+//! requested size.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-use super::{AllocatorInfo, PurgeError};
+use super::Backend;
 
 /// Bytes of the size header in front of every explicit block.
-pub(crate) const PREFIX_SIZE: usize = size_of::<usize>();
-
-/// Whether [`size_class`] is exactly the usable size of the block it predicts (the header holds the request).
-pub(crate) const SIZE_CLASS_EXACT: bool = true;
-
-/// Redis has no statistics text without jemalloc.
-pub(crate) const HAS_STATS_TEXT: bool = false;
+const PREFIX_SIZE: usize = size_of::<usize>();
 
 /// Alignment of the underlying allocation; the user pointer sits `PREFIX_SIZE` bytes in.
 const BASE_ALIGN: usize = 16;
@@ -108,159 +103,92 @@ impl<A: GlobalAlloc> PrefixSize<A> {
 
 const BLOCKS: PrefixSize<System> = PrefixSize(System);
 
-/// Without a size query the only certain usable size is the request itself.
-#[inline]
-pub(crate) fn size_class(size: usize) -> usize {
-    size
-}
+/// [`PrefixSize`] over std's [`System`]: the crate's backend in `prefix-size` mode.
+pub(crate) struct Prefix;
 
-/// # Safety
-/// `size` must be non-zero.
-#[inline]
-pub(crate) unsafe fn malloc(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.malloc(size, false) }
-}
+impl Backend for Prefix {
+    /// Bytes of the size header in front of every explicit block.
+    const PREFIX_SIZE: usize = self::PREFIX_SIZE;
 
-/// # Safety
-/// `size` must be non-zero.
-#[inline]
-pub(crate) unsafe fn calloc(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.malloc(size, true) }
-}
+    /// Whether [`Self::size_class`] is exactly the usable size of the block it predicts (the header holds the request).
+    const SIZE_CLASS_EXACT: bool = true;
 
-/// # Safety
-/// `ptr` must be a live block from this backend; `size` non-zero.
-#[inline]
-pub(crate) unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.realloc(ptr, size) }
-}
+    /// Redis has no statistics text without jemalloc.
+    const HAS_STATS_TEXT: bool = false;
 
-/// # Safety
-/// `ptr` must be a live block from this backend.
-#[inline]
-pub(crate) unsafe fn free(ptr: *mut u8) {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.free(ptr) }
-}
+    /// Without a size query the only certain usable size is the request itself.
+    #[inline]
+    fn size_class(size: usize) -> usize {
+        size
+    }
 
-/// The header already holds the size; `counted` is only checked.
-///
-/// # Safety
-/// `ptr` must be a live block from this backend and `counted` its [`block_size`].
-#[inline]
-pub(crate) unsafe fn free_sized(ptr: *mut u8, counted: usize) {
-    debug_assert_eq!(counted, unsafe { block_size(ptr) });
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.free(ptr) }
-}
+    /// # Safety
+    /// `size` must be non-zero.
+    #[inline]
+    unsafe fn malloc(size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.malloc(size, false) }
+    }
 
-/// Request plus header, as Redis's `zmalloc_size` reports it in this mode.
-///
-/// # Safety
-/// `ptr` must be a live block from this backend.
-#[inline]
-pub(crate) unsafe fn block_size(ptr: *const u8) -> usize {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.requested(ptr) + PREFIX_SIZE }
-}
+    /// # Safety
+    /// `size` must be non-zero.
+    #[inline]
+    unsafe fn calloc(size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.malloc(size, true) }
+    }
 
-/// The request, as Redis's `zmalloc_usable_size` reports it in this mode.
-///
-/// # Safety
-/// `ptr` must be a live block from this backend.
-#[inline]
-pub(crate) unsafe fn usable_size(ptr: *const u8) -> usize {
-    // SAFETY: forwarded contract.
-    unsafe { BLOCKS.requested(ptr) }
-}
+    /// # Safety
+    /// `ptr` must be a live block from this backend; `size` non-zero.
+    #[inline]
+    unsafe fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.realloc(ptr, size) }
+    }
 
-/// # Safety
-/// `ptr` must be the block just allocated for `size`.
-#[inline]
-pub(crate) unsafe fn new_block_size(_ptr: *const u8, size: usize) -> usize {
-    size + PREFIX_SIZE
-}
+    /// The header already holds the size: [`Backend::free_sized`] only checks `counted`.
+    ///
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    #[inline]
+    unsafe fn free(ptr: *mut u8) {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.free(ptr) }
+    }
 
-/// # Safety
-/// `size` must be non-zero.
-pub(crate) unsafe fn malloc_no_tcache(size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { malloc(size) }
-}
+    /// Request plus header, as Redis's `zmalloc_size` reports it in this mode.
+    ///
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    #[inline]
+    unsafe fn block_size(ptr: *const u8) -> usize {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.requested(ptr) + PREFIX_SIZE }
+    }
 
-/// # Safety
-/// `ptr` must be a live block from this backend.
-pub(crate) unsafe fn free_no_tcache(ptr: *mut u8) {
-    // SAFETY: forwarded contract.
-    unsafe { free(ptr) }
-}
+    /// The request, as Redis's `zmalloc_usable_size` reports it in this mode.
+    ///
+    /// # Safety
+    /// `ptr` must be a live block from this backend.
+    #[inline]
+    unsafe fn usable_size(ptr: *const u8) -> usize {
+        // SAFETY: forwarded contract.
+        unsafe { BLOCKS.requested(ptr) }
+    }
 
-// ---- global allocator hooks: System, counted by requested size ---------------------------
+    /// # Safety
+    /// `ptr` must be the block just allocated for `size`.
+    #[inline]
+    unsafe fn new_block_size(_ptr: *const u8, size: usize) -> usize {
+        size + PREFIX_SIZE
+    }
 
-/// # Safety
-/// As [`GlobalAlloc::alloc`].
-#[inline]
-pub(crate) unsafe fn global_alloc(layout: Layout) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { System.alloc(layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::alloc_zeroed`].
-#[inline]
-pub(crate) unsafe fn global_alloc_zeroed(layout: Layout) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { System.alloc_zeroed(layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::dealloc`].
-#[inline]
-pub(crate) unsafe fn global_dealloc(ptr: *mut u8, layout: Layout) {
-    // SAFETY: forwarded contract.
-    unsafe { System.dealloc(ptr, layout) }
-}
-
-/// # Safety
-/// As [`GlobalAlloc::realloc`].
-#[inline]
-pub(crate) unsafe fn global_realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-    // SAFETY: forwarded contract.
-    unsafe { System.realloc(ptr, layout, new_size) }
-}
-
-/// # Safety
-/// No requirement: the size comes from the layout.
-#[inline]
-pub(crate) unsafe fn global_block_size(_ptr: *const u8, size: usize, _align: usize) -> usize {
-    size
-}
-
-// ---- introspection: what Redis reports without jemalloc ----------------------------------
-
-pub(crate) fn allocator_info() -> AllocatorInfo {
-    AllocatorInfo::default()
-}
-
-pub(crate) fn allocator_name() -> &'static str {
-    "libc"
-}
-
-pub(crate) fn purge() -> Result<(), PurgeError> {
-    Ok(())
-}
-
-pub(crate) fn flush_thread_cache() {}
-
-pub(crate) fn set_background_thread(_enable: bool) {}
-
-pub(crate) fn background_thread() -> bool {
-    false
-}
-
-pub(crate) fn malloc_stats() -> String {
-    "Stats not supported for the current allocator".to_string()
+    /// Global blocks carry no header: counted by their requested size.
+    ///
+    /// # Safety
+    /// No requirement: the size comes from the layout.
+    #[inline]
+    unsafe fn global_block_size(_ptr: *const u8, size: usize, _align: usize) -> usize {
+        size
+    }
 }
