@@ -19,6 +19,7 @@ pub mod memory;
 pub mod net;
 pub mod oom_score;
 pub mod protocol;
+pub mod rdb;
 pub mod server;
 pub mod stats;
 pub mod store;
@@ -47,14 +48,20 @@ pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
 }
 
 /// Runs the server on already-bound listeners until `shutdown` completes or a client sends
-/// `SHUTDOWN`. Must run inside a `LocalSet` on a current-thread runtime.
+/// `SHUTDOWN`. Must run inside a `LocalSet` on a current-thread runtime. Fails before serving
+/// anyone if the RDB file in `dir` cannot be loaded.
 pub async fn serve(
     config: Config,
     listeners: Vec<std::net::TcpListener>,
     shutdown: impl Future<Output = ()> + 'static,
     set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
-) {
+) -> Result<(), String> {
     let mut server = Server::new(config, cmd::table().len());
+    server.sync_access_policy();
+    if let Err(e) = server.load_rdb(server::persistence::LoadMode::Strict) {
+        tracing::error!("Fatal error loading the DB: {e}. Exiting.");
+        return Err(e);
+    }
     let sockets = Rc::new(net::listener::Listeners::default());
     match sockets.replace(listeners) {
         // `port 0` picks a free port: CONFIG GET and INFO report the one bound.
@@ -66,7 +73,6 @@ pub async fn serve(
     }
     server.rebind = Some(rebinder(Rc::clone(&sockets)));
     server.set_log_level = set_log_level;
-    server.sync_access_policy();
     zmalloc::set_background_thread(server.config.jemalloc_bg_thread);
     if let Err(e) = oom_score::apply(&server.config) {
         tracing::warn!("{e}");
@@ -111,6 +117,7 @@ pub async fn serve(
     while !server.borrow().clients.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    Ok(())
 }
 
 /// What `CONFIG SET port|bind` calls: listen on the new addresses instead of the old ones, or
@@ -189,7 +196,8 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
                 let stop = async move {
                     let _ = stop_rx.await;
                 };
-                serve(config, listeners, stop, None).await;
+                // The error is logged; the listeners close with the thread.
+                let _ = serve(config, listeners, stop, None).await;
             });
         })?;
     Ok(ServerHandle {

@@ -73,7 +73,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    let served = local.block_on(&runtime, async move {
         let signals = async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -83,7 +83,10 @@ fn main() {
                 _ = term.recv() => tracing::info!("received SIGTERM"),
             }
         };
-        zedis::serve(config, listeners, signals, Some(set_log_level)).await;
+        zedis::serve(config, listeners, signals, Some(set_log_level)).await
     });
+    if served.is_err() {
+        std::process::exit(1);
+    }
     tracing::info!("zedis is now ready to exit, bye bye...");
 }

@@ -21,6 +21,7 @@ const LAYERS: &[(&[&str], &[&str])] = &[
     (&["store"], &["crate::store"]),
     (&["types"], &["crate::types"]),
     (&["db"], &["crate::db"]),
+    (&["rdb"], &["crate::rdb"]),
     (
         &["latency.rs", "stats.rs", "oom_score.rs", "client.rs"],
         &[

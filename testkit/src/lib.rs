@@ -71,7 +71,14 @@ impl ServerProcess {
             .unwrap_or("server");
         let dir = std::env::temp_dir().join(format!("{name}-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let child = Command::new(program)
+        // The child runs in its own directory, so a relative path to the binary is resolved
+        // here; a bare name is still looked up in PATH.
+        let program_path = if program.contains('/') {
+            std::path::absolute(program).unwrap_or_else(|e| panic!("{program}: {e}"))
+        } else {
+            PathBuf::from(program)
+        };
+        let child = Command::new(&program_path)
             .args(["--port", &port.to_string()])
             .args(args)
             .current_dir(&dir)
@@ -130,12 +137,14 @@ impl Drop for ServerProcess {
     }
 }
 
-/// zedis on a thread of the test process, on a port the OS chose; stopped when dropped (its
-/// handle stops the server thread and joins it).
+/// zedis on a thread of the test process, on a port the OS chose, with a `dir` of its own (so
+/// no test loads or writes another's `dump.rdb`); stopped and its directory removed when
+/// dropped.
 #[cfg(feature = "in-process")]
 pub struct InProcess {
     pub port: u16,
-    pub handle: zedis::ServerHandle,
+    handle: Option<zedis::ServerHandle>,
+    dir: PathBuf,
 }
 
 #[cfg(feature = "in-process")]
@@ -143,14 +152,31 @@ impl InProcess {
     /// Starts zedis with `extra` flags (`["--maxmemory", "20mb"]`), parsed as the binary
     /// parses its command line.
     pub fn start(extra: &[&str]) -> InProcess {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
         let mut args = vec!["zedis-server", "--port", "0"];
         args.extend_from_slice(extra);
-        let config = zedis::config::file::from_args(args).expect("valid flags");
+        let mut config = zedis::config::file::from_args(args).expect("valid flags");
+        let dir = std::env::temp_dir().join(format!(
+            "zedis-in-process-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // Set directly: `--dir` would change the whole test process's working directory.
+        config.dir = dir.display().to_string();
         let handle = zedis::spawn(config).expect("zedis starts");
         InProcess {
             port: handle.addr.port(),
-            handle,
+            handle: Some(handle),
+            dir,
         }
+    }
+
+    /// The server's `dir`, where its RDB file goes.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// [`InProcess::start`] with the debug command enabled, as [`ServerProcess::redis`] runs
@@ -159,5 +185,14 @@ impl InProcess {
         let mut args = vec!["--enable-debug-command", "yes"];
         args.extend_from_slice(extra);
         InProcess::start(&args)
+    }
+}
+
+#[cfg(feature = "in-process")]
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        // Stop the server before removing its directory.
+        drop(self.handle.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

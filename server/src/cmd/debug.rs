@@ -1,8 +1,8 @@
 //! `DEBUG`: the subcommands Redis's own test suite and client libraries' tests rely on, with
 //! Redis 7.0's replies. Refused unless `enable-debug-command` allows it, as in Redis.
 //!
-//! Subcommands that need a feature zedis does not have yet (`RELOAD` and `LOADAOF` need
-//! persistence, `REPLICATE` replication, `SET-DISABLE-DENY-SCRIPTS` scripting) are unknown
+//! Subcommands that need a feature zedis does not have yet (`LOADAOF` needs the append-only
+//! file, `REPLICATE` replication, `SET-DISABLE-DENY-SCRIPTS` scripting) are unknown
 //! until that feature lands, as are those that exist only to crash the server.
 
 use super::errors::{self, CmdError, CmdResult};
@@ -10,6 +10,7 @@ use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
 use crate::db::record::Value;
+use crate::server::persistence::LoadMode;
 
 pub static COMMANDS: &[Command] = &[Command::new(
     "debug",
@@ -73,6 +74,19 @@ const HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -101,6 +115,7 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             Ok(())
         }
         (b"populate", 3..=5) => populate(ctx, args),
+        (b"reload", _) => reload(ctx, args),
         (b"sleep", 3) => {
             // Redis reads the time with strtod: what does not parse is 0.
             let seconds = crate::util::strtod::prefix_value(args.get(2));
@@ -323,6 +338,50 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     ctx.reply.ok();
     Ok(())
+}
+
+/// `DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]`: save, empty the keyspace and load the file
+/// back, each step optional as Redis's options say.
+fn reload(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for option in args.from(2) {
+        match option.to_ascii_lowercase().as_slice() {
+            b"merge" => merge = true,
+            b"noflush" => flush = false,
+            b"nosave" => save = false,
+            _ => {
+                return Err(CmdError::new(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ));
+            }
+        }
+    }
+    if save && ctx.server.save_rdb().is_err() {
+        return Err(CmdError::new("ERR"));
+    }
+    if flush {
+        let keyspace = &mut ctx.server.keyspace;
+        for db in 0..keyspace.dbs.len() {
+            keyspace.flush_db(db, false);
+        }
+    }
+    let mode = if merge {
+        LoadMode::Merge
+    } else {
+        LoadMode::Strict
+    };
+    match ctx.server.load_rdb(mode) {
+        Ok(Some(_)) => {
+            tracing::warn!("DB reloaded by DEBUG RELOAD");
+            ctx.reply.ok();
+            Ok(())
+        }
+        Ok(None) => Err(CmdError::new("ERR Error trying to load the RDB dump")),
+        Err(e) => {
+            tracing::warn!("{e}");
+            Err(CmdError::new("ERR Error trying to load the RDB dump"))
+        }
+    }
 }
 
 #[cfg(test)]

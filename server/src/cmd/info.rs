@@ -194,10 +194,6 @@ fn clients_section(server: &Server, current: &Client) -> String {
 
 fn persistence_section(server: &Server) -> String {
     let mut out = String::new();
-    let started = server
-        .started_at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     for (name, value) in [
         ("loading", "0".to_string()),
         ("async_loading", "0".to_string()),
@@ -212,14 +208,31 @@ fn persistence_section(server: &Server) -> String {
             server.keyspace.stats.dirty.to_string(),
         ),
         ("rdb_bgsave_in_progress", "0".to_string()),
-        ("rdb_last_save_time", started.to_string()),
-        ("rdb_last_bgsave_status", "ok".to_string()),
+        (
+            "rdb_last_save_time",
+            server.persistence.last_save.to_string(),
+        ),
+        (
+            "rdb_last_bgsave_status",
+            if server.persistence.last_save_ok {
+                "ok"
+            } else {
+                "err"
+            }
+            .to_string(),
+        ),
         ("rdb_last_bgsave_time_sec", "-1".to_string()),
         ("rdb_current_bgsave_time_sec", "-1".to_string()),
-        ("rdb_saves", "0".to_string()),
+        ("rdb_saves", server.persistence.saves.to_string()),
         ("rdb_last_cow_size", "0".to_string()),
-        ("rdb_last_load_keys_expired", "0".to_string()),
-        ("rdb_last_load_keys_loaded", "0".to_string()),
+        (
+            "rdb_last_load_keys_expired",
+            server.persistence.last_load_keys_expired.to_string(),
+        ),
+        (
+            "rdb_last_load_keys_loaded",
+            server.persistence.last_load_keys_loaded.to_string(),
+        ),
         ("aof_enabled", "0".to_string()),
         ("aof_rewrite_in_progress", "0".to_string()),
         ("aof_rewrite_scheduled", "0".to_string()),

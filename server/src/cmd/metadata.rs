@@ -132,6 +132,7 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
             &["@keyspace", "@dangerous"],
             &["request_policy:all_shards", "nondeterministic_output_order"],
         ),
+        "lastsave" => (&["@admin", "@dangerous"], &["nondeterministic_output"]),
         "latency|doctor" => (
             &[],
             &[

@@ -29,6 +29,7 @@ mod metadata;
 mod module;
 pub mod monitor;
 mod object;
+mod persistence;
 mod scan;
 mod server;
 mod set;

@@ -36,8 +36,9 @@ fn time(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. zedis keeps no data on disk: a shutdown
-/// that must save fails unless forced, as Redis's does when saving fails.
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. `SAVE` writes the RDB file first (save
+/// points, which would also make a plain SHUTDOWN save, are not available yet); a failed save
+/// stops the shutdown unless forced, as in Redis.
 fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (mut save, mut nosave, mut force, mut abort) = (false, false, false, false);
     for arg in args.from(1) {
@@ -56,9 +57,14 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
-    if save && !force {
-        tracing::warn!("SHUTDOWN SAVE: zedis does not persist data, refusing to shut down");
-        return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+    if save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = ctx.server.save_rdb() {
+            tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            if !force {
+                return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
+            }
+        }
     }
     tracing::warn!("user requested shutdown");
     ctx.server.shutdown = Some(Shutdown::Requested);

@@ -211,6 +211,7 @@ static FAMILIES: &[&[Command]] = &[
     super::object::COMMANDS,
     super::memory::COMMANDS,
     super::server::COMMANDS,
+    super::persistence::COMMANDS,
     super::debug::COMMANDS,
     super::config::COMMANDS,
     super::client::COMMANDS,

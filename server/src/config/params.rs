@@ -416,7 +416,8 @@ fn set_save(_config: &mut Config, words: &[&str]) -> Result<(), String> {
     }
     if !words.is_empty() {
         return Err(
-            "zedis does not persist data yet: only an empty save schedule is accepted".to_string(),
+            "zedis does not take background saves yet: only an empty save schedule is accepted"
+                .to_string(),
         );
     }
     Ok(())
@@ -656,7 +657,7 @@ fn save_and_nosave(v: &Value) -> Option<&'static str> {
 /// Every parameter of Redis 7.0.15, in the order of its `config.c` table.
 pub static PARAMS: &[Param] = &[
     // Booleans.
-    gated("rdbchecksum", Kind::Bool, "yes", |_| None).flags(IMMUTABLE),
+    field!("rdbchecksum", Kind::Bool, rdbchecksum, bool).flags(IMMUTABLE),
     gated(
         "daemonize",
         Kind::Bool,
@@ -673,7 +674,7 @@ pub static PARAMS: &[Param] = &[
     .flags(IMMUTABLE),
     stored("always-show-logo", Kind::Bool, "no").flags(IMMUTABLE),
     field!("protected-mode", Kind::Bool, protected_mode, bool),
-    stored("rdbcompression", Kind::Bool, "yes"),
+    field!("rdbcompression", Kind::Bool, rdbcompression, bool),
     stored("rdb-del-sync-files", Kind::Bool, "no"),
     field!("activerehashing", Kind::Bool, activerehashing, bool),
     stored("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
@@ -1440,7 +1441,11 @@ mod tests {
                 .contains("append-only")
         );
         assert!(set("save", "").is_ok());
-        assert!(set("save", "3600 1").unwrap_err().contains("persist"));
+        assert!(
+            set("save", "3600 1")
+                .unwrap_err()
+                .contains("background saves")
+        );
         assert!(set("notify-keyspace-events", "").is_ok());
         assert!(
             set("notify-keyspace-events", "KEA")

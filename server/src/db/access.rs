@@ -19,7 +19,7 @@ pub fn lru_clock_now() -> u32 {
 }
 
 /// Minutes, wrapped to 16 bits (`LFUGetTimeInMinutes`).
-fn lfu_minutes_now() -> u32 {
+pub fn lfu_minutes_now() -> u32 {
     ((unix_ms() / 1000 / 60) & 0xffff) as u32
 }
 

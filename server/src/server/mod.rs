@@ -16,6 +16,7 @@ use crate::memory::evict::Evictor;
 use crate::stats::{CommandStats, SlowLog, Stats};
 
 mod eviction;
+pub mod persistence;
 
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_MAX: usize = 128;
@@ -98,6 +99,8 @@ pub struct Server {
     /// List entries of this many bytes or more get a chunk of their own
     /// (`DEBUG QUICKLIST-PACKED-THRESHOLD`; Redis keeps it outside the config too).
     pub list_plain_threshold: usize,
+    /// Saves and loads of the RDB file, for `INFO persistence` and `LASTSAVE`.
+    pub persistence: persistence::Persistence,
 }
 
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
@@ -135,6 +138,7 @@ impl Server {
             rebind: None,
             cron_paused: false,
             list_plain_threshold: crate::types::list::DEFAULT_PLAIN_THRESHOLD,
+            persistence: persistence::Persistence::default(),
             reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
             reply_buffer_resizing: true,
             config,

@@ -120,7 +120,8 @@ impl List {
         self.len() == 0
     }
 
-    fn chunks(&self) -> &[Pack] {
+    /// The list's chunks in order (Redis's quicklist nodes).
+    pub fn chunks(&self) -> &[Pack] {
         match self {
             List::Pack(pack) => std::slice::from_ref(pack),
             List::Quick(quick) => &quick.chunks,

@@ -50,7 +50,8 @@ impl IntSet {
         IntSet(s)
     }
 
-    fn width(&self) -> usize {
+    /// Bytes per element: 2, 4 or 8, as in Redis's intset encoding.
+    pub fn width(&self) -> usize {
         self.0[0] as usize
     }
 

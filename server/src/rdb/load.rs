@@ -1,0 +1,480 @@
+//! Loading an RDB file (versions 1 to 10) into a keyspace (`rdbLoadRio`): every type and
+//! encoding Redis 7.0 loads, converted to zedis's encodings under the configured limits.
+//! Streams, modules and functions, which zedis does not have yet, stop the load with an error
+//! naming them. Any error leaves the caller to discard what was loaded: a half-read file is
+//! never served.
+
+use std::io::Read;
+
+use super::legacy::{ziplist_for_each, zipmap_for_each};
+use super::listpack::{self, Entry};
+use super::read::{RdbReader, ReadError, ReadResult};
+use super::*;
+use crate::db::access::{LRU_CLOCK_MAX, lfu_minutes_now};
+use crate::db::{Keyspace, Ttl, as_int_encoding};
+use crate::store::record::Value;
+use crate::types::Object;
+use crate::types::hash::{Hash, HashLimits};
+use crate::types::list::{End, List, ListLimit};
+use crate::types::set::{Set, SetLimits};
+use crate::types::zset::{ZSet, ZSetLimits};
+use crate::util::strtod::strtod_whole;
+
+/// The limits and clocks a load converts values under.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub list: ListLimit,
+    pub hash: HashLimits,
+    pub set: SetLimits,
+    pub zset: ZSetLimits,
+    /// Unix milliseconds: keys whose expire time is before it are dropped (a master's load).
+    pub now_ms: u64,
+    /// Whether keys already expired are dropped rather than loaded.
+    pub drop_expired: bool,
+    /// Whether a key already in memory is replaced (`DEBUG RELOAD MERGE`) rather than an
+    /// error.
+    pub replace_existing: bool,
+}
+
+/// What a load found.
+#[derive(Debug, Default, Clone)]
+pub struct LoadReport {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    /// The AUX fields, in file order.
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    pub version: u32,
+}
+
+/// A value as read, before it becomes a record.
+enum Loaded {
+    Str(Vec<u8>),
+    Object(Object),
+}
+
+/// Reads a whole RDB file from `input` into `keyspace`, which should be empty.
+pub fn load<R: Read>(
+    input: R,
+    keyspace: &mut Keyspace,
+    options: &LoadOptions,
+) -> Result<LoadReport, ReadError> {
+    let mut r = RdbReader::new(input);
+    let magic: [u8; 9] = r.exact()?;
+    if &magic[..5] != b"REDIS" {
+        return Err(ReadError {
+            offset: 0,
+            message: "Wrong signature trying to load DB from file".into(),
+        });
+    }
+    let version = std::str::from_utf8(&magic[5..])
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|v| (1..=RDB_VERSION as u32).contains(v));
+    let Some(version) = version else {
+        return Err(ReadError {
+            offset: 5,
+            message: format!(
+                "Can't handle RDB format version {}",
+                String::from_utf8_lossy(&magic[5..])
+            ),
+        });
+    };
+    let mut report = LoadReport {
+        version,
+        ..LoadReport::default()
+    };
+    let mut db = 0usize;
+    let mut expire: Option<u64> = None;
+    let mut idle: Option<u64> = None;
+    let mut frequency: Option<u8> = None;
+    loop {
+        let kind = r.byte()?;
+        match kind {
+            OP_EXPIRETIME => expire = Some(r.seconds()? as u64 * 1000),
+            OP_EXPIRETIME_MS => expire = Some(r.millis()?),
+            OP_FREQ => frequency = Some(r.byte()?),
+            OP_IDLE => idle = Some(r.length()?),
+            OP_EOF => break,
+            OP_SELECTDB => {
+                let index = r.length()?;
+                if index >= keyspace.dbs.len() as u64 {
+                    return r.error(format!(
+                        "FATAL: Data file was created with a Redis server configured to \
+                         handle more than {} databases",
+                        keyspace.dbs.len()
+                    ));
+                }
+                db = index as usize;
+            }
+            OP_RESIZEDB => {
+                let keys = r.length()?;
+                let _expires = r.length()?;
+                // A hint only: a damaged one must not reserve memory the file does not back.
+                keyspace.reserve(db, keys.min(1 << 24) as usize);
+            }
+            OP_AUX => {
+                let name = r.string()?;
+                let value = r.string()?;
+                report.aux.push((name, value));
+            }
+            OP_MODULE_AUX => return r.error("the file holds module data, which zedis cannot load"),
+            OP_FUNCTION | OP_FUNCTION2 => {
+                return r.error("the file holds functions, which zedis does not support yet");
+            }
+            _ => {
+                let key = r.string()?;
+                let value = read_value(&mut r, kind, options)?;
+                let when = expire.take();
+                let (idle, frequency) = (idle.take(), frequency.take());
+                if options.drop_expired && when.is_some_and(|t| t < options.now_ms) {
+                    report.keys_expired += 1;
+                    continue;
+                }
+                if keyspace.peek(db, &key).is_some() {
+                    if !options.replace_existing {
+                        return r.error(format!(
+                            "RDB has duplicated key '{}' in DB {db}",
+                            String::from_utf8_lossy(&key)
+                        ));
+                    }
+                    keyspace.delete(db, &key);
+                }
+                insert(keyspace, db, &key, value, when, idle, frequency).or_else(|e| r.error(e))?;
+                report.keys_loaded += 1;
+            }
+        }
+    }
+    if version >= 5 {
+        let computed = r.checksum();
+        let stored = u64::from_le_bytes(r.exact()?);
+        // Zero means the file was saved with rdbchecksum off.
+        if stored != 0 && stored != computed {
+            return r.error("Wrong RDB checksum");
+        }
+    }
+    Ok(report)
+}
+
+/// Stores a loaded key with its expire time and access information (`objectSetLRUOrLFU`).
+fn insert(
+    keyspace: &mut Keyspace,
+    db: usize,
+    key: &[u8],
+    value: Loaded,
+    when: Option<u64>,
+    idle: Option<u64>,
+    frequency: Option<u8>,
+) -> Result<(), String> {
+    let ttl = when.map_or(Ttl::Clear, Ttl::At);
+    let slot = match value {
+        Loaded::Str(bytes) => {
+            let value = match as_int_encoding(&bytes) {
+                Some(v) => Value::Int(v),
+                None => Value::Str(&bytes),
+            };
+            keyspace
+                .set(db, key, value, ttl)
+                .map_err(|e| e.to_string())?
+        }
+        Loaded::Object(object) => {
+            let slot = keyspace.add_object(db, key, object);
+            if let Some(when) = when {
+                keyspace
+                    .set_expire(db, slot, when)
+                    .map_err(|e| e.to_string())?;
+            }
+            slot
+        }
+    };
+    let bits = if keyspace.access.lfu {
+        frequency.map(|f| (lfu_minutes_now() << 8) | f as u32)
+    } else {
+        idle.map(|seconds| {
+            let clock = keyspace.lru_clock as u64;
+            let seconds = seconds % (LRU_CLOCK_MAX as u64 + 1);
+            ((clock + LRU_CLOCK_MAX as u64 + 1 - seconds) & LRU_CLOCK_MAX as u64) as u32
+        })
+    };
+    if let Some(bits) = bits {
+        keyspace.record_mut(db, slot).set_access(bits);
+    }
+    Ok(())
+}
+
+/// Reads a value of RDB type `kind` (`rdbLoadObject`).
+fn read_value<R: Read>(
+    r: &mut RdbReader<R>,
+    kind: u8,
+    options: &LoadOptions,
+) -> ReadResult<Loaded> {
+    let start = r.offset();
+    let object = match kind {
+        TYPE_STRING => return Ok(Loaded::Str(r.string()?)),
+        TYPE_LIST => {
+            let n = r.length()?;
+            let mut list = List::default();
+            for _ in 0..n {
+                let item = r.string()?;
+                push(&mut list, &item, options);
+            }
+            non_empty(r, Object::List(list), n == 0)?
+        }
+        TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            let nodes = r.length()?;
+            let mut list = List::default();
+            for _ in 0..nodes {
+                let container = if kind == TYPE_LIST_QUICKLIST_2 {
+                    r.length()?
+                } else {
+                    CONTAINER_PACKED
+                };
+                let blob = r.string()?;
+                match container {
+                    CONTAINER_PLAIN => push(&mut list, &blob, options),
+                    CONTAINER_PACKED => {
+                        let mut items = Vec::new();
+                        let walked = if kind == TYPE_LIST_QUICKLIST_2 {
+                            listpack::for_each(&blob, |e| items.push(entry_bytes(e)))
+                        } else {
+                            ziplist_for_each(&blob, |e| items.push(entry_bytes(e)))
+                        };
+                        walked.or_else(|e| r.error(e))?;
+                        for item in items {
+                            push(&mut list, &item, options);
+                        }
+                    }
+                    other => return r.error(format!("unknown quicklist container {other}")),
+                }
+            }
+            non_empty(r, Object::List(list), false)?
+        }
+        TYPE_LIST_ZIPLIST => {
+            let blob = r.string()?;
+            let mut list = List::default();
+            let mut items = Vec::new();
+            ziplist_for_each(&blob, |e| items.push(entry_bytes(e))).or_else(|e| r.error(e))?;
+            for item in items {
+                push(&mut list, &item, options);
+            }
+            non_empty(r, Object::List(list), false)?
+        }
+        TYPE_SET => {
+            let n = r.length()?;
+            let mut set: Option<Set> = None;
+            for _ in 0..n {
+                let member = r.string()?;
+                let set = set.get_or_insert_with(|| {
+                    Set::for_members(&member, n.min(1 << 24) as usize, options.set)
+                });
+                if !add_member(set, &member, options) {
+                    return r.error("Duplicate set members detected");
+                }
+            }
+            match set {
+                Some(set) => Object::Set(set),
+                None => return r.error("empty set"),
+            }
+        }
+        TYPE_SET_INTSET => {
+            let blob = r.string()?;
+            let members = intset_members(&blob).or_else(|e| r.error(e))?;
+            let mut set = Set::for_members(b"0", members.len(), options.set);
+            let mut buf = itoa::Buffer::new();
+            for v in members {
+                add_member(&mut set, buf.format(v).as_bytes(), options);
+            }
+            Object::Set(set)
+        }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let n = r.length()?;
+            let mut zset = ZSet::for_members(n.min(1 << 24) as usize, 0, options.zset);
+            for _ in 0..n {
+                let member = r.string()?;
+                let score = if kind == TYPE_ZSET_2 {
+                    r.binary_double()?
+                } else {
+                    r.text_double()?
+                };
+                zadd(r, &mut zset, &member, score, options)?;
+            }
+            non_empty(r, Object::ZSet(zset), n == 0)?
+        }
+        TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
+            let blob = r.string()?;
+            let mut entries = Vec::new();
+            let walked = if kind == TYPE_ZSET_LISTPACK {
+                listpack::for_each(&blob, |e| entries.push(entry_bytes(e)))
+            } else {
+                ziplist_for_each(&blob, |e| entries.push(entry_bytes(e)))
+            };
+            walked.or_else(|e| r.error(e))?;
+            if entries.is_empty() || entries.len() % 2 != 0 {
+                return r.error("sorted set blob without whole member/score pairs");
+            }
+            let mut zset = ZSet::for_members(entries.len() / 2, 0, options.zset);
+            for pair in entries.chunks(2) {
+                let Some(score) = strtod_whole(&pair[1]).filter(|s| !s.is_nan()) else {
+                    return r.error("invalid score in a sorted set");
+                };
+                zadd(r, &mut zset, &pair[0], score, options)?;
+            }
+            Object::ZSet(zset)
+        }
+        TYPE_HASH => {
+            let n = r.length()?;
+            let mut hash = Hash::default();
+            for _ in 0..n {
+                let field = r.string()?;
+                let value = r.string()?;
+                hset(r, &mut hash, &field, &value, options)?;
+            }
+            non_empty(r, Object::Hash(hash), n == 0)?
+        }
+        TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
+            let blob = r.string()?;
+            let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            let walked = match kind {
+                TYPE_HASH_ZIPMAP => {
+                    zipmap_for_each(&blob, |f, v| pairs.push((f.to_vec(), v.to_vec())))
+                }
+                _ => {
+                    let mut flat = Vec::new();
+                    let walked = if kind == TYPE_HASH_LISTPACK {
+                        listpack::for_each(&blob, |e| flat.push(entry_bytes(e)))
+                    } else {
+                        ziplist_for_each(&blob, |e| flat.push(entry_bytes(e)))
+                    };
+                    if flat.len() % 2 != 0 {
+                        return r.error("hash blob without whole field/value pairs");
+                    }
+                    let mut flat = flat.into_iter();
+                    while let (Some(f), Some(v)) = (flat.next(), flat.next()) {
+                        pairs.push((f, v));
+                    }
+                    walked
+                }
+            };
+            walked.or_else(|e| r.error(e))?;
+            if pairs.is_empty() {
+                return r.error("empty hash blob");
+            }
+            let mut hash = Hash::default();
+            for (field, value) in &pairs {
+                hset(r, &mut hash, field, value, options)?;
+            }
+            Object::Hash(hash)
+        }
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
+            return Err(ReadError {
+                offset: start,
+                message: format!("stream keys (RDB type {kind}) are not supported by zedis yet"),
+            });
+        }
+        TYPE_MODULE | TYPE_MODULE_2 => {
+            return Err(ReadError {
+                offset: start,
+                message: format!("module keys (RDB type {kind}) cannot be loaded by zedis"),
+            });
+        }
+        _ => {
+            return Err(ReadError {
+                offset: start.saturating_sub(1),
+                message: format!("unknown RDB type {kind}"),
+            });
+        }
+    };
+    Ok(Loaded::Object(object))
+}
+
+fn non_empty<R: Read>(r: &RdbReader<R>, object: Object, empty: bool) -> ReadResult<Object> {
+    let empty = empty
+        || match &object {
+            Object::List(l) => l.is_empty(),
+            Object::Hash(h) => h.is_empty(),
+            Object::Set(s) => s.is_empty(),
+            Object::ZSet(z) => z.is_empty(),
+        };
+    if empty {
+        return r.error("empty collection");
+    }
+    Ok(object)
+}
+
+fn entry_bytes(entry: Entry) -> Vec<u8> {
+    match entry {
+        Entry::Int(v) => itoa::Buffer::new().format(v).as_bytes().to_vec(),
+        Entry::Bytes(b) => b.to_vec(),
+    }
+}
+
+fn push(list: &mut List, item: &[u8], options: &LoadOptions) {
+    list.push(End::Tail, item, options.list)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Adds a set member; false if it was already there.
+fn add_member(set: &mut Set, member: &[u8], options: &LoadOptions) -> bool {
+    set.add_built(member, options.set)
+}
+
+fn zadd<R: Read>(
+    r: &RdbReader<R>,
+    zset: &mut ZSet,
+    member: &[u8],
+    score: f64,
+    options: &LoadOptions,
+) -> ReadResult<()> {
+    if score.is_nan() {
+        return r.error("sorted set score is NaN");
+    }
+    if zset.score(member).is_some() {
+        return r.error("Duplicate zset fields detected");
+    }
+    zset.insert(member, score, options.zset)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Ok(())
+}
+
+fn hset<R: Read>(
+    r: &RdbReader<R>,
+    hash: &mut Hash,
+    field: &[u8],
+    value: &[u8],
+    options: &LoadOptions,
+) -> ReadResult<()> {
+    let created = hash
+        .set(field, value, options.hash)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !created {
+        return r.error("Duplicate hash fields detected");
+    }
+    Ok(())
+}
+
+/// The members of an intset blob: encoding (2, 4 or 8) and count as u32 LE, then the members
+/// ascending.
+fn intset_members(blob: &[u8]) -> Result<Vec<i64>, String> {
+    if blob.len() < 8 {
+        return Err("intset shorter than its header".into());
+    }
+    let width = u32::from_le_bytes(blob[..4].try_into().expect("4")) as usize;
+    let count = u32::from_le_bytes(blob[4..8].try_into().expect("4")) as usize;
+    if !matches!(width, 2 | 4 | 8) {
+        return Err(format!("intset with encoding {width}"));
+    }
+    if count == 0 || Some(blob.len() - 8) != count.checked_mul(width) {
+        return Err("intset whose size does not match its count".into());
+    }
+    let members: Vec<i64> = blob[8..]
+        .chunks_exact(width)
+        .map(|c| match width {
+            2 => i16::from_le_bytes([c[0], c[1]]) as i64,
+            4 => i32::from_le_bytes(c.try_into().expect("4")) as i64,
+            _ => i64::from_le_bytes(c.try_into().expect("8")),
+        })
+        .collect();
+    if members.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("intset members out of order or repeated".into());
+    }
+    Ok(members)
+}
