@@ -200,8 +200,8 @@ impl<R: Read> RdbReader<R> {
 
 #[cfg(test)]
 mod tests {
-    use crate::rdb::write::RdbWriter;
     use super::*;
+    use crate::rdb::write::RdbWriter;
 
     #[test]
     fn what_the_writer_writes_reads_back() {
