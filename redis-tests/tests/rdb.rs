@@ -328,3 +328,208 @@ fn values_serialize_to_the_bytes_redis_dumps() {
         );
     }
 }
+
+/// Restores every key's `DUMP` payload from `from` on `to` under another name and compares
+/// the value digests.
+fn restore_all(
+    from: &mut RawConnection,
+    to: &mut RawConnection,
+    keys: &[(usize, String)],
+    direction: &str,
+) {
+    for (db, key) in keys {
+        let db = db.to_string();
+        call(from, &["SELECT", &db]);
+        call(to, &["SELECT", &db]);
+        let dump = from.call(&[b"DUMP", key.as_bytes()]);
+        let start = dump.iter().position(|&b| b == b'\n').expect("bulk header") + 1;
+        let payload = &dump[start..dump.len() - 2];
+        let copy = format!("{key}:copy");
+        // The expire time goes along (value digests include whether a key expires).
+        let expire = String::from_utf8_lossy(&call(from, &["PEXPIRETIME", key]))
+            .trim_start_matches(':')
+            .trim_end()
+            .parse::<i64>()
+            .expect("PEXPIRETIME");
+        let ttl = expire.max(0).to_string();
+        let mut restore: Vec<&[u8]> = vec![b"RESTORE", copy.as_bytes(), ttl.as_bytes(), payload];
+        if expire > 0 {
+            restore.push(b"ABSTTL");
+        }
+        let reply = to.call(&restore);
+        assert_eq!(reply, b"+OK\r\n", "{direction}: {key}");
+        assert_eq!(
+            call(to, &["DEBUG", "DIGEST-VALUE", &copy]),
+            call(from, &["DEBUG", "DIGEST-VALUE", key]),
+            "{direction}: {key}"
+        );
+        call(to, &["DEL", &copy]);
+    }
+    call(from, &["SELECT", "0"]);
+    call(to, &["SELECT", "0"]);
+}
+
+/// Every key's `DUMP` payload restores on the other server with the same value digest, in
+/// both directions.
+#[test]
+fn dump_payloads_restore_on_the_other_server() {
+    let redis = RedisServer::redis(&[]);
+    let mut r = RawConnection::connect(redis.port);
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut z = RawConnection::connect(zedis.port);
+    let keys = populate(&mut r);
+    populate(&mut z);
+    restore_all(&mut r, &mut z, &keys, "Redis to zedis");
+    restore_all(&mut z, &mut r, &keys, "zedis to Redis");
+}
+
+/// `MIGRATE` from Redis and from zedis, the same commands to the same kind of target: the
+/// replies match, the keys arrive with their values, and leave the source unless `COPY`.
+#[test]
+fn migrate_moves_keys_as_redis_does() {
+    let target = RedisServer::redis(&["--requirepass", "secret"]);
+    let zedis_target = Zedis::with_debug_command(&["--requirepass", "secret"]);
+    let redis = RedisServer::redis(&[]);
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut sources = [
+        ("Redis", RawConnection::connect(redis.port), "1"),
+        ("zedis", RawConnection::connect(zedis.port), "2"),
+    ];
+    let mut checks = [
+        RawConnection::connect(target.port),
+        RawConnection::connect(zedis_target.port),
+    ];
+    for check in checks.iter_mut() {
+        call(check, &["AUTH", "secret"]);
+    }
+    for (target_port, check) in [target.port, zedis_target.port]
+        .into_iter()
+        .zip(checks.iter_mut())
+    {
+        let port = target_port.to_string();
+        let mut replies: Vec<Vec<String>> = Vec::new();
+        for (name, conn, db) in sources.iter_mut() {
+            call(conn, &["FLUSHALL"]);
+            populate(conn);
+            let digests: Vec<Vec<u8>> = ["str:lzf", "hash:big", "zset:small", "list:big"]
+                .iter()
+                .map(|k| call(conn, &["DEBUG", "DIGEST-VALUE", k]))
+                .collect();
+            let mut run = |args: &[&str]| String::from_utf8_lossy(&call(conn, args)).into_owned();
+            let host = "127.0.0.1";
+            let got = vec![
+                run(&[
+                    "MIGRATE", host, &port, "str:lzf", db, "5000", "AUTH", "secret",
+                ]),
+                run(&[
+                    "MIGRATE",
+                    host,
+                    &port,
+                    "",
+                    db,
+                    "5000",
+                    "AUTH2",
+                    "default",
+                    "secret",
+                    "KEYS",
+                    "hash:big",
+                    "zset:small",
+                    "nosuch",
+                ]),
+                run(&[
+                    "MIGRATE", host, &port, "list:big", db, "5000", "COPY", "AUTH", "secret",
+                ]),
+                run(&["EXISTS", "str:lzf", "hash:big", "zset:small", "list:big"]),
+                // Already there: the target's BUSYKEY comes back; REPLACE overwrites.
+                run(&[
+                    "MIGRATE", host, &port, "list:big", db, "5000", "COPY", "AUTH", "secret",
+                ]),
+                run(&[
+                    "MIGRATE", host, &port, "list:big", db, "5000", "REPLACE", "AUTH", "secret",
+                ]),
+                run(&["EXISTS", "list:big"]),
+                run(&[
+                    "MIGRATE", host, &port, "nosuch", db, "5000", "AUTH", "secret",
+                ]),
+                run(&[
+                    "MIGRATE", host, &port, "str:int", db, "5000", "AUTH", "wrong",
+                ]),
+                run(&["MIGRATE", host, &port, "str:int", db, "5000"]),
+                run(&["MIGRATE", host, &port, "str:int", db, "5000", "KEYS", "x"]),
+                run(&["MIGRATE", host, &port, "str:int", db, "5000", "AUTH"]),
+                run(&["MIGRATE", host, &port, "str:int", db, "abc"]),
+                run(&["MIGRATE", host, "1", "str:int", db, "500"]),
+            ];
+            // The values arrived intact.
+            call(check, &["SELECT", db]);
+            for (k, digest) in ["str:lzf", "hash:big", "zset:small", "list:big"]
+                .iter()
+                .zip(&digests)
+            {
+                assert_eq!(
+                    &call(check, &["DEBUG", "DIGEST-VALUE", k]),
+                    digest,
+                    "{name} → {target_port}: {k}"
+                );
+            }
+            replies.push(got);
+        }
+        assert_eq!(replies[0], replies[1], "MIGRATE replies to {target_port}");
+        assert_eq!(replies[0][0], "+OK\r\n");
+        assert_eq!(replies[0][3], ":1\r\n");
+        assert_eq!(replies[0][7], "+NOKEY\r\n");
+    }
+}
+
+/// `DEBUG OBJECT`'s fields other than the address and the clock: encoding, reference count
+/// and the value's serialized length, for values whose encoding the servers share.
+#[test]
+fn debug_object_reports_redis_s_serialized_length() {
+    let redis = RedisServer::redis(&[]);
+    let mut r = RawConnection::connect(redis.port);
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut z = RawConnection::connect(zedis.port);
+    populate(&mut r);
+    populate(&mut z);
+    let fields = |conn: &mut RawConnection, key: &str| -> Vec<String> {
+        let text = String::from_utf8_lossy(&call(conn, &["DEBUG", "OBJECT", key])).into_owned();
+        text.trim_end()
+            .split(' ')
+            .filter(|f| {
+                [
+                    "refcount:",
+                    "encoding:",
+                    "serializedlength:",
+                    "ql_nodes:",
+                    "ql_avg_node:",
+                ]
+                .iter()
+                .any(|p| f.starts_with(p))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    for key in [
+        "str:int",
+        "str:neg",
+        "str:i64",
+        "str:wide",
+        "str:empty",
+        "str:short",
+        "str:lzf",
+        "str:big",
+        "hash:small",
+        "set:ints",
+        "zset:small",
+        "list:small",
+        "list:ints",
+    ] {
+        let expected = fields(&mut r, key);
+        assert!(expected.len() >= 3, "{key}: {expected:?}");
+        assert_eq!(fields(&mut z, key), expected, "{key}");
+    }
+    assert_eq!(
+        call(&mut z, &["DEBUG", "OBJECT", "nosuch"]),
+        call(&mut r, &["DEBUG", "OBJECT", "nosuch"])
+    );
+}

@@ -1,8 +1,8 @@
 //! The periodic job (Redis's `serverCron`), run `hz` times a second on the command thread:
 //! LRU clock, memory samples and peak, instantaneous rates, the active expire cycle,
-//! incremental rehashing, idle-client timeouts and soft output-buffer limits. Beside it runs
-//! the eviction task, which carries on between commands when a command's eviction ran out of
-//! time.
+//! incremental rehashing, save points, idle-client timeouts and soft output-buffer limits.
+//! Beside it run the eviction task, which carries on between commands when a command's
+//! eviction ran out of time, and the task that walks background saves.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -47,6 +47,61 @@ pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
                 break;
             }
             tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Table slots a background save walks between two rounds of commands: a fraction of a
+/// millisecond, so a save costs clients little throughput.
+const SAVE_SLOTS_PER_STEP: usize = 1024;
+
+/// Drives background saves between commands: walks the snapshot a step at a time, then
+/// syncs and renames the file on a blocking thread (Redis's fork child, without the fork).
+/// Runs forever, woken when a save starts.
+pub async fn save_in_background(server: Rc<RefCell<Server>>) {
+    let wake = Rc::clone(&server.borrow().persistence.wake);
+    loop {
+        wake.notified().await;
+        loop {
+            let (step, delay) = {
+                let mut server = server.borrow_mut();
+                if server.persistence.background.is_none() {
+                    break;
+                }
+                let delay = server.config.rdb_key_save_delay.max(0) as u64;
+                let before = server.keyspace.snapshot().map_or(0, |s| s.keys_saved);
+                // With `rdb-key-save-delay` (tests) the walk goes a few keys at a time.
+                let budget = if delay > 0 { 1 } else { SAVE_SLOTS_PER_STEP };
+                let step = server.background_save_step(budget);
+                let after = server.keyspace.snapshot().map_or(before, |s| s.keys_saved);
+                (step, delay * (after - before))
+            };
+            match step {
+                None if delay > 0 => tokio::time::sleep(Duration::from_micros(delay)).await,
+                None => tokio::task::yield_now().await,
+                Some(finished) => {
+                    let (temp, path) = {
+                        let server = server.borrow();
+                        let temp = server
+                            .persistence
+                            .background
+                            .as_ref()
+                            .map(|b| b.temp.clone());
+                        (temp, server.rdb_path())
+                    };
+                    let result = match (finished, temp) {
+                        (Ok(file), Some(temp)) => tokio::task::spawn_blocking(move || {
+                            crate::rdb::file::install(file, &temp, &path)
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => Ok(()),
+                    };
+                    server.borrow_mut().background_save_done(result);
+                    break;
+                }
+            }
         }
     }
 }
@@ -101,6 +156,8 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     if server.config.activerehashing {
         server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
     }
+    server.save_points_due();
+    server.migrate_sockets.close_idle(now);
     clients_cron(server, now);
 }
 

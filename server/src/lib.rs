@@ -28,11 +28,11 @@ pub mod util;
 pub mod version;
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 
 use config::Config;
@@ -47,13 +47,16 @@ pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
     net::listener::bind_all(&config.bind, config.port, config.tcp_backlog)
 }
 
-/// Runs the server on already-bound listeners until `shutdown` completes or a client sends
-/// `SHUTDOWN`. Must run inside a `LocalSet` on a current-thread runtime. Fails before serving
+/// Runs the server on already-bound listeners until a client sends `SHUTDOWN`, a signal
+/// arrives on `signals` (the name of its config parameter, `shutdown-on-sigterm` or
+/// `shutdown-on-sigint`: the server saves first if that parameter or the save points say so,
+/// and keeps running if that save fails, as Redis does) or `signals` closes (a stop without
+/// saving). Must run inside a `LocalSet` on a current-thread runtime. Fails before serving
 /// anyone if the RDB file in `dir` cannot be loaded.
 pub async fn serve(
     config: Config,
     listeners: Vec<std::net::TcpListener>,
-    shutdown: impl Future<Output = ()> + 'static,
+    mut signals: UnboundedReceiver<&'static str>,
     set_log_level: Option<Box<dyn Fn(config::LogLevel)>>,
 ) -> Result<(), String> {
     let mut server = Server::new(config, cmd::table().len());
@@ -88,16 +91,29 @@ pub async fn serve(
     tasks.push(tokio::task::spawn_local(cron::evict_in_background(
         Rc::clone(&server),
     )));
+    tasks.push(tokio::task::spawn_local(cron::save_in_background(
+        Rc::clone(&server),
+    )));
     server.borrow_mut().memory.mark_startup();
 
     // Tokio's `LocalSet` polls the future it drives again after every batch of ready tasks, so
     // that future only waits on a channel; the shutdown sources are awaited by a task of their
     // own, polled only when one of them fires.
     let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+    let state = Rc::clone(&server);
     tasks.push(tokio::task::spawn_local(async move {
-        tokio::select! {
-            _ = shutdown => {}
-            _ = signal.notified() => {}
+        loop {
+            tokio::select! {
+                cause = signals.recv() => match cause {
+                    None => break,
+                    Some(parameter) => {
+                        if state.borrow_mut().prepare_signal_shutdown(parameter) {
+                            break;
+                        }
+                    }
+                },
+                _ = signal.notified() => break,
+            }
         }
         let _ = stopped_tx.send(());
     }));
@@ -193,11 +209,14 @@ pub fn spawn(config: Config) -> std::io::Result<ServerHandle> {
                 .expect("tokio runtime");
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
-                let stop = async move {
+                // Closing the signal channel stops the server without a save.
+                let (signals, receiver) = tokio::sync::mpsc::unbounded_channel();
+                tokio::task::spawn_local(async move {
                     let _ = stop_rx.await;
-                };
+                    drop(signals);
+                });
                 // The error is logged; the listeners close with the thread.
-                let _ = serve(config, listeners, stop, None).await;
+                let _ = serve(config, listeners, receiver, None).await;
             });
         })?;
     Ok(ServerHandle {

@@ -74,16 +74,29 @@ fn main() {
         .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
     let served = local.block_on(&runtime, async move {
-        let signals = async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
-                _ = term.recv() => tracing::info!("received SIGTERM"),
+        // Each signal names the parameter that says how to shut down on it.
+        let (signals, receiver) = tokio::sync::mpsc::unbounded_channel();
+        tokio::task::spawn_local(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+            let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+            loop {
+                let parameter = tokio::select! {
+                    _ = int.recv() => {
+                        tracing::info!("Received SIGINT scheduling shutdown...");
+                        "shutdown-on-sigint"
+                    }
+                    _ = term.recv() => {
+                        tracing::info!("Received SIGTERM scheduling shutdown...");
+                        "shutdown-on-sigterm"
+                    }
+                };
+                if signals.send(parameter).is_err() {
+                    break;
+                }
             }
-        };
-        zedis::serve(config, listeners, signals, Some(set_log_level)).await
+        });
+        zedis::serve(config, listeners, receiver, Some(set_log_level)).await
     });
     if served.is_err() {
         std::process::exit(1);

@@ -40,8 +40,10 @@ fn start_under(wrapper: &[&str], args: &[&str], port: u16) -> Server {
         }
         None => Command::new(binary),
     };
+    // No save points: a shutdown must not leave a dump.rdb in the working directory.
     let mut child = command
         .args(args)
+        .args(["--save", ""])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

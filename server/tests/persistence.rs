@@ -199,34 +199,173 @@ fn a_damaged_file_stops_the_start_naming_file_and_offset() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+/// Polls `INFO persistence` until no background save runs (at most 30 s).
+fn wait_for_background_save(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.info_field("persistence", "rdb_bgsave_in_progress") != 0 {
+        assert!(Instant::now() < deadline, "the background save did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
-fn a_failed_save_keeps_the_previous_file() {
+fn a_failed_save_keeps_the_previous_file_and_a_failed_bgsave_stops_writes() {
     let dir = scratch_dir("failed");
-    let server = start_in(&dir);
+    let server = Server::start(&[
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+        "--save",
+        "3600 1",
+    ]);
     let mut c = server.connect();
     c.call(&["SET", "k", "first"]);
     assert_eq!(c.call(&["SAVE"]), "+OK\r\n");
     let path = dir.join("dump.rdb");
     let first = std::fs::read(&path).expect("the first save");
 
-    // A directory where the temporary file must go makes the next save fail.
-    let blocker = dir.join(format!("temp-{}.rdb", server.process.pid()));
+    // A directory where a temporary file must go makes the next save fail. A failed SAVE
+    // leaves the status alone, as in Redis.
+    let pid = server.process.pid();
+    let blocker = dir.join(format!("temp-{pid}.rdb"));
     std::fs::create_dir(&blocker).expect("blocker");
     c.call(&["SET", "k", "second"]);
     assert_eq!(c.call(&["SAVE"]), "-ERR\r\n");
-    let status = c.call(&["INFO", "persistence"]);
-    assert!(status.contains("rdb_last_bgsave_status:err"), "{status}");
     assert_eq!(std::fs::read(&path).expect("still there"), first);
     assert_eq!(
         server.info_field("persistence", "rdb_changes_since_last_save"),
         1
     );
-
-    std::fs::remove_dir(&blocker).expect("unblock");
-    assert_eq!(c.call(&["SAVE"]), "+OK\r\n");
     let status = c.call(&["INFO", "persistence"]);
     assert!(status.contains("rdb_last_bgsave_status:ok"), "{status}");
+    std::fs::remove_dir(&blocker).expect("unblock");
+
+    // A failed BGSAVE: the old file stays, writes (and PING) get MISCONF, reads go on.
+    let blocker = dir.join(format!("temp-bgsave-{pid}.rdb"));
+    std::fs::create_dir(&blocker).expect("blocker");
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for_background_save(&server);
+    let status = c.call(&["INFO", "persistence"]);
+    assert!(status.contains("rdb_last_bgsave_status:err"), "{status}");
+    assert_eq!(std::fs::read(&path).expect("still there"), first);
+    assert!(c.call(&["SET", "k", "third"]).starts_with("-MISCONF "));
+    assert!(c.call(&["PING"]).starts_with("-MISCONF "));
+    assert_eq!(c.call(&["GET", "k"]), "$6\r\nsecond\r\n");
+    // Without save points the error does not stop writes.
+    c.call(&["CONFIG", "SET", "save", ""]);
+    assert_eq!(c.call(&["SET", "k", "third"]), "+OK\r\n");
+    c.call(&["CONFIG", "SET", "save", "3600 1"]);
+    assert!(c.call(&["SET", "k", "fourth"]).starts_with("-MISCONF "));
+
+    std::fs::remove_dir(&blocker).expect("unblock");
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for_background_save(&server);
+    let status = c.call(&["INFO", "persistence"]);
+    assert!(status.contains("rdb_last_bgsave_status:ok"), "{status}");
+    assert_eq!(c.call(&["SET", "k", "fifth"]), "+OK\r\n");
     assert_ne!(std::fs::read(&path).expect("the new file"), first);
+    drop(c);
+    drop(server);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// A background save writes the dataset as it was when it began, whatever commands change
+/// meanwhile: overwritten, deleted, expired-set and new keys, collections grown and shrunk.
+#[test]
+fn a_background_save_is_a_point_in_time_snapshot() {
+    let dir = scratch_dir("snapshot");
+    let server = start_in(&dir);
+    let mut c = server.connect();
+    for i in 0..400 {
+        c.call(&["SET", &format!("s{i}"), &format!("v{i}")]);
+    }
+    for i in 0..300 {
+        c.call(&["RPUSH", "list", &i.to_string()]);
+        c.call(&["HSET", "hash", &format!("f{i}"), "x"]);
+        c.call(&["ZADD", "zset", &i.to_string(), &format!("m{i}")]);
+        c.call(&["SADD", "set", &format!("e{i}")]);
+    }
+    c.call(&["SELECT", "5"]);
+    c.call(&["SET", "other", "db5"]);
+    c.call(&["SELECT", "0"]);
+    let before = c.call(&["DEBUG", "DIGEST"]);
+    // Slow the walk down (1 ms per key) so the changes below land while it runs.
+    c.call(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(
+        c.call(&["BGSAVE"]),
+        "-ERR Background save already in progress\r\n"
+    );
+    assert_eq!(
+        c.call(&["SAVE"]),
+        "-ERR Background save already in progress\r\n"
+    );
+    for i in (0..400).step_by(3) {
+        c.call(&["SET", &format!("s{i}"), "changed"]);
+        c.call(&["DEL", &format!("s{}", i + 1)]);
+        c.call(&["SET", &format!("new{i}"), "x"]);
+    }
+    c.call(&["RPUSH", "list", "more"]);
+    c.call(&["LPOP", "list", "100"]);
+    c.call(&["HDEL", "hash", "f1", "f2"]);
+    c.call(&["ZADD", "zset", "-1", "first"]);
+    c.call(&["SREM", "set", "e5"]);
+    c.call(&["EXPIRE", "s399", "1000"]);
+    c.call(&["SELECT", "5"]);
+    c.call(&["DEL", "other"]);
+    c.call(&["SELECT", "0"]);
+    let info = c.call(&["INFO", "persistence"]);
+    assert!(
+        info.contains("rdb_bgsave_in_progress:1"),
+        "the save ended too soon: {info}"
+    );
+    assert_ne!(c.call(&["DEBUG", "DIGEST"]), before);
+    c.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_for_background_save(&server);
+    let status = c.call(&["INFO", "persistence"]);
+    assert!(status.contains("rdb_last_bgsave_status:ok"), "{status}");
+    // The file holds the dataset of the moment BGSAVE was sent.
+    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "DIGEST"]), before);
+    // And a second save after it starts from a clean state.
+    c.call(&["SET", "after", "1"]);
+    let second = c.call(&["DEBUG", "DIGEST"]);
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for_background_save(&server);
+    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "DIGEST"]), second);
+    drop(c);
+    drop(server);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn save_points_start_background_saves() {
+    let dir = scratch_dir("savepoints");
+    let server = Server::start(&["--dir", dir.to_str().expect("utf-8 path"), "--save", "1 2"]);
+    let mut c = server.connect();
+    assert_eq!(
+        c.call(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$3\r\n1 2\r\n"
+    );
+    c.call(&["SET", "a", "1"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    // One change is below the save point's two.
+    assert_eq!(server.info_field("persistence", "rdb_saves"), 0);
+    c.call(&["SET", "b", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.info_field("persistence", "rdb_saves") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no background save from the save point"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_for_background_save(&server);
+    assert_eq!(
+        server.info_field("persistence", "rdb_changes_since_last_save"),
+        0
+    );
+    assert!(dir.join("dump.rdb").exists());
     drop(c);
     drop(server);
     std::fs::remove_dir_all(&dir).expect("cleanup");

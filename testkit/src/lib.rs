@@ -150,11 +150,12 @@ pub struct InProcess {
 #[cfg(feature = "in-process")]
 impl InProcess {
     /// Starts zedis with `extra` flags (`["--maxmemory", "20mb"]`), parsed as the binary
-    /// parses its command line.
+    /// parses its command line. No save points unless `extra` sets them, as the reference
+    /// Redis runs.
     pub fn start(extra: &[&str]) -> InProcess {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static STARTED: AtomicUsize = AtomicUsize::new(0);
-        let mut args = vec!["zedis-server", "--port", "0"];
+        let mut args = vec!["zedis-server", "--port", "0", "--save", ""];
         args.extend_from_slice(extra);
         let mut config = zedis::config::file::from_args(args).expect("valid flags");
         let dir = std::env::temp_dir().join(format!(

@@ -10,9 +10,15 @@ use crate::protocol::reply::Protocol;
 pub use crate::version::REDIS_VERSION;
 
 pub static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, FAST | SENTINEL, Group::Connection, ping)
-        .doc("1.0.0", "Returns the server's liveliness response.", "O(1)")
-        .syntax("[message]"),
+    Command::new(
+        "ping",
+        -1,
+        FAST | SENTINEL | DENIED_ON_DISK_ERROR,
+        Group::Connection,
+        ping,
+    )
+    .doc("1.0.0", "Returns the server's liveliness response.", "O(1)")
+    .syntax("[message]"),
     Command::new("echo", 2, LOADING | STALE | FAST, Group::Connection, echo)
         .doc("1.0.0", "Returns the given string.", "O(1)")
         .syntax("message"),

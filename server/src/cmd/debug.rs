@@ -9,8 +9,12 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::db::Lookup;
+use crate::db::access::idle_ms;
 use crate::db::record::Value;
+use crate::rdb::save::Saver;
+use crate::rdb::write::RdbWriter;
 use crate::server::persistence::LoadMode;
+use crate::types::ObjectView;
 
 pub static COMMANDS: &[Command] = &[Command::new(
     "debug",
@@ -62,6 +66,8 @@ const HELP: &[&str] = &[
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -184,6 +190,7 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             ctx.reply.simple(crate::db::digest::hex(&digest).as_bytes());
             Ok(())
         }
+        (b"object", 3) => object(ctx, args.get(2)),
         (b"digest-value", _) => {
             let db = ctx.client.db;
             ctx.reply.array(args.len() - 2);
@@ -337,6 +344,55 @@ fn populate(ctx: &mut Ctx, args: &Args) -> CmdResult {
             .set(db, &key, Value::Str(&value), crate::db::Ttl::Clear)?;
     }
     ctx.reply.ok();
+    Ok(())
+}
+
+/// `DEBUG OBJECT key`: the value's address, reference count, encoding, length in RDB
+/// encoding, access bits and idle time, and for a list its nodes (Redis's format). Small
+/// integers are reported with Redis's shared-object count.
+fn object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
+    let db = ctx.client.db;
+    let keyspace = &ctx.server.keyspace;
+    let Some(slot) = keyspace.peek(db, key) else {
+        return Err(CmdError::new("ERR no such key"));
+    };
+    let record = keyspace.record(db, slot);
+    let objects = &keyspace.dbs[db].objects;
+    let mut saver = Saver::new(ctx.server.save_options());
+    let mut counter = RdbWriter::new(std::io::sink(), false, ctx.server.config.rdbcompression);
+    saver
+        .value_body(&mut counter, record, objects)
+        .expect("writing to a sink cannot fail");
+    let refcount = super::object::redis_refcount(&ctx.server.config, record);
+    let mut extra = String::new();
+    if let Some(ObjectView::List(list)) = keyspace.object(db, slot) {
+        let nodes = list.chunk_count();
+        let mut listpack = crate::rdb::listpack::Builder::new();
+        let uncompressed: usize = list
+            .chunks()
+            .iter()
+            .map(|chunk| {
+                listpack.clear();
+                chunk.iter().for_each(|entry| listpack.push(entry));
+                listpack.finish().len()
+            })
+            .sum();
+        extra = format!(
+            " ql_nodes:{nodes} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{uncompressed}",
+            list.len() as f64 / nodes as f64,
+            ctx.server.config.list_max_listpack_size,
+            (ctx.server.config.list_compress_depth != 0) as u8,
+        );
+    }
+    let text = format!(
+        "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{extra}",
+        record as *const _,
+        keyspace.encoding_name(db, record),
+        counter.written(),
+        record.access(),
+        idle_ms(record.access(), keyspace.lru_clock) / 1000,
+    );
+    ctx.reply.simple(text.as_bytes());
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Running one request: Redis's `processCommand` checks in Redis's order, then the call with its
 //! statistics.
 //!
-//! Order: command lookup, subcommand lookup, arity, authentication, transaction queueing, then
+//! Order: command lookup, subcommand lookup, arity, authentication, protected commands, OOM,
+//! a failed background save (MISCONF), pause, transaction queueing, then
 //! [`call`]. Rejections reply with Redis's error, count as the command's `rejected_calls`, and
 //! make a pending `EXEC` abort.
 
@@ -85,6 +86,11 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if ctx.server.writes_refused_by_disk_error() && writes_or_pings(ctx, entry) {
+        reject(ctx, Some(entry), errors::MISCONF);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if ctx.server.pause.is_some() && paused(ctx, entry) {
         ctx.client.postponed = true;
         ctx.server.postponed.push(ctx.client.id);
@@ -110,6 +116,14 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         super::blocking::serve_ready(ctx.server);
     }
     true
+}
+
+/// Whether a failed background save refuses this command: a write, an `EXEC` with a write
+/// queued, or `PING`.
+fn writes_or_pings(ctx: &Ctx, entry: &Entry) -> bool {
+    let command = entry.command;
+    command.has(flags::WRITE | flags::DENIED_ON_DISK_ERROR)
+        || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
 
 /// Whether `CLIENT PAUSE` holds this command back: every command under `ALL`; under `WRITE`

@@ -41,6 +41,11 @@ impl Harness {
 
     /// Runs one command line and returns its reply as sent, in RESP2.
     pub fn run(&mut self, line: &str) -> String {
+        String::from_utf8_lossy(&self.run_bytes(line)).into_owned()
+    }
+
+    /// [`Harness::run`] for replies that are not text (`DUMP`).
+    pub fn run_bytes(&mut self, line: &str) -> Vec<u8> {
         let (mut data, mut ends) = (Vec::new(), Vec::new());
         sds::split_args_into(line.as_bytes(), &mut data, &mut ends).expect("balanced quotes");
         let mut ranges = Vec::with_capacity(ends.len());
@@ -57,7 +62,7 @@ impl Harness {
             reply: &mut reply,
         };
         dispatch(&mut ctx, &args);
-        String::from_utf8_lossy(reply.bytes()).into_owned()
+        reply.bytes().to_vec()
     }
 }
 

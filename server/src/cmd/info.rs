@@ -192,22 +192,37 @@ fn clients_section(server: &Server, current: &Client) -> String {
     out
 }
 
+/// `# Persistence`. A background save has no fork: the `current_cow_*` fields stay 0 (it
+/// copies nothing), `current_fork_perc` and `current_save_keys_*` report the snapshot's walk.
 fn persistence_section(server: &Server) -> String {
     let mut out = String::new();
+    let background = server.persistence.background.as_ref();
+    let (processed, total) = server
+        .keyspace
+        .snapshot()
+        .map_or((0, 0), |s| (s.keys_saved, s.keys_total));
+    let percent = if total > 0 {
+        processed as f64 * 100.0 / total as f64
+    } else {
+        0.0
+    };
     for (name, value) in [
         ("loading", "0".to_string()),
         ("async_loading", "0".to_string()),
         ("current_cow_peak", "0".to_string()),
         ("current_cow_size", "0".to_string()),
         ("current_cow_size_age", "0".to_string()),
-        ("current_fork_perc", "0.00".to_string()),
-        ("current_save_keys_processed", "0".to_string()),
-        ("current_save_keys_total", "0".to_string()),
+        ("current_fork_perc", format!("{percent:.2}")),
+        ("current_save_keys_processed", processed.to_string()),
+        ("current_save_keys_total", total.to_string()),
         (
             "rdb_changes_since_last_save",
             server.keyspace.stats.dirty.to_string(),
         ),
-        ("rdb_bgsave_in_progress", "0".to_string()),
+        (
+            "rdb_bgsave_in_progress",
+            (background.is_some() as u8).to_string(),
+        ),
         (
             "rdb_last_save_time",
             server.persistence.last_save.to_string(),
@@ -221,8 +236,16 @@ fn persistence_section(server: &Server) -> String {
             }
             .to_string(),
         ),
-        ("rdb_last_bgsave_time_sec", "-1".to_string()),
-        ("rdb_current_bgsave_time_sec", "-1".to_string()),
+        (
+            "rdb_last_bgsave_time_sec",
+            server.persistence.last_background_seconds.to_string(),
+        ),
+        (
+            "rdb_current_bgsave_time_sec",
+            background
+                .map_or(-1, |b| b.started.elapsed().as_secs() as i64)
+                .to_string(),
+        ),
         ("rdb_saves", server.persistence.saves.to_string()),
         ("rdb_last_cow_size", "0".to_string()),
         (

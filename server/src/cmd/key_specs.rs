@@ -418,6 +418,48 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "",
         }],
+        "migrate" => &[
+            KeySpec {
+                flags: RW | ACCESS | DELETE,
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RW | ACCESS | DELETE | INCOMPLETE,
+                begin: BeginSearch::Keyword("KEYS", -2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "dump" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "restore" => &[KeySpec {
+            flags: OW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
         "get" => &[KeySpec {
             flags: RO | ACCESS,
             begin: BeginSearch::Index(1),

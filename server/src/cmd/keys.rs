@@ -627,10 +627,19 @@ fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `FLUSHALL`: a background save in progress is abandoned, and with save points set the
+/// empty dataset is saved at once (`flushAllDataAndResetRDB`), the change counter kept so
+/// the flush still counts as a change.
 fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
+    ctx.server.abort_background_save();
     for db in 0..ctx.server.keyspace.dbs.len() {
         ctx.server.keyspace.flush_db(db, lazy);
+    }
+    if !ctx.server.config.save_params.is_empty() {
+        let dirty = ctx.server.keyspace.stats.dirty;
+        let _ = ctx.server.save_rdb();
+        ctx.server.keyspace.stats.dirty = dirty;
     }
     if !lazy {
         let _ = zmalloc::purge();

@@ -84,6 +84,7 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
             &["@keyspace"],
             &["request_policy:multi_shard", "response_policy:agg_sum"],
         ),
+        "dump" => (&["@keyspace"], &["nondeterministic_output"]),
         "expire" => (&["@keyspace"], &[]),
         "expireat" => (&["@keyspace"], &[]),
         "expiretime" => (&["@keyspace"], &[]),
@@ -132,6 +133,8 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
             &["@keyspace", "@dangerous"],
             &["request_policy:all_shards", "nondeterministic_output_order"],
         ),
+        "migrate" => (&["@keyspace", "@dangerous"], &["nondeterministic_output"]),
+        "restore" => (&["@keyspace", "@dangerous"], &[]),
         "lastsave" => (&["@admin", "@dangerous"], &["nondeterministic_output"]),
         "latency|doctor" => (
             &[],

@@ -14,6 +14,7 @@ mod client;
 mod config;
 pub mod connection;
 mod debug;
+mod dump;
 pub mod harness;
 mod hash;
 pub mod info;
@@ -26,6 +27,7 @@ mod list;
 mod lolwut;
 mod memory;
 mod metadata;
+mod migrate;
 mod module;
 pub mod monitor;
 mod object;
@@ -80,6 +82,9 @@ pub mod flags {
     pub const IN_MULTI_DESPITE_OOM: u32 = 1 << 22;
     /// Runs a transaction's queue (`EXEC`): paused and refused on its queue's behalf.
     pub const EXEC: u32 = 1 << 23;
+    /// Refused like a write while the last background save has failed (`PING`, as Redis's
+    /// `processCommand` singles it out).
+    pub const DENIED_ON_DISK_ERROR: u32 = 1 << 24;
 
     /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
     /// `protected` are hidden, as in Redis).

@@ -3,8 +3,9 @@
 use super::errors::{CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
+use crate::config::Config;
 use crate::db::Lookup;
-use crate::db::record::{EMBSTR_MAX, Value};
+use crate::db::record::{Record, Value};
 
 pub static COMMANDS: &[Command] = &[Command::container(
     "object",
@@ -73,12 +74,7 @@ fn encoding(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     let db = ctx.client.db;
     let record = ctx.server.keyspace.record(db, slot);
-    let name = match record.value() {
-        Value::Int(_) => "int",
-        Value::Str(bytes) if !record.is_raw() && bytes.len() <= EMBSTR_MAX => "embstr",
-        Value::Str(_) => "raw",
-        Value::Object(_) => ctx.server.keyspace.encoding_name(db, record),
-    };
+    let name = ctx.server.keyspace.encoding_name(db, record);
     ctx.reply.bulk(name.as_bytes());
     Ok(())
 }
@@ -122,17 +118,22 @@ fn refcount(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(slot) = find(ctx, args) else {
         return Ok(());
     };
-    // Redis shares the objects of small integers unless an LRU/LFU policy needs per-key
-    // access bits; zedis stores every value in its record, but reports what Redis would.
-    let config = &ctx.server.config;
+    let record = ctx.server.keyspace.record(ctx.client.db, slot);
+    ctx.reply.int(redis_refcount(&ctx.server.config, record));
+    Ok(())
+}
+
+/// The reference count Redis would report for a value (`OBJECT REFCOUNT`, `DEBUG OBJECT`):
+/// Redis shares the objects of small integers unless an LRU/LFU policy needs per-key access
+/// bits; zedis stores every value in its record, but reports what Redis would.
+pub fn redis_refcount(config: &Config, record: &Record) -> i64 {
     let sharing = config.maxmemory == 0
         || !(config.maxmemory_policy.is_lru() || config.maxmemory_policy.is_lfu());
     let shared = matches!(
-        ctx.server.keyspace.record(ctx.client.db, slot).value(),
+        record.value(),
         Value::Int(v) if sharing && (0..SHARED_INTEGERS).contains(&v)
     );
-    ctx.reply.int(if shared { i32::MAX as i64 } else { 1 });
-    Ok(())
+    if shared { i32::MAX as i64 } else { 1 }
 }
 
 fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {

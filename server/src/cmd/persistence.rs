@@ -1,7 +1,7 @@
-//! Persistence commands: `SAVE` and `LASTSAVE`, over the server's RDB file
+//! Persistence commands: `SAVE`, `BGSAVE` and `LASTSAVE`, over the server's RDB file
 //! (`server::persistence`).
 
-use super::errors::{CmdError, CmdResult};
+use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 
@@ -19,6 +19,19 @@ pub static COMMANDS: &[Command] = &[
         "O(N) where N is the total number of keys in all databases",
     ),
     Command::new(
+        "bgsave",
+        -1,
+        NO_ASYNC_LOADING | ADMIN | NOSCRIPT,
+        Group::Server,
+        bgsave,
+    )
+    .doc(
+        "1.0.0",
+        "Asynchronously saves the database(s) to disk.",
+        "O(1)",
+    )
+    .syntax("[SCHEDULE]"),
+    Command::new(
         "lastsave",
         1,
         LOADING | STALE | FAST,
@@ -34,6 +47,9 @@ pub static COMMANDS: &[Command] = &[
 
 /// `SAVE`: a blocking save; Redis answers a failure with a bare `-ERR`.
 fn save(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    if ctx.server.persistence.background.is_some() {
+        return Err(CmdError::new("ERR Background save already in progress"));
+    }
     match ctx.server.save_rdb() {
         Ok(()) => {
             ctx.reply.ok();
@@ -45,5 +61,24 @@ fn save(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 
 fn lastsave(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     ctx.reply.int(ctx.server.persistence.last_save as i64);
+    Ok(())
+}
+
+/// `BGSAVE [SCHEDULE]`: starts a background save; inside `EXEC` it is scheduled for the cron
+/// instead, as Redis does.
+fn bgsave(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if args.len() > 2 || (args.len() == 2 && !args.is(1, "SCHEDULE")) {
+        return Err(errors::SYNTAX);
+    }
+    if ctx.server.persistence.background.is_some() {
+        return Err(CmdError::new("ERR Background save already in progress"));
+    }
+    if ctx.client.in_exec {
+        ctx.server.persistence.background_scheduled = true;
+        ctx.reply.simple(b"Background saving scheduled");
+        return Ok(());
+    }
+    ctx.server.start_background_save();
+    ctx.reply.simple(b"Background saving started");
     Ok(())
 }

@@ -36,9 +36,9 @@ fn time(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
-/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. `SAVE` writes the RDB file first (save
-/// points, which would also make a plain SHUTDOWN save, are not available yet); a failed save
-/// stops the shutdown unless forced, as in Redis.
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`. With `SAVE`, or with save points set and
+/// no `NOSAVE`, the RDB file is written first (a background save in progress is abandoned); a
+/// failed save stops the shutdown unless forced, as in Redis.
 fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let (mut save, mut nosave, mut force, mut abort) = (false, false, false, false);
     for arg in args.from(1) {
@@ -57,7 +57,9 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
+    let save = save || (!nosave && !ctx.server.config.save_params.is_empty());
     if save {
+        ctx.server.abort_background_save();
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if let Err(e) = ctx.server.save_rdb() {
             tracing::warn!("Error trying to save the DB, can't exit: {e}");

@@ -391,7 +391,7 @@ fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
         Value::Int(v) => {
             let mut digits = itoa::Buffer::new();
             let rebuilt = record.with_value(Value::Str(digits.format(v).as_bytes()), true)?;
-            ctx.server.keyspace.dbs[db].table.replace(slot, rebuilt);
+            ctx.server.keyspace.replace_record(db, slot, rebuilt);
             Ok(())
         }
         Value::Object(_) => Err(errors::WRONG_TYPE),

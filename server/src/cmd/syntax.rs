@@ -4,8 +4,8 @@
 //!
 //! Hand-written: the grammar is Redis's own documentation notation. Upper-case words are
 //! tokens; a token followed by a lower-case name is that argument's token, by several names a
-//! block; `[...]` is optional, `<a | b>` and `[a | b]` are one-of groups, and a group ending in
-//! `...` repeats what precedes it.
+//! block; `[...]` is optional, `<a | b>` and `[a | b]` are one-of groups, a group ending in
+//! `...` repeats what precedes it, and `""` is the empty string as a token.
 
 /// The type of an argument, as `COMMAND DOCS` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,13 @@ impl Parser {
                 }
                 Lexeme::Word(word) => {
                     self.at += 1;
-                    if is_token(&word) {
+                    if word == "\"\"" {
+                        // `""`: the empty string as a token (`MIGRATE`'s key placeholder).
+                        items.push(Arg {
+                            token: Some(String::new()),
+                            ..Arg::new("empty_string", ArgType::PureToken)
+                        });
+                    } else if is_token(&word) {
                         items.push(Arg {
                             token: Some(word.clone()),
                             ..Arg::new(&word.to_ascii_lowercase(), ArgType::PureToken)

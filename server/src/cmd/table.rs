@@ -208,6 +208,8 @@ static FAMILIES: &[&[Command]] = &[
     super::set::COMMANDS,
     super::zset::COMMANDS,
     super::keys::COMMANDS,
+    super::dump::COMMANDS,
+    super::migrate::COMMANDS,
     super::object::COMMANDS,
     super::memory::COMMANDS,
     super::server::COMMANDS,

@@ -48,17 +48,19 @@ fn apply(config: &mut Config, name: &str, words: &[String]) -> Result<(), String
         return Err("wrong number of arguments".to_string());
     }
     // A multi-word parameter given as one quoted word is split again, as Redis 7.0 does.
-    if param.multi_arg() && words.len() == 1 && !words[0].is_empty() {
-        let split = sds::split_args(words[0].as_bytes())
-            .map_err(|_| "Unbalanced quotes in configuration line".to_string())?;
-        let split: Vec<String> = split
+    let words: Vec<String> = if param.multi_arg() && words.len() == 1 && !words[0].is_empty() {
+        sds::split_args(words[0].as_bytes())
+            .map_err(|_| "Unbalanced quotes in configuration line".to_string())?
             .iter()
             .map(|w| String::from_utf8_lossy(w).into_owned())
-            .collect();
-        let split: Vec<&str> = split.iter().map(String::as_str).collect();
-        return param.set_words(config, &split);
-    }
+            .collect()
+    } else {
+        words.to_vec()
+    };
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    if param.name == "save" {
+        return super::params::read_save(config, &words);
+    }
     param.set_words(config, &words)
 }
 

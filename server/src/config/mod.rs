@@ -215,6 +215,14 @@ pub struct Config {
     pub dbfilename: String,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    /// Save points: (seconds, changes) pairs; a background save starts when any is reached.
+    pub save_params: Vec<(u64, u64)>,
+    /// Whether a config file or the command line has set `save` yet: the first `save` there
+    /// replaces the defaults, later ones add to it (Redis's `save_loaded`).
+    pub save_params_read: bool,
+    pub stop_writes_on_bgsave_error: bool,
+    /// `rdb-key-save-delay`: microseconds a background save waits after each key (tests).
+    pub rdb_key_save_delay: i64,
     pub appendfilename: String,
     pub appenddirname: String,
     pub list_max_listpack_size: i64,
@@ -293,6 +301,10 @@ impl Default for Config {
             dbfilename: "dump.rdb".to_string(),
             rdbcompression: true,
             rdbchecksum: true,
+            save_params: vec![(3600, 1), (300, 100), (60, 10000)],
+            save_params_read: false,
+            stop_writes_on_bgsave_error: true,
+            rdb_key_save_delay: 0,
             appendfilename: "appendonly.aof".to_string(),
             appenddirname: "appendonlydir".to_string(),
             list_max_listpack_size: -2,

@@ -404,23 +404,55 @@ fn get_output_buffer_limits(config: &Config) -> String {
 
 /// `save`: only the empty schedule, which is what zedis does (it keeps no snapshot yet); the
 /// words are checked as Redis checks them first, so a malformed schedule gets Redis's error.
-fn set_save(_config: &mut Config, words: &[&str]) -> Result<(), String> {
+fn set_save(config: &mut Config, words: &[&str]) -> Result<(), String> {
+    config.save_params = parse_save(words)?;
+    Ok(())
+}
+
+/// `save` in a config file or on the command line: the first occurrence replaces the default
+/// save points, later ones add to them, and `save ""` clears them (Redis's
+/// `setConfigSaveOption` while reading the config).
+pub fn read_save(config: &mut Config, words: &[&str]) -> Result<(), String> {
+    let pairs = parse_save(words)?;
+    if !config.save_params_read || pairs.is_empty() {
+        config.save_params.clear();
+        config.save_params_read = true;
+    }
+    config.save_params.extend(pairs);
+    Ok(())
+}
+
+/// Save points as (seconds, changes) pairs; `""` is none.
+fn parse_save(words: &[&str]) -> Result<Vec<(u64, u64)>, String> {
     let words: &[&str] = if words == [""] { &[] } else { words };
+    let numbers: Option<Vec<i64>> = words
+        .iter()
+        .map(|w| crate::util::parse_i64(w.as_bytes()))
+        .collect();
     let valid = words.len().is_multiple_of(2)
-        && words.iter().enumerate().all(|(i, w)| {
-            crate::util::parse_i64(w.as_bytes())
-                .is_some_and(|v| if i % 2 == 0 { v >= 1 } else { v >= 0 })
+        && numbers.as_ref().is_some_and(|n| {
+            n.iter()
+                .enumerate()
+                .all(|(i, &v)| if i % 2 == 0 { v >= 1 } else { v >= 0 })
         });
     if !valid {
         return Err("Invalid save parameters".to_string());
     }
-    if !words.is_empty() {
-        return Err(
-            "zedis does not take background saves yet: only an empty save schedule is accepted"
-                .to_string(),
-        );
-    }
-    Ok(())
+    Ok(numbers
+        .unwrap_or_default()
+        .chunks(2)
+        .map(|pair| (pair[0] as u64, pair[1] as u64))
+        .collect())
+}
+
+/// `save` as `CONFIG GET` prints it: `seconds changes` pairs, space-separated.
+fn get_save(config: &Config) -> String {
+    config
+        .save_params
+        .iter()
+        .map(|(seconds, changes)| format!("{seconds} {changes}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `bind`: one or more addresses (at most 16); an empty value binds nothing.
@@ -677,7 +709,12 @@ pub static PARAMS: &[Param] = &[
     field!("rdbcompression", Kind::Bool, rdbcompression, bool),
     stored("rdb-del-sync-files", Kind::Bool, "no"),
     field!("activerehashing", Kind::Bool, activerehashing, bool),
-    stored("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
+    field!(
+        "stop-writes-on-bgsave-error",
+        Kind::Bool,
+        stop_writes_on_bgsave_error,
+        bool
+    ),
     stored("set-proc-title", Kind::Bool, "yes").flags(IMMUTABLE),
     field!("dynamic-hz", Kind::Bool, dynamic_hz, bool),
     field!(
@@ -1089,7 +1126,12 @@ pub static PARAMS: &[Param] = &[
         Kind::Int(0, INT_MAX),
         list_compress_depth
     ),
-    stored("rdb-key-save-delay", Kind::Int(INT_MIN, INT_MAX), "0").flags(HIDDEN),
+    field!(
+        "rdb-key-save-delay",
+        Kind::Int(INT_MIN, INT_MAX),
+        rdb_key_save_delay
+    )
+    .flags(HIDDEN),
     stored("key-load-delay", Kind::Int(INT_MIN, INT_MAX), "0").flags(HIDDEN),
     field!(
         "active-expire-effort",
@@ -1294,7 +1336,7 @@ pub static PARAMS: &[Param] = &[
         flags: PROTECTED,
         ..special("dir", |c| c.dir.clone(), set_dir).single()
     },
-    special("save", |_| String::new(), set_save),
+    special("save", get_save, set_save),
     special(
         "client-output-buffer-limit",
         get_output_buffer_limits,
@@ -1440,12 +1482,12 @@ mod tests {
                 .unwrap_err()
                 .contains("append-only")
         );
-        assert!(set("save", "").is_ok());
-        assert!(
-            set("save", "3600 1")
-                .unwrap_err()
-                .contains("background saves")
+        assert!(set("save", "").unwrap().save_params.is_empty());
+        assert_eq!(
+            set("save", "3600 1 60 5").unwrap().save_params,
+            [(3600, 1), (60, 5)]
         );
+        assert_eq!(get(&set("save", "10 0").unwrap(), "save"), "10 0");
         assert!(set("notify-keyspace-events", "").is_ok());
         assert!(
             set("notify-keyspace-events", "KEA")

@@ -2,7 +2,7 @@
 //! and name a record's type and encoding. They work on the keyspace alone: a collection moves
 //! with its object, a string is rebuilt under its new key.
 
-use super::record::{Record, Value};
+use super::record::{EMBSTR_MAX, Record, Value};
 use super::{Alloc, Keyspace};
 
 impl Keyspace {
@@ -14,10 +14,14 @@ impl Keyspace {
         }
     }
 
-    /// The `OBJECT ENCODING` name of a collection's representation.
+    /// The `OBJECT ENCODING` name of a record's value: `int`, `embstr` (a string Redis keeps in
+    /// one block with its object) or `raw` for strings, the collection's representation
+    /// otherwise.
     pub fn encoding_name(&self, db: usize, record: &Record) -> &'static str {
         match record.value() {
-            Value::Str(_) | Value::Int(_) => unreachable!("strings are named by the caller"),
+            Value::Int(_) => "int",
+            Value::Str(bytes) if !record.is_raw() && bytes.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) => "raw",
             Value::Object(at) => self.dbs[db].objects.get(at).encoding(),
         }
     }

@@ -14,6 +14,7 @@ pub mod info;
 pub mod lazyfree;
 pub use crate::store::record;
 pub use crate::store::table;
+pub mod snapshot;
 pub mod watch;
 
 use record::{Record, Value};
@@ -107,6 +108,10 @@ pub struct Keyspace {
     pub expiry_paused: bool,
     /// Samples reused by eviction and expiry.
     pub(crate) sample_buf: Vec<Slot>,
+    /// The epoch a record entering a table gets; flipped when a snapshot starts.
+    pub(crate) epoch: bool,
+    /// The snapshot in progress, if any (`snapshot.rs`).
+    pub(crate) snapshot: Option<snapshot::ActiveSnapshot>,
 }
 
 /// The result of an operation that may need memory a client asked for.
@@ -128,6 +133,8 @@ impl Keyspace {
             active_expire_enabled: true,
             expiry_paused: false,
             sample_buf: Vec::new(),
+            epoch: false,
+            snapshot: None,
         }
     }
 
@@ -177,7 +184,9 @@ impl Keyspace {
         self.dbs[db].table.get(slot)
     }
 
+    /// A record for changing in place: a snapshot in progress writes it first.
     pub fn record_mut(&mut self, db: usize, slot: Slot) -> &mut Record {
+        self.presave(db, slot);
         self.dbs[db].table.get_mut(slot)
     }
 
@@ -247,7 +256,7 @@ impl Keyspace {
         };
         let old_expire = existing.and_then(|slot| self.dbs[db].table.get(slot).expire());
         if let Some(slot) = existing {
-            let record = self.dbs[db].table.get_mut(slot);
+            let record = self.record_mut(db, slot);
             // A new TTL fits in place only where the old record already has one; clearing a
             // TTL needs a record without the field (`overwrite_in_place` refuses otherwise).
             let (fits, keep_field) = match ttl {
@@ -318,7 +327,7 @@ impl Keyspace {
         let slot = match existing {
             Some(slot) => {
                 let keeps_ttl = record.expire().is_some();
-                let old = self.dbs[db].table.replace(slot, record);
+                let old = self.replace_record(db, slot, record);
                 if let (Some((_, index)), false) = (old.expire(), keeps_ttl) {
                     self.drop_expire_entry(db, index);
                 }
@@ -369,7 +378,9 @@ impl Keyspace {
         }
     }
 
+    /// The record's collection for changing: a snapshot in progress writes the key first.
     pub fn collection_mut<T: Collection>(&mut self, db: usize, slot: Slot) -> Option<&mut T> {
+        self.presave(db, slot);
         match self.record(db, slot).value() {
             Value::Object(at) => self.dbs[db].objects.typed_mut(at),
             _ => None,
@@ -392,8 +403,17 @@ impl Keyspace {
     }
 
     /// Inserts a record for an absent key.
-    pub fn insert_record(&mut self, db: usize, hash: u64, record: Record) -> Slot {
+    pub fn insert_record(&mut self, db: usize, hash: u64, mut record: Record) -> Slot {
+        record.set_epoch(self.epoch);
         self.dbs[db].table.insert(hash, record)
+    }
+
+    /// Puts `record` in `slot` in place of the record there (same key), which it returns; a
+    /// snapshot in progress writes the old one first.
+    pub fn replace_record(&mut self, db: usize, slot: Slot, mut record: Record) -> Record {
+        self.presave(db, slot);
+        record.set_epoch(self.epoch);
+        self.dbs[db].table.replace(slot, record)
     }
 
     /// Makes room for `additional` more keys in a database in one step (as Redis's
@@ -434,6 +454,7 @@ impl Keyspace {
     /// Takes a record out of its table, removing its expires entry (its collection, if any,
     /// stays in the database's objects: see [`Keyspace::take`]).
     pub fn remove_slot(&mut self, db: usize, slot: Slot) -> Record {
+        self.presave(db, slot);
         let record = self.dbs[db].table.remove(slot);
         if let Some((_, index)) = record.expire() {
             self.drop_expire_entry(db, index);
@@ -451,6 +472,7 @@ impl Keyspace {
 
     /// Sets or changes the expire time of the key in `slot`.
     pub fn set_expire(&mut self, db: usize, slot: Slot, when_ms: u64) -> Alloc<()> {
+        self.presave(db, slot);
         let record = self.dbs[db].table.get(slot);
         match record.expire() {
             Some((_, index)) => {
@@ -463,7 +485,7 @@ impl Keyspace {
                 let hash = self.hash(record.key());
                 let index = self.dbs[db].expires.len() as u32;
                 let updated = record.with_expire(Some((when_ms, index)))?;
-                self.dbs[db].table.replace(slot, updated);
+                self.replace_record(db, slot, updated);
                 self.dbs[db].expires.push(hash);
             }
         }
@@ -477,7 +499,7 @@ impl Keyspace {
             return Ok(false);
         };
         let updated = record.with_expire(None)?;
-        self.dbs[db].table.replace(slot, updated);
+        self.replace_record(db, slot, updated);
         self.drop_expire_entry(db, index);
         Ok(true)
     }
@@ -511,6 +533,7 @@ impl Keyspace {
     /// Empties a database; values are freed on the lazy-free thread when `lazy`. Returns the
     /// number of keys removed.
     pub fn flush_db(&mut self, db: usize, lazy: bool) -> usize {
+        self.presave_db(db);
         let table = &self.dbs[db].table;
         self.watch.touch_db(db, |key| {
             (table.find(table::hash(key), key).is_some(), None)
@@ -537,6 +560,8 @@ impl Keyspace {
         if a == b {
             return;
         }
+        self.presave_db(a);
+        self.presave_db(b);
         let now_ms = self.now_ms;
         for (watched_db, other) in [(a, b), (b, a)] {
             let (this, that) = (&self.dbs[watched_db].table, &self.dbs[other].table);

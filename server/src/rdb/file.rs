@@ -21,10 +21,7 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(BufWriter<File>) -> io::Result<BufWriter<File>>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     let temp = temp_path(&dir);
     let result = (|| {
         let file = File::create(&temp)?;
@@ -39,6 +36,29 @@ pub fn write_atomically(
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// Puts a finished file in place: fsync, rename over `path`, fsync of the directory. The
+/// temporary file is removed on error.
+pub fn install(file: File, temp: &Path, path: &Path) -> io::Result<()> {
+    let result = (|| {
+        file.sync_all()?;
+        drop(file);
+        fs::rename(temp, path)?;
+        File::open(parent_dir(path))?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    result
+}
+
+/// The directory a file is in (`.` for a bare name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub struct LoadReport {
 }
 
 /// A value as read, before it becomes a record.
-enum Loaded {
+pub enum Loaded {
     Str(Vec<u8>),
     Object(Object),
 }
@@ -155,8 +155,10 @@ pub fn load<R: Read>(
     Ok(report)
 }
 
-/// Stores a loaded key with its expire time and access information (`objectSetLRUOrLFU`).
-fn insert(
+/// Stores a loaded value under an absent key with its expire time and access information
+/// (`dbAdd`, `setExpire`, `objectSetLRUOrLFU`): an idle time applies under an LRU-clock
+/// policy, a frequency under an LFU one.
+pub fn insert(
     keyspace: &mut Keyspace,
     db: usize,
     key: &[u8],
@@ -477,4 +479,44 @@ fn intset_members(blob: &[u8]) -> Result<Vec<i64>, String> {
         return Err("intset members out of order or repeated".into());
     }
     Ok(members)
+}
+
+/// Why a `DUMP` payload cannot be restored, as `RESTORE` tells the two apart.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PayloadError {
+    /// Too short, a newer RDB version, or a wrong CRC-64.
+    VersionOrChecksum,
+    /// The value itself does not decode.
+    BadFormat,
+}
+
+/// Checks a `DUMP` payload's footer (`verifyDumpPayload`): at least the 2 bytes of RDB
+/// version (at most ours) and the 8 of CRC-64 over everything before it.
+pub fn verify_payload(payload: &[u8]) -> Result<(), PayloadError> {
+    if payload.len() < 10 {
+        return Err(PayloadError::VersionOrChecksum);
+    }
+    let (body, crc) = payload.split_at(payload.len() - 8);
+    let version = u16::from_le_bytes([body[body.len() - 2], body[body.len() - 1]]);
+    if version > RDB_VERSION || CRC64.checksum(body).to_le_bytes() != crc {
+        return Err(PayloadError::VersionOrChecksum);
+    }
+    Ok(())
+}
+
+/// Decodes the value of a verified `DUMP` payload: its type byte and body. As in Redis the
+/// reader sees the whole payload, footer included, so a body cut short reads into the footer
+/// rather than failing.
+pub fn payload_value(payload: &[u8], options: &LoadOptions) -> Result<Loaded, PayloadError> {
+    let mut r = RdbReader::new(payload);
+    let kind = r.byte().map_err(|_| PayloadError::BadFormat)?;
+    if !is_value_type(kind) {
+        return Err(PayloadError::BadFormat);
+    }
+    read_value(&mut r, kind, options).map_err(|_| PayloadError::BadFormat)
+}
+
+/// Whether `kind` is a value type rather than an opcode (`rdbIsObjectType`).
+fn is_value_type(kind: u8) -> bool {
+    matches!(kind, 0..=7 | 9..=19)
 }

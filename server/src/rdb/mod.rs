@@ -4,7 +4,7 @@
 //! nothing of.
 //!
 //! `write` and `read` hold the format's primitives, `listpack` and `legacy` the blob
-//! encodings inside values, `lzf` Redis's compression of long strings, `save` and `load` the file's structure, `file` the crash-safe
+//! encodings inside values, `lzf` Redis's compression of long strings, `save` and `load` the file's structure, `snapshot` the sink of a background save, `file` the crash-safe
 //! write to disk.
 
 pub mod file;
@@ -14,6 +14,7 @@ pub mod load;
 pub mod lzf;
 pub mod read;
 pub mod save;
+pub mod snapshot;
 pub mod write;
 
 /// The version Redis 7.0 writes.

@@ -14,6 +14,7 @@ use super::write::RdbWriter;
 use super::*;
 use crate::db::Keyspace;
 use crate::db::access::idle_ms;
+use crate::db::snapshot::AccessClock;
 use crate::store::record::{Record, Value};
 use crate::types::set::{Elem, Set};
 use crate::types::zset::ZSet;
@@ -98,9 +99,9 @@ impl Saver {
     pub fn key<W: Write>(
         &mut self,
         w: &mut RdbWriter<W>,
-        keyspace: &Keyspace,
-        db: usize,
         record: &Record,
+        objects: &Objects,
+        clock: AccessClock,
     ) -> io::Result<()> {
         if let Some((when, _)) = record.expire() {
             w.byte(OP_EXPIRETIME_MS)?;
@@ -110,14 +111,13 @@ impl Saver {
             AccessInfo::None => {}
             AccessInfo::Idle => {
                 w.byte(OP_IDLE)?;
-                w.length(idle_ms(record.access(), keyspace.lru_clock) / 1000)?;
+                w.length(idle_ms(record.access(), clock.lru_clock) / 1000)?;
             }
             AccessInfo::Frequency => {
                 w.byte(OP_FREQ)?;
-                w.byte(keyspace.access.lfu_decayed(record.access()))?;
+                w.byte(clock.policy.lfu_decayed(record.access()))?;
             }
         }
-        let objects = &keyspace.dbs[db].objects;
         w.byte(value_type(record, objects))?;
         w.string(record.key())?;
         self.value_body(w, record, objects)
@@ -134,8 +134,9 @@ impl Saver {
         self.value_body(w, record, objects)
     }
 
-    /// A value in its encoding (`rdbSaveObject`).
-    fn value_body<W: Write>(
+    /// A value in its encoding (`rdbSaveObject`); its length is `DEBUG OBJECT`'s
+    /// `serializedlength`.
+    pub fn value_body<W: Write>(
         &mut self,
         w: &mut RdbWriter<W>,
         record: &Record,
@@ -274,7 +275,7 @@ pub fn save_all<W: Write>(keyspace: &Keyspace, options: SaveOptions, out: W) -> 
         }
         saver.database(&mut w, index, db.len(), db.expires_len())?;
         for record in db.table.iter() {
-            saver.key(&mut w, keyspace, index, record)?;
+            saver.key(&mut w, record, &db.objects, keyspace.access_clock())?;
         }
     }
     w.byte(OP_EOF)?;

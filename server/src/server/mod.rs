@@ -16,6 +16,7 @@ use crate::memory::evict::Evictor;
 use crate::stats::{CommandStats, SlowLog, Stats};
 
 mod eviction;
+pub mod migrate;
 pub mod persistence;
 
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
@@ -101,6 +102,8 @@ pub struct Server {
     pub list_plain_threshold: usize,
     /// Saves and loads of the RDB file, for `INFO persistence` and `LASTSAVE`.
     pub persistence: persistence::Persistence,
+    /// `MIGRATE`'s connections to target servers.
+    pub migrate_sockets: migrate::MigrateSockets,
 }
 
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
@@ -139,6 +142,7 @@ impl Server {
             cron_paused: false,
             list_plain_threshold: crate::types::list::DEFAULT_PLAIN_THRESHOLD,
             persistence: persistence::Persistence::default(),
+            migrate_sockets: migrate::MigrateSockets::default(),
             reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
             reply_buffer_resizing: true,
             config,

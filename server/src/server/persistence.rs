@@ -5,28 +5,53 @@
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::Server;
 use crate::rdb::file::write_atomically;
 use crate::rdb::load::{LoadOptions, LoadReport, load};
 use crate::rdb::save::{AccessInfo, SaveOptions, save_all};
+use crate::rdb::snapshot::FileSink;
 use crate::types::hash::HashLimits;
 use crate::types::list::ListLimit;
 use crate::types::set::SetLimits;
 use crate::types::zset::ZSetLimits;
 
-/// What `INFO persistence` reports about saves and loads.
-#[derive(Debug, Clone)]
+/// Saves and loads of the RDB file, as `INFO persistence` reports them.
+#[derive(Debug)]
 pub struct Persistence {
     /// Unix seconds of the last successful save (`lastsave`); the start time before any.
     pub last_save: u64,
     /// Saves attempted (`stat_rdb_saves`).
     pub saves: u64,
-    /// Whether the last save succeeded (`rdb_last_bgsave_status`).
+    /// Whether the last background save (or `SAVE` that succeeded) went well
+    /// (`rdb_last_bgsave_status`).
     pub last_save_ok: bool,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// The background save in progress.
+    pub background: Option<BackgroundSave>,
+    /// Seconds the last background save took (`rdb_last_bgsave_time_sec`), -1 before any.
+    pub last_background_seconds: i64,
+    /// Unix seconds of the last attempt to start a background save (`lastbgsave_try`).
+    pub last_background_try: u64,
+    /// A `BGSAVE` asked for while one could not start (`rdb_bgsave_scheduled`).
+    pub background_scheduled: bool,
+    /// Wakes the task that drives background saves.
+    pub wake: Rc<tokio::sync::Notify>,
+}
+
+/// A background save under way.
+#[derive(Debug)]
+pub struct BackgroundSave {
+    /// The temporary file it writes, renamed over the RDB file when done.
+    pub temp: PathBuf,
+    pub started: Instant,
+    /// The change counter when it started: what it covers.
+    pub dirty_at_start: u64,
+    /// Why it could not start writing; reported when it ends, as a failed child would be.
+    pub failed: Option<io::Error>,
 }
 
 impl Default for Persistence {
@@ -37,6 +62,11 @@ impl Default for Persistence {
             last_save_ok: true,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            background: None,
+            last_background_seconds: -1,
+            last_background_try: 0,
+            background_scheduled: false,
+            wake: Rc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -91,7 +121,8 @@ impl Server {
         }
     }
 
-    fn save_options(&self) -> SaveOptions {
+    /// How a save or a `DUMP` writes, from the configuration.
+    pub fn save_options(&self) -> SaveOptions {
         let policy = self.config.maxmemory_policy;
         SaveOptions {
             compression: self.config.rdbcompression,
@@ -110,8 +141,21 @@ impl Server {
         }
     }
 
+    /// How a load or a `RESTORE` builds values, from the configuration.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            list: self.list_limit(),
+            hash: self.hash_limits(),
+            set: self.set_limits(),
+            zset: self.zset_limits(),
+            now_ms: crate::db::access::unix_ms(),
+            drop_expired: true,
+            replace_existing: false,
+        }
+    }
+
     /// `SAVE`: writes the whole keyspace to the RDB file, blocking (`rdbSave`). On success the
-    /// change counter restarts; on failure the old file stays and the status says so.
+    /// change counter restarts and the status is ok; on failure the old file stays.
     pub fn save_rdb(&mut self) -> io::Result<()> {
         self.persistence.saves += 1;
         let options = self.save_options();
@@ -125,12 +169,167 @@ impl Server {
                 self.persistence.last_save = unix_seconds();
                 self.persistence.last_save_ok = true;
             }
+            Err(e) => tracing::warn!("Write error saving DB on disk: {e}"),
+        }
+        result
+    }
+
+    /// Starts a background save (`rdbSaveBackground`): the keyspace as it is now goes to a
+    /// temporary file while commands go on; the save-driving task does the walking. A file
+    /// that cannot be created fails the save when it ends, as a failing child does in Redis.
+    pub fn start_background_save(&mut self) {
+        debug_assert!(self.persistence.background.is_none());
+        self.persistence.saves += 1;
+        self.persistence.last_background_try = unix_seconds();
+        let dir = PathBuf::from(&self.config.dir);
+        let temp = dir.join(format!("temp-bgsave-{}.rdb", std::process::id()));
+        let started =
+            File::create(&temp).and_then(|file| FileSink::start(file, self.save_options()));
+        let failed = match started {
+            Ok(sink) => {
+                self.keyspace.begin_snapshot(Box::new(sink));
+                None
+            }
+            Err(e) => Some(e),
+        };
+        self.persistence.background = Some(BackgroundSave {
+            temp,
+            started: Instant::now(),
+            dirty_at_start: self.keyspace.stats.dirty,
+            failed,
+        });
+        self.persistence.wake.notify_one();
+        tracing::info!("Background saving started");
+    }
+
+    /// Moves the background save `budget` table slots further. When the walk is complete it
+    /// returns the finished file (to be synced and renamed off the command thread) or the
+    /// error that ended the save.
+    pub fn background_save_step(&mut self, budget: usize) -> Option<io::Result<File>> {
+        let background = self.persistence.background.as_mut()?;
+        if let Some(e) = background.failed.take() {
+            return Some(Err(e));
+        }
+        if !self.keyspace.snapshot_step(budget) {
+            return None;
+        }
+        let sink = self.keyspace.end_snapshot()?;
+        let sink = sink
+            .into_any()
+            .downcast::<FileSink>()
+            .expect("the server's snapshots write to a FileSink");
+        Some(sink.finish())
+    }
+
+    /// Records how a background save ended (`backgroundSaveDoneHandler`).
+    pub fn background_save_done(&mut self, result: io::Result<()>) {
+        let Some(save) = self.persistence.background.take() else {
+            return;
+        };
+        self.persistence.last_background_seconds = save.started.elapsed().as_secs() as i64;
+        match result {
+            Ok(()) => {
+                tracing::info!("DB saved on disk");
+                tracing::info!("Background saving terminated with success");
+                self.keyspace.stats.dirty = self
+                    .keyspace
+                    .stats
+                    .dirty
+                    .saturating_sub(save.dirty_at_start);
+                self.persistence.last_save = unix_seconds();
+                self.persistence.last_save_ok = true;
+            }
             Err(e) => {
-                tracing::warn!("Write error saving DB on disk: {e}");
+                tracing::warn!("Background saving error: {e}");
+                let _ = std::fs::remove_file(&save.temp);
                 self.persistence.last_save_ok = false;
             }
         }
-        result
+    }
+
+    /// Stops a background save without a result (`FLUSHALL`, `SHUTDOWN`, as Redis kills its
+    /// child): the temporary file goes, the status stays as it was.
+    pub fn abort_background_save(&mut self) {
+        if let Some(save) = self.persistence.background.take() {
+            self.keyspace.abort_snapshot();
+            let _ = std::fs::remove_file(&save.temp);
+            tracing::warn!("Background saving aborted");
+        }
+    }
+
+    /// Before a shutdown on a signal: saves if the signal's parameter says `save`, or says
+    /// neither `save` nor `nosave` and save points are set (Redis's `prepareForShutdown`).
+    /// Returns whether the server may exit: a failed save keeps it running unless the
+    /// parameter says `force`.
+    pub fn prepare_signal_shutdown(&mut self, parameter: &str) -> bool {
+        let flags = self
+            .config
+            .stored
+            .get(parameter)
+            .cloned()
+            .unwrap_or_default();
+        let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+        let save = has("save") || (!has("nosave") && !self.config.save_params.is_empty());
+        if !save {
+            return true;
+        }
+        self.abort_background_save();
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        match self.save_rdb() {
+            Ok(()) => true,
+            Err(e) if has("force") => {
+                tracing::warn!("Error trying to save the DB: {e}; exiting anyway (force)");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "Error trying to save the DB, can't exit: {e}. {} received but errors \
+                     trying to shut down the server, check the logs for more information",
+                    if parameter.ends_with("sigint") {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    }
+                );
+                false
+            }
+        }
+    }
+
+    /// Whether writes are refused because the last background save failed
+    /// (`stop-writes-on-bgsave-error` with save points set).
+    pub fn writes_refused_by_disk_error(&self) -> bool {
+        self.config.stop_writes_on_bgsave_error
+            && !self.config.save_params.is_empty()
+            && !self.persistence.last_save_ok
+    }
+
+    /// The cron's check of the save points (and of a scheduled `BGSAVE`): starts a background
+    /// save when one is due (`serverCron`).
+    pub fn save_points_due(&mut self) {
+        if self.persistence.background.is_some() {
+            return;
+        }
+        if self.persistence.background_scheduled {
+            self.persistence.background_scheduled = false;
+            self.start_background_save();
+            return;
+        }
+        let now = unix_seconds();
+        let dirty = self.keyspace.stats.dirty;
+        let since_save = now.saturating_sub(self.persistence.last_save);
+        let retry_ok = now.saturating_sub(self.persistence.last_background_try) > 5
+            || self.persistence.last_save_ok;
+        let due = self
+            .config
+            .save_params
+            .iter()
+            .find(|&&(seconds, changes)| dirty >= changes && since_save > seconds && retry_ok)
+            .copied();
+        if let Some((seconds, changes)) = due {
+            tracing::info!("{changes} changes in {seconds} seconds. Saving...");
+            self.start_background_save();
+        }
     }
 
     /// Loads the RDB file into the keyspace (`rdbLoad`). A missing file loads nothing
@@ -144,13 +343,8 @@ impl Server {
             Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
         };
         let options = LoadOptions {
-            list: self.list_limit(),
-            hash: self.hash_limits(),
-            set: self.set_limits(),
-            zset: self.zset_limits(),
-            now_ms: crate::db::access::unix_ms(),
-            drop_expired: true,
             replace_existing: mode == LoadMode::Merge,
+            ..self.load_options()
         };
         let started = Instant::now();
         match load(

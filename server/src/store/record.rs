@@ -8,7 +8,8 @@
 //! [flags u8][lru/lfu 24 bits][expire_ms u64, expires_index u32 | if EXPIRE][key len varint][key][value]
 //! ```
 //!
-//! * `flags`: value kind (string, integer, object), and the `EXPIRE` and `RAW` bits;
+//! * `flags`: value kind (string, integer, object), and the `EXPIRE`, `RAW` and snapshot
+//!   `EPOCH` bits;
 //! * the 24 access bits Redis keeps in `robj.lru`: an LRU clock, or an LFU time + counter;
 //! * an expire time, and the key's position in the database's list of keys with a TTL;
 //! * the value: string bytes to the end of the record, a zigzag varint integer, or the index of
@@ -30,6 +31,8 @@ const KIND_OBJECT: u8 = 2;
 const FLAG_EXPIRE: u8 = 1 << 2;
 /// The string was modified in place (`APPEND`, `SETRANGE`), which Redis reports as `raw`.
 const FLAG_RAW: u8 = 1 << 3;
+/// The snapshot epoch the record belongs to (see `db::snapshot`).
+const FLAG_EPOCH: u8 = 1 << 6;
 /// For a collection: which kind (two bits).
 const OBJECT_KIND_SHIFT: u8 = 4;
 const OBJECT_KIND_MASK: u8 = 0b11 << OBJECT_KIND_SHIFT;
@@ -203,6 +206,20 @@ impl Record {
         self.flags() & FLAG_RAW != 0
     }
 
+    /// The snapshot epoch bit (`db::snapshot`).
+    #[inline]
+    pub fn epoch(&self) -> bool {
+        self.flags() & FLAG_EPOCH != 0
+    }
+
+    #[inline]
+    pub fn set_epoch(&mut self, epoch: bool) {
+        let flags = self.flags();
+        if (flags & FLAG_EPOCH != 0) != epoch {
+            self.0[0] ^= FLAG_EPOCH;
+        }
+    }
+
     /// The 24 access bits (LRU clock, or LFU minutes and counter).
     #[inline]
     pub fn access(&self) -> u32 {
@@ -276,7 +293,7 @@ impl Record {
         }
         let bytes = self.0.as_mut_bytes();
         bytes[0] = kind
-            | (flags & FLAG_EXPIRE)
+            | (flags & (FLAG_EXPIRE | FLAG_EPOCH))
             | if raw && kind == KIND_STRING {
                 FLAG_RAW
             } else {

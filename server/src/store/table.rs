@@ -514,11 +514,53 @@ impl<R: Hashed> KeyTable<R> {
     /// and the matching hash range of the old one, calling `visit` with every record whose
     /// hash lies in the range. Returns the next cursor, 0 when the scan is complete.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&R)) -> u64 {
+        let Some((low, high, next)) = self.scan_bounds(cursor, count) else {
+            return 0;
+        };
+        for (_, slots, floor) in self.tables() {
+            scan_range(slots, floor, low, high, &mut |i| {
+                visit(
+                    slots.records[i]
+                        .as_ref()
+                        .expect("tagged slot holds a record"),
+                )
+            });
+        }
+        next
+    }
+
+    /// [`KeyTable::scan`] with mutable access to each record (a snapshot marks what it saved).
+    pub fn scan_mut(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&mut R)) -> u64 {
+        let Some((low, high, next)) = self.scan_bounds(cursor, count) else {
+            return 0;
+        };
+        let mut hits = Vec::new();
+        scan_range(&self.current, 0, low, high, &mut |i| hits.push(i));
+        for &i in &hits {
+            visit(
+                self.current.records[i]
+                    .as_mut()
+                    .expect("tagged slot holds a record"),
+            );
+        }
+        if let Some((old, floor)) = &mut self.old {
+            hits.clear();
+            scan_range(old, *floor, low, high, &mut |i| hits.push(i));
+            for &i in &hits {
+                visit(old.records[i].as_mut().expect("tagged slot holds a record"));
+            }
+        }
+        next
+    }
+
+    /// The hash interval `[low, high)` a SCAN step from `cursor` over about `count` home
+    /// slots covers, aligned to current-table slots, and the cursor after it (0 at the end);
+    /// `None` for an empty table.
+    fn scan_bounds(&self, cursor: u64, count: usize) -> Option<(u128, u128, u64)> {
         let n = self.current.len();
         if n == 0 && self.old.is_none() {
-            return 0;
+            return None;
         }
-        // The hash interval [low, high) this call covers, aligned to current-table slots.
         let low = cursor as u128;
         let (high, done) = if n == 0 {
             (1u128 << 64, true)
@@ -528,15 +570,11 @@ impl<R: Hashed> KeyTable<R> {
             let high = first_hash_of(last, n);
             (high, last >= n)
         };
-        for (_, slots, floor) in self.tables() {
-            scan_range(slots, floor, low, high, &mut visit);
-        }
-        if done { 0 } else { high as u64 }
+        Some((low, high, if done { 0 } else { high as u64 }))
     }
 }
 
-/// Calls `visit` with every record of `slots` whose hash is in `[low, high)`.
-/// Calls `visit` with every record of `slots` whose hash is in `[low, high)`. In a table being
+/// Calls `visit` with the index of every record of `slots` whose hash is in `[low, high)`. In a table being
 /// migrated from, slots below `floor` are empty: the walk starts there at the earliest, as a
 /// lookup does, or it would stop at the emptied head of a cluster whose tail still holds
 /// records of the range.
@@ -545,7 +583,7 @@ fn scan_range<R: Hashed>(
     floor: usize,
     low: u128,
     high: u128,
-    visit: &mut impl FnMut(&R),
+    visit: &mut impl FnMut(usize),
 ) {
     let n = slots.len();
     if n == 0 || slots.full == 0 {
@@ -574,7 +612,7 @@ fn scan_range<R: Hashed>(
                 .expect("tagged slot holds a record");
             let h = record.table_hash() as u128;
             if h >= low && h < high {
-                visit(record);
+                visit(i);
             }
         }
     }

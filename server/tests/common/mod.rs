@@ -27,9 +27,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary on a free port.
+    /// Starts the binary on a free port, without save points unless `args` sets them.
     pub fn start(args: &[&str]) -> Server {
-        let mut all = vec!["--loglevel", "warning"];
+        let mut all = vec!["--loglevel", "warning", "--save", ""];
         all.extend_from_slice(args);
         let process = ServerProcess::start(env!("CARGO_BIN_EXE_zedis-server"), &all);
         let host = if args.contains(&"0.0.0.0") {

@@ -1,0 +1,94 @@
+//! The RDB side of a background save (`BGSAVE`, save points): the sink a keyspace snapshot
+//! (`db::snapshot`) writes its keys to. Keys arrive in walk order, interleaved with keys
+//! written just before a command changes them, possibly from another database: each change of
+//! database gets its own `SELECTDB`, which Redis's loader accepts anywhere. Memory is the
+//! writer's buffer: nothing is copied.
+
+use std::any::Any;
+use std::fs::File;
+use std::io::{self, BufWriter};
+
+use super::save::{SaveOptions, Saver};
+use super::write::RdbWriter;
+use super::{OP_EOF, OP_SELECTDB};
+use crate::db::snapshot::{AccessClock, KeySink};
+use crate::store::record::Record;
+use crate::types::Objects;
+
+/// Write buffer of a background save.
+const BUFFER: usize = 1 << 20;
+
+/// Writes a snapshot's keys to a file as an RDB stream.
+pub struct FileSink {
+    writer: RdbWriter<BufWriter<File>>,
+    saver: Saver,
+    /// The database of the last `SELECTDB` written.
+    section: Option<usize>,
+    /// The first write error; later keys are skipped.
+    error: Option<io::Error>,
+}
+
+impl FileSink {
+    /// Starts the stream in `file`: magic, version and AUX fields.
+    pub fn start(file: File, options: SaveOptions) -> io::Result<FileSink> {
+        let mut writer = RdbWriter::new(
+            BufWriter::with_capacity(BUFFER, file),
+            options.checksum,
+            options.compression,
+        );
+        let mut saver = Saver::new(options);
+        saver.header(&mut writer)?;
+        Ok(FileSink {
+            writer,
+            saver,
+            section: None,
+            error: None,
+        })
+    }
+
+    /// Ends the stream (EOF and checksum) and returns the file to be synced, or the first
+    /// error met.
+    pub fn finish(mut self) -> io::Result<File> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.writer.byte(OP_EOF)?;
+        let buffered = self.writer.finish()?;
+        buffered.into_inner().map_err(|e| e.into_error())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.writer.written()
+    }
+
+    fn write_key(
+        &mut self,
+        db: usize,
+        record: &Record,
+        objects: &Objects,
+        clock: AccessClock,
+    ) -> io::Result<()> {
+        if self.section != Some(db) {
+            self.writer.byte(OP_SELECTDB)?;
+            self.writer.length(db as u64)?;
+            self.section = Some(db);
+        }
+        self.saver.key(&mut self.writer, record, objects, clock)
+    }
+}
+
+impl KeySink for FileSink {
+    fn save(&mut self, db: usize, record: &Record, objects: &Objects, clock: AccessClock) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.write_key(db, record, objects, clock) {
+            self.error = Some(e);
+        }
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
