@@ -92,13 +92,15 @@ impl Keyspace {
             let objects = &db.objects;
             let index = active.db;
             let (sink, saved) = (&mut active.sink, &mut active.keys_saved);
-            active.cursor = db.table.scan_mut(active.cursor, slots, |record| {
-                if record.epoch() != epoch {
-                    sink.save(index, record, objects, clock);
-                    record.set_epoch(epoch);
-                    *saved += 1;
-                }
-            });
+            active.cursor = db
+                .table
+                .scan_mut(active.cursor, slots, Record::prefetch, |record| {
+                    if record.epoch() != epoch {
+                        sink.save(index, record, objects, clock);
+                        record.set_epoch(epoch);
+                        *saved += 1;
+                    }
+                });
             budget = budget.saturating_sub(slots);
             if active.cursor == 0 {
                 active.db += 1;
@@ -126,7 +128,7 @@ impl Keyspace {
             loop {
                 cursor = db
                     .table
-                    .scan_mut(cursor, 4096, |record| record.set_epoch(epoch));
+                    .scan_mut(cursor, 4096, |_| {}, |record| record.set_epoch(epoch));
                 if cursor == 0 {
                     break;
                 }
@@ -177,13 +179,15 @@ impl Keyspace {
         let (sink, saved) = (&mut active.sink, &mut active.keys_saved);
         let mut cursor = 0;
         loop {
-            cursor = database.table.scan_mut(cursor, 4096, |record| {
-                if record.epoch() != epoch {
-                    sink.save(db, record, objects, clock);
-                    record.set_epoch(epoch);
-                    *saved += 1;
-                }
-            });
+            cursor = database
+                .table
+                .scan_mut(cursor, 4096, Record::prefetch, |record| {
+                    if record.epoch() != epoch {
+                        sink.save(db, record, objects, clock);
+                        record.set_epoch(epoch);
+                        *saved += 1;
+                    }
+                });
             if cursor == 0 {
                 break;
             }

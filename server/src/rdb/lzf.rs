@@ -29,15 +29,79 @@ fn close_run(out: &mut [u8], lit: usize) {
     out[at] = (lit as u8).wrapping_sub(1);
 }
 
-/// Compresses `input` into at most `out_len` bytes; `None` when liblzf would give up.
+/// liblzf's hash table of earlier positions, kept between calls: each entry is stamped with
+/// the call that wrote it, so a new call sees an empty table (as liblzf does with a zeroed
+/// one) without clearing 256 KiB per string.
+pub struct Compressor {
+    /// (call stamp, offset) by hash.
+    table: Vec<(u32, u32)>,
+    stamp: u32,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Compressor::new()
+    }
+}
+
+impl Compressor {
+    pub fn new() -> Compressor {
+        Compressor {
+            table: Vec::new(),
+            stamp: 0,
+        }
+    }
+
+    /// Compresses `input` into at most `out_len` bytes; `None` when liblzf would give up.
+    pub fn compress(&mut self, input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+        if self.table.is_empty() {
+            self.table = vec![(0, 0); HSIZE];
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.table.fill((0, 0));
+            self.stamp = 1;
+        }
+        let mut table = Table {
+            slots: &mut self.table,
+            stamp: self.stamp,
+        };
+        compress_with(input, out_len, &mut table)
+    }
+}
+
+/// The table as one call sees it: entries of other calls read as empty.
+struct Table<'a> {
+    slots: &'a mut [(u32, u32)],
+    stamp: u32,
+}
+
+impl Table<'_> {
+    /// The offset stored for `h`, 0 for none (position 0 can never be a reference, as in
+    /// liblzf), replaced by `offset`.
+    #[inline]
+    fn swap(&mut self, h: usize, offset: usize) -> usize {
+        let (stamp, old) = std::mem::replace(&mut self.slots[h], (self.stamp, offset as u32));
+        if stamp == self.stamp { old as usize } else { 0 }
+    }
+
+    #[inline]
+    fn set(&mut self, h: usize, offset: usize) {
+        self.slots[h] = (self.stamp, offset as u32);
+    }
+}
+
+/// Compresses `input` into at most `out_len` bytes with a fresh table of its own; `None` when
+/// liblzf would give up.
 pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    Compressor::new().compress(input, out_len)
+}
+
+fn compress_with(input: &[u8], out_len: usize, table: &mut Table) -> Option<Vec<u8>> {
     let in_len = input.len();
     if in_len < 3 || out_len == 0 {
         return None;
     }
-    // Offsets of earlier positions by hash; 0 is "none" (position 0 can never be a
-    // reference, as in liblzf).
-    let mut table = vec![0u32; HSIZE];
     let mut out = Vec::with_capacity(out_len);
     out.push(0); // start run
     let mut lit = 0usize;
@@ -45,9 +109,7 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     let mut hval = first(input, ip);
     while ip < in_len - 2 {
         hval = next(hval, input, ip);
-        let h = slot(hval);
-        let reference = table[h] as usize;
-        table[h] = ip as u32;
+        let reference = table.swap(slot(hval), ip);
         let off = ip.wrapping_sub(reference).wrapping_sub(1);
         if reference > 0
             && off < MAX_OFF
@@ -100,10 +162,10 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             ip -= 2;
             hval = first(input, ip);
             hval = next(hval, input, ip);
-            table[slot(hval)] = ip as u32;
+            table.set(slot(hval), ip);
             ip += 1;
             hval = next(hval, input, ip);
-            table[slot(hval)] = ip as u32;
+            table.set(slot(hval), ip);
             ip += 1;
         } else {
             if out.len() >= out_len {
@@ -153,6 +215,21 @@ mod tests {
             if let Some(out) = compress(&input, input.len() + 64) {
                 assert_eq!(lzf::decompress(&out, input.len()).unwrap(), input);
             }
+        }
+    }
+
+    #[test]
+    fn a_reused_compressor_gives_the_output_of_a_fresh_one() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut reused = Compressor::new();
+        for _ in 0..300 {
+            let len = rng.usize(21..500);
+            let input: Vec<u8> = (0..len).map(|_| b'a' + rng.u8(0..4)).collect();
+            assert_eq!(
+                reused.compress(&input, len - 4),
+                compress(&input, len - 4),
+                "{input:?}"
+            );
         }
     }
 

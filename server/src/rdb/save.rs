@@ -274,8 +274,20 @@ pub fn save_all<W: Write>(keyspace: &Keyspace, options: SaveOptions, out: W) -> 
             continue;
         }
         saver.database(&mut w, index, db.len(), db.expires_len())?;
-        for record in db.table.iter() {
-            saver.key(&mut w, record, &db.objects, keyspace.access_clock())?;
+        // A batch of records at a time, prefetched before any is written: walking a table
+        // is otherwise one cache miss per key.
+        let mut batch: Vec<&Record> = Vec::new();
+        let mut cursor = 0;
+        loop {
+            batch.clear();
+            cursor = db.table.scan(cursor, 256, |record| batch.push(record));
+            batch.iter().for_each(|record| record.prefetch());
+            for record in &batch {
+                saver.key(&mut w, record, &db.objects, keyspace.access_clock())?;
+            }
+            if cursor == 0 {
+                break;
+            }
         }
     }
     w.byte(OP_EOF)?;

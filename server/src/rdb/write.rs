@@ -13,6 +13,8 @@ pub struct RdbWriter<W: Write> {
     crc: Option<crc::Digest<'static, u64, crc::Table<16>>>,
     compression: bool,
     written: u64,
+    /// LZF's hash table, kept for the whole stream.
+    lzf: super::lzf::Compressor,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -24,6 +26,7 @@ impl<W: Write> RdbWriter<W> {
             crc: checksum.then(|| CRC64.digest()),
             compression,
             written: 0,
+            lzf: super::lzf::Compressor::new(),
         }
     }
 
@@ -110,7 +113,7 @@ impl<W: Write> RdbWriter<W> {
     /// LZF-compresses `s` if liblzf, bounded at 4 bytes less than `s`, succeeds
     /// (`rdbSaveLzfStringObject`).
     fn try_lzf(&mut self, s: &[u8]) -> io::Result<bool> {
-        let Some(compressed) = super::lzf::compress(s, s.len() - 4) else {
+        let Some(compressed) = self.lzf.compress(s, s.len() - 4) else {
             return Ok(false);
         };
         self.lzf_blob(&compressed, s.len())?;

@@ -513,7 +513,7 @@ impl<R: Hashed> KeyTable<R> {
     /// One step of SCAN from `cursor`: visits about `count` home slots of the current table
     /// and the matching hash range of the old one, calling `visit` with every record whose
     /// hash lies in the range. Returns the next cursor, 0 when the scan is complete.
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&R)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a R)) -> u64 {
         let Some((low, high, next)) = self.scan_bounds(cursor, count) else {
             return 0;
         };
@@ -530,12 +530,36 @@ impl<R: Hashed> KeyTable<R> {
     }
 
     /// [`KeyTable::scan`] with mutable access to each record (a snapshot marks what it saved).
-    pub fn scan_mut(&mut self, cursor: u64, count: usize, mut visit: impl FnMut(&mut R)) -> u64 {
+    /// `ahead` sees every record of the step before `visit` sees the first, so their cache
+    /// misses can overlap (a record prefetch).
+    pub fn scan_mut(
+        &mut self,
+        cursor: u64,
+        count: usize,
+        mut ahead: impl FnMut(&R),
+        mut visit: impl FnMut(&mut R),
+    ) -> u64 {
         let Some((low, high, next)) = self.scan_bounds(cursor, count) else {
             return 0;
         };
         let mut hits = Vec::new();
         scan_range(&self.current, 0, low, high, &mut |i| hits.push(i));
+        let mut old_hits = Vec::new();
+        if let Some((old, floor)) = &self.old {
+            scan_range(old, *floor, low, high, &mut |i| old_hits.push(i));
+        }
+        for &i in &hits {
+            ahead(
+                self.current.records[i]
+                    .as_ref()
+                    .expect("tagged slot holds a record"),
+            );
+        }
+        if let Some((old, _)) = &self.old {
+            for &i in &old_hits {
+                ahead(old.records[i].as_ref().expect("tagged slot holds a record"));
+            }
+        }
         for &i in &hits {
             visit(
                 self.current.records[i]
@@ -543,10 +567,8 @@ impl<R: Hashed> KeyTable<R> {
                     .expect("tagged slot holds a record"),
             );
         }
-        if let Some((old, floor)) = &mut self.old {
-            hits.clear();
-            scan_range(old, *floor, low, high, &mut |i| hits.push(i));
-            for &i in &hits {
+        if let Some((old, _)) = &mut self.old {
+            for &i in &old_hits {
                 visit(old.records[i].as_mut().expect("tagged slot holds a record"));
             }
         }
@@ -600,13 +622,29 @@ fn scan_range<R: Hashed>(
     // at the end, until an empty slot past the last home.
     let start = first.max(floor);
     let span = (last_home + 1).saturating_sub(start);
+    // A record's hash is only needed where its home could lie outside the range: before the
+    // first empty slot of the walk (its cluster may have started before `first`) and past the
+    // last home. Between them every record's home is in range, so the range test (which reads
+    // and hashes the key, a cache miss per record) is skipped. This holds when the range
+    // starts exactly at `first`'s first hash and no migrated-out prefix (`floor`) hides the
+    // slots before it.
+    let aligned = floor == 0 && low == first_hash_of(first, n);
+    let mut clean = aligned && slots.tags[(start + n - 1) % n] == EMPTY;
     for step in 0..n {
         let i = (start + step) % n;
         let t = slots.tags[i];
-        if t == EMPTY && step >= span {
-            break;
+        if t == EMPTY {
+            if step >= span {
+                break;
+            }
+            clean = aligned;
+            continue;
         }
         if t >= 0x80 {
+            if clean && step < span {
+                visit(i);
+                continue;
+            }
             let record = slots.records[i]
                 .as_ref()
                 .expect("tagged slot holds a record");
