@@ -80,21 +80,23 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                 None if delay > 0 => tokio::time::sleep(Duration::from_micros(delay)).await,
                 None => tokio::task::yield_now().await,
                 Some(finished) => {
-                    let (temp, path) = {
+                    let (save, path) = {
                         let server = server.borrow();
-                        let temp = server
+                        let save = server
                             .persistence
                             .background
                             .as_ref()
-                            .map(|b| b.temp.clone());
-                        (temp, server.rdb_path())
+                            .map(|b| (b.temp.clone(), std::sync::Arc::clone(&b.cancelled)));
+                        (save, server.rdb_path())
                     };
-                    let result = match (finished, temp) {
-                        (Ok(file), Some(temp)) => tokio::task::spawn_blocking(move || {
-                            crate::rdb::file::install(file, &temp, &path)
-                        })
-                        .await
-                        .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+                    let result = match (finished, save) {
+                        (Ok(file), Some((temp, cancelled))) => {
+                            tokio::task::spawn_blocking(move || {
+                                crate::rdb::file::install(file, &temp, &path, &cancelled)
+                            })
+                            .await
+                            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+                        }
                         (Err(e), _) => Err(e),
                         (Ok(_), None) => Ok(()),
                     };

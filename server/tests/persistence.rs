@@ -333,6 +333,18 @@ fn a_background_save_is_a_point_in_time_snapshot() {
     wait_for_background_save(&server);
     assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
     assert_eq!(c.call(&["DEBUG", "DIGEST"]), second);
+    // FLUSHALL abandons a running save (as Redis kills its child): the file stays as the last
+    // completed save left it.
+    c.call(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    assert_eq!(c.call(&["FLUSHALL"]), "+OK\r\n");
+    assert_eq!(
+        server.info_field("persistence", "rdb_bgsave_in_progress"),
+        0
+    );
+    c.call(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "DIGEST"]), second);
     drop(c);
     drop(server);
     std::fs::remove_dir_all(&dir).expect("cleanup");

@@ -6,6 +6,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Write buffer: large enough that the file's write calls do not show in a save's profile.
 const BUFFER: usize = 1 << 20;
@@ -39,12 +40,19 @@ pub fn write_atomically(
 }
 
 /// Puts a finished file in place: fsync, rename over `path`, fsync of the directory. The
-/// temporary file is removed on error.
-pub fn install(file: File, temp: &Path, path: &Path) -> io::Result<()> {
+/// rename happens only while `cancelled` holds `false` under its lock, so whoever sets it
+/// knows no rename follows. The temporary file is removed on error or cancellation.
+pub fn install(file: File, temp: &Path, path: &Path, cancelled: &Mutex<bool>) -> io::Result<()> {
     let result = (|| {
         file.sync_all()?;
         drop(file);
-        fs::rename(temp, path)?;
+        {
+            let cancelled = cancelled.lock().unwrap_or_else(|e| e.into_inner());
+            if *cancelled {
+                return Err(io::Error::other("the save was cancelled"));
+            }
+            fs::rename(temp, path)?;
+        }
         File::open(parent_dir(path))?.sync_all()
     })();
     if result.is_err() {
@@ -95,6 +103,25 @@ mod tests {
         .unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert!(!temp_path(&dir).exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cancelled_install_leaves_the_old_file() {
+        let dir = scratch_dir("install");
+        let path = dir.join("dump.rdb");
+        fs::write(&path, b"old").unwrap();
+        let temp = dir.join("temp-bgsave.rdb");
+        fs::write(&temp, b"snapshot").unwrap();
+        let cancelled = Mutex::new(true);
+        let file = File::open(&temp).unwrap();
+        assert!(install(file, &temp, &path, &cancelled).is_err());
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert!(!temp.exists());
+        fs::write(&temp, b"snapshot").unwrap();
+        let file = File::open(&temp).unwrap();
+        install(file, &temp, &path, &Mutex::new(false)).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"snapshot");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::Server;
@@ -52,6 +53,9 @@ pub struct BackgroundSave {
     pub dirty_at_start: u64,
     /// Why it could not start writing; reported when it ends, as a failed child would be.
     pub failed: Option<io::Error>,
+    /// Set when the save is abandoned: the thread that installs the file then leaves the RDB
+    /// file alone (see `rdb::file::install`).
+    pub cancelled: Arc<Mutex<bool>>,
 }
 
 impl Default for Persistence {
@@ -197,6 +201,7 @@ impl Server {
             started: Instant::now(),
             dirty_at_start: self.keyspace.stats.dirty,
             failed,
+            cancelled: Arc::new(Mutex::new(false)),
         });
         self.persistence.wake.notify_one();
         tracing::info!("Background saving started");
@@ -251,6 +256,7 @@ impl Server {
     /// child): the temporary file goes, the status stays as it was.
     pub fn abort_background_save(&mut self) {
         if let Some(save) = self.persistence.background.take() {
+            *save.cancelled.lock().unwrap_or_else(|e| e.into_inner()) = true;
             self.keyspace.abort_snapshot();
             let _ = std::fs::remove_file(&save.temp);
             tracing::warn!("Background saving aborted");
