@@ -119,6 +119,9 @@ pub async fn serve(
     }));
     let _ = stopped_rx.await;
     tracing::info!("shutting down");
+    // A background save still running is abandoned and its temporary file removed, as Redis
+    // kills its child at shutdown.
+    server.borrow_mut().abort_background_save();
     server.borrow_mut().shutdown = Some(Shutdown::Requested);
     for task in &tasks {
         task.abort();

@@ -145,6 +145,20 @@ fn shutdown_save_writes_the_file_and_nosave_does_not() {
     drop(server);
     let server = start_in(&dir);
     assert_eq!(server.connect().call(&["EXISTS", "after"]), ":0\r\n");
+    // A shutdown during a background save abandons it and removes its temporary file.
+    let mut c = server.connect();
+    c.call(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    c.send(&[b"SHUTDOWN", b"NOSAVE"]);
+    assert_eq!(c.read_reply(), None);
+    let mut server = server;
+    wait_exit(&mut server);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("temp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     drop(server);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
