@@ -62,10 +62,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn limits(ctx: &Ctx) -> HashLimits {
-    HashLimits {
-        entries: ctx.server.config.hash_max_listpack_entries as usize,
-        value: ctx.server.config.hash_max_listpack_value as usize,
-    }
+    ctx.server.hash_limits()
 }
 
 /// Sets every field/value pair; returns how many fields are new.

@@ -80,10 +80,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn limit(ctx: &Ctx) -> ListLimit {
-    ListLimit {
-        size: ctx.server.config.list_max_listpack_size,
-        plain_threshold: ctx.server.list_plain_threshold,
-    }
+    ctx.server.list_limit()
 }
 
 /// `LEFT` or `RIGHT`.

@@ -66,12 +66,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn limits(ctx: &Ctx) -> SetLimits {
-    let config = &ctx.server.config;
-    SetLimits {
-        intset_entries: config.set_max_intset_entries as usize,
-        listpack_entries: config.set_max_listpack_entries as usize,
-        listpack_value: config.set_max_listpack_value as usize,
-    }
+    ctx.server.set_limits()
 }
 
 fn reply_elem(reply: &mut Reply, elem: Elem) {

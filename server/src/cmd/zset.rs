@@ -127,10 +127,7 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn limits(ctx: &Ctx) -> ZSetLimits {
-    ZSetLimits {
-        entries: ctx.server.config.zset_max_listpack_entries as usize,
-        value: ctx.server.config.zset_max_listpack_value as usize,
-    }
+    ctx.server.zset_limits()
 }
 
 /// Members with their scores, owned.
