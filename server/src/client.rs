@@ -36,6 +36,8 @@ pub struct Multi {
     pub denyoom: bool,
     /// A queued command writes or may replicate: `CLIENT PAUSE WRITE` holds `EXEC` back.
     pub may_replicate: bool,
+    /// A queued command lacks the `loading` flag: `EXEC` is refused while loading.
+    pub denied_while_loading: bool,
 }
 
 impl Multi {

@@ -41,6 +41,32 @@ use server::{Server, Shutdown};
 /// How long a shutdown waits for clients to receive their pending replies.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Loads the RDB file a step at a time (`loading-process-events-interval-bytes` each, or one
+/// key and a `key-load-delay` pause each when that is set), answering clients between steps
+/// as Redis does while it loads.
+async fn load_at_startup(
+    server: Rc<RefCell<Server>>,
+    mut load: server::persistence::RdbLoad,
+) -> Result<(), String> {
+    loop {
+        let delay = {
+            let mut server = server.borrow_mut();
+            let delay = server.config.key_load_delay;
+            let bytes = server.config.loading_process_events_interval_bytes.max(1) as u64;
+            let keys = if delay != 0 { 1 } else { u64::MAX };
+            if server.load_step(&mut load, keys, bytes)?.is_some() {
+                return Ok(());
+            }
+            delay
+        };
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_micros(delay as u64)).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
 /// Binds the configured addresses (the port of the first one bound is used for the others,
 /// so port 0 picks one free port for all).
 pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
@@ -51,8 +77,10 @@ pub fn bind(config: &Config) -> std::io::Result<Vec<std::net::TcpListener>> {
 /// arrives on `signals` (the name of its config parameter, `shutdown-on-sigterm` or
 /// `shutdown-on-sigint`: the server saves first if that parameter or the save points say so,
 /// and keeps running if that save fails, as Redis does) or `signals` closes (a stop without
-/// saving). Must run inside a `LocalSet` on a current-thread runtime. Fails before serving
-/// anyone if the RDB file in `dir` cannot be loaded.
+/// saving). Must run inside a `LocalSet` on a current-thread runtime. The RDB file in `dir`
+/// loads while clients are already answered (`-LOADING` for what needs the data, `INFO`
+/// reports the progress); if it cannot be loaded the server stops with the error and serves
+/// none of it.
 pub async fn serve(
     config: Config,
     listeners: Vec<std::net::TcpListener>,
@@ -61,10 +89,13 @@ pub async fn serve(
 ) -> Result<(), String> {
     let mut server = Server::new(config, cmd::table().len());
     server.sync_access_policy();
-    if let Err(e) = server.load_rdb(server::persistence::LoadMode::Strict) {
-        tracing::error!("Fatal error loading the DB: {e}. Exiting.");
-        return Err(e);
-    }
+    let load = match server.begin_load(server::persistence::LoadMode::Strict) {
+        Ok(load) => load,
+        Err(e) => {
+            tracing::error!("Fatal error loading the DB: {e}. Exiting.");
+            return Err(e);
+        }
+    };
     let sockets = Rc::new(net::listener::Listeners::default());
     match sockets.replace(listeners) {
         // `port 0` picks a free port: CONFIG GET and INFO report the one bound.
@@ -87,19 +118,11 @@ pub async fn serve(
         Rc::clone(&server),
         sockets,
     ))];
-    tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
-    tasks.push(tokio::task::spawn_local(cron::evict_in_background(
-        Rc::clone(&server),
-    )));
-    tasks.push(tokio::task::spawn_local(cron::save_in_background(
-        Rc::clone(&server),
-    )));
-    server.borrow_mut().memory.mark_startup();
 
     // Tokio's `LocalSet` polls the future it drives again after every batch of ready tasks, so
     // that future only waits on a channel; the shutdown sources are awaited by a task of their
     // own, polled only when one of them fires.
-    let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+    let (stopped_tx, mut stopped_rx) = oneshot::channel::<()>();
     let state = Rc::clone(&server);
     tasks.push(tokio::task::spawn_local(async move {
         loop {
@@ -117,7 +140,33 @@ pub async fn serve(
         }
         let _ = stopped_tx.send(());
     }));
-    let _ = stopped_rx.await;
+
+    let mut stopped = false;
+    if let Some(load) = load {
+        tokio::select! {
+            loaded = load_at_startup(Rc::clone(&server), load) => {
+                if let Err(e) = loaded {
+                    tracing::error!("Fatal error loading the DB: {e}. Exiting.");
+                    for task in &tasks {
+                        task.abort();
+                    }
+                    return Err(e);
+                }
+            }
+            _ = &mut stopped_rx => stopped = true,
+        }
+    }
+    if !stopped {
+        tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
+        tasks.push(tokio::task::spawn_local(cron::evict_in_background(
+            Rc::clone(&server),
+        )));
+        tasks.push(tokio::task::spawn_local(cron::save_in_background(
+            Rc::clone(&server),
+        )));
+        server.borrow_mut().memory.mark_startup();
+        let _ = stopped_rx.await;
+    }
     tracing::info!("shutting down");
     // A background save still running is abandoned and its temporary file removed, as Redis
     // kills its child at shutdown.

@@ -396,3 +396,111 @@ fn save_points_start_background_saves() {
     drop(server);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// The value of `field` in `INFO persistence` text.
+fn persistence_field(info: &str, field: &str) -> Option<String> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .map(|v| v.trim().to_string())
+}
+
+#[test]
+fn a_start_answers_while_it_loads_and_serves_the_data_once_loaded() {
+    let dir = scratch_dir("loading");
+    let server = start_in(&dir);
+    let mut c = server.connect();
+    assert_eq!(c.call(&["DEBUG", "POPULATE", "2000"]), "+OK\r\n");
+    assert_eq!(c.call(&["SAVE"]), "+OK\r\n");
+    drop(c);
+    drop(server);
+    let file = std::fs::read(dir.join("dump.rdb")).expect("the dump");
+
+    // 1 ms per key: the load takes about 2 s, key by key.
+    let server = Server::start(&[
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+        "--key-load-delay",
+        "1000",
+    ]);
+    let mut c = server.connect();
+    assert_eq!(
+        c.call(&["GET", "key:1"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    assert_eq!(
+        c.call(&["PING"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    // A command that needs the data is refused as it is queued, so EXEC aborts.
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(
+        c.call(&["DBSIZE"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    assert_eq!(
+        c.call(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    let info = c.call(&["INFO", "persistence"]);
+    assert_eq!(persistence_field(&info, "loading").as_deref(), Some("1"));
+    assert_eq!(
+        persistence_field(&info, "loading_total_bytes"),
+        Some(file.len().to_string())
+    );
+    let loaded: u64 = persistence_field(&info, "loading_loaded_bytes")
+        .and_then(|v| v.parse().ok())
+        .expect("loading_loaded_bytes");
+    assert!(loaded > 0 && loaded < file.len() as u64, "{info}");
+    let percent: f64 = persistence_field(&info, "loading_loaded_perc")
+        .and_then(|v| v.parse().ok())
+        .expect("loading_loaded_perc");
+    assert!(percent > 0.0 && percent < 100.0, "{info}");
+    assert!(persistence_field(&info, "loading_eta_seconds").is_some());
+    assert!(persistence_field(&info, "loading_start_time").is_some());
+
+    // Once loaded: every key, and the loading fields gone.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.call(&["PING"]) != "+PONG\r\n" {
+        assert!(Instant::now() < deadline, "the load did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(c.call(&["DBSIZE"]), ":2000\r\n");
+    let info = c.call(&["INFO", "persistence"]);
+    assert_eq!(persistence_field(&info, "loading").as_deref(), Some("0"));
+    assert_eq!(persistence_field(&info, "loading_total_bytes"), None);
+    drop(c);
+    drop(server);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn shutdown_during_a_load_never_saves_the_half_loaded_dataset() {
+    let dir = scratch_dir("loading-shutdown");
+    let server = start_in(&dir);
+    let mut c = server.connect();
+    assert_eq!(c.call(&["DEBUG", "POPULATE", "1000"]), "+OK\r\n");
+    assert_eq!(c.call(&["SAVE"]), "+OK\r\n");
+    drop(c);
+    drop(server);
+    let file = std::fs::read(dir.join("dump.rdb")).expect("the dump");
+
+    // Save points are set, so a SHUTDOWN would save, but not during the load.
+    let mut server = Server::start(&[
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+        "--key-load-delay",
+        "2000",
+        "--save",
+        "1 1",
+    ]);
+    let mut c = server.connect();
+    assert_eq!(
+        persistence_field(&c.call(&["INFO", "persistence"]), "loading").as_deref(),
+        Some("1")
+    );
+    c.send(&[b"SHUTDOWN"]);
+    assert_eq!(c.read_to_close(), "");
+    wait_exit(&mut server);
+    assert_eq!(std::fs::read(dir.join("dump.rdb")).expect("the dump"), file);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

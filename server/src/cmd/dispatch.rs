@@ -2,9 +2,9 @@
 //! statistics.
 //!
 //! Order: command lookup, subcommand lookup, arity, authentication, protected commands, OOM,
-//! a failed background save (MISCONF), pause, transaction queueing, then
-//! [`call`]. Rejections reply with Redis's error, count as the command's `rejected_calls`, and
-//! make a pending `EXEC` abort.
+//! a failed background save (MISCONF), a load in progress (LOADING), pause, transaction
+//! queueing, then [`call`]. Rejections reply with Redis's error, count as the command's
+//! `rejected_calls`, and make a pending `EXEC` abort.
 
 use std::time::Duration;
 
@@ -91,6 +91,11 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if ctx.server.persistence.loading.is_some() && denied_while_loading(ctx, entry) {
+        reject(ctx, Some(entry), errors::LOADING);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if ctx.server.pause.is_some() && paused(ctx, entry) {
         ctx.client.postponed = true;
         ctx.server.postponed.push(ctx.client.id);
@@ -104,6 +109,7 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
             let multi = ctx.client.multi.as_mut().expect("inside MULTI");
             multi.denyoom |= command.has(flags::DENYOOM);
             multi.may_replicate |= command.has(flags::WRITE | flags::MAY_REPLICATE);
+            multi.denied_while_loading |= !command.has(flags::LOADING);
             multi.commands.push((entry.index, queued));
             ctx.reply.simple(b"QUEUED");
         }
@@ -124,6 +130,19 @@ fn writes_or_pings(ctx: &Ctx, entry: &Entry) -> bool {
     let command = entry.command;
     command.has(flags::WRITE | flags::DENIED_ON_DISK_ERROR)
         || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
+}
+
+/// Whether a load in progress refuses this command: one without the `loading` flag, or an
+/// `EXEC` with one queued.
+fn denied_while_loading(ctx: &Ctx, entry: &Entry) -> bool {
+    let command = entry.command;
+    !command.has(flags::LOADING)
+        || (command.has(flags::EXEC)
+            && ctx
+                .client
+                .multi
+                .as_ref()
+                .is_some_and(|m| m.denied_while_loading))
 }
 
 /// Whether `CLIENT PAUSE` holds this command back: every command under `ALL`; under `WRITE`

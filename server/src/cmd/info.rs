@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::Client;
 use crate::server::Server;
+use crate::server::persistence::LoadingProgress;
 use crate::version::REDIS_VERSION;
 
 /// Every section, in the order Redis prints them, with whether `INFO` with no argument
@@ -207,7 +208,10 @@ fn persistence_section(server: &Server) -> String {
         0.0
     };
     for (name, value) in [
-        ("loading", "0".to_string()),
+        (
+            "loading",
+            (server.persistence.loading.is_some() as u8).to_string(),
+        ),
         ("async_loading", "0".to_string()),
         ("current_cow_peak", "0".to_string()),
         ("current_cow_size", "0".to_string()),
@@ -271,7 +275,38 @@ fn persistence_section(server: &Server) -> String {
     ] {
         let _ = write!(out, "{name}:{value}\r\n");
     }
+    if let Some(loading) = &server.persistence.loading {
+        loading_fields(&mut out, loading);
+    }
     out
+}
+
+/// The `loading_*` fields while the RDB file loads, with Redis's estimates: the share read of
+/// the file, and the time left at the pace so far (1 in the first second).
+fn loading_fields(out: &mut String, loading: &LoadingProgress) {
+    let (percent, remaining) = if loading.total_bytes > 0 {
+        (
+            loading.loaded_bytes as f64 * 100.0 / loading.total_bytes as f64,
+            loading.total_bytes.saturating_sub(loading.loaded_bytes),
+        )
+    } else {
+        (0.0, 1)
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let elapsed = now.saturating_sub(loading.start_time);
+    let eta = if elapsed == 0 {
+        1
+    } else {
+        elapsed * remaining / (loading.loaded_bytes + 1)
+    };
+    field!(out, "loading_start_time", "{}", loading.start_time);
+    field!(out, "loading_total_bytes", "{}", loading.total_bytes);
+    field!(out, "loading_rdb_used_mem", "{}", loading.rdb_used_mem);
+    field!(out, "loading_loaded_bytes", "{}", loading.loaded_bytes);
+    field!(out, "loading_loaded_perc", "{percent:.2}");
+    field!(out, "loading_eta_seconds", "{eta}");
 }
 
 fn stats_section(server: &Server) -> String {

@@ -58,7 +58,8 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
     let save = save || (!nosave && !ctx.server.config.save_params.is_empty());
-    if save {
+    // During a load the dataset is half-read: never saved over the file.
+    if save && ctx.server.persistence.loading.is_none() {
         ctx.server.abort_background_save();
         tracing::info!("Saving the final RDB snapshot before exiting.");
         if let Err(e) = ctx.server.save_rdb() {

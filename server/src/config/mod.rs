@@ -223,6 +223,10 @@ pub struct Config {
     pub stop_writes_on_bgsave_error: bool,
     /// `rdb-key-save-delay`: microseconds a background save waits after each key (tests).
     pub rdb_key_save_delay: i64,
+    /// `key-load-delay`: microseconds a load waits after each key (tests).
+    pub key_load_delay: i64,
+    /// Bytes a load reads between two turns of answering clients.
+    pub loading_process_events_interval_bytes: i64,
     pub appendfilename: String,
     pub appenddirname: String,
     pub list_max_listpack_size: i64,
@@ -305,6 +309,8 @@ impl Default for Config {
             save_params_read: false,
             stop_writes_on_bgsave_error: true,
             rdb_key_save_delay: 0,
+            key_load_delay: 0,
+            loading_process_events_interval_bytes: 2 * 1024 * 1024,
             appendfilename: "appendonly.aof".to_string(),
             appenddirname: "appendonlydir".to_string(),
             list_max_listpack_size: -2,

@@ -1132,7 +1132,12 @@ pub static PARAMS: &[Param] = &[
         rdb_key_save_delay
     )
     .flags(HIDDEN),
-    stored("key-load-delay", Kind::Int(INT_MIN, INT_MAX), "0").flags(HIDDEN),
+    field!(
+        "key-load-delay",
+        Kind::Int(INT_MIN, INT_MAX),
+        key_load_delay
+    )
+    .flags(HIDDEN),
     field!(
         "active-expire-effort",
         Kind::Int(1, 10),
@@ -1298,10 +1303,10 @@ pub static PARAMS: &[Param] = &[
         Kind::Memory(0, LONG_MAX),
         "67108864",
     ),
-    stored(
+    field!(
         "loading-process-events-interval-bytes",
         Kind::Int(1024, INT_MAX),
-        "2097152",
+        loading_process_events_interval_bytes
     )
     .flags(HIDDEN),
     // TLS (Debian builds Redis with it): zedis does not serve TLS.

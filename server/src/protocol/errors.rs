@@ -57,6 +57,8 @@ pub const WRONG_PASS: CmdError =
 pub const MISCONF: CmdError = CmdError::new(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
 );
+/// Commands without the `loading` flag while the RDB file loads.
+pub const LOADING: CmdError = CmdError::new("LOADING Redis is loading the dataset in memory");
 pub const OOM: CmdError = CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
 pub const DB_INDEX_OUT_OF_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
 pub const NO_SUCH_KEY: CmdError = CmdError::new("ERR no such key");

@@ -58,101 +58,161 @@ pub fn load<R: Read>(
     keyspace: &mut Keyspace,
     options: &LoadOptions,
 ) -> Result<LoadReport, ReadError> {
-    let mut r = RdbReader::new(input);
-    let magic: [u8; 9] = r.exact()?;
-    if &magic[..5] != b"REDIS" {
-        return Err(ReadError {
-            offset: 0,
-            message: "Wrong signature trying to load DB from file".into(),
-        });
+    let mut loader = Loader::start(input)?;
+    while !loader.step(keyspace, options, u64::MAX, u64::MAX)? {}
+    Ok(loader.into_report())
+}
+
+/// A load in progress, advanced a step at a time so a server can answer its clients between
+/// steps (`-LOADING`, `INFO`), as Redis processes events while it loads.
+pub struct Loader<R: Read> {
+    r: RdbReader<R>,
+    report: LoadReport,
+    /// The database `SELECTDB` chose.
+    db: usize,
+    /// What the opcodes before the next key said about it.
+    expire: Option<u64>,
+    idle: Option<u64>,
+    frequency: Option<u8>,
+}
+
+impl<R: Read> Loader<R> {
+    /// Reads and checks the magic and version.
+    pub fn start(input: R) -> Result<Loader<R>, ReadError> {
+        let mut r = RdbReader::new(input);
+        let magic: [u8; 9] = r.exact()?;
+        if &magic[..5] != b"REDIS" {
+            return Err(ReadError {
+                offset: 0,
+                message: "Wrong signature trying to load DB from file".into(),
+            });
+        }
+        let version = std::str::from_utf8(&magic[5..])
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|v| (1..=RDB_VERSION as u32).contains(v));
+        let Some(version) = version else {
+            return Err(ReadError {
+                offset: 5,
+                message: format!(
+                    "Can't handle RDB format version {}",
+                    String::from_utf8_lossy(&magic[5..])
+                ),
+            });
+        };
+        Ok(Loader {
+            r,
+            report: LoadReport {
+                version,
+                ..LoadReport::default()
+            },
+            db: 0,
+            expire: None,
+            idle: None,
+            frequency: None,
+        })
     }
-    let version = std::str::from_utf8(&magic[5..])
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|v| (1..=RDB_VERSION as u32).contains(v));
-    let Some(version) = version else {
-        return Err(ReadError {
-            offset: 5,
-            message: format!(
-                "Can't handle RDB format version {}",
-                String::from_utf8_lossy(&magic[5..])
-            ),
-        });
-    };
-    let mut report = LoadReport {
-        version,
-        ..LoadReport::default()
-    };
-    let mut db = 0usize;
-    let mut expire: Option<u64> = None;
-    let mut idle: Option<u64> = None;
-    let mut frequency: Option<u8> = None;
-    loop {
-        let kind = r.byte()?;
-        match kind {
-            OP_EXPIRETIME => expire = Some(r.seconds()? as u64 * 1000),
-            OP_EXPIRETIME_MS => expire = Some(r.millis()?),
-            OP_FREQ => frequency = Some(r.byte()?),
-            OP_IDLE => idle = Some(r.length()?),
-            OP_EOF => break,
-            OP_SELECTDB => {
-                let index = r.length()?;
-                if index >= keyspace.dbs.len() as u64 {
-                    return r.error(format!(
-                        "FATAL: Data file was created with a Redis server configured to \
-                         handle more than {} databases",
-                        keyspace.dbs.len()
-                    ));
-                }
-                db = index as usize;
+
+    /// Bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.r.offset()
+    }
+
+    /// What the load has found so far.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+
+    pub fn into_report(self) -> LoadReport {
+        self.report
+    }
+
+    /// Loads keys until `keys` more keys are in, `bytes` more bytes are read, or the file
+    /// ends. Returns true once the whole file is in and its checksum verified.
+    pub fn step(
+        &mut self,
+        keyspace: &mut Keyspace,
+        options: &LoadOptions,
+        keys: u64,
+        bytes: u64,
+    ) -> Result<bool, ReadError> {
+        let (start_keys, start_offset) = (self.report.keys_loaded, self.r.offset());
+        let r = &mut self.r;
+        loop {
+            if self.report.keys_loaded - start_keys >= keys || r.offset() - start_offset >= bytes {
+                return Ok(false);
             }
-            OP_RESIZEDB => {
-                let keys = r.length()?;
-                let _expires = r.length()?;
-                // A hint only: a damaged one must not reserve memory the file does not back.
-                keyspace.reserve(db, keys.min(1 << 24) as usize);
-            }
-            OP_AUX => {
-                let name = r.string()?;
-                let value = r.string()?;
-                report.aux.push((name, value));
-            }
-            OP_MODULE_AUX => return r.error("the file holds module data, which zedis cannot load"),
-            OP_FUNCTION | OP_FUNCTION2 => {
-                return r.error("the file holds functions, which zedis does not support yet");
-            }
-            _ => {
-                let key = r.string()?;
-                let value = read_value(&mut r, kind, options)?;
-                let when = expire.take();
-                let (idle, frequency) = (idle.take(), frequency.take());
-                if options.drop_expired && when.is_some_and(|t| t < options.now_ms) {
-                    report.keys_expired += 1;
-                    continue;
-                }
-                if keyspace.peek(db, &key).is_some() {
-                    if !options.replace_existing {
+            let kind = r.byte()?;
+            match kind {
+                OP_EXPIRETIME => self.expire = Some(r.seconds()? as u64 * 1000),
+                OP_EXPIRETIME_MS => self.expire = Some(r.millis()?),
+                OP_FREQ => self.frequency = Some(r.byte()?),
+                OP_IDLE => self.idle = Some(r.length()?),
+                OP_EOF => break,
+                OP_SELECTDB => {
+                    let index = r.length()?;
+                    if index >= keyspace.dbs.len() as u64 {
                         return r.error(format!(
-                            "RDB has duplicated key '{}' in DB {db}",
-                            String::from_utf8_lossy(&key)
+                            "FATAL: Data file was created with a Redis server configured to \
+                             handle more than {} databases",
+                            keyspace.dbs.len()
                         ));
                     }
-                    keyspace.delete(db, &key);
+                    self.db = index as usize;
                 }
-                insert(keyspace, db, &key, value, when, idle, frequency).or_else(|e| r.error(e))?;
-                report.keys_loaded += 1;
+                OP_RESIZEDB => {
+                    let keys = r.length()?;
+                    let _expires = r.length()?;
+                    // A hint only: a damaged one must not reserve memory the file does not
+                    // back.
+                    keyspace.reserve(self.db, keys.min(1 << 24) as usize);
+                }
+                OP_AUX => {
+                    let name = r.string()?;
+                    let value = r.string()?;
+                    self.report.aux.push((name, value));
+                }
+                OP_MODULE_AUX => {
+                    return r.error("the file holds module data, which zedis cannot load");
+                }
+                OP_FUNCTION | OP_FUNCTION2 => {
+                    return r.error("the file holds functions, which zedis does not support yet");
+                }
+                _ => {
+                    let db = self.db;
+                    let key = r.string()?;
+                    let value = read_value(r, kind, options)?;
+                    let when = self.expire.take();
+                    let (idle, frequency) = (self.idle.take(), self.frequency.take());
+                    if options.drop_expired && when.is_some_and(|t| t < options.now_ms) {
+                        self.report.keys_expired += 1;
+                        continue;
+                    }
+                    if keyspace.peek(db, &key).is_some() {
+                        if !options.replace_existing {
+                            return r.error(format!(
+                                "RDB has duplicated key '{}' in DB {db}",
+                                String::from_utf8_lossy(&key)
+                            ));
+                        }
+                        keyspace.delete(db, &key);
+                    }
+                    insert(keyspace, db, &key, value, when, idle, frequency)
+                        .or_else(|e| r.error(e))?;
+                    self.report.keys_loaded += 1;
+                }
             }
         }
-    }
-    if version >= 5 {
-        let computed = r.checksum();
-        let stored = u64::from_le_bytes(r.exact()?);
-        // Zero means the file was saved with rdbchecksum off.
-        if stored != 0 && stored != computed {
-            return r.error("Wrong RDB checksum");
+        if self.report.version >= 5 {
+            let computed = r.checksum();
+            let stored = u64::from_le_bytes(r.exact()?);
+            // Zero means the file was saved with rdbchecksum off.
+            if stored != 0 && stored != computed {
+                return r.error("Wrong RDB checksum");
+            }
         }
+        Ok(true)
     }
-    Ok(report)
 }
 
 /// Stores a loaded value under an absent key with its expire time and access information

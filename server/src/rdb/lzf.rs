@@ -31,11 +31,14 @@ fn close_run(out: &mut [u8], lit: usize) {
 
 /// liblzf's hash table of earlier positions, kept between calls: each entry is stamped with
 /// the call that wrote it, so a new call sees an empty table (as liblzf does with a zeroed
-/// one) without clearing 256 KiB per string.
+/// one) without clearing 512 KiB per string. Short strings, most of what a save compresses,
+/// use a small map of the few slots they touch instead: the same lookups, answered from the
+/// L1 cache rather than by a cache miss into the large table.
 pub struct Compressor {
     /// (call stamp, offset) by hash.
     table: Vec<(u32, u32)>,
     stamp: u32,
+    small: SmallTable,
 }
 
 impl Default for Compressor {
@@ -44,16 +47,24 @@ impl Default for Compressor {
     }
 }
 
+/// Inputs up to this long use the small map.
+const SMALL_INPUT: usize = 1024;
+
 impl Compressor {
     pub fn new() -> Compressor {
         Compressor {
             table: Vec::new(),
             stamp: 0,
+            small: SmallTable::default(),
         }
     }
 
     /// Compresses `input` into at most `out_len` bytes; `None` when liblzf would give up.
     pub fn compress(&mut self, input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+        if input.len() <= SMALL_INPUT {
+            self.small.reset(input.len());
+            return compress_with(input, out_len, &mut self.small);
+        }
         if self.table.is_empty() {
             self.table = vec![(0, 0); HSIZE];
         }
@@ -62,7 +73,7 @@ impl Compressor {
             self.table.fill((0, 0));
             self.stamp = 1;
         }
-        let mut table = Table {
+        let mut table = StampedTable {
             slots: &mut self.table,
             stamp: self.stamp,
         };
@@ -70,15 +81,21 @@ impl Compressor {
     }
 }
 
-/// The table as one call sees it: entries of other calls read as empty.
-struct Table<'a> {
+/// liblzf's table as one call sees it: the offset last stored for a hash slot, 0 for none
+/// (position 0 can never be a reference, as in liblzf).
+trait Table {
+    /// The offset stored for slot `h`, replaced by `offset`.
+    fn swap(&mut self, h: usize, offset: usize) -> usize;
+    fn set(&mut self, h: usize, offset: usize);
+}
+
+/// The full-size table: entries of other calls read as empty.
+struct StampedTable<'a> {
     slots: &'a mut [(u32, u32)],
     stamp: u32,
 }
 
-impl Table<'_> {
-    /// The offset stored for `h`, 0 for none (position 0 can never be a reference, as in
-    /// liblzf), replaced by `offset`.
+impl Table for StampedTable<'_> {
     #[inline]
     fn swap(&mut self, h: usize, offset: usize) -> usize {
         let (stamp, old) = std::mem::replace(&mut self.slots[h], (self.stamp, offset as u32));
@@ -91,13 +108,67 @@ impl Table<'_> {
     }
 }
 
+/// The slots one short input touches, in an open-addressed map at most half full: an input
+/// of n bytes stores at most n + 2 slots.
+#[derive(Default)]
+struct SmallTable {
+    /// Slot + 1 (0: empty), and the offset stored for it.
+    entries: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl SmallTable {
+    fn reset(&mut self, in_len: usize) {
+        let size = (2 * in_len + 8).next_power_of_two();
+        self.entries.clear();
+        self.entries.resize(size, (0, 0));
+        self.mask = size - 1;
+    }
+
+    /// The entry for slot `h`: its own, or the empty one where it would go.
+    #[inline]
+    fn find(&mut self, h: usize) -> &mut (u32, u32) {
+        let key = h as u32 + 1;
+        let mut at = (h.wrapping_mul(0x9E37_79B9) >> 7) & self.mask;
+        loop {
+            let entry = self.entries[at];
+            if entry.0 == key || entry.0 == 0 {
+                return &mut self.entries[at];
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+impl Table for SmallTable {
+    #[inline]
+    fn swap(&mut self, h: usize, offset: usize) -> usize {
+        let entry = self.find(h);
+        let old = std::mem::replace(entry, (h as u32 + 1, offset as u32));
+        old.1 as usize
+    }
+
+    #[inline]
+    fn set(&mut self, h: usize, offset: usize) {
+        *self.find(h) = (h as u32 + 1, offset as u32);
+    }
+}
+
 /// Compresses `input` into at most `out_len` bytes with a fresh table of its own; `None` when
 /// liblzf would give up.
 pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    Compressor::new().compress(input, out_len)
+    let mut table = vec![(0, 0); HSIZE];
+    compress_with(
+        input,
+        out_len,
+        &mut StampedTable {
+            slots: &mut table,
+            stamp: 1,
+        },
+    )
 }
 
-fn compress_with(input: &[u8], out_len: usize, table: &mut Table) -> Option<Vec<u8>> {
+fn compress_with(input: &[u8], out_len: usize, table: &mut impl Table) -> Option<Vec<u8>> {
     let in_len = input.len();
     if in_len < 3 || out_len == 0 {
         return None;
@@ -223,7 +294,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(9);
         let mut reused = Compressor::new();
         for _ in 0..300 {
-            let len = rng.usize(21..500);
+            let len = rng.usize(21..3000);
             let input: Vec<u8> = (0..len).map(|_| b'a' + rng.u8(0..4)).collect();
             assert_eq!(
                 reused.compress(&input, len - 4),

@@ -2,14 +2,14 @@
 //! (`db::snapshot`) writes its keys to. Keys arrive in walk order, interleaved with keys
 //! written just before a command changes them, possibly from another database: each change of
 //! database gets its own `SELECTDB`, which Redis's loader accepts anywhere. Memory is the
-//! writer's buffer: nothing is copied.
+//! write buffer; the checksum is computed a buffer at a time as it goes to the file.
 
 use std::any::Any;
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 
 use super::save::{SaveOptions, Saver};
-use super::write::RdbWriter;
+use super::write::{Crc64Writer, RdbWriter};
 use super::{OP_EOF, OP_SELECTDB};
 use crate::db::snapshot::{AccessClock, KeySink};
 use crate::store::record::Record;
@@ -20,8 +20,9 @@ const BUFFER: usize = 1 << 20;
 
 /// Writes a snapshot's keys to a file as an RDB stream.
 pub struct FileSink {
-    writer: RdbWriter<BufWriter<File>>,
+    writer: RdbWriter<BufWriter<Crc64Writer<File>>>,
     saver: Saver,
+    checksum: bool,
     /// The database of the last `SELECTDB` written.
     section: Option<usize>,
     /// The first write error; later keys are skipped.
@@ -31,16 +32,15 @@ pub struct FileSink {
 impl FileSink {
     /// Starts the stream in `file`: magic, version and AUX fields.
     pub fn start(file: File, options: SaveOptions) -> io::Result<FileSink> {
-        let mut writer = RdbWriter::new(
-            BufWriter::with_capacity(BUFFER, file),
-            options.checksum,
-            options.compression,
-        );
+        // The file's writer keeps the checksum, over whole buffers.
+        let out = BufWriter::with_capacity(BUFFER, Crc64Writer::new(file));
+        let mut writer = RdbWriter::new(out, false, options.compression);
         let mut saver = Saver::new(options);
         saver.header(&mut writer)?;
         Ok(FileSink {
             writer,
             saver,
+            checksum: options.checksum,
             section: None,
             error: None,
         })
@@ -53,13 +53,15 @@ impl FileSink {
             return Err(error);
         }
         self.writer.byte(OP_EOF)?;
-        let buffered = self.writer.finish()?;
-        buffered.into_inner().map_err(|e| e.into_error())
-    }
-
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.writer.written()
+        let buffered = self.writer.into_inner();
+        let (crc, mut file) = buffered
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .into_parts();
+        // Zero when checksums are off, as Redis writes it.
+        let trailer = if self.checksum { crc } else { 0 };
+        file.write_all(&trailer.to_le_bytes())?;
+        Ok(file)
     }
 
     fn write_key(

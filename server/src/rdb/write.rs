@@ -7,6 +7,40 @@ use std::io::{self, Write};
 use super::{CRC64, ENC_INT8, ENC_INT16, ENC_INT32, ENC_LZF};
 use crate::util::parse_i64;
 
+/// A writer that keeps Redis's CRC-64 of everything written through it, computed a buffer at
+/// a time with the SIMD `crc-fast` (ten times the table-driven `crc` on long runs; the
+/// `RdbWriter`'s own checksum sees a few bytes per call).
+pub struct Crc64Writer<W: Write> {
+    inner: W,
+    crc: crc_fast::Digest,
+}
+
+impl<W: Write> Crc64Writer<W> {
+    pub fn new(inner: W) -> Crc64Writer<W> {
+        Crc64Writer {
+            inner,
+            crc: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis),
+        }
+    }
+
+    /// The checksum so far, and the writer.
+    pub fn into_parts(self) -> (u64, W) {
+        (self.crc.finalize(), self.inner)
+    }
+}
+
+impl<W: Write> Write for Crc64Writer<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        self.crc.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Writes RDB primitives to `out`, keeping the running CRC-64 when checksums are on.
 pub struct RdbWriter<W: Write> {
     out: W,
@@ -213,6 +247,23 @@ mod tests {
             .unwrap();
         assert_eq!(out[..2], [0x40, 100]);
         assert_eq!(&out[2..], &long[..]);
+    }
+
+    #[test]
+    fn the_buffer_checksum_is_the_writer_s() {
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let mut w = Crc64Writer::new(Vec::new());
+        for piece in data.chunks(777) {
+            w.write_all(piece).unwrap();
+        }
+        let (crc, out) = w.into_parts();
+        assert_eq!(out, data);
+        assert_eq!(crc, CRC64.checksum(&data));
+        let mut check = Crc64Writer::new(io::sink());
+        check.write_all(b"123456789").unwrap();
+        assert_eq!(check.into_parts().0, 0xe9c6d914c4b8d9ca);
     }
 
     #[test]

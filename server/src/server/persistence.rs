@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::Server;
 use crate::rdb::file::write_atomically;
-use crate::rdb::load::{LoadOptions, LoadReport, load};
+use crate::rdb::load::{LoadOptions, LoadReport, Loader};
 use crate::rdb::save::{AccessInfo, SaveOptions, save_all};
 use crate::rdb::snapshot::FileSink;
 use crate::types::hash::HashLimits;
@@ -31,6 +31,8 @@ pub struct Persistence {
     pub last_save_ok: bool,
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
+    /// The load in progress (`loading:1`): commands without the `loading` flag are refused.
+    pub loading: Option<LoadingProgress>,
     /// The background save in progress.
     pub background: Option<BackgroundSave>,
     /// Seconds the last background save took (`rdb_last_bgsave_time_sec`), -1 before any.
@@ -66,6 +68,7 @@ impl Default for Persistence {
             last_save_ok: true,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
+            loading: None,
             background: None,
             last_background_seconds: -1,
             last_background_try: 0,
@@ -79,6 +82,26 @@ fn unix_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// A load of the RDB file under way, as `INFO persistence` reports it (`loading_*`).
+#[derive(Debug, Clone)]
+pub struct LoadingProgress {
+    /// Unix seconds it began.
+    pub start_time: u64,
+    /// The file's size.
+    pub total_bytes: u64,
+    pub loaded_bytes: u64,
+    /// The `used-mem` AUX field once read (0 before).
+    pub rdb_used_mem: u64,
+}
+
+/// An RDB load in progress: the file being read, driven by [`Server::load_step`].
+pub struct RdbLoad {
+    loader: Loader<BufReader<File>>,
+    path: PathBuf,
+    options: LoadOptions,
+    started: Instant,
 }
 
 /// How a load treats what is already in memory.
@@ -276,7 +299,9 @@ impl Server {
             .unwrap_or_default();
         let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
         let save = has("save") || (!has("nosave") && !self.config.save_params.is_empty());
-        if !save {
+        // A save during a load would write the half-read dataset over the file (Redis exits
+        // without saving then).
+        if !save || self.persistence.loading.is_some() {
             return true;
         }
         self.abort_background_save();
@@ -338,27 +363,75 @@ impl Server {
         }
     }
 
-    /// Loads the RDB file into the keyspace (`rdbLoad`). A missing file loads nothing
-    /// (`Ok(None)`). On an error nothing loaded stays, and the message names the file and the
-    /// offset of the damage.
+    /// Loads the RDB file into the keyspace (`rdbLoad`) in one go. A missing file loads
+    /// nothing (`Ok(None)`). On an error nothing loaded stays, and the message names the file
+    /// and the offset of the damage.
     pub fn load_rdb(&mut self, mode: LoadMode) -> Result<Option<LoadReport>, String> {
+        let Some(mut load) = self.begin_load(mode)? else {
+            return Ok(None);
+        };
+        loop {
+            if let Some(report) = self.load_step(&mut load, u64::MAX, u64::MAX)? {
+                return Ok(Some(report));
+            }
+        }
+    }
+
+    /// Opens the RDB file and starts loading it: `INFO` reports `loading:1` until
+    /// [`load_step`](Self::load_step) finishes it. `Ok(None)` when there is no file.
+    pub fn begin_load(&mut self, mode: LoadMode) -> Result<Option<RdbLoad>, String> {
         let path = self.rdb_path();
         let file = match File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
         };
+        let total_bytes = file.metadata().map_or(0, |m| m.len());
         let options = LoadOptions {
             replace_existing: mode == LoadMode::Merge,
             ..self.load_options()
         };
-        let started = Instant::now();
-        match load(
-            BufReader::with_capacity(1 << 20, file),
-            &mut self.keyspace,
-            &options,
-        ) {
-            Ok(report) => {
+        let loader = Loader::start(BufReader::with_capacity(1 << 20, file))
+            .map_err(|e| corrupt(&path, e))?;
+        self.persistence.loading = Some(LoadingProgress {
+            start_time: unix_seconds(),
+            total_bytes,
+            loaded_bytes: loader.offset(),
+            rdb_used_mem: 0,
+        });
+        Ok(Some(RdbLoad {
+            loader,
+            path,
+            options,
+            started: Instant::now(),
+        }))
+    }
+
+    /// Loads up to `keys` keys or `bytes` bytes more. Returns the report once the file is in;
+    /// on an error the keyspace is emptied (a half-read file is never served) and the message
+    /// names the file and the offset.
+    pub fn load_step(
+        &mut self,
+        load: &mut RdbLoad,
+        keys: u64,
+        bytes: u64,
+    ) -> Result<Option<LoadReport>, String> {
+        let stepped = load
+            .loader
+            .step(&mut self.keyspace, &load.options, keys, bytes);
+        match stepped {
+            Ok(false) => {
+                if let Some(progress) = &mut self.persistence.loading {
+                    progress.loaded_bytes = load.loader.offset();
+                    if progress.rdb_used_mem == 0 {
+                        progress.rdb_used_mem = used_mem_aux(load.loader.report());
+                    }
+                }
+                Ok(None)
+            }
+            Ok(true) => {
+                self.persistence.loading = None;
+                let report = load.loader.report().clone();
                 log_aux(&report);
                 tracing::info!(
                     "Done loading RDB, keys loaded: {}, keys expired: {}.",
@@ -367,23 +440,36 @@ impl Server {
                 );
                 tracing::info!(
                     "DB loaded from disk: {:.3} seconds",
-                    started.elapsed().as_secs_f64()
+                    load.started.elapsed().as_secs_f64()
                 );
                 self.persistence.last_load_keys_loaded = report.keys_loaded;
                 self.persistence.last_load_keys_expired = report.keys_expired;
                 Ok(Some(report))
             }
             Err(e) => {
+                self.persistence.loading = None;
                 for db in 0..self.keyspace.dbs.len() {
                     self.keyspace.flush_db(db, false);
                 }
-                Err(format!(
-                    "Short read or corrupt RDB file {}: {e}",
-                    path.display()
-                ))
+                Err(corrupt(&load.path, e))
             }
         }
     }
+}
+
+/// The message of a load that failed at `e`.
+fn corrupt(path: &std::path::Path, e: crate::rdb::read::ReadError) -> String {
+    format!("Short read or corrupt RDB file {}: {e}", path.display())
+}
+
+/// The `used-mem` AUX field read so far, 0 before it.
+fn used_mem_aux(report: &LoadReport) -> u64 {
+    report
+        .aux
+        .iter()
+        .find(|(name, _)| name == b"used-mem")
+        .and_then(|(_, value)| std::str::from_utf8(value).ok()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Redis's log lines about the file's origin.
