@@ -80,8 +80,18 @@ fn main() {
             use tokio::signal::unix::{SignalKind, signal};
             let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
             let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+            // A file-size limit (`ulimit -f`) fails the write that crosses it (EFBIG: the save
+            // fails and says so) instead of killing the server, SIGXFSZ's default action.
+            let mut file_size = signal(SignalKind::from_raw(
+                nix::sys::signal::Signal::SIGXFSZ as i32,
+            ))
+            .expect("SIGXFSZ handler");
             loop {
                 let parameter = tokio::select! {
+                    _ = file_size.recv() => {
+                        tracing::warn!("Received SIGXFSZ: a write crossed the file size limit");
+                        continue;
+                    }
                     _ = int.recv() => {
                         tracing::info!("Received SIGINT scheduling shutdown...");
                         "shutdown-on-sigint"

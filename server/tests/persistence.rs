@@ -504,3 +504,68 @@ fn shutdown_during_a_load_never_saves_the_half_loaded_dataset() {
     assert_eq!(std::fs::read(dir.join("dump.rdb")).expect("the dump"), file);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// A full disk, as a file-size limit set on the running server (`prlimit`): the save fails,
+/// the previous file stays whole and no temporary file is left; writes get `MISCONF` until a
+/// save succeeds again.
+#[test]
+fn a_save_that_runs_out_of_space_keeps_the_previous_file() {
+    let dir = scratch_dir("full");
+    let server = Server::start(&[
+        "--dir",
+        dir.to_str().expect("utf-8 path"),
+        "--save",
+        "3600 1",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut c = server.connect();
+    c.call(&["SET", "k", "first"]);
+    assert_eq!(c.call(&["SAVE"]), "+OK\r\n");
+    let path = dir.join("dump.rdb");
+    let first = std::fs::read(&path).expect("the first save");
+    // About 10 MB of data against a 1 MiB limit.
+    assert_eq!(
+        c.call(&["DEBUG", "POPULATE", "100000", "key", "100"]),
+        "+OK\r\n"
+    );
+    let pid = server.process.pid().to_string();
+    // The soft limit only, so it can be raised again.
+    let limit = |size: &str| {
+        let status = Command::new("prlimit")
+            .args(["--pid", &pid, &format!("--fsize={size}:")])
+            .status()
+            .expect("prlimit runs");
+        assert!(status.success(), "prlimit: {status}");
+    };
+    limit("1048576");
+
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for_background_save(&server);
+    let status = c.call(&["INFO", "persistence"]);
+    assert!(status.contains("rdb_last_bgsave_status:err"), "{status}");
+    assert_eq!(std::fs::read(&path).expect("still there"), first);
+    assert!(c.call(&["SET", "k", "second"]).starts_with("-MISCONF "));
+    assert_eq!(c.call(&["SAVE"]), "-ERR\r\n");
+    assert_eq!(std::fs::read(&path).expect("still there"), first);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .filter(|name| name != "dump.rdb")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Still serving reads.
+    assert_eq!(c.call(&["GET", "k"]), "$5\r\nfirst\r\n");
+
+    // Space again: the next save succeeds and writes are accepted.
+    limit("unlimited");
+    assert_eq!(c.call(&["BGSAVE"]), "+Background saving started\r\n");
+    wait_for_background_save(&server);
+    let status = c.call(&["INFO", "persistence"]);
+    assert!(status.contains("rdb_last_bgsave_status:ok"), "{status}");
+    assert_eq!(c.call(&["SET", "k", "second"]), "+OK\r\n");
+    assert!(std::fs::metadata(&path).expect("the new file").len() > 1 << 20);
+    drop(c);
+    drop(server);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
