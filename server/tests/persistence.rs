@@ -282,6 +282,28 @@ fn a_failed_save_keeps_the_previous_file_and_a_failed_bgsave_stops_writes() {
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
+/// The key and expire counts of the first `RESIZEDB` after `SELECTDB db` in an RDB file
+/// (lengths below 2^14, as these tests write).
+fn resizedb(file: &[u8], db: u8) -> Option<(u64, u64)> {
+    let mut pos = file.windows(3).position(|w| w == [0xfe, db, 0xfb])? + 3;
+    let mut length = || {
+        let first = file[pos];
+        match first >> 6 {
+            0 => {
+                pos += 1;
+                (first & 0x3f) as u64
+            }
+            1 => {
+                pos += 2;
+                (((first & 0x3f) as u64) << 8) | file[pos - 1] as u64
+            }
+            _ => panic!("a length of 2^14 or more"),
+        }
+    };
+    let keys = length();
+    Some((keys, length()))
+}
+
 /// A background save writes the dataset as it was when it began, whatever commands change
 /// meanwhile: overwritten, deleted, expired-set and new keys, collections grown and shrunk.
 #[test]
@@ -337,6 +359,11 @@ fn a_background_save_is_a_point_in_time_snapshot() {
     wait_for_background_save(&server);
     let status = c.call(&["INFO", "persistence"]);
     assert!(status.contains("rdb_last_bgsave_status:ok"), "{status}");
+    // Each database's section starts with its size when the save began, as Redis writes it
+    // (a loader sizes its table once from it).
+    let file = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb");
+    assert_eq!(resizedb(&file, 0), Some((404, 0)));
+    assert_eq!(resizedb(&file, 5), Some((1, 0)));
     // The file holds the dataset of the moment BGSAVE was sent.
     assert_eq!(c.call(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
     assert_eq!(c.call(&["DEBUG", "DIGEST"]), before);

@@ -25,13 +25,22 @@ pub struct FileSink {
     checksum: bool,
     /// The database of the last `SELECTDB` written.
     section: Option<usize>,
+    /// Keys and keys with an expire time of each database when the save began, written as
+    /// its `RESIZEDB` the first time the database's section starts (a loader sizes its table
+    /// from it once, instead of growing it key by key); `None` once written.
+    sizes: Vec<Option<(usize, usize)>>,
     /// The first write error; later keys are skipped.
     error: Option<io::Error>,
 }
 
 impl FileSink {
-    /// Starts the stream in `file`: magic, version and AUX fields.
-    pub fn start(file: File, options: SaveOptions) -> io::Result<FileSink> {
+    /// Starts the stream in `file`: magic, version and AUX fields. `sizes` gives each
+    /// database's keys and keys with an expire time as the save begins.
+    pub fn start(
+        file: File,
+        options: SaveOptions,
+        sizes: Vec<(usize, usize)>,
+    ) -> io::Result<FileSink> {
         // The file's writer keeps the checksum, over whole buffers.
         let out = BufWriter::with_capacity(BUFFER, Crc64Writer::new(file));
         let mut writer = RdbWriter::new(out, false, options.compression);
@@ -42,6 +51,7 @@ impl FileSink {
             saver,
             checksum: options.checksum,
             section: None,
+            sizes: sizes.into_iter().map(Some).collect(),
             error: None,
         })
     }
@@ -72,8 +82,17 @@ impl FileSink {
         clock: AccessClock,
     ) -> io::Result<()> {
         if self.section != Some(db) {
-            self.writer.byte(OP_SELECTDB)?;
-            self.writer.length(db as u64)?;
+            // Keys changed during the save come out of walk order, so a database's section
+            // can start more than once; its size is written the first time.
+            match self.sizes.get_mut(db).and_then(Option::take) {
+                Some((keys, expires)) => {
+                    self.saver.database(&mut self.writer, db, keys, expires)?
+                }
+                None => {
+                    self.writer.byte(OP_SELECTDB)?;
+                    self.writer.length(db as u64)?;
+                }
+            }
             self.section = Some(db);
         }
         self.saver.key(&mut self.writer, record, objects, clock)

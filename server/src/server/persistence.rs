@@ -210,8 +210,14 @@ impl Server {
         self.persistence.last_background_try = unix_seconds();
         let dir = PathBuf::from(&self.config.dir);
         let temp = dir.join(format!("temp-bgsave-{}.rdb", std::process::id()));
+        let sizes = self
+            .keyspace
+            .dbs
+            .iter()
+            .map(|db| (db.len(), db.expires_len()))
+            .collect();
         let started =
-            File::create(&temp).and_then(|file| FileSink::start(file, self.save_options()));
+            File::create(&temp).and_then(|file| FileSink::start(file, self.save_options(), sizes));
         let failed = match started {
             Ok(sink) => {
                 self.keyspace.begin_snapshot(Box::new(sink));
