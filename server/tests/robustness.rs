@@ -397,6 +397,24 @@ fn setrange_past_the_address_space_replies_an_error_and_creates_nothing() {
 }
 
 #[test]
+fn a_bitmap_past_the_address_space_replies_an_error_and_changes_nothing() {
+    // SETBIT at the last offset Redis allows needs a 512 MiB string: refused under a cap.
+    let (server, mut conn) = capped_server(256 << 20);
+    assert_eq!(conn.call(&["SETBIT", "far", "4294967295", "1"]), OOM_REPLY);
+    assert_eq!(conn.call(&["EXISTS", "far"]), ":0\r\n");
+    assert_eq!(conn.call(&["SET", "near", "abc"]), "+OK\r\n");
+    assert_eq!(
+        conn.call(&["BITFIELD", "near", "SET", "u8", "4294967000", "1"]),
+        OOM_REPLY
+    );
+    assert_eq!(conn.call(&["GET", "near"]), "$3\r\nabc\r\n");
+    // 'a' is 0x61: its last bit is already set, so nothing changes.
+    assert_eq!(conn.call(&["SETBIT", "near", "7", "1"]), ":1\r\n");
+    assert_eq!(conn.call(&["GET", "near"]), "$3\r\nabc\r\n");
+    assert_kept(&server);
+}
+
+#[test]
 fn append_grows_until_memory_runs_out_then_replies_an_error() {
     let (server, mut conn) = capped_server(512 << 20);
     let chunk = vec![b'a'; 16 << 20];

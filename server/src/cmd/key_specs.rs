@@ -222,6 +222,68 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "",
         }],
+        "bitcount" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "bitfield" => &[KeySpec {
+            flags: RW | UPDATE | ACCESS | VARIABLE_FLAGS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "This command allows both access and modification of the key",
+        }],
+        "bitfield_ro" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "bitop" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "bitpos" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
         "blmove" => &[
             KeySpec {
                 flags: RW | ACCESS | DELETE,
@@ -489,6 +551,16 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
                 limit: 0,
             },
             notes: "RW and UPDATE because it changes the TTL",
+        }],
+        "getbit" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
         }],
         "getrange" => &[KeySpec {
             flags: RO | ACCESS,
@@ -1172,6 +1244,16 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
         }],
         "setnx" => &[KeySpec {
             flags: OW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "setbit" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
             begin: BeginSearch::Index(1),
             find: FindKeys::Range {
                 lastkey: 0,

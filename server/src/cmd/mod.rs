@@ -9,6 +9,7 @@ mod dispatch;
 pub use crate::protocol::errors;
 mod table;
 
+mod bitmap;
 pub mod blocking;
 mod client;
 mod config;
@@ -115,6 +116,7 @@ pub mod flags {
 pub enum Group {
     Generic,
     String,
+    Bitmap,
     List,
     Set,
     SortedSet,
@@ -130,6 +132,7 @@ impl Group {
         match self {
             Group::Generic => "generic",
             Group::String => "string",
+            Group::Bitmap => "bitmap",
             Group::List => "list",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",

@@ -383,7 +383,7 @@ fn check_string_length(ctx: &Ctx, len: u64) -> Result<(), CmdError> {
 
 /// Makes the value in `slot` a plain string (integers become their decimal form) so it can be
 /// changed in place.
-fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
+pub(super) fn make_raw_string(ctx: &mut Ctx, slot: Slot) -> CmdResult {
     let db = ctx.client.db;
     let record = ctx.server.keyspace.record(db, slot);
     match record.value() {

@@ -203,6 +203,7 @@ impl CommandTable {
 static FAMILIES: &[&[Command]] = &[
     super::connection::COMMANDS,
     super::string::COMMANDS,
+    super::bitmap::COMMANDS,
     super::list::COMMANDS,
     super::hash::COMMANDS,
     super::set::COMMANDS,

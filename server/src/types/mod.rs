@@ -2,6 +2,7 @@
 //! that move, copy and free whole values whatever their type. Strings live inside their record
 //! (see `db::record`); collections live in their database's object slab.
 
+pub mod bits;
 pub mod hash;
 pub mod list;
 pub mod pack;
