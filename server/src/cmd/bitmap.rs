@@ -277,9 +277,8 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let longest = sources.iter().map(|s| s.len()).max().unwrap_or(0);
     if longest == 0 {
         drop(sources);
-        if keyspace.delete(db, dest) {
-            // `delete` counted the change.
-        }
+        // An empty result deletes the destination (`delete` counts the change).
+        keyspace.delete(db, dest);
         ctx.reply.int(0);
         return Ok(());
     }
