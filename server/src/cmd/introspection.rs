@@ -453,13 +453,17 @@ fn reply_arguments(reply: &mut Reply, arguments: &[super::syntax::Arg]) {
 }
 
 /// The keys of a command line with their flags, as Redis's `getKeysFromCommandWithSpecs`
-/// finds them: from the key specifications when their flags do not depend on the arguments,
-/// otherwise from the command's own rule (only `SET`, whose `GET` option makes its key read as
-/// well as written). `None` when the arguments do not fit.
+/// finds them: from the key specifications when their flags do not depend on the arguments
+/// and none is unknown, otherwise from the command's own rule (`SET`, whose `GET` option makes
+/// its key read as well as written; `SORT` and `SORT_RO`). `None` when the arguments do not fit.
 pub fn command_keys(entry: &Entry, args: &[&[u8]]) -> Option<Vec<(usize, u32)>> {
     let specs = entry.key_specs;
     if key_specs::has_keys(specs) && !key_specs::has_variable_flags(specs) {
-        return key_specs::find_keys(specs, args);
+        // An unknown specification (SORT's BY, GET and STORE) falls back to the command's
+        // own rule below, as Redis falls back to its `getkeys_proc`.
+        if let Some(keys) = key_specs::find_keys(specs, args) {
+            return Some(keys);
+        }
     }
     match entry.full_name.as_str() {
         "set" => {
@@ -471,6 +475,20 @@ pub fn command_keys(entry: &Entry, args: &[&[u8]]) -> Option<Vec<(usize, u32)>> 
             };
             Some(vec![(1, flags)])
         }
+        // Incomplete specifications: Redis's `sortGetKeys` and `sortROGetKeys`.
+        "sort" | "sort_ro" => Some(
+            super::sort::sort_keys(args, entry.full_name == "sort_ro")
+                .into_iter()
+                .map(|(at, store)| {
+                    let flags = if store {
+                        key_specs::OW | key_specs::UPDATE
+                    } else {
+                        key_specs::RO | key_specs::ACCESS
+                    };
+                    (at, flags)
+                })
+                .collect(),
+        ),
         _ => key_specs::find_keys(specs, args),
     }
 }

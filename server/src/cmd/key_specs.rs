@@ -1366,6 +1366,48 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
                 notes: "",
             },
         ],
+        "sort" => &[
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+                notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+                notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+            },
+        ],
+        "sort_ro" => &[
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+                notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+            },
+        ],
         "spop" => &[KeySpec {
             flags: RW | ACCESS | DELETE,
             begin: BeginSearch::Index(1),

@@ -362,6 +362,7 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "zunion" => (&["@sortedset"], &[]),
         "zunionstore" => (&["@sortedset"], &[]),
         "client|setinfo" => (&["@connection"], &[]),
+        "sort" | "sort_ro" => (&["@set", "@sortedset", "@list", "@dangerous"], &[]),
         _ => (&[], &[]),
     }
 }

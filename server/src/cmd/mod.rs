@@ -36,6 +36,7 @@ mod persistence;
 mod scan;
 mod server;
 mod set;
+mod sort;
 mod string;
 mod syntax;
 pub mod tx;

@@ -209,6 +209,7 @@ static FAMILIES: &[&[Command]] = &[
     super::set::COMMANDS,
     super::zset::COMMANDS,
     super::keys::COMMANDS,
+    super::sort::COMMANDS,
     super::dump::COMMANDS,
     super::migrate::COMMANDS,
     super::object::COMMANDS,

@@ -211,9 +211,35 @@ pub fn strtod_whole(bytes: &[u8]) -> Option<f64> {
     Some(p.value)
 }
 
+/// A `SORT` weight as Redis reads it: `strtod` must stop at the end of the C string (the
+/// first NUL byte), and neither NaN nor a result out of range (`ERANGE`: overflow, underflow
+/// to zero or to a subnormal) is accepted. Leading spaces and an empty string (0) are.
+pub fn sort_score(bytes: &[u8]) -> Option<f64> {
+    let c_string = bytes.split(|b| *b == 0).next().unwrap_or(&[]);
+    let p = prefix(c_string);
+    if p.len != c_string.len() || p.value.is_nan() {
+        return None;
+    }
+    let overflow = p.value.is_infinite() && !p.literal_infinity;
+    let underflow = (p.value == 0.0 && p.nonzero) || p.value.is_subnormal();
+    (!overflow && !underflow).then_some(p.value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_scores_follow_redis() {
+        assert_eq!(sort_score(b" 1.5"), Some(1.5));
+        assert_eq!(sort_score(b""), Some(0.0));
+        assert_eq!(sort_score(b"0x10"), Some(16.0));
+        assert_eq!(sort_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(sort_score(b"2\0junk"), Some(2.0));
+        for bad in [&b"nan"[..], b"1e400", b"1e-400", b"1 ", b"abc", b"  "] {
+            assert_eq!(sort_score(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn string2d_follows_redis() {
