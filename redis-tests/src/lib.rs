@@ -3,6 +3,7 @@
 //! bytes, the scenario runner of the differential tests, and the runner of Redis's own TCL suite
 //! (`suite`).
 
+pub mod bench;
 pub mod raw;
 pub mod scenario;
 pub mod servers;

@@ -10,114 +10,20 @@ use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use redis_tests::bench::{Result, Server, median, run_benchmark};
 use redis_tests::raw::RawConnection;
-use zedis_testkit::ServerProcess;
-
-/// A server process under comparison (started by the shared test kit, in its own temporary
-/// directory, stopped on drop).
-struct Server {
-    name: &'static str,
-    process: ServerProcess,
-    port: u16,
-}
-
-impl Server {
-    fn start(name: &'static str, program: &str, extra: &[&str]) -> Server {
-        let mut args = vec![
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--enable-debug-command",
-            "yes",
-        ];
-        args.extend_from_slice(extra);
-        let process = ServerProcess::start(program, &args);
-        Server {
-            name,
-            port: process.port,
-            process,
-        }
-    }
-
-    /// CPU time the process's threads have used so far, in nanoseconds: the scheduler's own
-    /// account (`/proc/PID/task/*/schedstat`), which is the user + system time `/proc/PID/stat`
-    /// reports in 10 ms ticks. A pipelined test of 400 000 requests uses about 20 ticks, so
-    /// ticks alone would quantise each figure by 5 %.
-    fn cpu_ns(&self) -> u64 {
-        let tasks = format!("/proc/{}/task", self.process.pid());
-        std::fs::read_dir(&tasks)
-            .expect("task list")
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
-            .map(|line| {
-                let on_cpu = line.split_whitespace().next().expect("schedstat field");
-                on_cpu.parse::<u64>().expect("schedstat ns")
-            })
-            .sum()
-    }
-
-    fn info_field(&self, section: &str, field: &str) -> u64 {
-        let mut connection = RawConnection::connect(self.port);
-        let reply = connection.call(&[b"INFO", section.as_bytes()]);
-        let text = String::from_utf8_lossy(&reply);
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{} has no {field}", self.name))
-    }
-
-    fn call(&self, args: &[&str]) -> String {
-        let mut connection = RawConnection::connect(self.port);
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        String::from_utf8_lossy(&connection.call(&args)).into_owned()
-    }
-}
-
-/// One `redis-benchmark` result line (`--csv`).
-#[derive(Debug, Clone)]
-struct Result {
-    test: String,
-    rps: f64,
-    p50: f64,
-    p99: f64,
-    /// Server CPU per request, microseconds.
-    cpu_us: f64,
-}
 
 /// Runs each test of `tests` on its own so the server's CPU time can be attributed to it.
 fn bench(server: &Server, tests: &[&str], args: &[&str]) -> Vec<Result> {
-    let mut results = Vec::new();
-    for test in tests {
-        let before = server.cpu_ns();
-        let output = Command::new("redis-benchmark")
-            .args(["-p", &server.port.to_string(), "--csv", "-t", test])
-            .args(args)
-            .output()
-            .expect("redis-benchmark runs");
-        let cpu_ns = server.cpu_ns() - before;
-        let text = String::from_utf8_lossy(&output.stdout);
-        let lines: Vec<Vec<String>> = text
-            .lines()
-            .skip(1)
-            .map(|l| {
-                l.split(',')
-                    .map(|f| f.trim_matches('"').to_string())
-                    .collect()
-            })
-            .collect();
-        let requests: f64 = lines.len() as f64 * arg_value(args, "-n") as f64;
-        // LRANGE tests first fill a list: its line is reported but CPU goes to the test.
-        if let Some(fields) = lines.last() {
-            results.push(Result {
-                test: fields[0].clone(),
-                rps: fields[1].parse().unwrap_or(0.0),
-                p50: fields[4].parse().unwrap_or(0.0),
-                p99: fields[6].parse().unwrap_or(0.0),
-                cpu_us: cpu_ns as f64 / 1e3 / requests,
-            });
-        }
-    }
-    results
+    let requests = arg_value(args, "-n") as f64;
+    tests
+        .iter()
+        .filter_map(|test| {
+            let mut run_args = vec!["-t", test];
+            run_args.extend_from_slice(args);
+            run_benchmark(server, &run_args, requests)
+        })
+        .collect()
 }
 
 fn arg_value(args: &[&str], flag: &str) -> u64 {
@@ -126,19 +32,6 @@ fn arg_value(args: &[&str], flag: &str) -> u64 {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000)
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }
 
 /// Per test, the median of each figure over several runs.
