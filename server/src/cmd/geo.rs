@@ -541,3 +541,160 @@ fn reply_found(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format_distance;
+    use crate::cmd::harness::Harness;
+
+    fn dirty(h: &mut Harness) -> i64 {
+        let info = h.run("INFO persistence");
+        info.lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .expect("field")
+            .trim()
+            .parse()
+            .expect("number")
+    }
+
+    #[test]
+    fn distances_print_four_decimals_rounding_ties_to_even() {
+        assert_eq!(format_distance(0.0), "0.0000");
+        assert_eq!(format_distance(166274.15156960033), "166274.1516");
+        assert_eq!(format_distance(0.00004), "0.0000");
+        assert_eq!(format_distance(0.03125), "0.0312");
+        assert_eq!(format_distance(0.09375), "0.0938");
+        assert_eq!(format_distance(12.5), "12.5000");
+    }
+
+    #[test]
+    fn geoadd_options_errors_and_dirty() {
+        let mut h = Harness::new();
+        let start = dirty(&mut h);
+        assert_eq!(
+            h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania"),
+            ":2\r\n"
+        );
+        assert_eq!(dirty(&mut h), start + 2, "one change per member");
+        assert_eq!(h.run("GEOADD Sicily CH 13.5 38 Palermo 1 1 x"), ":2\r\n");
+        assert_eq!(h.run("GEOADD Sicily NX 2 2 x 3 3 y"), ":1\r\n");
+        assert_eq!(h.run("GEOADD Sicily XX 4 4 z"), ":0\r\n");
+        assert_eq!(h.run("GEOADD Sicily NX XX 1 1 x"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("GEOADD Sicily 1 1 x 2"), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run("GEOADD Sicily 200 100 x"),
+            "-ERR invalid longitude,latitude pair 200.000000,100.000000\r\n"
+        );
+        assert_eq!(
+            h.run("GEOADD Sicily abc 1 x"),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(h.run("GEOADD nokey XX 1 1 x"), ":0\r\n");
+        assert_eq!(h.run("EXISTS nokey"), ":0\r\n");
+        h.run("SET s v");
+        assert_eq!(
+            h.run("GEOADD s 1 1 x"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        let mut full = Harness::over_maxmemory();
+        assert_eq!(
+            full.run("GEOADD g 1 1 x"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+
+    #[test]
+    fn reads() {
+        let mut h = Harness::new();
+        h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+        assert_eq!(
+            h.run("GEODIST Sicily Palermo Catania km"),
+            "$8\r\n166.2742\r\n"
+        );
+        assert_eq!(h.run("GEODIST Sicily Palermo nope"), "$-1\r\n");
+        assert_eq!(
+            h.run("GEODIST Sicily Palermo Catania yd"),
+            "-ERR unsupported unit provided. please use M, KM, FT, MI\r\n"
+        );
+        assert_eq!(
+            h.run("GEOHASH Sicily Palermo nope"),
+            "*2\r\n$11\r\nsqc8b49rny0\r\n$-1\r\n"
+        );
+        assert_eq!(
+            h.run("GEOPOS Sicily Palermo nope"),
+            "*2\r\n*2\r\n$20\r\n13.36138933897018433\r\n$20\r\n38.11555639549629859\r\n*-1\r\n"
+        );
+        assert_eq!(
+            h.run("GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHDIST WITHHASH"),
+            "*2\r\n*3\r\n$7\r\nCatania\r\n$7\r\n56.4413\r\n:3479447370796909\r\n\
+             *3\r\n$7\r\nPalermo\r\n$8\r\n190.4424\r\n:3479099956230698\r\n"
+        );
+    }
+
+    #[test]
+    fn search_errors_in_redis_order() {
+        let mut h = Harness::new();
+        h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+        h.run("SET s v");
+        assert_eq!(
+            h.run("GEORADIUS s 200 0 1 km"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(
+            h.run("GEORADIUS Sicily 15 37 200 km COUNT 0"),
+            "-ERR COUNT must be > 0\r\n"
+        );
+        assert_eq!(
+            h.run("GEORADIUS Sicily 15 37 200 km ANY"),
+            "-ERR the ANY argument requires COUNT argument\r\n"
+        );
+        assert_eq!(
+            h.run("GEORADIUS Sicily 15 37 200 km STORE d WITHDIST"),
+            "-ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options\r\n"
+        );
+        assert_eq!(
+            h.run("GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 1 km WITHHASH"),
+            "-ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options\r\n"
+        );
+        assert_eq!(
+            h.run("geosearch Sicily BYRADIUS 200 km ASC WITHDIST"),
+            "-ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for geosearch\r\n"
+        );
+        assert_eq!(
+            h.run("GEOSEARCH Sicily FROMMEMBER Palermo ASC WITHDIST WITHHASH"),
+            "-ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH\r\n"
+        );
+        assert_eq!(
+            h.run("GEOSEARCH Sicily FROMMEMBER nope BYRADIUS 1 km"),
+            "-ERR could not decode requested zset member\r\n"
+        );
+        assert_eq!(
+            h.run("GEORADIUS_RO Sicily 15 37 200 km STORE d"),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(h.run("GEORADIUSBYMEMBER nokey m abc xyz"), "*0\r\n");
+    }
+
+    #[test]
+    fn store_writes_scores_and_deletes_when_empty() {
+        let mut h = Harness::new();
+        h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania");
+        let start = dirty(&mut h);
+        assert_eq!(h.run("GEORADIUS Sicily 15 37 200 km STORE d"), ":2\r\n");
+        assert_eq!(dirty(&mut h), start + 2);
+        assert_eq!(h.run("ZSCORE d Palermo"), "$16\r\n3479099956230698\r\n");
+        assert_eq!(
+            h.run("GEOSEARCHSTORE d Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST COUNT 1"),
+            ":1\r\n"
+        );
+        assert_eq!(
+            h.run("ZRANGE d 0 -1 WITHSCORES"),
+            "*2\r\n$7\r\nCatania\r\n$18\r\n56.441257870158204\r\n"
+        );
+        assert_eq!(h.run("GEORADIUS Sicily 0 0 1 km STORE d"), ":0\r\n");
+        assert_eq!(h.run("EXISTS d"), ":0\r\n");
+        h.run("SET d v");
+        assert_eq!(h.run("GEORADIUS nokey 0 0 1 km STORE d"), ":0\r\n");
+        assert_eq!(h.run("EXISTS d"), ":0\r\n");
+    }
+}

@@ -699,3 +699,174 @@ fn partial_quicksort<T>(
         return;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn redis_known_answers() {
+        // Palermo and Catania, as Redis's documentation shows them.
+        let palermo = score_of(13.361389, 38.115556);
+        let catania = score_of(15.087269, 37.502669);
+        assert_eq!(palermo, 3479099956230698);
+        assert_eq!(catania, 3479447370796909);
+        assert_eq!(&standard_geohash(palermo as f64), b"sqc8b49rny0");
+        assert_eq!(&standard_geohash(catania as f64), b"sqdtr74hyu0");
+        let (lon1, lat1) = decode_score(palermo as f64);
+        let (lon2, lat2) = decode_score(catania as f64);
+        assert_eq!(lon1, 13.361389338970184);
+        assert_eq!(lat1, 38.1155563954963);
+        assert_eq!(
+            format!("{:.4}", distance(lon1, lat1, lon2, lat2)),
+            "166274.1516"
+        );
+    }
+
+    #[test]
+    fn interleaving_round_trips() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..1000 {
+            let (x, y) = (rng.u32(..), rng.u32(..));
+            let both = deinterleave(interleave(x, y));
+            assert_eq!((both as u32, (both >> 32) as u32), (x, y));
+        }
+        assert_eq!(interleave(1, 0), 1);
+        assert_eq!(interleave(0, 1), 2);
+    }
+
+    #[test]
+    fn c_conversions_follow_x86() {
+        assert_eq!(c_double_to_u64(-1.0), u64::MAX);
+        assert_eq!(c_double_to_u64(f64::INFINITY), 0);
+        assert_eq!(c_double_to_u64(f64::NEG_INFINITY), 1 << 63);
+        assert_eq!(c_double_to_u64(1.8446744073709552e19), 0);
+        assert_eq!(c_double_to_u64(9.3e18), 9300000000000000000);
+        assert_eq!(c_double_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(c_double_to_i64(2.9), 2);
+    }
+
+    #[test]
+    fn neighbours_surround_the_cell() {
+        let hash = encode_wgs84(10.0, 20.0, 10).unwrap();
+        let area = decode(LON_RANGE, LAT_RANGE, hash).unwrap();
+        let around = neighbours(hash);
+        let north = decode(LON_RANGE, LAT_RANGE, around.north).unwrap();
+        let east = decode(LON_RANGE, LAT_RANGE, around.east).unwrap();
+        let south_west = decode(LON_RANGE, LAT_RANGE, around.south_west).unwrap();
+        assert_eq!(north.lat.min, area.lat.max);
+        assert_eq!(north.lon, area.lon);
+        assert_eq!(east.lon.min, area.lon.max);
+        assert_eq!(east.lat, area.lat);
+        assert_eq!(south_west.lat.max, area.lat.min);
+        assert_eq!(south_west.lon.max, area.lon.min);
+        // Moving east then west comes back.
+        assert_eq!(moved(around.east, -1, 0), hash);
+        assert_eq!(moved(around.north, 0, -1), hash);
+    }
+
+    #[test]
+    fn steps_shrink_with_radius_and_near_the_poles() {
+        assert_eq!(estimate_steps_by_radius(0.0, 0.0), 26);
+        assert_eq!(estimate_steps_by_radius(1.0, 0.0), 24);
+        assert_eq!(estimate_steps_by_radius(1000.0, 0.0), 14);
+        assert_eq!(estimate_steps_by_radius(1000.0, 70.0), 13);
+        assert_eq!(estimate_steps_by_radius(1000.0, -85.0), 12);
+        assert_eq!(estimate_steps_by_radius(5e7, 0.0), 1);
+    }
+
+    fn sorted_by<T: Copy>(items: &[T], key: impl Fn(&T) -> i64) -> bool {
+        items.windows(2).all(|w| key(&w[0]) <= key(&w[1]))
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_lands_in_the_encoded_cell(
+            lon in LON_MIN..=LON_MAX,
+            lat in LAT_MIN..=LAT_MAX,
+            step in 1u8..=26,
+        ) {
+            let hash = encode_wgs84(lon, lat, step).unwrap();
+            let area = decode(LON_RANGE, LAT_RANGE, hash).unwrap();
+            // A coordinate on the upper limit encodes one cell past the end, as in Redis.
+            if lon < LON_MAX && lat < LAT_MAX {
+                prop_assert!(area.lon.min <= lon && lon <= area.lon.max);
+                prop_assert!(area.lat.min <= lat && lat <= area.lat.max);
+            }
+            let (clon, clat) = decode_score(score_of(lon, lat) as f64);
+            prop_assert!((clon - lon).abs() < 1e-5 && (clat - lat).abs() < 1e-5);
+            // Re-encoding the decoded centre gives the same score.
+            prop_assert_eq!(score_of(clon, clat), score_of(lon, lat));
+        }
+
+        #[test]
+        fn distance_is_symmetric_and_bounded(
+            lon1 in LON_MIN..=LON_MAX, lat1 in LAT_MIN..=LAT_MAX,
+            lon2 in LON_MIN..=LON_MAX, lat2 in LAT_MIN..=LAT_MAX,
+        ) {
+            let d = distance(lon1, lat1, lon2, lat2);
+            prop_assert!((d - distance(lon2, lat2, lon1, lat1)).abs() <= d * 1e-12);
+            prop_assert!(d >= 0.0 && d <= std::f64::consts::PI * EARTH_RADIUS_METERS + 1.0);
+            prop_assert_eq!(distance(lon1, lat1, lon1, lat1), 0.0);
+        }
+
+        #[test]
+        fn the_cells_cover_the_shape(
+            lon in -170.0f64..170.0, lat in -80.0f64..80.0,
+            radius in 1.0f64..500_000.0,
+            points in proptest::collection::vec((-1.0f64..1.0, -1.0f64..1.0), 1..40),
+        ) {
+            // Points scattered around the centre: every one within the radius is found.
+            let spread = radius / 111_000.0 * 1.5;
+            let members: Vec<(Vec<u8>, f64)> = points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (dx, dy))| {
+                    let (plon, plat) = (lon + dx * spread, lat + dy * spread);
+                    valid_lon_lat(plon, plat)
+                        .then(|| (format!("m{i}").into_bytes(), score_of(plon, plat) as f64))
+                })
+                .collect();
+            let limits = super::super::zset::ZSetLimits { entries: 16, value: 64 };
+            let zset = ZSet::from_members(&members, limits);
+            let shape = Shape { lon, lat, kind: ShapeKind::Circle { radius }, conversion: 1.0 };
+            let found = search(&zset, &shape, 0);
+            let expected = members
+                .iter()
+                .filter(|(_, score)| {
+                    let (plon, plat) = decode_score(*score);
+                    distance(lon, lat, plon, plat) <= radius
+                })
+                .count();
+            prop_assert_eq!(found.len(), expected);
+            let boxed = Shape { kind: ShapeKind::Box { width: radius, height: radius }, ..shape };
+            for f in search(&zset, &boxed, 0) {
+                prop_assert!(boxed.contains(f.lon, f.lat).is_some());
+            }
+        }
+
+        #[test]
+        fn partial_sort_orders_the_wanted_prefix(
+            values in proptest::collection::vec(0i64..20, 0..120),
+            wanted in 1usize..130,
+        ) {
+            let mut items: Vec<(i64, usize)> = values.iter().copied().zip(0..).collect();
+            let mut full = items.clone();
+            full.sort_by_key(|x| x.0);
+            let n = items.len();
+            let wanted = wanted.min(n.max(1));
+            if n > 0 {
+                let cmp = |a: &(i64, usize), b: &(i64, usize)| (a.0 - b.0).signum() as i32;
+                partial_quicksort(&mut items, &cmp, 0, wanted - 1, 0, n);
+                prop_assert!(sorted_by(&items[..wanted], |x| x.0));
+                let keys: Vec<i64> = items[..wanted].iter().map(|x| x.0).collect();
+                let expected: Vec<i64> = full[..wanted].iter().map(|x| x.0).collect();
+                prop_assert_eq!(keys, expected);
+                let mut all: Vec<usize> = items.iter().map(|x| x.1).collect();
+                all.sort();
+                prop_assert_eq!(all, (0..n).collect::<Vec<_>>());
+            }
+        }
+    }
+}
