@@ -24,7 +24,7 @@ pub static COMMANDS: &[Command] = &[
         .syntax("key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]"),
     Command::new("geodist", -4, READONLY, Group::Geo, geodist)
         .doc("3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))")
-        .syntax("key member1 member2 [m | km | ft | mi]"),
+        .syntax("key member1 member2 [M | KM | FT | MI]"),
     Command::new("geohash", -2, READONLY, Group::Geo, geohash)
         .doc("3.2.0", "Returns members of a geospatial index as standard geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.")
         .syntax("key member [member ...]"),
@@ -34,25 +34,25 @@ pub static COMMANDS: &[Command] = &[
     Command::new("georadius", -6, WRITE | DENYOOM, Group::Geo, georadius)
         .doc("3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", RADIUS_COMPLEXITY)
         .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")
-        .syntax("key longitude latitude radius <m | km | ft | mi> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"),
+        .syntax("key longitude latitude radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"),
     Command::new("georadius_ro", -6, READONLY, Group::Geo, georadius_ro)
         .doc("3.2.10", "A read-only variant for GEORADIUS", RADIUS_COMPLEXITY)
         .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")
-        .syntax("key longitude latitude radius <m | km | ft | mi> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"),
+        .syntax("key longitude latitude radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"),
     Command::new("georadiusbymember", -5, WRITE | DENYOOM, Group::Geo, georadiusbymember)
         .doc("3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", RADIUS_COMPLEXITY)
         .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments")
-        .syntax("key member radius <m | km | ft | mi> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"),
+        .syntax("key member radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"),
     Command::new("georadiusbymember_ro", -5, READONLY, Group::Geo, georadiusbymember_ro)
         .doc("3.2.10", "A read-only variant for GEORADIUSBYMEMBER", RADIUS_COMPLEXITY)
         .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
-        .syntax("key member radius <m | km | ft | mi> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"),
+        .syntax("key member radius <M | KM | FT | MI> [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"),
     Command::new("geosearch", -7, READONLY, Group::Geo, geosearch)
         .doc("6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", SEARCH_COMPLEXITY)
-        .syntax("key <FROMMEMBER member | FROMLONLAT longitude latitude> <BYRADIUS radius <m | km | ft | mi> | BYBOX width height <m | km | ft | mi>> [ASC | DESC] [COUNT count [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]"),
+        .syntax("key <FROMMEMBER member | FROMLONLAT longitude latitude> <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI>> [ASC | DESC] [COUNT count [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]"),
     Command::new("geosearchstore", -8, WRITE | DENYOOM, Group::Geo, geosearchstore)
         .doc("6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", SEARCH_COMPLEXITY)
-        .syntax("destination source <FROMMEMBER member | FROMLONLAT longitude latitude> <BYRADIUS radius <m | km | ft | mi> | BYBOX width height <m | km | ft | mi>> [ASC | DESC] [COUNT count [ANY]] [STOREDIST]"),
+        .syntax("destination source <FROMMEMBER member | FROMLONLAT longitude latitude> <BYRADIUS radius <M | KM | FT | MI> | BYBOX width height <M | KM | FT | MI>> [ASC | DESC] [COUNT count [ANY]] [STOREDIST]"),
 ];
 
 const BAD_UNIT: CmdError = CmdError::new("ERR unsupported unit provided. please use M, KM, FT, MI");
