@@ -136,7 +136,7 @@ fn geoadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         at += 1;
     }
-    if (args.len() - at) % 3 != 0 || (xx && nx) {
+    if !(args.len() - at).is_multiple_of(3) || (xx && nx) {
         return Err(errors::SYNTAX);
     }
     let elements = (args.len() - at) / 3;

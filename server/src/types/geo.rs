@@ -807,7 +807,7 @@ mod tests {
         ) {
             let d = distance(lon1, lat1, lon2, lat2);
             prop_assert!((d - distance(lon2, lat2, lon1, lat1)).abs() <= d * 1e-12);
-            prop_assert!(d >= 0.0 && d <= std::f64::consts::PI * EARTH_RADIUS_METERS + 1.0);
+            prop_assert!((0.0..=std::f64::consts::PI * EARTH_RADIUS_METERS + 1.0).contains(&d));
             prop_assert_eq!(distance(lon1, lat1, lon1, lat1), 0.0);
         }
 
