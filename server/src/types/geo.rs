@@ -828,7 +828,7 @@ mod tests {
                         .then(|| (format!("m{i}").into_bytes(), score_of(plon, plat) as f64))
                 })
                 .collect();
-            let limits = super::super::zset::ZSetLimits { entries: 16, value: 64 };
+            let limits = crate::types::zset::ZSetLimits { entries: 16, value: 64 };
             let zset = ZSet::from_members(&members, limits);
             let shape = Shape { lon, lat, kind: ShapeKind::Circle { radius }, conversion: 1.0 };
             let found = search(&zset, &shape, 0);
