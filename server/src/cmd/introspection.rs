@@ -390,7 +390,10 @@ fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
     let command = entry.command;
     let arguments = super::syntax::parse(command.syntax);
     let subcommands: Vec<&Entry> = super::table().subcommands_of(entry).collect();
-    let fields = 4 + !arguments.is_empty() as usize + !subcommands.is_empty() as usize;
+    let fields = 4
+        + 3 * command.deprecated.is_some() as usize
+        + !arguments.is_empty() as usize
+        + !subcommands.is_empty() as usize;
     let reply = &mut *ctx.reply;
     reply.map(fields);
     for (name, value) in [
@@ -401,6 +404,15 @@ fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
     ] {
         reply.bulk(name.as_bytes());
         reply.bulk(value.as_bytes());
+    }
+    if let Some((since, replaced_by)) = command.deprecated {
+        reply.bulk(b"doc_flags");
+        reply.set(1);
+        reply.simple(b"deprecated");
+        reply.bulk(b"deprecated_since");
+        reply.bulk(since.as_bytes());
+        reply.bulk(b"replaced_by");
+        reply.bulk(replaced_by.as_bytes());
     }
     if !arguments.is_empty() {
         reply.bulk(b"arguments");

@@ -552,6 +552,162 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "RW and UPDATE because it changes the TTL",
         }],
+        "geoadd" => &[KeySpec {
+            flags: RW | UPDATE,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "geodist" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "geohash" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "geopos" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "georadius" => &[
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Keyword("STORE", 6),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Keyword("STOREDIST", 6),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "georadius_ro" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "georadiusbymember" => &[
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Keyword("STORE", 5),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Keyword("STOREDIST", 5),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
+        "georadiusbymember_ro" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "geosearch" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "geosearchstore" => &[
+            KeySpec {
+                flags: OW | UPDATE,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
         "getbit" => &[KeySpec {
             flags: RO | ACCESS,
             begin: BeginSearch::Index(1),

@@ -16,6 +16,7 @@ mod config;
 pub mod connection;
 mod debug;
 mod dump;
+mod geo;
 pub mod harness;
 mod hash;
 pub mod info;
@@ -168,6 +169,9 @@ pub struct Command {
     /// Argument syntax after the name, as the Redis documentation writes it
     /// (`key value [NX | XX]`); `COMMAND DOCS` is built from it.
     pub syntax: &'static str,
+    /// For a deprecated command: the version that deprecated it and what replaces it, as
+    /// `COMMAND DOCS` reports them (with the `deprecated` doc flag).
+    pub deprecated: Option<(&'static str, &'static str)>,
 }
 
 impl Command {
@@ -189,6 +193,7 @@ impl Command {
             summary: "",
             complexity: "O(1)",
             syntax: "",
+            deprecated: None,
         }
     }
 
@@ -232,6 +237,13 @@ impl Command {
 
     pub const fn syntax(self, syntax: &'static str) -> Command {
         Command { syntax, ..self }
+    }
+
+    pub const fn deprecated(self, since: &'static str, replaced_by: &'static str) -> Command {
+        Command {
+            deprecated: Some((since, replaced_by)),
+            ..self
+        }
     }
 
     pub fn has(&self, flag: u32) -> bool {

@@ -208,6 +208,7 @@ static FAMILIES: &[&[Command]] = &[
     super::hash::COMMANDS,
     super::set::COMMANDS,
     super::zset::COMMANDS,
+    super::geo::COMMANDS,
     super::keys::COMMANDS,
     super::sort::COMMANDS,
     super::dump::COMMANDS,

@@ -3,6 +3,7 @@
 //! (see `db::record`); collections live in their database's object slab.
 
 pub mod bits;
+pub mod geo;
 pub mod hash;
 pub mod list;
 pub mod pack;

@@ -278,6 +278,14 @@ impl ZSet {
         }
     }
 
+    /// Members with their scores, upwards from the first scoring at least `min`.
+    pub fn iter_from_score(&self, min: f64) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match self {
+            ZSet::Pack(_) => Box::new(self.iter_from(0, true).skip_while(move |(_, s)| *s < min)),
+            ZSet::Tree(tree) => Box::new(tree.iter_from(tree.count_while(|_, s| s < min), true)),
+        }
+    }
+
     /// The member at rank `rank`.
     pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
         if rank >= self.len() {
