@@ -15,6 +15,7 @@ use super::flags::*;
 use super::{Args, Command, Ctx, Group};
 use crate::db::{Keyspace, Lookup};
 use crate::types::{End, List, Object, ObjectView};
+use crate::util::pqsort::partial_sort;
 use crate::util::strtod;
 
 const SYNTAX: &str =
@@ -216,10 +217,28 @@ fn sort_generic(ctx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
         let by_pattern = options.by.is_some();
         let storing = options.store.is_some();
         let alpha = options.alpha;
-        items.sort_by(|a, b| {
+        let desc = options.desc;
+        let order = |a: &Item, b: &Item| {
             let order = compare(a, b, alpha, by_pattern, storing);
-            if options.desc { order.reverse() } else { order }
-        });
+            if desc { order.reverse() } else { order }
+        };
+        let len = items.len();
+        if by_pattern && end >= start && (start != 0 || end as usize != len - 1) {
+            // Redis sorts only the window then, and equal `ALPHA` weights end where its
+            // partial quicksort leaves them.
+            let order_as_c = |a: &Item, b: &Item| order(a, b) as i32;
+            partial_sort(
+                &mut items,
+                &order_as_c,
+                start as usize,
+                end as usize,
+                0,
+                len,
+            );
+        } else {
+            // glibc's qsort is a merge sort: equal elements keep their order, as here.
+            items.sort_by(order);
+        }
     }
 
     let window = if end >= start {

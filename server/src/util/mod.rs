@@ -5,6 +5,7 @@
 pub mod descriptors;
 pub mod lcs;
 pub mod longdouble;
+pub mod pqsort;
 pub mod strtod;
 pub mod varint;
 
