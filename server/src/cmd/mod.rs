@@ -18,6 +18,7 @@ mod debug;
 mod dump;
 pub mod harness;
 mod hash;
+mod hyperloglog;
 pub mod info;
 mod info_memory;
 mod introspection;
