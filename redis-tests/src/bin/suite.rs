@@ -144,12 +144,21 @@ fn run(cli: &Cli) -> Result<bool, String> {
                 &unit.unit,
                 &logs.join("redis"),
                 limits,
+                &[],
             )?;
             Some(Counts::of(&run))
         } else {
             None
         };
-        let run = runner::run_unit(&tree, &zedis, &unit.unit, &logs.join("zedis"), limits)?;
+        let skip: Vec<&str> = unit.skipped.keys().map(String::as_str).collect();
+        let run = runner::run_unit(
+            &tree,
+            &zedis,
+            &unit.unit,
+            &logs.join("zedis"),
+            limits,
+            &skip,
+        )?;
         let verdict =
             expectations::judge(unit, &run.output, run.answered_ping && !run.killed_at_limit);
         let counts = Counts::of(&run);
@@ -310,6 +319,14 @@ fn report(
             *reasons.entry(reason.as_str()).or_default() += 1;
         }
     }
+    let skipped: Vec<String> = chosen
+        .iter()
+        .flat_map(|unit| {
+            unit.skipped
+                .iter()
+                .map(move |(test, why)| format!("| `{}` | {test} | {why} |", unit.unit))
+        })
+        .collect();
     let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let _ = writeln!(out, "\n## Listed failures by reason\n");
@@ -317,6 +334,14 @@ fn report(
     let _ = writeln!(out, "|---:|---|");
     for (reason, count) in reasons {
         let _ = writeln!(out, "| {count} | {reason} |");
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "\n## Tests not run against zedis\n");
+        let _ = writeln!(out, "| unit | test | reason |");
+        let _ = writeln!(out, "|---|---|---|");
+        for line in skipped {
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
 }

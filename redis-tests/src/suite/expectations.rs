@@ -17,6 +17,12 @@
 //! without a reason of its own (`  ## reason`). Every listed test must end up with a reason.
 //! Two pseudo-tests name what happens to a unit rather than a test: `(unit did not finish)`
 //! and `(server stopped answering)`.
+//!
+//! A reason starting `skip:` (`SOME TEST  ## skip: why`) means the test is not run against
+//! zedis at all (the helper's `--skiptest`): only for a test that, failing, would leave state
+//! behind that stalls the rest of its unit (a `CLIENT PAUSE` it never lifts), so the tests
+//! after it still run. A skipped test is never reported as passing: remove its line when what
+//! it needs is served.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +40,12 @@ pub struct UnitExpectations {
     pub unit: String,
     /// Tests expected to fail, with their reasons.
     pub expected_failures: BTreeMap<String, String>,
+    /// Tests not run against zedis, with their reasons (`## skip: reason`).
+    pub skipped: BTreeMap<String, String>,
 }
+
+/// What starts the reason of a test that is not run.
+pub const SKIP: &str = "skip:";
 
 /// Parses the file; the error names the line.
 pub fn parse(text: &str) -> Result<Vec<UnitExpectations>, String> {
@@ -60,6 +71,7 @@ pub fn parse(text: &str) -> Result<Vec<UnitExpectations>, String> {
             units.push(UnitExpectations {
                 unit,
                 expected_failures: BTreeMap::new(),
+                skipped: BTreeMap::new(),
             });
             continue;
         }
@@ -75,13 +87,22 @@ pub fn parse(text: &str) -> Result<Vec<UnitExpectations>, String> {
                 "line {number}: `{name}` has no reason (give one after ` ## ` or on the unit header)"
             ));
         }
-        if current
-            .expected_failures
-            .insert(name.to_string(), reason.to_string())
-            .is_some()
-        {
+        if current.expected_failures.contains_key(name) || current.skipped.contains_key(name) {
             return Err(format!("line {number}: `{name}` is listed twice"));
         }
+        match reason.strip_prefix(SKIP) {
+            Some(why) if why.trim().is_empty() => {
+                return Err(format!(
+                    "line {number}: `{name}` is skipped without a reason"
+                ));
+            }
+            Some(why) => current
+                .skipped
+                .insert(name.to_string(), why.trim().to_string()),
+            None => current
+                .expected_failures
+                .insert(name.to_string(), reason.to_string()),
+        };
     }
     Ok(units)
 }
@@ -171,6 +192,23 @@ SCRIPT LOAD  ## its own reason
                 .contains("before any")
         );
         assert!(parse("[unit/a] r\nt\nt\n").unwrap_err().contains("twice"));
+        assert!(
+            parse("[unit/a]\nt  ## skip: \n")
+                .unwrap_err()
+                .contains("without a reason")
+        );
+        assert!(
+            parse("[unit/a]\nt  ## skip: why\nt  ## other\n")
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn skipped_tests_are_kept_apart_with_their_reasons() {
+        let units = parse("[unit/a] fails\nt1\nt2  ## skip: stalls the unit\n").unwrap();
+        assert_eq!(units[0].expected_failures.len(), 1);
+        assert_eq!(units[0].skipped["t2"], "stalls the unit");
     }
 
     fn output(passed: &[&str], failed: &[&str], finished: bool) -> UnitOutput {

@@ -207,13 +207,14 @@ pub fn answers_ping(port: u16) -> bool {
 }
 
 /// Runs `unit` against a fresh server of `target`, writing the helper's output and the
-/// server's log under `logs`.
+/// server's log under `logs`; the tests named in `skip` are not run.
 pub fn run_unit(
     tree: &Path,
     target: &Target,
     unit: &str,
     logs: &Path,
     limits: Limits,
+    skip: &[&str],
 ) -> Result<UnitRun, String> {
     std::fs::create_dir_all(logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     let stem = unit.replace('/', "_");
@@ -235,6 +236,7 @@ pub fn run_unit(
         .args(["--baseport", &(u32::from(helper_port) + 32).to_string()])
         // The helper's own limit on a test making no progress.
         .args(["--timeout", &limits.stalled_test.as_secs().to_string()])
+        .args(skip.iter().flat_map(|name| ["--skiptest", name]))
         .current_dir(tree)
         .env("TERM", "dumb")
         .stdin(Stdio::null())

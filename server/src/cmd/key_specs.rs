@@ -1210,6 +1210,58 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "",
         }],
+        "pfadd" => &[KeySpec {
+            flags: RW | INSERT,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pfcount" => &[KeySpec {
+            flags: RW | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "RW because it may change the internal representation of the key, and propagate to replicas",
+        }],
+        "pfdebug" => &[KeySpec {
+            flags: RW | ACCESS,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "pfmerge" => &[
+            KeySpec {
+                flags: RW | ACCESS | INSERT,
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+            KeySpec {
+                flags: RO | ACCESS,
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    step: 1,
+                    limit: 0,
+                },
+                notes: "",
+            },
+        ],
         "psetex" => &[KeySpec {
             flags: OW | UPDATE,
             begin: BeginSearch::Index(1),

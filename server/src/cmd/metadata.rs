@@ -262,6 +262,11 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "pexpire" => (&["@keyspace"], &[]),
         "pexpireat" => (&["@keyspace"], &[]),
         "pexpiretime" => (&["@keyspace"], &[]),
+        "pfadd" => (&["@hyperloglog"], &[]),
+        "pfcount" => (&["@hyperloglog"], &[]),
+        "pfdebug" => (&["@hyperloglog"], &[]),
+        "pfmerge" => (&["@hyperloglog"], &[]),
+        "pfselftest" => (&["@hyperloglog"], &[]),
         "ping" => (
             &["@connection"],
             &["request_policy:all_shards", "response_policy:all_succeeded"],

@@ -19,6 +19,7 @@ mod dump;
 mod geo;
 pub mod harness;
 mod hash;
+mod hyperloglog;
 pub mod info;
 mod info_memory;
 mod introspection;

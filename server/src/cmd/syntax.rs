@@ -72,9 +72,8 @@ impl Arg {
 /// The type Redis gives an argument of this name.
 fn type_of(name: &str) -> ArgType {
     match name {
-        "key" | "source" | "destination" | "newkey" | "dst" | "src" | "key1" | "key2" => {
-            ArgType::Key
-        }
+        "key" | "source" | "destination" | "newkey" | "dst" | "src" | "key1" | "key2"
+        | "destkey" | "sourcekey" => ArgType::Key,
         "pattern" => ArgType::Pattern,
         "unix-time-seconds" | "unix-time-milliseconds" => ArgType::UnixTime,
         "count" | "index" | "start" | "stop" | "end" | "offset" | "seconds" | "milliseconds"

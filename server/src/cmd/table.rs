@@ -204,6 +204,7 @@ static FAMILIES: &[&[Command]] = &[
     super::connection::COMMANDS,
     super::string::COMMANDS,
     super::bitmap::COMMANDS,
+    super::hyperloglog::COMMANDS,
     super::list::COMMANDS,
     super::hash::COMMANDS,
     super::set::COMMANDS,

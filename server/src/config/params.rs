@@ -1254,10 +1254,10 @@ pub static PARAMS: &[Param] = &[
             zset_max_listpack_value
         )
     },
-    stored(
+    field!(
         "hll-sparse-max-bytes",
         Kind::UMemory(0, LONG_MAX as u64),
-        "3000",
+        hll_sparse_max_bytes
     ),
     stored(
         "tracking-table-max-keys",

@@ -350,6 +350,23 @@ impl Record {
         Ok(())
     }
 
+    /// Replaces a string value with `bytes` in place, keeping the key and metadata: growth is
+    /// greedy as `sdsMakeRoomFor`, a shorter value keeps the block. Marks the string `raw`.
+    /// Fails, changing nothing, when the growth cannot be allocated.
+    pub fn try_set_string(&mut self, bytes: &[u8]) -> Result<(), AllocError> {
+        debug_assert_eq!(self.flags() & KIND_MASK, KIND_STRING);
+        let at = self.value_at();
+        let total = at + bytes.len();
+        if total > self.0.len() {
+            self.0.try_grow_zero(total)?;
+        } else {
+            self.0.truncate(total);
+        }
+        self.0.as_mut_bytes()[at..].copy_from_slice(bytes);
+        self.0[0] |= FLAG_RAW;
+        Ok(())
+    }
+
     /// Starts loading the record's head into cache (see [`Sds::prefetch`]).
     pub fn prefetch(&self) {
         self.0.prefetch();
@@ -374,6 +391,20 @@ impl std::fmt::Debug for Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_is_replaced_in_place_longer_or_shorter() {
+        let mut r = Record::new(b"k", Value::Str(b"abc"), false, 7, Some((5, 6)));
+        r.try_set_string(b"abcdefgh").unwrap();
+        assert_eq!(r.value(), Value::Str(b"abcdefgh"));
+        assert!(r.is_raw());
+        r.try_set_string(b"xy").unwrap();
+        assert_eq!(r.value(), Value::Str(b"xy"));
+        assert_eq!(
+            (r.key(), r.access(), r.expire()),
+            (&b"k"[..], 7, Some((5, 6)))
+        );
+    }
 
     #[test]
     fn fields_round_trip() {

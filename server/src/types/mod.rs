@@ -5,6 +5,7 @@
 pub mod bits;
 pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod pack;
 pub mod set;
