@@ -70,7 +70,7 @@ fn bits_for_write(ctx: &mut Ctx, key: &[u8], max_bit: u64) -> Result<(Slot, Grow
         let slot = keyspace.set(db, key, Value::Str(b""), Ttl::Clear)?;
         if keyspace
             .record_mut(db, slot)
-            .try_grow_value_zero(needed)
+            .try_grow_value_zero_exact(needed)
             .is_err()
         {
             keyspace.remove_slot(db, slot);
@@ -480,6 +480,17 @@ mod tests {
             .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
             .expect("field");
         line.trim().parse().expect("number")
+    }
+
+    #[test]
+    fn a_new_bitmap_is_allocated_at_its_size() {
+        // Redis creates it with `sdsnewlen`: no room to spare, unlike later growth.
+        let mut h = Harness::new();
+        h.run("SETBIT k 8191 1");
+        let usage = h.run("MEMORY USAGE k");
+        let bytes: usize = usage[1..usage.len() - 2].parse().expect("an integer");
+        // Greedy growth would take the 2048-byte size class.
+        assert!((1024..1536).contains(&bytes), "{bytes}");
     }
 
     #[test]

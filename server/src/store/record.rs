@@ -350,6 +350,18 @@ impl Record {
         Ok(())
     }
 
+    /// Like [`Record::try_grow_value_zero`], but to exactly `len` bytes of value with no room
+    /// to spare: for a value created at its size (a new bitmap, as Redis's `sdsnewlen`), where
+    /// greedy growth would double what a small key holds.
+    pub fn try_grow_value_zero_exact(&mut self, len: usize) -> Result<(), AllocError> {
+        let total = self.value_at() + len;
+        let current = self.0.len();
+        if total > current {
+            self.0.try_make_room_for_non_greedy(total - current)?;
+        }
+        self.try_grow_value_zero(len)
+    }
+
     /// Replaces a string value with `bytes` in place, keeping the key and metadata: growth is
     /// greedy as `sdsMakeRoomFor`, a shorter value keeps the block. Marks the string `raw`.
     /// Fails, changing nothing, when the growth cannot be allocated.
@@ -391,6 +403,17 @@ impl std::fmt::Debug for Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_growth_leaves_no_room() {
+        let mut exact = Record::new(b"k", Value::Str(b""), false, 0, None);
+        exact.try_grow_value_zero_exact(100).unwrap();
+        let mut greedy = Record::new(b"k", Value::Str(b""), false, 0, None);
+        greedy.try_grow_value_zero(100).unwrap();
+        assert_eq!(exact.value(), Value::Str(&[0; 100]));
+        assert_eq!(greedy.value(), exact.value());
+        assert!(exact.alloc_size() < greedy.alloc_size());
+    }
 
     #[test]
     fn a_string_is_replaced_in_place_longer_or_shorter() {

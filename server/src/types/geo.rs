@@ -530,24 +530,22 @@ pub fn search<'a>(zset: &'a ZSet, shape: &Shape, limit: usize) -> Vec<Found<'a>>
             break;
         }
         let (min, max) = cell.score_range();
-        for (member, score) in zset.iter_from_score(min) {
+        zset.scan_from_score(min, |score, member| {
             if score >= max {
-                break;
+                return false;
             }
             let (lon, lat) = decode_score(score);
             if let Some(dist) = shape.contains(lon, lat) {
                 found.push(Found {
-                    member,
+                    member: member(),
                     score,
                     lon,
                     lat,
                     dist,
                 });
             }
-            if reached(&found) {
-                break;
-            }
-        }
+            !reached(&found)
+        });
         last_scanned = i;
     }
     found

@@ -278,11 +278,30 @@ impl ZSet {
         }
     }
 
-    /// Members with their scores, upwards from the first scoring at least `min`.
-    pub fn iter_from_score(&self, min: f64) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+    /// Scores upwards from the first at least `min`, each with its member still to be read:
+    /// `visit` gets the score and a way to the member's bytes, and returns whether to go on.
+    /// Range scans that test the score first (geo searches) read only the members they keep.
+    pub fn scan_from_score<'a>(
+        &'a self,
+        min: f64,
+        mut visit: impl FnMut(f64, &dyn Fn() -> &'a [u8]) -> bool,
+    ) {
         match self {
-            ZSet::Pack(_) => Box::new(self.iter_from(0, true).skip_while(move |(_, s)| *s < min)),
-            ZSet::Tree(tree) => Box::new(tree.iter_from(tree.count_while(|_, s| s < min), true)),
+            ZSet::Pack(_) => {
+                for (member, score) in self.iter_from(0, true).skip_while(|(_, s)| *s < min) {
+                    if !visit(score, &|| member) {
+                        return;
+                    }
+                }
+            }
+            ZSet::Tree(tree) => {
+                let mut entries = tree.iter_from_score(min);
+                while let Some((member, score)) = entries.next_lazy() {
+                    if !visit(score, &|| member.as_bytes()) {
+                        return;
+                    }
+                }
+            }
         }
     }
 
