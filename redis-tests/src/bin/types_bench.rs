@@ -60,13 +60,23 @@ impl Sequence {
     }
 }
 
-/// One throughput load: what it stores first, then the `redis-benchmark` arguments.
+/// One throughput load: what it stores first, then `requests` of `command` from 50 clients.
 struct Load {
     title: String,
     setup: fn(&Server, u64),
     size: u64,
-    args: Vec<String>,
     requests: u64,
+    command: String,
+}
+
+impl Load {
+    /// The `redis-benchmark` arguments.
+    fn args(&self) -> Vec<String> {
+        format!("-n {} -c 50 {}", self.requests, self.command)
+            .split(' ')
+            .map(String::from)
+            .collect()
+    }
 }
 
 fn setup_bitmap(server: &Server, bytes: u64) {
@@ -121,34 +131,22 @@ fn loads(quick: bool) -> Vec<Load> {
             title: "BITCOUNT over a 1 MB bitmap".into(),
             setup: setup_bitmap,
             size: 1 << 20,
-            args: format!("-n {} -c 50 BITCOUNT bitmap", scale(20_000, 2_000))
-                .split(' ')
-                .map(String::from)
-                .collect(),
             requests: scale(20_000, 2_000),
+            command: "BITCOUNT bitmap".into(),
         },
         Load {
             title: "PFADD of 10 random elements to one key".into(),
             setup: setup_nothing,
             size: 0,
-            args: format!(
-                "-n {} -c 50 -r 100000000 PFADD hll {ten_random}",
-                scale(200_000, 20_000)
-            )
-            .split(' ')
-            .map(String::from)
-            .collect(),
             requests: scale(200_000, 20_000),
+            command: format!("-r 100000000 PFADD hll {ten_random}"),
         },
         Load {
             title: "PFCOUNT over 3 keys of 100 000 elements each".into(),
             setup: setup_hyperloglogs,
             size: 100_000,
-            args: format!("-n {} -c 50 PFCOUNT hll0 hll1 hll2", scale(20_000, 2_000))
-                .split(' ')
-                .map(String::from)
-                .collect(),
             requests: scale(20_000, 2_000),
+            command: "PFCOUNT hll0 hll1 hll2".into(),
         },
         Load {
             title: format!(
@@ -156,14 +154,10 @@ fn loads(quick: bool) -> Vec<Load> {
             ),
             setup: setup_geo,
             size: geo_members,
-            args: format!(
-                "-n {} -c 50 -r {geo_members} GEOSEARCH geo FROMMEMBER __rand_int__ BYRADIUS 200 m ASC",
-                scale(100_000, 10_000)
-            )
-            .split(' ')
-            .map(String::from)
-            .collect(),
             requests: scale(100_000, 10_000),
+            command: format!(
+                "-r {geo_members} GEOSEARCH geo FROMMEMBER __rand_int__ BYRADIUS 200 m ASC"
+            ),
         },
     ]
 }
@@ -216,7 +210,8 @@ fn main() {
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     for load in loads(quick) {
-        let args: Vec<&str> = load.args.iter().map(String::as_str).collect();
+        let owned_args = load.args();
+        let args: Vec<&str> = owned_args.iter().map(String::as_str).collect();
         let (mut redis_results, mut zedis_results): (Vec<Result>, Vec<Result>) =
             (Vec::new(), Vec::new());
         for run in 0..runs {
@@ -249,7 +244,7 @@ fn main() {
             out,
             "| {}: `redis-benchmark {}` | {redis_rps:.0} | {zedis_rps:.0} | {:.2} | {redis_cpu:.2} | {zedis_cpu:.2} | {:.2} |",
             load.title,
-            load.args.join(" "),
+            owned_args.join(" "),
             zedis_rps / redis_rps.max(1.0),
             zedis_cpu / redis_cpu.max(1e-9),
         );

@@ -473,15 +473,6 @@ fn read_field(bytes: &[u8], op: &FieldOp) -> i64 {
 mod tests {
     use crate::cmd::harness::Harness;
 
-    fn info_dirty(h: &mut Harness) -> i64 {
-        let info = h.run("INFO persistence");
-        let line = info
-            .lines()
-            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-            .expect("field");
-        line.trim().parse().expect("number")
-    }
-
     #[test]
     fn a_new_bitmap_is_allocated_at_its_size() {
         // Redis creates it with `sdsnewlen`: no room to spare, unlike later growth.
@@ -530,19 +521,19 @@ mod tests {
     #[test]
     fn setbit_counts_a_change_only_when_something_changed() {
         let mut h = Harness::new();
-        let start = info_dirty(&mut h);
+        let start = h.dirty();
         h.run("SETBIT k 0 0");
-        assert_eq!(info_dirty(&mut h), start + 1, "creating is a change");
+        assert_eq!(h.dirty(), start + 1, "creating is a change");
         h.run("SETBIT k 0 0");
-        assert_eq!(info_dirty(&mut h), start + 1, "same bit");
+        assert_eq!(h.dirty(), start + 1, "same bit");
         h.run("SETBIT k 0 1");
         h.run("SETBIT k 100 0");
-        assert_eq!(info_dirty(&mut h), start + 3, "a flip and a growth");
+        assert_eq!(h.dirty(), start + 3, "a flip and a growth");
         h.run("BITFIELD f SET i5 0 0");
         h.run("BITFIELD f SET i5 0 0");
-        assert_eq!(info_dirty(&mut h), start + 4);
+        assert_eq!(h.dirty(), start + 4);
         h.run("BITFIELD f SET i5 0 1 SET i5 5 1 GET u8 0");
-        assert_eq!(info_dirty(&mut h), start + 6, "one per changed field");
+        assert_eq!(h.dirty(), start + 6, "one per changed field");
     }
 
     #[test]

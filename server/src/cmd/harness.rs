@@ -40,6 +40,16 @@ impl Harness {
     }
 
     /// Runs one command line and returns its reply as sent, in RESP2.
+    /// The dirty counter (`rdb_changes_since_last_save`), for tests of change counting.
+    pub fn dirty(&mut self) -> i64 {
+        let info = self.run("INFO persistence");
+        let line = info
+            .lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .expect("field");
+        line.trim().parse().expect("number")
+    }
+
     pub fn run(&mut self, line: &str) -> String {
         String::from_utf8_lossy(&self.run_bytes(line)).into_owned()
     }

@@ -317,15 +317,6 @@ fn pfselftest(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 mod tests {
     use crate::cmd::harness::Harness;
 
-    fn info_dirty(h: &mut Harness) -> i64 {
-        let info = h.run("INFO persistence");
-        let line = info
-            .lines()
-            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-            .expect("field");
-        line.trim().parse().expect("number")
-    }
-
     /// A RESP integer reply's value.
     fn int(reply: &str) -> i64 {
         reply
@@ -338,20 +329,20 @@ mod tests {
     #[test]
     fn pfadd_creates_and_counts_changes_like_redis() {
         let mut h = Harness::new();
-        let start = info_dirty(&mut h);
+        let start = h.dirty();
         assert_eq!(h.run("PFADD h"), ":1\r\n");
-        assert_eq!(info_dirty(&mut h), start + 1);
+        assert_eq!(h.dirty(), start + 1);
         assert_eq!(h.run("OBJECT ENCODING h"), "$3\r\nraw\r\n");
         assert_eq!(
             h.run_bytes("GET h"),
             b"$18\r\nHYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff\r\n"
         );
         assert_eq!(h.run("PFADD h a b c"), ":1\r\n");
-        assert_eq!(info_dirty(&mut h), start + 4, "one per changed register");
+        assert_eq!(h.dirty(), start + 4, "one per changed register");
         assert_eq!(h.run("PFADD h a b c"), ":0\r\n");
-        assert_eq!(info_dirty(&mut h), start + 4);
+        assert_eq!(h.dirty(), start + 4);
         assert_eq!(h.run("PFADD new x y"), ":1\r\n");
-        assert_eq!(info_dirty(&mut h), start + 7, "creation and two registers");
+        assert_eq!(h.dirty(), start + 7, "creation and two registers");
         assert_eq!(
             h.run("PFDEBUG DECODE h"),
             "$44\r\nZ:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603\r\n"
@@ -362,11 +353,11 @@ mod tests {
     fn pfcount_caches_and_counts_the_write_once() {
         let mut h = Harness::new();
         h.run("PFADD h a b c d e");
-        let start = info_dirty(&mut h);
+        let start = h.dirty();
         assert_eq!(h.run("PFCOUNT h"), ":5\r\n");
-        assert_eq!(info_dirty(&mut h), start + 1, "the cache written");
+        assert_eq!(h.dirty(), start + 1, "the cache written");
         assert_eq!(h.run("PFCOUNT h"), ":5\r\n");
-        assert_eq!(info_dirty(&mut h), start + 1, "the cache read");
+        assert_eq!(h.dirty(), start + 1, "the cache read");
         assert_eq!(
             h.run("GETRANGE h 8 15"),
             "$8\r\n\x05\x00\x00\x00\x00\x00\x00\x00\r\n"
@@ -376,9 +367,9 @@ mod tests {
         assert_eq!(h.run("PFCOUNT nokey"), ":0\r\n");
         // Several keys: the union, nothing written.
         h.run("PFADD g e f g");
-        let before = info_dirty(&mut h);
+        let before = h.dirty();
         assert_eq!(h.run("PFCOUNT h g nokey"), ":7\r\n");
-        assert_eq!(info_dirty(&mut h), before);
+        assert_eq!(h.dirty(), before);
         assert_eq!(h.run_bytes("GETRANGE g 15 15"), b"$1\r\n\x80\r\n");
     }
 
@@ -435,9 +426,9 @@ mod tests {
         let mut h = Harness::new();
         h.run("PFADD a x y z");
         h.run("PFADD b z w");
-        let start = info_dirty(&mut h);
+        let start = h.dirty();
         assert_eq!(h.run("PFMERGE d a b"), "+OK\r\n");
-        assert_eq!(info_dirty(&mut h), start + 1);
+        assert_eq!(h.dirty(), start + 1);
         assert_eq!(h.run("PFCOUNT d"), ":4\r\n");
         assert_eq!(h.run("PFDEBUG ENCODING d"), "+sparse\r\n");
         // The destination is an input; a dense input makes it dense.
@@ -474,9 +465,9 @@ mod tests {
         );
         assert_eq!(h.run("PFDEBUG TODENSE h"), ":0\r\n");
         h.run("PFADD s a");
-        let start = info_dirty(&mut h);
+        let start = h.dirty();
         assert_eq!(h.run("PFDEBUG TODENSE s"), ":1\r\n");
-        assert_eq!(info_dirty(&mut h), start + 1);
+        assert_eq!(h.dirty(), start + 1);
         assert_eq!(
             h.run("PFDEBUG nosuch h"),
             "-ERR Unknown PFDEBUG subcommand 'nosuch'\r\n"

@@ -389,15 +389,6 @@ mod tests {
     use super::sort_keys;
     use crate::cmd::harness::Harness;
 
-    fn info_dirty(h: &mut Harness) -> i64 {
-        let info = h.run("INFO persistence");
-        let line = info
-            .lines()
-            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-            .expect("field");
-        line.trim().parse().expect("number")
-    }
-
     #[test]
     fn numeric_alpha_desc_and_limit() {
         let mut h = Harness::new();
@@ -517,9 +508,9 @@ mod tests {
         h.run("RPUSH l 2 1");
         h.run("SET d old");
         h.run("EXPIRE d 100");
-        let before = info_dirty(&mut h);
+        let before = h.dirty();
         assert_eq!(h.run("SORT l GET # GET missing_* STORE d"), ":4\r\n");
-        assert_eq!(info_dirty(&mut h), before + 4);
+        assert_eq!(h.dirty(), before + 4);
         assert_eq!(
             h.run("LRANGE d 0 -1"),
             "*4\r\n$1\r\n1\r\n$0\r\n\r\n$1\r\n2\r\n$0\r\n\r\n"
@@ -527,7 +518,7 @@ mod tests {
         assert_eq!(h.run("TTL d"), ":-1\r\n");
         assert_eq!(h.run("SORT nokey STORE d"), ":0\r\n");
         assert_eq!(h.run("EXISTS d"), ":0\r\n");
-        assert_eq!(info_dirty(&mut h), before + 5);
+        assert_eq!(h.dirty(), before + 5);
     }
 
     #[test]

@@ -237,48 +237,35 @@ pub fn standard_geohash(score: f64) -> [u8; 11] {
     out
 }
 
-/// Moves a hash one cell east (`+1`) or west (`-1`), wrapping around.
-fn move_x(hash: &mut Hash, direction: i8) {
-    if direction == 0 {
-        return;
-    }
-    let shift = 64 - 2 * hash.step as u32;
-    let mut x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = hash.bits & 0x5555_5555_5555_5555;
-    let fill = 0x5555_5555_5555_5555u64 >> shift;
-    if direction > 0 {
-        x = x.wrapping_add(fill + 1);
-    } else {
-        x |= fill;
-        x = x.wrapping_sub(fill + 1);
-    }
-    x &= 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
-    hash.bits = x | y;
-}
+/// Interleaved bits of the longitude and of the latitude in a hash.
+const X_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+const Y_BITS: u64 = 0x5555_5555_5555_5555;
 
-/// Moves a hash one cell north (`+1`) or south (`-1`), wrapping around.
-fn move_y(hash: &mut Hash, direction: i8) {
+/// Moves a hash one cell (`+1` or `-1`, wrapping around) along the coordinate whose
+/// interleaved bits are `axis`: `X_BITS` east/west, `Y_BITS` north/south. The other
+/// coordinate's bits are filled with ones so the carry crosses them.
+fn move_along(hash: &mut Hash, axis: u64, direction: i8) {
     if direction == 0 {
         return;
     }
     let shift = 64 - 2 * hash.step as u32;
-    let x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let mut y = hash.bits & 0x5555_5555_5555_5555;
-    let fill = 0xaaaa_aaaa_aaaa_aaaau64 >> shift;
+    let mut moving = hash.bits & axis;
+    let kept = hash.bits & !axis;
+    let fill = !axis >> shift;
     if direction > 0 {
-        y = y.wrapping_add(fill + 1);
+        moving = moving.wrapping_add(fill + 1);
     } else {
-        y |= fill;
-        y = y.wrapping_sub(fill + 1);
+        moving |= fill;
+        moving = moving.wrapping_sub(fill + 1);
     }
-    y &= 0x5555_5555_5555_5555u64 >> shift;
-    hash.bits = x | y;
+    moving &= axis >> shift;
+    hash.bits = moving | kept;
 }
 
 fn moved(hash: Hash, dx: i8, dy: i8) -> Hash {
     let mut out = hash;
-    move_x(&mut out, dx);
-    move_y(&mut out, dy);
+    move_along(&mut out, X_BITS, dx);
+    move_along(&mut out, Y_BITS, dy);
     out
 }
 
