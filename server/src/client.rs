@@ -163,6 +163,8 @@ pub struct Client {
     pub tracked_memory: usize,
     /// `MONITOR`: receives every command the server runs.
     pub monitor: bool,
+    /// Its Pub/Sub channels and patterns.
+    pub subscriptions: crate::pubsub::Subscriptions,
     /// Arguments of the command being run that must not be shown (slow log, `MONITOR`), by
     /// position: passwords given to `AUTH`, `HELLO`, `CONFIG SET requirepass`.
     pub redacted: Vec<usize>,
@@ -221,6 +223,7 @@ impl Client {
             no_evict: false,
             tracked_memory: 0,
             monitor: false,
+            subscriptions: crate::pubsub::Subscriptions::default(),
             redacted: Vec::new(),
             multi: None,
             watched: Vec::new(),
@@ -252,6 +255,23 @@ impl Client {
         if let Some(socket) = &self.socket {
             let _ = socket2::SockRef::from(socket.as_ref()).shutdown(std::net::Shutdown::Read);
         }
+    }
+
+    /// Its class for `client-output-buffer-limit` (`config::OUTPUT_BUFFER_CLASSES` index):
+    /// `pubsub` while subscribed to anything, as Redis's `getClientType`, else `normal`.
+    pub fn output_class(&self) -> usize {
+        if self.subscriptions.any() { 2 } else { 0 }
+    }
+
+    /// Its type for `CLIENT LIST TYPE` and `CLIENT KILL TYPE`.
+    pub fn type_name(&self) -> &'static str {
+        crate::config::OUTPUT_BUFFER_CLASSES[self.output_class()]
+    }
+
+    /// Whether other clients' commands may hand it output (`MONITOR`, Pub/Sub), so its
+    /// connection must also wait for that.
+    pub fn receives_pushes(&self) -> bool {
+        self.monitor || self.subscriptions.any()
     }
 
     /// Logs that the client goes for exceeding an output-buffer limit.
@@ -288,6 +308,7 @@ impl Client {
             + self.buffers.output_capacity
             + self.pending_reply.capacity()
             + self.multi.as_ref().map_or(0, Multi::memory)
+            + self.subscriptions.memory()
             + size_of::<Client>()
     }
 
@@ -298,6 +319,9 @@ impl Client {
             let mut f = String::new();
             if self.monitor {
                 f.push('O');
+            }
+            if self.subscriptions.any() {
+                f.push('P');
             }
             if self.multi.is_some() {
                 f.push('x');
@@ -339,8 +363,8 @@ impl Client {
         // Pending output beyond the buffer's kept size, which Redis holds in its reply list.
         let overflow = b.output_len.saturating_sub(b.reply_size);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-             ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+             ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
              oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
              lib-ver={}",
             self.id,
@@ -352,6 +376,9 @@ impl Client {
             now.duration_since(self.last_interaction).as_secs(),
             flags,
             self.db,
+            self.subscriptions.channel_count(),
+            self.subscriptions.pattern_count(),
+            self.subscriptions.shard_count(),
             multi,
             b.query_len,
             b.query_capacity.saturating_sub(b.query_len),

@@ -40,6 +40,7 @@ pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
             let result = {
                 let mut server = server.borrow_mut();
                 let result = server.perform_evictions();
+                server.publish_notifications(None);
                 server.evictor.running = result == Evict::Running;
                 result
             };
@@ -136,6 +137,8 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     } else {
         Default::default()
     };
+    // Keys the cycle expired are announced now (`expired`).
+    server.publish_notifications(None);
     if report.sampled > 0 {
         // Redis's running estimate of the share of keys that are expired but still stored.
         let current = report.expired as f64 / report.sampled as f64 * 100.0;
@@ -193,9 +196,11 @@ fn clients_cron(server: &mut Server, now: Instant) {
         let Ok(mut client) = client.try_borrow_mut() else {
             continue;
         };
-        // Blocked clients wait under their own timeout, as in Redis.
+        // Blocked clients wait under their own timeout, and subscribers have none, as in
+        // Redis.
         if timeout > 0
             && client.blocked.is_none()
+            && !client.subscriptions.any()
             && now.duration_since(client.last_interaction).as_secs() > timeout
         {
             tracing::debug!(client = client.id, "closing idle client");
@@ -205,7 +210,8 @@ fn clients_cron(server: &mut Server, now: Instant) {
         resize_buffers(server, &mut client, now);
         crate::memory::client_eviction::track(&mut server.clients_memory, &mut client);
         let pending = client.buffers.output_len;
-        client.check_soft_output_limit(server.config.client_output_buffer_limit[0], pending);
+        let limit = server.config.client_output_buffer_limit[client.output_class()];
+        client.check_soft_output_limit(limit, pending);
         if client.close_asap {
             client.kill();
         }

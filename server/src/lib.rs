@@ -4,7 +4,7 @@
 //! by `tests/layers.rs`): [`util`], [`version`], [`clock`], [`config`] → [`protocol`]
 //! (arguments, reply encoder, errors, buffers) → [`store`] (records, the key table) →
 //! [`types`] (collections) → [`db`] (the keyspace) → [`latency`], [`stats`], [`oom_score`],
-//! [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
+//! [`pubsub`], [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
 //! state) → [`cmd`] (the command table, handlers, INFO) → [`net`], [`cron`] (the tasks that
 //! drive them). One thread runs all commands, as in Redis.
 
@@ -19,6 +19,7 @@ pub mod memory;
 pub mod net;
 pub mod oom_score;
 pub mod protocol;
+pub mod pubsub;
 pub mod rdb;
 pub mod server;
 pub mod stats;

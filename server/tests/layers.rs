@@ -2,7 +2,7 @@
 //!
 //! `util`, `version`, `clock`, `config` → `protocol` (arguments, errors, reply encoder,
 //! buffers) → `store` (records, the key table) → `types` (collections) → `db` (the keyspace)
-//! → `latency`, `stats`, `oom_score`, `client` → `memory` (readings, key and client eviction)
+//! → `latency`, `stats`, `oom_score`, `pubsub`, `client` → `memory` (readings, key and client eviction)
 //! → `server` (the shared state) → `cmd` (commands, INFO) → `net`, `cron` (the tasks that
 //! drive them).
 //!
@@ -23,11 +23,18 @@ const LAYERS: &[(&[&str], &[&str])] = &[
     (&["db"], &["crate::db"]),
     (&["rdb"], &["crate::rdb"]),
     (
-        &["latency.rs", "stats.rs", "oom_score.rs", "client.rs"],
+        &[
+            "latency.rs",
+            "stats.rs",
+            "oom_score.rs",
+            "pubsub.rs",
+            "client.rs",
+        ],
         &[
             "crate::latency",
             "crate::stats",
             "crate::oom_score",
+            "crate::pubsub",
             "crate::client",
         ],
     ),

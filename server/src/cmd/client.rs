@@ -91,7 +91,7 @@ fn for_each_client(ctx: &Ctx, mut visit: impl FnMut(&Client)) {
     }
 }
 
-/// Client types of `CLIENT LIST TYPE` and `CLIENT KILL TYPE`; every zedis client is `normal`.
+/// Client types of `CLIENT LIST TYPE` and `CLIENT KILL TYPE`.
 fn parse_type(name: &[u8]) -> Result<&'static str, CmdError> {
     match name.to_ascii_lowercase().as_slice() {
         b"normal" => Ok("normal"),
@@ -124,7 +124,7 @@ fn list(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let now = Instant::now();
     let mut text = String::new();
     for_each_client(ctx, |client| {
-        if only_type.is_some_and(|t| t != "normal") {
+        if only_type.is_some_and(|t| t != client.type_name()) {
             return;
         }
         if only_ids
@@ -198,7 +198,7 @@ fn kill(ctx: &mut Ctx, args: &Args) -> CmdResult {
         addr.is_none_or(|a| client.addr.to_string().as_bytes() == a)
             && laddr.is_none_or(|a| client.laddr.to_string().as_bytes() == a)
             && id.is_none_or(|id| client.id == id)
-            && only_type.is_none_or(|t| t == "normal")
+            && only_type.is_none_or(|t| t == client.type_name())
     };
     let mut killed = 0;
     let me = ctx.client.id;

@@ -195,9 +195,11 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&'static str]) -> Result<(), (&'stati
     for &name in changed {
         let config = &ctx.server.config;
         match name {
-            "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" | "lazyfree-lazy-expire" => {
-                ctx.server.sync_access_policy()
-            }
+            "maxmemory-policy"
+            | "lfu-log-factor"
+            | "lfu-decay-time"
+            | "lazyfree-lazy-expire"
+            | "notify-keyspace-events" => ctx.server.sync_access_policy(),
             "maxmemory" => {
                 // As Redis's `updateMaxmemory`: warn, and start evicting without waiting for
                 // the next command.

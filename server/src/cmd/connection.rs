@@ -13,7 +13,7 @@ pub static COMMANDS: &[Command] = &[
     Command::new(
         "ping",
         -1,
-        FAST | SENTINEL | DENIED_ON_DISK_ERROR,
+        FAST | SENTINEL | DENIED_ON_DISK_ERROR | SUBSCRIBED_CONTEXT,
         Group::Connection,
         ping,
     )
@@ -32,7 +32,8 @@ pub static COMMANDS: &[Command] = &[
             | FAST
             | NO_AUTH
             | RUNS_IN_MULTI
-            | IN_MULTI_DESPITE_OOM,
+            | IN_MULTI_DESPITE_OOM
+            | SUBSCRIBED_CONTEXT,
         Group::Connection,
         quit,
     )
@@ -47,7 +48,8 @@ pub static COMMANDS: &[Command] = &[
             | NO_AUTH
             | ALLOW_BUSY
             | RUNS_IN_MULTI
-            | IN_MULTI_DESPITE_OOM,
+            | IN_MULTI_DESPITE_OOM
+            | SUBSCRIBED_CONTEXT,
         Group::Connection,
         reset,
     )
@@ -86,10 +88,16 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn ping(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    match args.len() {
-        1 => ctx.reply.simple(b"PONG"),
-        2 => ctx.reply.bulk(args.get(1)),
-        _ => return Err(errors::wrong_arity("ping")),
+    if args.len() > 2 {
+        return Err(errors::wrong_arity("ping"));
+    }
+    if super::pubsub::in_subscribed_context(ctx.client) {
+        let message = if args.len() == 2 { args.get(1) } else { b"" };
+        super::pubsub::subscribed_ping(ctx, message);
+    } else if args.len() == 2 {
+        ctx.reply.bulk(args.get(1));
+    } else {
+        ctx.reply.simple(b"PONG");
     }
     Ok(())
 }
@@ -107,6 +115,7 @@ fn quit(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::monitor::stop(ctx.server, ctx.client);
+    super::pubsub::leave_all(ctx.server, ctx.client);
     let client = &mut *ctx.client;
     client.multi = None;
     client.db = 0;

@@ -2,8 +2,8 @@
 //! statistics.
 //!
 //! Order: command lookup, subcommand lookup, arity, authentication, protected commands, OOM,
-//! a failed background save (MISCONF), a load in progress (LOADING), pause, transaction
-//! queueing, then [`call`]. Rejections reply with Redis's error, count as the command's
+//! a failed background save (MISCONF), RESP2's subscribed context, a load in progress
+//! (LOADING), pause, transaction queueing, then [`call`]. Rejections reply with Redis's error, count as the command's
 //! `rejected_calls`, and make a pending `EXEC` abort.
 
 use std::time::Duration;
@@ -14,6 +14,7 @@ use crate::client::{Client, ReplyMode};
 use crate::memory::evict::Evict;
 use crate::protocol::reply::Reply;
 use crate::server::Server;
+use crate::server::pubsub::Current;
 
 /// What a handler works with.
 pub struct Ctx<'a> {
@@ -91,6 +92,12 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if super::pubsub::in_subscribed_context(ctx.client) && !command.has(flags::SUBSCRIBED_CONTEXT) {
+        let error = super::pubsub::not_in_subscribed_context(&entry.full_name);
+        reject(ctx, Some(entry), error);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if ctx.server.persistence.loading.is_some() && denied_while_loading(ctx, entry) {
         reject(ctx, Some(entry), errors::LOADING);
         finish_reply(ctx, reply_start);
@@ -120,8 +127,25 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
     finish_reply(ctx, reply_start);
     if ctx.server.keyspace.blocking.has_ready() {
         super::blocking::serve_ready(ctx.server);
+        // What the served commands announced goes out after this command's reply.
+        let at = ctx.reply.end();
+        publish_notifications(ctx, at);
     }
     true
+}
+
+/// Publishes the keyspace notifications recorded so far; a message for the calling client is
+/// written at `at` in its reply.
+fn publish_notifications(ctx: &mut Ctx, at: usize) {
+    if !ctx.server.keyspace.notifications.has_pending() {
+        return;
+    }
+    let mut current = Current {
+        client: &*ctx.client,
+        reply: &mut *ctx.reply,
+        at,
+    };
+    ctx.server.publish_notifications(Some(&mut current));
 }
 
 /// Whether a failed background save refuses this command: a write, an `EXEC` with a write
@@ -210,9 +234,13 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     // see. They are time-stamp-counter reads (`CommandClock`), not system-clock reads.
     let started = ctx.server.clock.tick();
     ctx.server.keyspace.now_ms = ctx.server.clock.unix_us_at(started) / 1000;
+    let reply_start = ctx.reply.end();
     if let Err(error) = handler(ctx, args) {
         ctx.error(&error);
     }
+    // Redis publishes as the command runs, before its reply: a subscriber running the command
+    // receives the messages first.
+    publish_notifications(ctx, reply_start);
     let clock = &ctx.server.clock;
     let elapsed_us = clock.elapsed_us(started, clock.tick());
     let elapsed = Duration::from_micros(elapsed_us);

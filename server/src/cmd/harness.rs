@@ -8,7 +8,7 @@ use super::{dispatch, table};
 use crate::client::Client;
 use crate::config::Config;
 use crate::protocol::Args;
-use crate::protocol::reply::{Protocol, Reply};
+use crate::protocol::reply::Reply;
 use crate::server::Server;
 
 /// A server with one client, driven command by command.
@@ -39,7 +39,6 @@ impl Harness {
         })
     }
 
-    /// Runs one command line and returns its reply as sent, in RESP2.
     /// The dirty counter (`rdb_changes_since_last_save`), for tests of change counting.
     pub fn dirty(&mut self) -> i64 {
         let info = self.run("INFO persistence");
@@ -50,30 +49,61 @@ impl Harness {
         line.trim().parse().expect("number")
     }
 
+    /// Runs one command line and returns its reply as sent, in the client's protocol.
     pub fn run(&mut self, line: &str) -> String {
         String::from_utf8_lossy(&self.run_bytes(line)).into_owned()
     }
 
     /// [`Harness::run`] for replies that are not text (`DUMP`).
     pub fn run_bytes(&mut self, line: &str) -> Vec<u8> {
-        let (mut data, mut ends) = (Vec::new(), Vec::new());
-        sds::split_args_into(line.as_bytes(), &mut data, &mut ends).expect("balanced quotes");
-        let mut ranges = Vec::with_capacity(ends.len());
-        let mut start = 0;
-        for end in ends {
-            ranges.push(start..end);
-            start = end;
-        }
-        let args = Args::new(&data, &ranges);
-        let mut reply = Reply::new(Protocol::Resp2);
-        let mut ctx = super::Ctx {
-            server: &mut self.server,
-            client: &mut self.client,
-            reply: &mut reply,
-        };
-        dispatch(&mut ctx, &args);
-        reply.bytes().to_vec()
+        run_line(&mut self.server, &mut self.client, line)
     }
+
+    /// Registers another client with the server, as a connection would, and returns its id:
+    /// other clients' commands can then hand it output (Pub/Sub messages, `MONITOR` lines).
+    pub fn connect(&mut self) -> u64 {
+        let id = self.server.next_client_id() + 1000;
+        let addr: SocketAddr = "127.0.0.1:2".parse().expect("address");
+        let client = Client::new(id, addr, addr, -1, true);
+        self.server
+            .clients
+            .insert(id, std::rc::Rc::new(std::cell::RefCell::new(client)));
+        id
+    }
+
+    /// Runs a command line as client `id` (from [`Harness::connect`]).
+    pub fn run_as(&mut self, id: u64, line: &str) -> String {
+        let cell = std::rc::Rc::clone(&self.server.clients[&id]);
+        let mut client = cell.borrow_mut();
+        String::from_utf8_lossy(&run_line(&mut self.server, &mut client, line)).into_owned()
+    }
+
+    /// Takes the output other clients' commands handed client `id`.
+    pub fn pushed(&mut self, id: u64) -> String {
+        let mut client = self.server.clients[&id].borrow_mut();
+        String::from_utf8_lossy(&std::mem::take(&mut client.pending_reply)).into_owned()
+    }
+}
+
+/// Splits `line` as `redis-cli` does and dispatches it for `client`; returns the reply bytes.
+fn run_line(server: &mut Server, client: &mut Client, line: &str) -> Vec<u8> {
+    let (mut data, mut ends) = (Vec::new(), Vec::new());
+    sds::split_args_into(line.as_bytes(), &mut data, &mut ends).expect("balanced quotes");
+    let mut ranges = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for end in ends {
+        ranges.push(start..end);
+        start = end;
+    }
+    let args = Args::new(&data, &ranges);
+    let mut reply = Reply::new(client.protocol);
+    let mut ctx = super::Ctx {
+        server,
+        client,
+        reply: &mut reply,
+    };
+    dispatch(&mut ctx, &args);
+    reply.bytes().to_vec()
 }
 
 impl Default for Harness {

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::Client;
+use crate::pubsub::Scope;
 use crate::server::Server;
 use crate::server::persistence::LoadingProgress;
 use crate::version::REDIS_VERSION;
@@ -386,10 +387,21 @@ fn stats_section(server: &Server) -> String {
     field!(out, "current_eviction_exceeded_time", "{exceeded_now}");
     field!(out, "keyspace_hits", "{}", keyspace.keyspace_hits);
     field!(out, "keyspace_misses", "{}", keyspace.keyspace_misses);
-    for name in [
+    let pubsub = &server.pubsub;
+    field!(
+        out,
         "pubsub_channels",
-        "pubsub_patterns",
+        "{}",
+        pubsub.channel_count(Scope::Global)
+    );
+    field!(out, "pubsub_patterns", "{}", pubsub.pattern_count());
+    field!(
+        out,
         "pubsubshard_channels",
+        "{}",
+        pubsub.channel_count(Scope::Shard)
+    );
+    for name in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

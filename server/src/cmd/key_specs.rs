@@ -1626,6 +1626,16 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "",
         }],
+        "spublish" => &[KeySpec {
+            flags: NOT_KEY,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
         "srandmember" => &[KeySpec {
             flags: RO | ACCESS,
             begin: BeginSearch::Index(1),
@@ -1656,6 +1666,16 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "",
         }],
+        "ssubscribe" => &[KeySpec {
+            flags: NOT_KEY,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
         "strlen" => &[KeySpec {
             flags: RO,
             begin: BeginSearch::Index(1),
@@ -1678,6 +1698,16 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
         }],
         "sunion" => &[KeySpec {
             flags: RO | ACCESS,
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                step: 1,
+                limit: 0,
+            },
+            notes: "",
+        }],
+        "sunsubscribe" => &[KeySpec {
+            flags: NOT_KEY,
             begin: BeginSearch::Index(1),
             find: FindKeys::Range {
                 lastkey: -1,

@@ -35,6 +35,7 @@ mod module;
 pub mod monitor;
 mod object;
 mod persistence;
+pub mod pubsub;
 mod scan;
 mod server;
 mod set;
@@ -89,6 +90,9 @@ pub mod flags {
     /// Refused like a write while the last background save has failed (`PING`, as Redis's
     /// `processCommand` singles it out).
     pub const DENIED_ON_DISK_ERROR: u32 = 1 << 24;
+    /// Runs in RESP2's subscribed context (the (un)subscribe commands, `PING`, `QUIT`,
+    /// `RESET`); every other command is refused there.
+    pub const SUBSCRIBED_CONTEXT: u32 = 1 << 25;
 
     /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
     /// `protected` are hidden, as in Redis).
@@ -129,6 +133,7 @@ pub enum Group {
     Transactions,
     Connection,
     Server,
+    PubSub,
 }
 
 impl Group {
@@ -147,6 +152,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::PubSub => "pubsub",
         }
     }
 }

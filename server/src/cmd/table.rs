@@ -223,6 +223,7 @@ static FAMILIES: &[&[Command]] = &[
     super::client::COMMANDS,
     super::introspection::COMMANDS,
     super::monitor::COMMANDS,
+    super::pubsub::COMMANDS,
     super::latency::COMMANDS,
     super::tx::COMMANDS,
     super::module::COMMANDS,

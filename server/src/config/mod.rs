@@ -5,6 +5,7 @@
 //! into a [`Config`].
 
 pub mod file;
+pub mod notify;
 pub mod params;
 pub mod units;
 
@@ -204,6 +205,8 @@ pub struct Config {
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
     pub latency_tracking: bool,
+    /// `notify-keyspace-events`: the classes published (`notify` bits).
+    pub notify_keyspace_events: u32,
     /// Percentiles `INFO latencystats` prints.
     pub latency_tracking_info_percentiles: Vec<f64>,
     pub oom_score_adj: OomScoreAdj,
@@ -298,6 +301,7 @@ impl Default for Config {
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
             latency_tracking: true,
+            notify_keyspace_events: 0,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             oom_score_adj: OomScoreAdj::No,
             oom_score_adj_values: [0, 200, 800],

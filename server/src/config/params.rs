@@ -7,9 +7,8 @@
 //! A parameter zedis acts on is bound to a typed field of [`Config`]. A parameter that only
 //! tunes a feature zedis does not have yet (replication timeouts, AOF rewrite sizes, stream
 //! node sizes…) is validated as Redis validates it and kept as text, so tools read back what
-//! they set. A parameter that would switch such a feature on (`appendonly yes`, a non-empty
-//! `save`, `notify-keyspace-events`, `cluster-enabled yes`…) is refused with an error naming
-//! what is missing: it is never accepted and silently ignored.
+//! they set. A parameter that would switch such a feature on (`appendonly yes`,
+//! `cluster-enabled yes`…) is refused with an error naming what is missing: it is never accepted and silently ignored.
 
 use super::units::parse_memory;
 use super::{
@@ -523,21 +522,13 @@ fn get_percentiles(config: &Config) -> String {
         .join(" ")
 }
 
-/// `notify-keyspace-events`: checked as Redis checks it; any class is refused until zedis
-/// serves pub/sub.
-fn set_notify_keyspace_events(_config: &mut Config, words: &[&str]) -> Result<(), String> {
+/// `notify-keyspace-events`: the classes of keyspace notifications published.
+fn set_notify_keyspace_events(config: &mut Config, words: &[&str]) -> Result<(), String> {
     let [classes] = words else {
         return Err("wrong number of arguments".to_string());
     };
-    if !classes.bytes().all(|c| b"Ag$lshzxeKEtmdn".contains(&c)) {
-        return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string());
-    }
-    if !classes.is_empty() {
-        return Err(
-            "zedis does not serve pub/sub yet: keyspace notifications cannot be enabled"
-                .to_string(),
-        );
-    }
+    config.notify_keyspace_events = super::notify::parse(classes.as_bytes())
+        .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
     Ok(())
 }
 
@@ -1360,7 +1351,7 @@ pub static PARAMS: &[Param] = &[
     ),
     special(
         "notify-keyspace-events",
-        |_| String::new(),
+        |c| super::notify::format(c.notify_keyspace_events),
         set_notify_keyspace_events,
     )
     .single(),
@@ -1493,11 +1484,17 @@ mod tests {
             [(3600, 1), (60, 5)]
         );
         assert_eq!(get(&set("save", "10 0").unwrap(), "save"), "10 0");
-        assert!(set("notify-keyspace-events", "").is_ok());
+        assert_eq!(
+            get(
+                &set("notify-keyspace-events", "KEA").unwrap(),
+                "notify-keyspace-events"
+            ),
+            "AKE"
+        );
         assert!(
-            set("notify-keyspace-events", "KEA")
+            set("notify-keyspace-events", "KEQ")
                 .unwrap_err()
-                .contains("pub/sub")
+                .contains("Invalid event class character")
         );
         assert!(
             set("activedefrag", "yes")

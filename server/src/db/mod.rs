@@ -12,6 +12,7 @@ pub mod digest;
 pub mod expire;
 pub mod info;
 pub mod lazyfree;
+pub mod notify;
 pub use crate::store::record;
 pub use crate::store::table;
 pub mod snapshot;
@@ -98,6 +99,8 @@ pub struct Keyspace {
     pub(crate) watch: watch::Watches,
     /// Clients blocked on keys, and the keys that changed under them.
     pub blocking: blocking::Blocking,
+    /// Keyspace notifications to publish.
+    pub notifications: notify::Notifications,
     pub rng: fastrand::Rng,
     pub lazyfree: lazyfree::LazyFree,
     /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
@@ -127,6 +130,7 @@ impl Keyspace {
             stats: KeyspaceStats::default(),
             watch: watch::Watches::default(),
             blocking: blocking::Blocking::default(),
+            notifications: notify::Notifications::default(),
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
             lazy_expire: false,
@@ -199,12 +203,21 @@ impl Keyspace {
             .is_some_and(|(when, _)| self.now_ms > when)
     }
 
-    /// Deletes an expired key and counts it.
+    /// Deletes an expired key, counts it and announces it (`expired`).
     fn expire_now(&mut self, db: usize, slot: Slot) {
         self.stats.expired_keys += 1;
         let (record, object) = self.take(db, slot);
         self.watch.touch(db, record.key());
+        self.notifications
+            .push(crate::config::notify::EXPIRED, "expired", db, record.key());
         self.lazyfree.free_value(record, object, self.lazy_expire);
+    }
+
+    /// Records a keyspace notification (Redis's `notifyKeyspaceEvent`); published after the
+    /// command by the server.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        self.notifications.push(class, event, db, key);
     }
 
     /// Access bits for a new key: the current LRU clock, or a fresh LFU counter.

@@ -166,6 +166,7 @@ impl Evictor {
             if !removed {
                 continue;
             }
+            keyspace.notify(crate::config::notify::EVICTED, "evicted", db, &key);
             freed += before.saturating_sub(used(keyspace));
             *evicted += 1;
             if (*evicted as usize).is_multiple_of(CHECK_EVERY)

@@ -66,6 +66,7 @@ pub async fn serve(
     let mut client = connection.client.borrow_mut();
     crate::cmd::tx::unwatch_all(&mut server, &mut client);
     crate::cmd::monitor::stop(&mut server, &mut client);
+    crate::cmd::pubsub::leave_all(&mut server, &mut client);
     crate::cmd::blocking::unblock(&mut server.keyspace, &mut client);
     if client.postponed {
         server.postponed.retain(|&p| p != id);
@@ -111,8 +112,9 @@ impl Connection {
             } else {
                 Interest::READABLE | Interest::WRITABLE
             };
-            // A client others write to (a monitor) also wakes when output is handed to it.
-            let pushed_to = self.client.borrow().monitor;
+            // A client others write to (a monitor, a subscriber) also wakes when output is
+            // handed to it.
+            let pushed_to = self.client.borrow().receives_pushes();
             let ready = if pushed_to {
                 let wake = Rc::clone(&self.client.borrow().wake);
                 tokio::select! {
@@ -272,7 +274,8 @@ impl Connection {
             let mut io = self.io.borrow_mut();
             io.reply.raw(&client.pending_reply);
             client.pending_reply.clear();
-            let limit = self.server.borrow().config.client_output_buffer_limit[0];
+            let class = client.output_class();
+            let limit = self.server.borrow().config.client_output_buffer_limit[class];
             if limit.hard > 0 && io.reply.len() as u64 >= limit.hard {
                 client.log_over_output_limit(io.reply.len());
                 client.close_asap = true;
@@ -367,7 +370,6 @@ impl Connection {
             );
             return Some(Close::Now);
         }
-        let output_limit = server.config.client_output_buffer_limit[0];
         while !client.close_after_reply
             && !client.close_asap
             && client.blocked.is_none()
@@ -406,6 +408,8 @@ impl Connection {
                         }
                     }
                     input.consume(consumed);
+                    let output_limit =
+                        server.config.client_output_buffer_limit[client.output_class()];
                     if output_limit.hard > 0 && reply.len() as u64 >= output_limit.hard {
                         client.log_over_output_limit(reply.len());
                         client.close_asap = true;
@@ -425,7 +429,8 @@ impl Connection {
             reply.clear();
             return Some(Close::Now);
         }
-        client.check_soft_output_limit(server.config.client_output_buffer_limit[0], reply.len());
+        let output_limit = server.config.client_output_buffer_limit[client.output_class()];
+        client.check_soft_output_limit(output_limit, reply.len());
         reply.note_peak();
         client.buffers.update(input, reply);
         client_eviction::track(&mut server.clients_memory, &mut client);

@@ -382,6 +382,13 @@ impl Reply {
     pub fn raw(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }
+
+    /// Inserts already-encoded bytes at position `at` (from [`Reply::end`]): a push message
+    /// that belongs before the reply of the command that caused it.
+    pub fn insert(&mut self, at: usize, bytes: &[u8]) {
+        let at = at.clamp(self.sent, self.buf.len());
+        self.buf.splice(at..at, bytes.iter().copied());
+    }
 }
 
 /// The position of an aggregate header not yet written.

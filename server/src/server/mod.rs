@@ -18,6 +18,7 @@ use crate::stats::{CommandStats, SlowLog, Stats};
 mod eviction;
 pub mod migrate;
 pub mod persistence;
+pub mod pubsub;
 
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_MAX: usize = 128;
@@ -67,6 +68,8 @@ pub struct Server {
     pub clients_memory: usize,
     /// Clients in `MONITOR` mode, by id.
     pub monitors: Vec<u64>,
+    /// Pub/Sub subscribers by channel and pattern.
+    pub pubsub: crate::pubsub::PubSub,
     /// `CLIENT PAUSE` in effect.
     pub pause: Option<Pause>,
     /// Clients whose next command waits for the pause to end, in arrival order.
@@ -122,6 +125,7 @@ impl Server {
             clients: BTreeMap::new(),
             clients_memory: 0,
             monitors: Vec::new(),
+            pubsub: crate::pubsub::PubSub::default(),
             pause: None,
             postponed: Vec::new(),
             next_client_id: 1,
@@ -149,7 +153,8 @@ impl Server {
         }
     }
 
-    /// Copies the configuration that key access and expiry depend on into the keyspace.
+    /// Copies the configuration that key access, expiry and notifications depend on into the
+    /// keyspace.
     pub fn sync_access_policy(&mut self) {
         self.keyspace.access = AccessPolicy {
             lfu: self.config.maxmemory_policy.is_lfu(),
@@ -157,6 +162,9 @@ impl Server {
             lfu_decay_time: self.config.lfu_decay_time,
         };
         self.keyspace.lazy_expire = self.config.lazyfree_lazy_expire;
+        self.keyspace
+            .notifications
+            .set_flags(self.config.notify_keyspace_events);
     }
 
     /// Whether clients must authenticate (`requirepass` is set).
