@@ -57,13 +57,6 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    fn set(&self, scope: Scope) -> &IndexSet<Box<[u8]>, Hasher> {
-        match scope {
-            Scope::Global => &self.channels,
-            Scope::Shard => &self.shard_channels,
-        }
-    }
-
     fn set_mut(&mut self, scope: Scope) -> &mut IndexSet<Box<[u8]>, Hasher> {
         match scope {
             Scope::Global => &mut self.channels,
@@ -96,15 +89,6 @@ impl Subscriptions {
     /// `CLIENT_PUBSUB`).
     pub fn any(&self) -> bool {
         !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
-    }
-
-    /// The channels of `scope`, in the order an argument-less unsubscribe answers for them.
-    pub fn channels(&self, scope: Scope) -> Vec<Box<[u8]>> {
-        self.set(scope).iter().cloned().collect()
-    }
-
-    pub fn patterns(&self) -> Vec<Box<[u8]>> {
-        self.patterns.iter().cloned().collect()
     }
 
     /// Memory of the client's subscription sets (part of the client's `tot-mem`).
@@ -194,23 +178,48 @@ impl PubSub {
         true
     }
 
+    /// Unsubscribes client `id` from every channel of `scope`; returns them in the order
+    /// their confirmations go out.
+    pub fn unsubscribe_all(
+        &mut self,
+        client: &mut Subscriptions,
+        id: u64,
+        scope: Scope,
+    ) -> Vec<Box<[u8]>> {
+        let channels: Vec<Box<[u8]>> = std::mem::take(client.set_mut(scope)).into_iter().collect();
+        for channel in &channels {
+            remove_subscriber(self.map_mut(scope), channel, id);
+        }
+        channels
+    }
+
+    /// Unsubscribes client `id` from every pattern; returns them in subscription order.
+    pub fn punsubscribe_all(&mut self, client: &mut Subscriptions, id: u64) -> Vec<Box<[u8]>> {
+        let patterns: Vec<Box<[u8]>> = std::mem::take(&mut client.patterns).into_iter().collect();
+        for pattern in &patterns {
+            self.remove_pattern_subscriber(pattern, id);
+        }
+        patterns
+    }
+
     /// Drops every subscription of a client that leaves (no confirmations are sent).
     pub fn forget(&mut self, client: &mut Subscriptions, id: u64) {
         for scope in [Scope::Global, Scope::Shard] {
-            for channel in std::mem::take(client.set_mut(scope)) {
-                remove_subscriber(self.map_mut(scope), &channel, id);
-            }
+            self.unsubscribe_all(client, id, scope);
         }
-        for pattern in std::mem::take(&mut client.patterns) {
-            self.remove_pattern_subscriber(&pattern, id);
-        }
+        self.punsubscribe_all(client, id);
     }
 
     fn remove_pattern_subscriber(&mut self, pattern: &[u8], id: u64) {
         if let Some(subscribers) = self.patterns.get_mut(pattern) {
             subscribers.retain(|&s| s != id);
             if subscribers.is_empty() {
-                self.patterns.shift_remove(pattern);
+                // Order among patterns is not kept for delivery (Redis's is a dict's), and a
+                // swap keeps a client with many patterns quick to leave.
+                self.patterns.swap_remove(pattern);
+                if self.patterns.len() < self.patterns.capacity() / SPARSE {
+                    self.patterns.shrink_to_fit();
+                }
             }
         }
     }
@@ -264,9 +273,18 @@ fn remove_subscriber(map: &mut HashMap<Box<[u8]>, Vec<u64>, Hasher>, channel: &[
         subscribers.retain(|&s| s != id);
         if subscribers.is_empty() {
             map.remove(channel);
+            if map.len() < map.capacity() / SPARSE {
+                map.shrink_to_fit();
+            }
+        } else if subscribers.len() < subscribers.capacity() / SPARSE {
+            subscribers.shrink_to_fit();
         }
     }
 }
+
+/// A table or list less than 1/8 full gives its memory back, so the server returns to its
+/// size once many subscribers leave (Redis's dicts shrink the same way).
+const SPARSE: usize = 8;
 
 /// Appends one push message (`message`, `pmessage`, a subscription confirmation) in the
 /// subscriber's protocol: an array in RESP2, a push in RESP3. `None` parts are nulls (an
@@ -340,13 +358,12 @@ mod tests {
         let matched: Vec<&[u8]> = server.matching_patterns(b"news").map(|(p, _)| p).collect();
         assert_eq!(matched, vec![&b"n*"[..], &b"ne[wx]s"[..]]);
         assert!(server.punsubscribe(&mut a, 1, b"x?"));
-        assert_eq!(
-            a.patterns(),
-            vec![b"n*".to_vec().into(), b"ne[wx]s".to_vec().into()]
-        );
-        assert_eq!(server.pattern_count(), 2);
         assert_eq!(a.count(Scope::Global), 2);
         assert_eq!(a.count(Scope::Shard), 0);
+        assert_eq!(server.pattern_count(), 2);
+        let left: Vec<Box<[u8]>> = vec![b"n*".to_vec().into(), b"ne[wx]s".to_vec().into()];
+        assert_eq!(server.punsubscribe_all(&mut a, 1), left);
+        assert_eq!(server.pattern_count(), 0);
     }
 
     #[test]

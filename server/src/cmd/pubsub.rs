@@ -216,22 +216,35 @@ fn subscribe_channels(ctx: &mut Ctx, args: &Args, scope: Scope) {
 /// Unsubscribes from the channels named, or from all of them: confirms each, or once with a
 /// null channel when there was nothing to leave.
 fn unsubscribe_channels(ctx: &mut Ctx, args: &Args, scope: Scope) {
-    let named: Vec<Box<[u8]>> = if args.len() > 1 {
-        args.from(1).map(Into::into).collect()
-    } else {
-        ctx.client.subscriptions.channels(scope)
-    };
-    if named.is_empty() {
-        let count = ctx.client.subscriptions.count(scope);
-        confirm(ctx, scope.unsubscribe_kind(), None, count);
+    let kind = scope.unsubscribe_kind();
+    if args.len() > 1 {
+        for channel in args.from(1) {
+            let client = &mut *ctx.client;
+            ctx.server
+                .pubsub
+                .unsubscribe(&mut client.subscriptions, client.id, scope, channel);
+            let count = client.subscriptions.count(scope);
+            confirm(ctx, kind, Some(channel), count);
+        }
+        return;
     }
-    for channel in named {
-        let client = &mut *ctx.client;
-        ctx.server
-            .pubsub
-            .unsubscribe(&mut client.subscriptions, client.id, scope, &channel);
-        let count = client.subscriptions.count(scope);
-        confirm(ctx, scope.unsubscribe_kind(), Some(&channel), count);
+    let client = &mut *ctx.client;
+    let left = ctx
+        .server
+        .pubsub
+        .unsubscribe_all(&mut client.subscriptions, client.id, scope);
+    confirm_all(ctx, kind, scope, &left);
+}
+
+/// Confirms leaving each of `left`, the count falling to what remains of `scope`, or once
+/// with a null channel when `left` is empty.
+fn confirm_all(ctx: &mut Ctx, kind: &[u8], scope: Scope, left: &[Box<[u8]>]) {
+    let remaining = ctx.client.subscriptions.count(scope);
+    if left.is_empty() {
+        confirm(ctx, kind, None, remaining);
+    }
+    for (i, name) in left.iter().enumerate() {
+        confirm(ctx, kind, Some(name), remaining + left.len() - i - 1);
     }
 }
 
@@ -275,23 +288,23 @@ fn psubscribe(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn punsubscribe(ctx: &mut Ctx, args: &Args) -> CmdResult {
-    let named: Vec<Box<[u8]>> = if args.len() > 1 {
-        args.from(1).map(Into::into).collect()
-    } else {
-        ctx.client.subscriptions.patterns()
-    };
-    if named.is_empty() {
-        let count = ctx.client.subscriptions.count(Scope::Global);
-        confirm(ctx, b"punsubscribe", None, count);
+    if args.len() > 1 {
+        for pattern in args.from(1) {
+            let client = &mut *ctx.client;
+            ctx.server
+                .pubsub
+                .punsubscribe(&mut client.subscriptions, client.id, pattern);
+            let count = client.subscriptions.count(Scope::Global);
+            confirm(ctx, b"punsubscribe", Some(pattern), count);
+        }
+        return Ok(());
     }
-    for pattern in named {
-        let client = &mut *ctx.client;
-        ctx.server
-            .pubsub
-            .punsubscribe(&mut client.subscriptions, client.id, &pattern);
-        let count = client.subscriptions.count(Scope::Global);
-        confirm(ctx, b"punsubscribe", Some(&pattern), count);
-    }
+    let client = &mut *ctx.client;
+    let left = ctx
+        .server
+        .pubsub
+        .punsubscribe_all(&mut client.subscriptions, client.id);
+    confirm_all(ctx, b"punsubscribe", Scope::Global, &left);
     Ok(())
 }
 

@@ -391,7 +391,8 @@ impl Reply {
     /// Appends an encoded push message (Pub/Sub confirmations and messages).
     pub fn push_message(&mut self, bytes: &[u8]) {
         let at = self.buf.len();
-        self.insert_push(at, bytes);
+        self.buf.extend_from_slice(bytes);
+        self.note_push(at, at + bytes.len());
     }
 
     /// Inserts an encoded push message at position `at` (from [`Reply::end`]): one that
@@ -405,7 +406,16 @@ impl Reply {
                 range.1 += bytes.len();
             }
         }
-        self.pushes.push((at, at + bytes.len()));
+        self.note_push(at, at + bytes.len());
+    }
+
+    /// Records a push at `from..to`, joined to the previous one when they touch (a command
+    /// confirming 100 000 subscriptions keeps one range).
+    fn note_push(&mut self, from: usize, to: usize) {
+        match self.pushes.last_mut() {
+            Some(last) if last.1 == from => last.1 = to,
+            _ => self.pushes.push((from, to)),
+        }
     }
 
     /// Drops what the running command wrote from `start` on, except its push messages
