@@ -113,9 +113,15 @@ fn bytes_mut<'c>(ctx: &'c mut Ctx<'_>, slot: Slot) -> &'c mut [u8] {
 }
 
 /// Counts `changes` changes to `key` (the dirty counter, watchers), as Redis does once per
-/// changed bit or field; a created key was counted once already.
+/// changed bit or field; a created key was counted once already. Any change is announced as
+/// one `setbit`.
 fn count_changes(ctx: &mut Ctx, key: &[u8], growth: Growth, changes: u64) {
     let db = ctx.client.db;
+    if changes > 0 {
+        ctx.server
+            .keyspace
+            .notify(crate::config::notify::STRING, "setbit", db, key);
+    }
     let counted = match growth {
         Growth::Created => 1,
         Growth::None | Growth::Grown if changes > 0 => {
@@ -278,7 +284,9 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if longest == 0 {
         drop(sources);
         // An empty result deletes the destination (`delete` counts the change).
-        keyspace.delete(db, dest);
+        if keyspace.delete(db, dest) {
+            keyspace.notify(crate::config::notify::GENERIC, "del", db, dest);
+        }
         ctx.reply.int(0);
         return Ok(());
     }
@@ -292,6 +300,7 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let slot = keyspace.set(db, dest, Value::Str(&result), Ttl::Clear)?;
     // Stored as Redis stores a computed string: raw, never integer-encoded.
     keyspace.record_mut(db, slot).string_bytes_mut();
+    keyspace.notify(crate::config::notify::STRING, "set", db, dest);
     ctx.reply.int(longest as i64);
     Ok(())
 }

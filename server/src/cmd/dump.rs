@@ -5,6 +5,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::GENERIC;
 use crate::db::Lookup;
 use crate::rdb::load::{self, PayloadError};
 use crate::rdb::save::Saver;
@@ -110,6 +111,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         // Already expired: the key is gone, as if deleted.
         if deleted {
             keyspace.modified(db, key);
+            keyspace.notify(GENERIC, "del", db, key);
         }
         ctx.reply.ok();
         return Ok(());
@@ -117,6 +119,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     load::insert(keyspace, db, key, value, when, idle, frequency)
         .map_err(|_| errors::OUT_OF_MEMORY)?;
     keyspace.modified(db, key);
+    keyspace.notify(GENERIC, "restore", db, key);
     ctx.reply.ok();
     Ok(())
 }

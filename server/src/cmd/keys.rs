@@ -6,6 +6,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::{ScanOptions, parse_cursor};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::GENERIC;
 use crate::db::Lookup;
 use crate::db::record::Record;
 use crate::util::glob_match;
@@ -102,6 +103,7 @@ fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
         if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
             && ctx.server.keyspace.delete_key(db, key, true)
         {
+            ctx.server.keyspace.notify(GENERIC, "del", db, key);
             deleted += 1;
         }
     }
@@ -254,6 +256,8 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
         ctx.server.keyspace.delete_key(db, to, false);
     }
     ctx.server.keyspace.move_value(db, from, db, to)?;
+    ctx.server.keyspace.notify(GENERIC, "rename_from", db, from);
+    ctx.server.keyspace.notify(GENERIC, "rename_to", db, to);
     if nx {
         ctx.reply.int(1);
     } else {
@@ -301,10 +305,11 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
             "ERR source and destination objects are the same",
         ));
     }
+    // The source is read (a miss is a `keymiss`), as in Redis.
     if ctx
         .server
         .keyspace
-        .lookup(source_db, from, Lookup::Write)
+        .lookup(source_db, from, Lookup::Read)
         .is_none()
     {
         ctx.reply.int(0);
@@ -325,6 +330,9 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .copy_value(source_db, from, target_db, to)?;
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "copy_to", target_db, to);
     ctx.reply.int(1);
     Ok(())
 }
@@ -355,6 +363,12 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .move_value(source_db, key, target_db, key)?;
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "move_from", source_db, key);
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "move_to", target_db, key);
     ctx.reply.int(1);
     Ok(())
 }
@@ -508,9 +522,11 @@ fn expire_generic(
     if when <= ctx.server.keyspace.now_ms as i64 {
         let lazy = ctx.server.config.lazyfree_lazy_expire;
         ctx.server.keyspace.delete_key(db, key, lazy);
+        ctx.server.keyspace.notify(GENERIC, "del", db, key);
     } else {
         ctx.server.keyspace.set_expire(db, slot, when as u64)?;
         ctx.server.keyspace.modified(db, key);
+        ctx.server.keyspace.notify(GENERIC, "expire", db, key);
     }
     ctx.reply.int(1);
     Ok(())
@@ -585,6 +601,7 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     if removed {
         ctx.server.keyspace.modified(db, key);
+        ctx.server.keyspace.notify(GENERIC, "persist", db, key);
     }
     ctx.reply.int(removed as i64);
     Ok(())
