@@ -301,14 +301,18 @@ fn record_slow(ctx: &mut Ctx, args: &Args, elapsed: Duration, entry: &Entry) {
     ctx.server.slowlog.trim(max_len);
 }
 
-/// Applies `CLIENT REPLY OFF|SKIP` to what the request wrote.
+/// Applies `CLIENT REPLY OFF|SKIP` to what the request wrote (push messages still go, as in
+/// Redis).
 fn finish_reply(ctx: &mut Ctx, reply_start: usize) {
     match ctx.client.reply_mode {
-        ReplyMode::On => {}
-        ReplyMode::Off => ctx.reply.truncate(reply_start),
-        ReplyMode::Skip => ctx.client.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::On => ctx.reply.finish_command(),
+        ReplyMode::Off => ctx.reply.finish_suppressed(reply_start),
+        ReplyMode::Skip => {
+            ctx.reply.finish_command();
+            ctx.client.reply_mode = ReplyMode::SkipThis;
+        }
         ReplyMode::SkipThis => {
-            ctx.reply.truncate(reply_start);
+            ctx.reply.finish_suppressed(reply_start);
             ctx.client.reply_mode = ReplyMode::On;
         }
     }

@@ -11,7 +11,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
-use crate::pubsub::Scope;
+use crate::pubsub::{Part, Scope};
 use crate::server::pubsub::Current;
 
 /// Flags every (un)subscribe command has.
@@ -192,15 +192,14 @@ pub static COMMANDS: &[Command] = &[
     ),
 ];
 
-/// Writes one confirmation (`subscribe`, `unsubscribe`…) to the calling client.
+/// Writes one confirmation (`subscribe`, `unsubscribe`…) to the calling client: a push, sent
+/// even under `CLIENT REPLY OFF`.
 fn confirm(ctx: &mut Ctx, kind: &[u8], channel: Option<&[u8]>, count: usize) {
-    ctx.reply.push(3);
-    ctx.reply.bulk(kind);
-    match channel {
-        Some(channel) => ctx.reply.bulk(channel),
-        None => ctx.reply.null(),
-    }
-    ctx.reply.int(count as i64);
+    let channel = channel.map_or(Part::Null, Part::Bulk);
+    let mut bytes = Vec::new();
+    let parts = [Part::Bulk(kind), channel, Part::Int(count as i64)];
+    crate::pubsub::encode(ctx.reply.protocol(), &parts, &mut bytes);
+    ctx.reply.push_message(&bytes);
 }
 
 fn subscribe_channels(ctx: &mut Ctx, args: &Args, scope: Scope) {
@@ -514,6 +513,28 @@ mod tests {
             "*2\r\n$6\r\norders\r\n:0\r\n"
         );
         assert_eq!(h.run("PUBSUB CHANNELS"), "*0\r\n");
+    }
+
+    #[test]
+    fn confirmations_and_own_messages_are_pushes_that_client_reply_off_keeps() {
+        let mut h = Harness::new();
+        h.run("HELLO 3");
+        h.run("CLIENT REPLY OFF");
+        assert_eq!(
+            h.run("SUBSCRIBE ch"),
+            ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+        );
+        // The message to itself is kept, the integer reply dropped.
+        assert_eq!(
+            h.run("PUBLISH ch hi"),
+            ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+        );
+        h.run("CLIENT REPLY ON");
+        // With replies on, the message comes before the count, as Redis writes it.
+        assert_eq!(
+            h.run("PUBLISH ch yo"),
+            ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nyo\r\n:1\r\n"
+        );
     }
 
     #[test]

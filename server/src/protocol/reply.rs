@@ -48,6 +48,10 @@ pub struct Reply {
     /// Most bytes pending at once since the peak was last reset, up to `size` (`rbp`).
     peak: usize,
     peak_reset_at: Instant,
+    /// Where the push messages of the running command lie in `buf` (start, end): they are
+    /// sent even when `CLIENT REPLY OFF|SKIP` drops the command's reply, as Redis sends
+    /// pushes. Cleared after each command.
+    pushes: Vec<(usize, usize)>,
 }
 
 impl Reply {
@@ -59,6 +63,7 @@ impl Reply {
             size: REPLY_CHUNK,
             peak: 0,
             peak_reset_at: Instant::now(),
+            pushes: Vec::new(),
         }
     }
 
@@ -383,11 +388,45 @@ impl Reply {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Inserts already-encoded bytes at position `at` (from [`Reply::end`]): a push message
-    /// that belongs before the reply of the command that caused it.
-    pub fn insert(&mut self, at: usize, bytes: &[u8]) {
+    /// Appends an encoded push message (Pub/Sub confirmations and messages).
+    pub fn push_message(&mut self, bytes: &[u8]) {
+        let at = self.buf.len();
+        self.insert_push(at, bytes);
+    }
+
+    /// Inserts an encoded push message at position `at` (from [`Reply::end`]): one that
+    /// belongs before the reply of the command that caused it.
+    pub fn insert_push(&mut self, at: usize, bytes: &[u8]) {
         let at = at.clamp(self.sent, self.buf.len());
         self.buf.splice(at..at, bytes.iter().copied());
+        for range in &mut self.pushes {
+            if range.0 >= at {
+                range.0 += bytes.len();
+                range.1 += bytes.len();
+            }
+        }
+        self.pushes.push((at, at + bytes.len()));
+    }
+
+    /// Drops what the running command wrote from `start` on, except its push messages
+    /// (`CLIENT REPLY OFF|SKIP`), and forgets where its pushes were.
+    pub fn finish_suppressed(&mut self, start: usize) {
+        let start = start.max(self.sent);
+        let mut kept = Vec::new();
+        self.pushes.sort_unstable();
+        for &(from, to) in &self.pushes {
+            if from >= start && to <= self.buf.len() {
+                kept.extend_from_slice(&self.buf[from..to]);
+            }
+        }
+        self.buf.truncate(start);
+        self.buf.extend_from_slice(&kept);
+        self.pushes.clear();
+    }
+
+    /// Forgets where the running command's pushes were (its reply is kept whole).
+    pub fn finish_command(&mut self) {
+        self.pushes.clear();
     }
 }
 

@@ -108,7 +108,7 @@ impl Server {
         {
             let mut bytes = Vec::new();
             encode(current.client.protocol, parts, &mut bytes);
-            current.reply.insert(current.at, &bytes);
+            current.reply.insert_push(current.at, &bytes);
             current.at += bytes.len();
             return;
         }
