@@ -652,4 +652,22 @@ mod tests {
         h.run("LPUSH l x");
         assert!(h.run("BITFIELD l GET i8 0").starts_with("-WRONGTYPE"));
     }
+
+    #[test]
+    fn bitmap_writes_announce_setbit_and_bitop_set_or_del() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("$gn");
+        h.run("SETBIT b 3 1");
+        h.run("SETBIT b 3 1");
+        h.run("SETBIT b 2 0");
+        h.run("BITFIELD b GET u8 0");
+        h.run("BITFIELD b SET u8 0 1");
+        h.run("BITOP NOT d b");
+        h.run("BITOP AND d missing");
+        h.run("BITOP AND d missing");
+        assert_eq!(
+            h.events(watcher),
+            ["new b", "setbit b", "setbit b", "new d", "set d", "del d"]
+        );
+    }
 }

@@ -211,4 +211,31 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
     }
+
+    #[test]
+    fn restore_announces_new_and_restore_and_a_past_ttl_del() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        let payload = quoted_payload(&h.run_bytes("DUMP k"));
+        let watcher = h.watch_events("gn");
+        h.run(&format!("RESTORE r 0 {payload}"));
+        h.run(&format!("RESTORE r 0 {payload}"));
+        h.run(&format!("RESTORE r 0 {payload} REPLACE"));
+        h.run(&format!("RESTORE r 1 {payload} REPLACE ABSTTL"));
+        h.run(&format!("RESTORE s 1 {payload} ABSTTL"));
+        assert_eq!(
+            h.events(watcher),
+            ["new r", "restore r", "new r", "restore r", "del r"]
+        );
+    }
+
+    #[test]
+    fn reloading_a_dataset_announces_nothing() {
+        let mut h = with_debug();
+        h.run("SET k v");
+        h.run("RPUSH l a");
+        let watcher = h.watch_events("A");
+        assert_eq!(h.run("DEBUG RELOAD"), "+OK\r\n");
+        assert!(h.events(watcher).is_empty());
+    }
 }

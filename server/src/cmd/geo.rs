@@ -713,4 +713,27 @@ mod tests {
         assert_eq!(h.run("GEORADIUS nokey 0 0 1 km STORE d"), ":0\r\n");
         assert_eq!(h.run("EXISTS d"), ":0\r\n");
     }
+
+    #[test]
+    fn geo_writes_announce_zset_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("zg");
+        h.run("GEOADD g 13.361389 38.115556 Palermo");
+        h.run("GEOADD g 13.361389 38.115556 Palermo");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 13 38 BYRADIUS 100 km");
+        h.run("GEORADIUS g 13 38 100 km STORE r");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 0 0 BYRADIUS 1 km");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 0 0 BYRADIUS 1 km");
+        h.run("GEORADIUS missing 13 38 100 km STORE r");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "zadd g",
+                "geosearchstore s",
+                "georadiusstore r",
+                "del s",
+                "del r"
+            ]
+        );
+    }
 }

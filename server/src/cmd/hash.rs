@@ -406,4 +406,31 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
     }
+
+    #[test]
+    fn hash_writes_announce_their_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("hgn");
+        h.run("HSET h a 1 b 2");
+        h.run("HSET h a 1");
+        h.run("HSETNX h a 2");
+        h.run("HSETNX h c 3");
+        h.run("HINCRBY h a 1");
+        h.run("HINCRBYFLOAT h b 1.5");
+        h.run("HDEL h nothere");
+        h.run("HDEL h a b c");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "new h",
+                "hset h",
+                "hset h",
+                "hset h",
+                "hincrby h",
+                "hincrbyfloat h",
+                "hdel h",
+                "del h",
+            ]
+        );
+    }
 }

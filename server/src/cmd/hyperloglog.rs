@@ -513,4 +513,20 @@ mod tests {
         let count = int(&h.run("PFCOUNT h"));
         assert!((count - n as i64).abs() <= 2, "{count} for {n}");
     }
+
+    #[test]
+    fn hyperloglog_writes_announce_pfadd() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("$");
+        h.run("PFADD h a b");
+        h.run("PFADD h a");
+        h.run("PFADD e");
+        h.run("PFCOUNT h");
+        h.run("PFMERGE m h");
+        h.run("PFMERGE m");
+        assert_eq!(
+            h.events(watcher),
+            ["pfadd h", "pfadd e", "pfadd m", "pfadd m"]
+        );
+    }
 }

@@ -690,4 +690,101 @@ mod harness_tests {
         assert_eq!(h.run("SELECT 16"), "-ERR DB index is out of range\r\n");
         assert_eq!(h.run("TYPE k"), "+string\r\n");
     }
+
+    #[test]
+    fn key_commands_announce_generic_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("gn");
+        h.run("MSET a 1 b 2 c 3");
+        assert_eq!(h.events(watcher), ["new a", "new b", "new c"]);
+        h.run("DEL a missing");
+        h.run("UNLINK b");
+        h.run("EXPIRE c 100");
+        h.run("EXPIRE c 50 GT");
+        h.run("PERSIST c");
+        h.run("PERSIST c");
+        h.run("RENAME c d");
+        h.run("RENAME d d");
+        h.run("SET e 1");
+        h.run("RENAMENX d e");
+        // The replaced key is deleted unannounced, the moved one added anew.
+        h.run("RENAME d e");
+        h.run("COPY e f");
+        h.run("COPY e f");
+        h.run("MOVE f 3");
+        h.run("PEXPIRE e -1");
+        h.run("FLUSHDB");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "del a",
+                "del b",
+                "expire c",
+                "persist c",
+                "new d",
+                "rename_from c",
+                "rename_to d",
+                "new e",
+                "new e",
+                "rename_from d",
+                "rename_to e",
+                "new f",
+                "copy_to f",
+                "new@3 f",
+                "move_from f",
+                "move_to@3 f",
+                "del e",
+            ]
+        );
+    }
+
+    #[test]
+    fn read_misses_announce_keymiss_but_object_and_writes_do_not() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("m");
+        h.run("GET a");
+        h.run("TYPE b");
+        h.run("EXISTS c");
+        h.run("TTL d");
+        h.run("OBJECT ENCODING e");
+        h.run("DEL f");
+        h.run("EXPIRE g 10");
+        h.run("COPY h i");
+        h.run("LPUSHX j x");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "keymiss a",
+                "keymiss b",
+                "keymiss c",
+                "keymiss d",
+                "keymiss h"
+            ]
+        );
+    }
+
+    #[test]
+    fn expiry_announces_expired_before_the_miss() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("xgm");
+        h.run("SET k v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        h.run("GET k");
+        assert_eq!(h.events(watcher), ["expire k", "expired k", "keymiss k"]);
+    }
+
+    #[test]
+    fn eviction_announces_evicted_keys() {
+        let mut h = Harness::new();
+        h.run("SET a 1");
+        h.run("SET b 2");
+        let watcher = h.watch_events("e");
+        h.run("CONFIG SET maxmemory-policy allkeys-random");
+        h.run("CONFIG SET maxmemory 1");
+        h.run("SET c 3");
+        let mut events = h.events(watcher);
+        // The policy picks keys at random: which goes first is not fixed.
+        events.sort();
+        assert_eq!(events, ["evicted a", "evicted b"]);
+    }
 }

@@ -711,4 +711,65 @@ mod harness_tests {
         );
         assert_eq!(full.run("LLEN l"), ":0\r\n");
     }
+
+    #[test]
+    fn list_writes_announce_their_events_and_del_when_emptied() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("A");
+        h.run("LPUSHX l a");
+        h.run("RPUSH l a b c");
+        h.run("LINSERT l AFTER a x");
+        h.run("LINSERT l AFTER nothere x");
+        h.run("LSET l 0 y");
+        h.run("LREM l 0 nothere");
+        h.run("LREM l 1 x");
+        h.run("LTRIM l 0 -1");
+        h.run("LPOP l 0");
+        h.run("RPOP l");
+        h.run("LMOVE l other RIGHT LEFT");
+        h.run("RPOPLPUSH l l");
+        h.run("LMPOP 1 l LEFT");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "rpush l",
+                "linsert l",
+                "lset l",
+                "lrem l",
+                "ltrim l",
+                "rpop l",
+                "lpush other",
+                "rpop l",
+                "lpush l",
+                "rpop l",
+                "lpop l",
+                "del l",
+            ]
+        );
+    }
+
+    #[test]
+    fn served_blocking_pops_announce_after_the_push() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("lgn");
+        let waiter = h.connect();
+        assert_eq!(h.run_as(waiter, "BLMOVE src dst LEFT RIGHT 0"), "");
+        h.run("LPUSH src a");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "new src",
+                "lpush src",
+                "new dst",
+                "rpush dst",
+                "lpop src",
+                "del src"
+            ]
+        );
+        assert_eq!(
+            h.run_as(waiter, "BRPOP dst 0"),
+            "*2\r\n$3\r\ndst\r\n$1\r\na\r\n"
+        );
+        assert_eq!(h.events(watcher), ["rpop dst", "del dst"]);
+    }
 }

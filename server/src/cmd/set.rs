@@ -554,4 +554,42 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
     }
+
+    #[test]
+    fn set_writes_announce_their_events_and_no_ops_nothing() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("sg");
+        h.run("SADD s a b c");
+        h.run("SADD s a");
+        h.run("SREM s nothere");
+        h.run("SREM s a");
+        h.run("SMOVE s t b");
+        h.run("SMOVE s t nothere");
+        h.run("SPOP s");
+        h.run("SADD u 1 2 3");
+        h.run("SPOP u 2");
+        h.run("SPOP u 2");
+        h.run("SINTERSTORE d t missing");
+        h.run("SUNIONSTORE d t t");
+        h.run("SDIFFSTORE d t t");
+        h.run("SINTERSTORE d t t");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "sadd s",
+                "srem s",
+                "srem s",
+                "sadd t",
+                "spop s",
+                "del s",
+                "sadd u",
+                "spop u",
+                "spop u",
+                "del u",
+                "sunionstore d",
+                "del d",
+                "sinterstore d",
+            ]
+        );
+    }
 }

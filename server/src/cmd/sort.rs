@@ -536,4 +536,19 @@ mod tests {
             vec![(1, false)]
         );
     }
+
+    #[test]
+    fn sort_store_announces_sortstore_or_del() {
+        let mut h = Harness::new();
+        h.run("RPUSH l 3 1 2");
+        let watcher = h.watch_events("lgn");
+        h.run("SORT l STORE d");
+        h.run("SORT l STORE d");
+        h.run("SORT missing STORE d");
+        h.run("SORT missing STORE d");
+        assert_eq!(
+            h.events(watcher),
+            ["new d", "sortstore d", "sortstore d", "del d"]
+        );
+    }
 }

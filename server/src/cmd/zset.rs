@@ -1451,4 +1451,48 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
     }
+
+    #[test]
+    fn sorted_set_writes_announce_their_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("zg");
+        h.run("ZADD z 1 a 2 b 3 c 4 d 5 e 6 f");
+        h.run("ZADD z 1 a");
+        h.run("ZADD z INCR 1 a");
+        h.run("ZINCRBY z 0 a");
+        h.run("ZREM z nothere");
+        h.run("ZREM z a");
+        h.run("ZREMRANGEBYRANK z 0 0");
+        h.run("ZREMRANGEBYSCORE z 3 3");
+        h.run("ZREMRANGEBYLEX z [d [d");
+        h.run("ZREMRANGEBYLEX z [x [y");
+        h.run("ZUNIONSTORE u 1 z");
+        h.run("ZINTERSTORE i 2 z missing");
+        h.run("ZDIFFSTORE u 2 z z");
+        h.run("ZRANGESTORE r z 0 0");
+        h.run("ZPOPMIN z");
+        h.run("ZMPOP 1 z MAX COUNT 5");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "zadd z",
+                "zincr z",
+                "zrem z",
+                "zremrangebyrank z",
+                "zremrangebyscore z",
+                "zremrangebylex z",
+                "zunionstore u",
+                "del u",
+                "zrangestore r",
+                "zpopmin z",
+                "zpopmax z",
+                "del z",
+            ]
+        );
+        // A served BZPOPMIN pops after the ZADD that woke it.
+        let waiter = h.connect();
+        h.run_as(waiter, "BZPOPMIN q 0");
+        h.run("ZADD q 1 a");
+        assert_eq!(h.events(watcher), ["zadd q", "zpopmin q", "del q"]);
+    }
 }
