@@ -238,8 +238,21 @@ impl Keyspace {
     /// be allocated.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> Alloc<Slot> {
         let hash = self.hash(key);
-        let existing = self.dbs[db].table.find(hash, key);
+        let existing = self.find_for_write(db, hash, key);
         self.store_string(db, key, Some(hash), existing, value, ttl)
+    }
+
+    /// The record a store is about to replace: an expired one is deleted first (announced
+    /// `expired`), so the store adds the key anew, as Redis's `setKey` does through its write
+    /// lookup.
+    fn find_for_write(&mut self, db: usize, hash: u64, key: &[u8]) -> Option<Slot> {
+        match self.dbs[db].table.find(hash, key) {
+            Some(slot) if !self.expiry_paused && self.is_expired(db, slot) => {
+                self.expire_now(db, slot);
+                None
+            }
+            found => found,
+        }
     }
 
     /// [`Self::set`] for a key the caller has just looked up with [`Lookup::Write`] and not
@@ -329,7 +342,7 @@ impl Keyspace {
         }
         for ((key, _), record) in pairs.iter().zip(records) {
             let hash = self.hash(key);
-            let existing = self.dbs[db].table.find(hash, key);
+            let existing = self.find_for_write(db, hash, key);
             self.place(db, hash, key, existing, record);
             // MSET announces each key as it is stored, after its `new`.
             self.notifications
@@ -368,7 +381,8 @@ impl Keyspace {
     /// Stores a collection under `key`, replacing any value and dropping its TTL (the store
     /// commands' `setKey`). Returns the slot.
     pub fn set_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
-        let existed = self.peek(db, key).map(|slot| {
+        let hash = self.hash(key);
+        let existed = self.find_for_write(db, hash, key).map(|slot| {
             let (record, old) = self.take(db, slot);
             self.lazyfree.free_value(record, old, false);
         });
