@@ -68,9 +68,11 @@ pub enum Ttl {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    /// A read: counts a keyspace hit or miss and updates the access bits.
+    /// A read: counts a keyspace hit or miss, updates the access bits, and announces a miss
+    /// (`keymiss`).
     Read,
-    /// A read that leaves the access bits alone (`TYPE`, `TTL`, `EXISTS`, `OBJECT`).
+    /// A read that leaves the access bits alone (`TYPE`, `TTL`, `EXISTS`); a miss is
+    /// announced.
     ReadNoTouch,
     /// A read that neither touches nor announces a miss (`OBJECT`: Redis's
     /// `LOOKUP_NOTOUCH|LOOKUP_NONOTIFY`).
