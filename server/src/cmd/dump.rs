@@ -231,11 +231,20 @@ mod harness_tests {
 
     #[test]
     fn reloading_a_dataset_announces_nothing() {
-        let mut h = with_debug();
+        // The reload saves and reads a file: in a directory of its own, not the working one.
+        let dir = std::env::temp_dir().join(format!("zedis-notify-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let mut h = Harness::with_config(Config {
+            enable_debug_command: DebugCommand::Yes,
+            dir: dir.to_string_lossy().into_owned(),
+            ..Config::default()
+        });
         h.run("SET k v");
         h.run("RPUSH l a");
         let watcher = h.watch_events("A");
         assert_eq!(h.run("DEBUG RELOAD"), "+OK\r\n");
         assert!(h.events(watcher).is_empty());
+        assert_eq!(h.run("DBSIZE"), ":2\r\n");
+        std::fs::remove_dir_all(&dir).expect("the directory is removed");
     }
 }
