@@ -1,7 +1,8 @@
 //! Keyspace notifications against a reference redis-server 7.0: the same long session of
 //! write commands (every family, expiry, MULTI/EXEC, blocking pops served by a push, RENAME,
 //! MOVE, COPY, SORT STORE…) runs on both servers with every event class on, and the messages a
-//! `PSUBSCRIBE __key*__:*` client receives must be the same, in the same order.
+//! `PSUBSCRIBE __key*__:*` client receives (in RESP2, then in RESP3) must be the same bytes, in
+//! the same order.
 
 use std::time::{Duration, Instant};
 
@@ -311,10 +312,14 @@ fn wait_blocked(conn: &mut RawConnection, n: usize) {
     }
 }
 
-/// Runs the session on the server at `port` and returns the notification messages received,
-/// each as its raw reply bytes, up to the end marker (which is not included).
-fn notifications(port: u16, target_port: u16) -> Vec<Vec<u8>> {
+/// Runs the session on the server at `port` and returns the notification messages received
+/// (by a RESP3 subscriber when `resp3`), each as its raw bytes, up to the end marker (which is
+/// not included).
+fn notifications(port: u16, target_port: u16, resp3: bool) -> Vec<Vec<u8>> {
     let mut subscriber = RawConnection::connect(port);
+    if resp3 {
+        call(&mut subscriber, "HELLO 3");
+    }
     call(&mut subscriber, "PSUBSCRIBE __key*__:*");
     let mut client = RawConnection::connect(port);
     let mut blocker = RawConnection::connect(port);
@@ -371,49 +376,54 @@ fn notifications(port: u16, target_port: u16) -> Vec<Vec<u8>> {
     }
 }
 
+/// A message for a failure report: its channel and payload.
+fn show(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    // `pmessage <pattern> <channel> <payload>` as an array (RESP2) or a push (RESP3).
+    let fields: Vec<&str> = text
+        .split("\r\n")
+        .filter(|f| !f.is_empty() && !f.starts_with(['*', '>', '$']))
+        .collect();
+    fields[2..].join(" ")
+}
+
 #[test]
 fn notifications_match_redis() {
-    let redis = RedisServer::redis(&[]);
-    let zedis = Zedis::with_debug_command(&[]);
-    // Both servers migrate keys to this one (a plain Redis: only its replies matter).
-    let target = RedisServer::redis(&[]);
-    let expected = notifications(redis.port, target.port);
-    let got = notifications(zedis.port, target.port);
-    let show = |messages: &[Vec<u8>]| -> Vec<String> {
-        messages
-            .iter()
-            .map(|m| {
-                let text = String::from_utf8_lossy(m);
-                // `pmessage <pattern> <channel> <payload>`: the channel and payload.
-                let fields: Vec<&str> = text
-                    .split("\r\n")
-                    .filter(|f| !f.is_empty() && !f.starts_with(['*', '$']))
-                    .collect();
-                fields[2..].join(" ")
-            })
-            .collect()
-    };
-    let (expected, got) = (show(&expected), show(&got));
-    // A long session: a server ignoring notifications fails at the end marker already.
-    assert!(
-        expected.len() > 300,
-        "{} messages from Redis",
-        expected.len()
-    );
-    if expected != got {
-        let first = expected
-            .iter()
-            .zip(&got)
-            .position(|(e, g)| e != g)
-            .unwrap_or(expected.len().min(got.len()));
-        let from = first.saturating_sub(6);
-        panic!(
-            "the messages differ from number {first} on ({} from Redis, {} from zedis)\n\
-             redis: {:#?}\nzedis: {:#?}",
-            expected.len(),
-            got.len(),
-            &expected[from..(first + 10).min(expected.len())],
-            &got[from..(first + 10).min(got.len())],
+    for resp3 in [false, true] {
+        let redis = RedisServer::redis(&[]);
+        let zedis = Zedis::with_debug_command(&[]);
+        // Both servers migrate keys to this one (a plain Redis: only its replies matter).
+        let target = RedisServer::redis(&[]);
+        let expected = notifications(redis.port, target.port, resp3);
+        let got = notifications(zedis.port, target.port, resp3);
+        // A long session: a server ignoring notifications fails at the end marker already.
+        assert!(
+            expected.len() > 300,
+            "{} messages from Redis",
+            expected.len()
         );
+        if expected != got {
+            let first = expected
+                .iter()
+                .zip(&got)
+                .position(|(e, g)| e != g)
+                .unwrap_or(expected.len().min(got.len()));
+            let from = first.saturating_sub(6);
+            let around = |messages: &[Vec<u8>]| -> Vec<String> {
+                messages[from..(first + 10).min(messages.len())]
+                    .iter()
+                    .map(|m| show(m))
+                    .collect()
+            };
+            panic!(
+                "RESP{}: the messages differ from number {first} on ({} from Redis, {} from \
+                 zedis)\nredis: {:#?}\nzedis: {:#?}",
+                if resp3 { 3 } else { 2 },
+                expected.len(),
+                got.len(),
+                around(&expected),
+                around(&got),
+            );
+        }
     }
 }
