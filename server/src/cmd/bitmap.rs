@@ -113,9 +113,15 @@ fn bytes_mut<'c>(ctx: &'c mut Ctx<'_>, slot: Slot) -> &'c mut [u8] {
 }
 
 /// Counts `changes` changes to `key` (the dirty counter, watchers), as Redis does once per
-/// changed bit or field; a created key was counted once already.
+/// changed bit or field; a created key was counted once already. Any change is announced as
+/// one `setbit`.
 fn count_changes(ctx: &mut Ctx, key: &[u8], growth: Growth, changes: u64) {
     let db = ctx.client.db;
+    if changes > 0 {
+        ctx.server
+            .keyspace
+            .notify(crate::config::notify::STRING, "setbit", db, key);
+    }
     let counted = match growth {
         Growth::Created => 1,
         Growth::None | Growth::Grown if changes > 0 => {
@@ -278,7 +284,9 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if longest == 0 {
         drop(sources);
         // An empty result deletes the destination (`delete` counts the change).
-        keyspace.delete(db, dest);
+        if keyspace.delete(db, dest) {
+            keyspace.notify(crate::config::notify::GENERIC, "del", db, dest);
+        }
         ctx.reply.int(0);
         return Ok(());
     }
@@ -292,6 +300,7 @@ fn bitop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let slot = keyspace.set(db, dest, Value::Str(&result), Ttl::Clear)?;
     // Stored as Redis stores a computed string: raw, never integer-encoded.
     keyspace.record_mut(db, slot).string_bytes_mut();
+    keyspace.notify(crate::config::notify::STRING, "set", db, dest);
     ctx.reply.int(longest as i64);
     Ok(())
 }
@@ -642,5 +651,23 @@ mod tests {
         );
         h.run("LPUSH l x");
         assert!(h.run("BITFIELD l GET i8 0").starts_with("-WRONGTYPE"));
+    }
+
+    #[test]
+    fn bitmap_writes_announce_setbit_and_bitop_set_or_del() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("$gn");
+        h.run("SETBIT b 3 1");
+        h.run("SETBIT b 3 1");
+        h.run("SETBIT b 2 0");
+        h.run("BITFIELD b GET u8 0");
+        h.run("BITFIELD b SET u8 0 1");
+        h.run("BITOP NOT d b");
+        h.run("BITOP AND d missing");
+        h.run("BITOP AND d missing");
+        assert_eq!(
+            h.events(watcher),
+            ["new b", "setbit b", "setbit b", "new d", "set d", "del d"]
+        );
     }
 }

@@ -5,6 +5,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::GENERIC;
 use crate::db::Lookup;
 use crate::rdb::load::{self, PayloadError};
 use crate::rdb::save::Saver;
@@ -110,6 +111,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         // Already expired: the key is gone, as if deleted.
         if deleted {
             keyspace.modified(db, key);
+            keyspace.notify(GENERIC, "del", db, key);
         }
         ctx.reply.ok();
         return Ok(());
@@ -117,6 +119,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     load::insert(keyspace, db, key, value, when, idle, frequency)
         .map_err(|_| errors::OUT_OF_MEMORY)?;
     keyspace.modified(db, key);
+    keyspace.notify(GENERIC, "restore", db, key);
     ctx.reply.ok();
     Ok(())
 }
@@ -207,5 +210,41 @@ mod harness_tests {
             full.run(&format!("RESTORE k 0 {hello}")),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
+    }
+
+    #[test]
+    fn restore_announces_new_and_restore_and_a_past_ttl_del() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        let payload = quoted_payload(&h.run_bytes("DUMP k"));
+        let watcher = h.watch_events("gn");
+        h.run(&format!("RESTORE r 0 {payload}"));
+        h.run(&format!("RESTORE r 0 {payload}"));
+        h.run(&format!("RESTORE r 0 {payload} REPLACE"));
+        h.run(&format!("RESTORE r 1 {payload} REPLACE ABSTTL"));
+        h.run(&format!("RESTORE s 1 {payload} ABSTTL"));
+        assert_eq!(
+            h.events(watcher),
+            ["new r", "restore r", "new r", "restore r", "del r"]
+        );
+    }
+
+    #[test]
+    fn reloading_a_dataset_announces_nothing() {
+        // The reload saves and reads a file: in a directory of its own, not the working one.
+        let dir = std::env::temp_dir().join(format!("zedis-notify-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let mut h = Harness::with_config(Config {
+            enable_debug_command: DebugCommand::Yes,
+            dir: dir.to_string_lossy().into_owned(),
+            ..Config::default()
+        });
+        h.run("SET k v");
+        h.run("RPUSH l a");
+        let watcher = h.watch_events("A");
+        assert_eq!(h.run("DEBUG RELOAD"), "+OK\r\n");
+        assert!(h.events(watcher).is_empty());
+        assert_eq!(h.run("DBSIZE"), ":2\r\n");
+        std::fs::remove_dir_all(&dir).expect("the directory is removed");
     }
 }

@@ -6,8 +6,9 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
-use super::values::{changed, get, get_or_create};
+use super::values::{changed, changed_as, get, get_or_create};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::{GENERIC, ZSET};
 use crate::db::Lookup;
 use crate::protocol::reply::Reply;
 use crate::types::geo::{self, Found, Shape, ShapeKind};
@@ -188,9 +189,12 @@ fn geoadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     // Redis counts one change per member added or moved; `changed` counts the first.
-    if added + updated > 0 || zset.is_empty() {
-        changed(keyspace, db, slot, key);
+    // GEOADD is Redis's ZADD underneath, announced as `zadd`.
+    if added + updated > 0 {
+        changed_as(keyspace, db, slot, key, (ZSET, "zadd"));
         keyspace.stats.dirty += ((added + updated) as u64).saturating_sub(1);
+    } else if zset.is_empty() {
+        changed(keyspace, db, slot, key);
     }
     if let Some(error) = failed {
         return Err(error);
@@ -443,7 +447,7 @@ fn search_generic(ctx: &mut Ctx, args: &Args, variant: Variant) -> CmdResult {
     let Some(zset) = zset else {
         match store_key {
             Some(destination) => {
-                ctx.server.keyspace.delete(db, destination);
+                delete_destination(&mut ctx.server.keyspace, db, destination);
                 ctx.reply.int(0);
             }
             None => ctx.reply.array(0),
@@ -497,18 +501,30 @@ fn search_generic(ctx: &mut Ctx, args: &Args, variant: Variant) -> CmdResult {
     let limits = ctx.server.zset_limits();
     let keyspace = &mut ctx.server.keyspace;
     if members.is_empty() {
-        keyspace.delete(db, destination);
+        delete_destination(keyspace, db, destination);
     } else {
         keyspace.set_object(
             db,
             destination,
             Object::ZSet(ZSet::from_members(&members, limits)),
         );
+        let event = match variant {
+            Variant::Search { .. } => "geosearchstore",
+            _ => "georadiusstore",
+        };
+        keyspace.notify(ZSET, event, db, destination);
         // Redis counts one change per stored member; `set_object` counted the first.
         keyspace.stats.dirty += members.len() as u64 - 1;
     }
     ctx.reply.int(members.len() as i64);
     Ok(())
+}
+
+/// Empties a search's destination, announcing `del` if there was one.
+fn delete_destination(keyspace: &mut crate::db::Keyspace, db: usize, destination: &[u8]) {
+    if keyspace.delete(db, destination) {
+        keyspace.notify(GENERIC, "del", db, destination);
+    }
 }
 
 /// The reply of a search: each member alone, or with its requested fields in Redis's order
@@ -696,5 +712,28 @@ mod tests {
         h.run("SET d v");
         assert_eq!(h.run("GEORADIUS nokey 0 0 1 km STORE d"), ":0\r\n");
         assert_eq!(h.run("EXISTS d"), ":0\r\n");
+    }
+
+    #[test]
+    fn geo_writes_announce_zset_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("zg");
+        h.run("GEOADD g 13.361389 38.115556 Palermo");
+        h.run("GEOADD g 13.361389 38.115556 Palermo");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 13 38 BYRADIUS 100 km");
+        h.run("GEORADIUS g 13 38 100 km STORE r");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 0 0 BYRADIUS 1 km");
+        h.run("GEOSEARCHSTORE s g FROMLONLAT 0 0 BYRADIUS 1 km");
+        h.run("GEORADIUS missing 13 38 100 km STORE r");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "zadd g",
+                "geosearchstore s",
+                "georadiusstore r",
+                "del s",
+                "del r"
+            ]
+        );
     }
 }

@@ -78,6 +78,48 @@ impl Harness {
         String::from_utf8_lossy(&run_line(&mut self.server, &mut client, line)).into_owned()
     }
 
+    /// Turns keyspace notifications on for `classes` (a `notify-keyspace-events` value without
+    /// `K`/`E`, which are added) and subscribes a second client to every keyspace and keyevent
+    /// channel; returns its id, for [`Harness::events`].
+    pub fn watch_events(&mut self, classes: &str) -> u64 {
+        let set = self.run(&format!("CONFIG SET notify-keyspace-events KE{classes}"));
+        assert_eq!(set, "+OK\r\n");
+        let id = self.connect();
+        self.run_as(id, "PSUBSCRIBE __key*__:*");
+        id
+    }
+
+    /// The notifications client `id` (from [`Harness::watch_events`]) received since last
+    /// asked, one `event key` per event (`event@db key` outside database 0), taken from the
+    /// keyevent messages after checking each has its keyspace twin.
+    pub fn events(&mut self, id: u64) -> Vec<String> {
+        let pushed = self.pushed(id);
+        let mut fields = pushed
+            .split("\r\n")
+            .filter(|f| !f.is_empty() && !f.starts_with(['*', '$']));
+        let mut keyspace = Vec::new();
+        let mut keyevent = Vec::new();
+        while let Some(kind) = fields.next() {
+            assert_eq!(kind, "pmessage", "in {pushed:?}");
+            let (_pattern, channel, payload) = (fields.next(), fields.next(), fields.next());
+            let (channel, payload) = (channel.expect("channel"), payload.expect("payload"));
+            let (prefix, name) = channel.split_once("__:").expect("a notification channel");
+            let db = prefix.rsplit_once('@').expect("a database").1;
+            let at = if db == "0" {
+                String::new()
+            } else {
+                format!("@{db}")
+            };
+            if prefix.starts_with("__keyspace") {
+                keyspace.push(format!("{payload}{at} {name}"));
+            } else {
+                keyevent.push(format!("{name}{at} {payload}"));
+            }
+        }
+        assert_eq!(keyspace, keyevent, "each event on both channel families");
+        keyevent
+    }
+
     /// Takes the output other clients' commands handed client `id`.
     pub fn pushed(&mut self, id: u64) -> String {
         let mut client = self.server.clients[&id].borrow_mut();

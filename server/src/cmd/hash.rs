@@ -4,8 +4,9 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create, write};
+use super::values::{changed_as, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::HASH;
 use crate::db::Lookup;
 use crate::types::{Hash, HashLimits};
 use crate::util::longdouble::LongDouble;
@@ -89,7 +90,7 @@ fn set_pairs(ctx: &mut Ctx, args: &Args) -> Result<i64, CmdError> {
             }
         }
     }
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (HASH, "hset"));
     outcome.map(|()| created)
 }
 
@@ -116,7 +117,7 @@ fn hsetnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Ok(());
     }
     let stored = hash.set(args.get(2), args.get(3), limits);
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (HASH, "hset"));
     stored?;
     ctx.reply.int(1);
     Ok(())
@@ -169,7 +170,7 @@ fn hdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if deleted > 0 {
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (HASH, "hdel"));
     }
     ctx.reply.int(deleted);
     Ok(())
@@ -248,7 +249,7 @@ fn hincrby(ctx: &mut Ctx, args: &Args) -> CmdResult {
         itoa::Buffer::new().format(value).as_bytes(),
         limits,
     );
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (HASH, "hincrby"));
     stored?;
     ctx.reply.int(value);
     Ok(())
@@ -275,7 +276,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     let text = sum.to_human_string();
     let stored = hash.set(args.get(2), text.as_bytes(), limits);
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (HASH, "hincrbyfloat"));
     stored?;
     ctx.reply.bulk(text.as_bytes());
     Ok(())
@@ -403,6 +404,33 @@ mod harness_tests {
         assert_eq!(
             full.run("HSET h f v"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+
+    #[test]
+    fn hash_writes_announce_their_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("hgn");
+        h.run("HSET h a 1 b 2");
+        h.run("HSET h a 1");
+        h.run("HSETNX h a 2");
+        h.run("HSETNX h c 3");
+        h.run("HINCRBY h a 1");
+        h.run("HINCRBYFLOAT h b 1.5");
+        h.run("HDEL h nothere");
+        h.run("HDEL h a b c");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "new h",
+                "hset h",
+                "hset h",
+                "hset h",
+                "hincrby h",
+                "hincrbyfloat h",
+                "hdel h",
+                "del h",
+            ]
         );
     }
 }

@@ -8,6 +8,7 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::STRING;
 use crate::db::record::Value;
 use crate::db::table::Slot;
 use crate::db::{Lookup, Ttl};
@@ -118,6 +119,15 @@ fn count_changes(ctx: &mut Ctx, key: &[u8], changes: u64, counted: u64) {
     ctx.server.keyspace.stats.dirty += changes - counted.max(1);
 }
 
+/// PFADD's event, when a register changed or the key was created.
+fn announce_pfadd(ctx: &mut Ctx, key: &[u8], updated: u64) {
+    if updated > 0 {
+        ctx.server
+            .keyspace
+            .notify(STRING, "pfadd", ctx.client.db, key);
+    }
+}
+
 fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let key = args.get(1);
     let max_bytes = ctx.server.config.hll_sparse_max_bytes;
@@ -134,6 +144,7 @@ fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
             hll::invalidate_cache(bytes);
         }
         count_changes(ctx, key, updated, 0);
+        announce_pfadd(ctx, key, updated);
         ctx.reply.int((updated > 0) as i64);
         return Ok(());
     }
@@ -175,6 +186,7 @@ fn pfadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
             count_changes(ctx, key, updated, 0);
         }
     }
+    announce_pfadd(ctx, key, updated);
     ctx.reply.int((updated > 0) as i64);
     Ok(())
 }
@@ -240,6 +252,10 @@ fn pfmerge(ctx: &mut Ctx, args: &Args) -> CmdResult {
             ctx.server.keyspace.modified(ctx.client.db, dest);
         }
     }
+    // Redis announces a merge as an addition, whatever changed.
+    ctx.server
+        .keyspace
+        .notify(STRING, "pfadd", ctx.client.db, dest);
     ctx.reply.ok();
     Ok(())
 }
@@ -496,5 +512,21 @@ mod tests {
         assert_eq!(h.run("STRLEN h"), ":12304\r\n");
         let count = int(&h.run("PFCOUNT h"));
         assert!((count - n as i64).abs() <= 2, "{count} for {n}");
+    }
+
+    #[test]
+    fn hyperloglog_writes_announce_pfadd() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("$");
+        h.run("PFADD h a b");
+        h.run("PFADD h a");
+        h.run("PFADD e");
+        h.run("PFCOUNT h");
+        h.run("PFMERGE m h");
+        h.run("PFMERGE m");
+        assert_eq!(
+            h.events(watcher),
+            ["pfadd h", "pfadd e", "pfadd m", "pfadd m"]
+        );
     }
 }

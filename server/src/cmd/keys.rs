@@ -6,6 +6,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::{ScanOptions, parse_cursor};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::GENERIC;
 use crate::db::Lookup;
 use crate::db::record::Record;
 use crate::util::glob_match;
@@ -102,6 +103,7 @@ fn del(ctx: &mut Ctx, args: &Args) -> CmdResult {
         if ctx.server.keyspace.lookup(db, key, Lookup::Write).is_some()
             && ctx.server.keyspace.delete_key(db, key, true)
         {
+            ctx.server.keyspace.notify(GENERIC, "del", db, key);
             deleted += 1;
         }
     }
@@ -254,6 +256,8 @@ fn rename_generic(ctx: &mut Ctx, args: &Args, nx: bool) -> CmdResult {
         ctx.server.keyspace.delete_key(db, to, false);
     }
     ctx.server.keyspace.move_value(db, from, db, to)?;
+    ctx.server.keyspace.notify(GENERIC, "rename_from", db, from);
+    ctx.server.keyspace.notify(GENERIC, "rename_to", db, to);
     if nx {
         ctx.reply.int(1);
     } else {
@@ -301,10 +305,11 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
             "ERR source and destination objects are the same",
         ));
     }
+    // The source is read (a miss is a `keymiss`), as in Redis.
     if ctx
         .server
         .keyspace
-        .lookup(source_db, from, Lookup::Write)
+        .lookup(source_db, from, Lookup::Read)
         .is_none()
     {
         ctx.reply.int(0);
@@ -325,6 +330,9 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .copy_value(source_db, from, target_db, to)?;
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "copy_to", target_db, to);
     ctx.reply.int(1);
     Ok(())
 }
@@ -355,6 +363,12 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .move_value(source_db, key, target_db, key)?;
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "move_from", source_db, key);
+    ctx.server
+        .keyspace
+        .notify(GENERIC, "move_to", target_db, key);
     ctx.reply.int(1);
     Ok(())
 }
@@ -508,9 +522,11 @@ fn expire_generic(
     if when <= ctx.server.keyspace.now_ms as i64 {
         let lazy = ctx.server.config.lazyfree_lazy_expire;
         ctx.server.keyspace.delete_key(db, key, lazy);
+        ctx.server.keyspace.notify(GENERIC, "del", db, key);
     } else {
         ctx.server.keyspace.set_expire(db, slot, when as u64)?;
         ctx.server.keyspace.modified(db, key);
+        ctx.server.keyspace.notify(GENERIC, "expire", db, key);
     }
     ctx.reply.int(1);
     Ok(())
@@ -585,6 +601,7 @@ fn persist(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     if removed {
         ctx.server.keyspace.modified(db, key);
+        ctx.server.keyspace.notify(GENERIC, "persist", db, key);
     }
     ctx.reply.int(removed as i64);
     Ok(())
@@ -672,5 +689,87 @@ mod harness_tests {
         assert_eq!(h.run("SCAN 0 COUNT 0"), "-ERR syntax error\r\n");
         assert_eq!(h.run("SELECT 16"), "-ERR DB index is out of range\r\n");
         assert_eq!(h.run("TYPE k"), "+string\r\n");
+    }
+
+    #[test]
+    fn key_commands_announce_generic_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("gn");
+        h.run("MSET a 1 b 2 c 3");
+        assert_eq!(h.events(watcher), ["new a", "new b", "new c"]);
+        h.run("DEL a missing");
+        h.run("UNLINK b");
+        h.run("EXPIRE c 100");
+        h.run("EXPIRE c 50 GT");
+        h.run("PERSIST c");
+        h.run("PERSIST c");
+        h.run("RENAME c d");
+        h.run("RENAME d d");
+        h.run("SET e 1");
+        h.run("RENAMENX d e");
+        // The replaced key is deleted unannounced, the moved one added anew.
+        h.run("RENAME d e");
+        h.run("COPY e f");
+        h.run("COPY e f");
+        h.run("MOVE f 3");
+        h.run("PEXPIRE e -1");
+        h.run("FLUSHDB");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "del a",
+                "del b",
+                "expire c",
+                "persist c",
+                "new d",
+                "rename_from c",
+                "rename_to d",
+                "new e",
+                "new e",
+                "rename_from d",
+                "rename_to e",
+                "new f",
+                "copy_to f",
+                "new@3 f",
+                "move_from f",
+                "move_to@3 f",
+                "del e",
+            ]
+        );
+    }
+
+    #[test]
+    fn read_misses_announce_keymiss_but_object_and_writes_do_not() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("m");
+        h.run("GET a");
+        h.run("TYPE b");
+        h.run("EXISTS c");
+        h.run("TTL d");
+        h.run("OBJECT ENCODING e");
+        h.run("DEL f");
+        h.run("EXPIRE g 10");
+        h.run("COPY h i");
+        h.run("LPUSHX j x");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "keymiss a",
+                "keymiss b",
+                "keymiss c",
+                "keymiss d",
+                "keymiss h"
+            ]
+        );
+    }
+
+    #[test]
+    fn expiry_announces_expired_before_the_miss() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("xgm");
+        h.run("SET k v PX 1");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        h.run("GET k");
+        assert_eq!(h.events(watcher), ["expire k", "expired k", "keymiss k"]);
     }
 }

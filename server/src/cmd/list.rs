@@ -4,9 +4,10 @@
 use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
-use super::values::{changed, get, get_or_create, write};
+use super::values::{changed, changed_as, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
+use crate::config::notify::LIST;
 use crate::db::Lookup;
 use crate::types::{End, List, ListLimit};
 
@@ -120,7 +121,7 @@ fn push(ctx: &mut Ctx, args: &Args, end: End, only_existing: bool) -> CmdResult 
         }
     }
     let len = list.len();
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (LIST, push_event(end)));
     outcome?;
     ctx.reply.int(len as i64);
     Ok(())
@@ -164,7 +165,7 @@ fn linsert(ctx: &mut Ctx, args: &Args) -> CmdResult {
     };
     list.insert(pivot + after as usize, args.get(4), limit)?;
     let len = list.len();
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (LIST, "linsert"));
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -200,9 +201,25 @@ fn lset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let index = args.i64(2)?;
     let position = list.position(index).ok_or(errors::INDEX_OUT_OF_RANGE)?;
     list.set(position, args.get(3), limit)?;
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (LIST, "lset"));
     ctx.reply.ok();
     Ok(())
+}
+
+/// The event of a push at `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+/// The event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
 }
 
 /// LPOP and RPOP: one element, or up to `count` as an array.
@@ -241,7 +258,7 @@ fn pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         Some(count) => pop_into_reply(list, end, count, ctx.reply),
     }
     list.shrink(limit);
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (LIST, pop_event(end)));
     Ok(())
 }
 
@@ -316,7 +333,7 @@ fn ltrim(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     list.shrink(limit);
-    changed(keyspace, db, slot, key);
+    changed_as(keyspace, db, slot, key, (LIST, "ltrim"));
     ctx.reply.ok();
     Ok(())
 }
@@ -336,7 +353,7 @@ fn lrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let removed = list.remove_matching(args.get(3), from, max);
     if removed > 0 {
         list.shrink(limit);
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (LIST, "lrem"));
     }
     ctx.reply.int(removed as i64);
     Ok(())
@@ -432,7 +449,7 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
     let keyspace = &mut ctx.server.keyspace;
     // The destination's type is checked before anything moves.
     get::<List>(keyspace, db, destination, Lookup::Write)?;
-    let Some((source_slot, list)) = write::<List>(keyspace, db, source)? else {
+    let Some((_, list)) = write::<List>(keyspace, db, source)? else {
         ctx.reply.null();
         return Ok(());
     };
@@ -441,18 +458,31 @@ fn move_element(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to:
         return Ok(());
     };
     list.shrink(limit);
-    changed(keyspace, db, source_slot, source);
+    // The source stays, even emptied, until the element is in the destination: the same list
+    // as destination gets it back, and Redis announces the push before the pop.
     let (target_slot, target) = get_or_create(keyspace, db, destination, List::default)?;
-    if target.push(to, &item, limit).is_err() {
+    let pushed = target.push(to, &item, limit);
+    if pushed.is_err() {
         // Put the element back where it came from rather than lose it.
         changed(keyspace, db, target_slot, destination);
-        let (source_slot, source_list) = get_or_create(keyspace, db, source, List::default)?;
-        let restored = source_list.push(from, &item, limit);
-        changed(keyspace, db, source_slot, source);
-        restored?;
+        if let Some((source_slot, source_list)) = write::<List>(keyspace, db, source)? {
+            let restored = source_list.push(from, &item, limit);
+            changed(keyspace, db, source_slot, source);
+            restored?;
+        }
         return Err(errors::OUT_OF_MEMORY);
     }
-    changed(keyspace, db, target_slot, destination);
+    changed_as(
+        keyspace,
+        db,
+        target_slot,
+        destination,
+        (LIST, push_event(to)),
+    );
+    let source_slot = keyspace
+        .peek(db, source)
+        .expect("the source list is deleted only here");
+    changed_as(keyspace, db, source_slot, source, (LIST, pop_event(from)));
     ctx.reply.bulk(&item);
     Ok(())
 }
@@ -537,7 +567,7 @@ fn multi_pop(ctx: &mut Ctx, request: &MultiPop) -> Result<bool, CmdError> {
         ctx.reply.bulk(key);
         pop_into_reply(list, request.end, request.count, ctx.reply);
         list.shrink(limit);
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (LIST, pop_event(request.end)));
         return Ok(true);
     }
     Ok(false)
@@ -566,7 +596,7 @@ fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
             continue;
         };
         list.shrink(limit);
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (LIST, pop_event(end)));
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         ctx.reply.bulk(&item);
@@ -680,5 +710,66 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
         assert_eq!(full.run("LLEN l"), ":0\r\n");
+    }
+
+    #[test]
+    fn list_writes_announce_their_events_and_del_when_emptied() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("A");
+        h.run("LPUSHX l a");
+        h.run("RPUSH l a b c");
+        h.run("LINSERT l AFTER a x");
+        h.run("LINSERT l AFTER nothere x");
+        h.run("LSET l 0 y");
+        h.run("LREM l 0 nothere");
+        h.run("LREM l 1 x");
+        h.run("LTRIM l 0 -1");
+        h.run("LPOP l 0");
+        h.run("RPOP l");
+        h.run("LMOVE l other RIGHT LEFT");
+        h.run("RPOPLPUSH l l");
+        h.run("LMPOP 1 l LEFT");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "rpush l",
+                "linsert l",
+                "lset l",
+                "lrem l",
+                "ltrim l",
+                "rpop l",
+                "lpush other",
+                "rpop l",
+                "lpush l",
+                "rpop l",
+                "lpop l",
+                "del l",
+            ]
+        );
+    }
+
+    #[test]
+    fn served_blocking_pops_announce_after_the_push() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("lgn");
+        let waiter = h.connect();
+        assert_eq!(h.run_as(waiter, "BLMOVE src dst LEFT RIGHT 0"), "");
+        h.run("LPUSH src a");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "new src",
+                "lpush src",
+                "new dst",
+                "rpush dst",
+                "lpop src",
+                "del src"
+            ]
+        );
+        assert_eq!(
+            h.run_as(waiter, "BRPOP dst 0"),
+            "*2\r\n$3\r\ndst\r\n$1\r\na\r\n"
+        );
+        assert_eq!(h.events(watcher), ["rpop dst", "del dst"]);
     }
 }

@@ -216,6 +216,9 @@ fn migrate(ctx: &mut Ctx, args: &Args) -> CmdResult {
             for key in &acknowledged {
                 if server.keyspace.delete_key(db, key, lazy) {
                     server.keyspace.modified(db, key);
+                    server
+                        .keyspace
+                        .notify(crate::config::notify::GENERIC, "del", db, key);
                 }
             }
         }

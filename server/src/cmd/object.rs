@@ -61,7 +61,7 @@ fn find(ctx: &mut Ctx, args: &Args) -> Option<crate::db::table::Slot> {
     let slot = ctx
         .server
         .keyspace
-        .lookup(ctx.client.db, args.get(2), Lookup::ReadNoTouch);
+        .lookup(ctx.client.db, args.get(2), Lookup::ReadQuiet);
     if slot.is_none() {
         ctx.reply.null();
     }

@@ -4,8 +4,9 @@
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create, peek, write};
+use super::values::{changed, changed_as, get, get_or_create, peek, write};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::{GENERIC, SET};
 use crate::db::Lookup;
 use crate::protocol::reply::Reply;
 use crate::types::set::Elem;
@@ -96,7 +97,10 @@ fn sadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
             }
         }
     }
-    if added > 0 || set.is_empty() {
+    if added > 0 {
+        changed_as(keyspace, db, slot, key, (SET, "sadd"));
+    } else if set.is_empty() {
+        // Created, then nothing could be added: the key goes, unannounced.
         changed(keyspace, db, slot, key);
     }
     outcome?;
@@ -122,7 +126,7 @@ fn srem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if removed > 0 {
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (SET, "srem"));
     }
     ctx.reply.int(removed);
     Ok(())
@@ -253,7 +257,7 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let Some(count) = count else {
         let member = set.random(&mut rng).expect("not empty").to_vec();
         set.remove(&member);
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (SET, "spop"));
         ctx.reply.bulk(&member);
         return Ok(());
     };
@@ -273,8 +277,10 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
             })
             .collect()
     };
+    keyspace.notify(SET, "spop", db, key);
     if whole {
         keyspace.delete_at(db, slot, key);
+        keyspace.notify(GENERIC, "del", db, key);
     } else {
         changed(keyspace, db, slot, key);
     }
@@ -309,13 +315,13 @@ fn smove(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.reply.int(0);
         return Ok(());
     }
-    changed(keyspace, db, source_slot, source);
+    changed_as(keyspace, db, source_slot, source, (SET, "srem"));
     let (target_slot, target) = get_or_create(keyspace, db, destination, || {
         Set::for_members(member, 1, limits)
     })?;
     match target.add(member, limits) {
         Ok(true) => {
-            changed(keyspace, db, target_slot, destination);
+            changed_as(keyspace, db, target_slot, destination, (SET, "sadd"));
         }
         Ok(false) => {}
         Err(_) => {
@@ -425,17 +431,19 @@ fn reply_set(reply: &mut Reply, set: &Set) {
     }
 }
 
-/// Stores `set` at `destination` (replacing any value), or deletes it when empty; replies
-/// with the size.
-fn store(ctx: &mut Ctx, destination: &[u8], set: Set) {
+/// Stores `set` at `destination` (replacing any value) and announces it as `event`, or
+/// deletes it when empty (announced as `del` if it existed); replies with the size.
+fn store(ctx: &mut Ctx, destination: &[u8], set: Set, event: &'static str) {
     let db = ctx.client.db;
     let len = set.len();
+    let keyspace = &mut ctx.server.keyspace;
     if len == 0 {
-        ctx.server.keyspace.delete(db, destination);
+        if keyspace.delete(db, destination) {
+            keyspace.notify(GENERIC, "del", db, destination);
+        }
     } else {
-        ctx.server
-            .keyspace
-            .set_object(db, destination, Object::Set(set));
+        keyspace.set_object(db, destination, Object::Set(set));
+        keyspace.notify(SET, event, db, destination);
     }
     ctx.reply.int(len as i64);
 }
@@ -457,7 +465,7 @@ fn sinterstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     for member in &members {
         set.add_built(member, limits);
     }
-    store(ctx, args.get(1), set);
+    store(ctx, args.get(1), set, "sinterstore");
     Ok(())
 }
 
@@ -493,7 +501,7 @@ fn sunion(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn sunionstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let set = union_or_diff(ctx, &keys_from(args, 2), false)?;
-    store(ctx, args.get(1), set);
+    store(ctx, args.get(1), set, "sunionstore");
     Ok(())
 }
 
@@ -505,7 +513,7 @@ fn sdiff(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn sdiffstore(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let set = union_or_diff(ctx, &keys_from(args, 2), true)?;
-    store(ctx, args.get(1), set);
+    store(ctx, args.get(1), set, "sdiffstore");
     Ok(())
 }
 
@@ -544,6 +552,44 @@ mod harness_tests {
         assert_eq!(
             full.run("SADD s a"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+    }
+
+    #[test]
+    fn set_writes_announce_their_events_and_no_ops_nothing() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("sg");
+        h.run("SADD s a b c");
+        h.run("SADD s a");
+        h.run("SREM s nothere");
+        h.run("SREM s a");
+        h.run("SMOVE s t b");
+        h.run("SMOVE s t nothere");
+        h.run("SPOP s");
+        h.run("SADD u 1 2 3");
+        h.run("SPOP u 2");
+        h.run("SPOP u 2");
+        h.run("SINTERSTORE d t missing");
+        h.run("SUNIONSTORE d t t");
+        h.run("SDIFFSTORE d t t");
+        h.run("SINTERSTORE d t t");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "sadd s",
+                "srem s",
+                "srem s",
+                "sadd t",
+                "spop s",
+                "del s",
+                "sadd u",
+                "spop u",
+                "spop u",
+                "del u",
+                "sunionstore d",
+                "del d",
+                "sinterstore d",
+            ]
         );
     }
 }

@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::{GENERIC, LIST};
 use crate::db::{Keyspace, Lookup};
 use crate::types::{End, List, Object, ObjectView};
 use crate::util::pqsort::partial_sort;
@@ -279,8 +280,9 @@ fn sort_generic(ctx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
         keyspace.set_object(db, destination, Object::List(list));
         // Redis counts one change per stored element; storing counted one.
         keyspace.stats.dirty += output_len as u64 - 1;
-    } else {
-        keyspace.delete(db, destination);
+        keyspace.notify(LIST, "sortstore", db, destination);
+    } else if keyspace.delete(db, destination) {
+        keyspace.notify(GENERIC, "del", db, destination);
     }
     ctx.reply.int(output_len as i64);
     Ok(())
@@ -532,6 +534,21 @@ mod tests {
         assert_eq!(
             sort_keys(&[b"sort", b"k", b"store"], false),
             vec![(1, false)]
+        );
+    }
+
+    #[test]
+    fn sort_store_announces_sortstore_or_del() {
+        let mut h = Harness::new();
+        h.run("RPUSH l 3 1 2");
+        let watcher = h.watch_events("lgn");
+        h.run("SORT l STORE d");
+        h.run("SORT l STORE d");
+        h.run("SORT missing STORE d");
+        h.run("SORT missing STORE d");
+        assert_eq!(
+            h.events(watcher),
+            ["new d", "sortstore d", "sortstore d", "del d"]
         );
     }
 }

@@ -5,6 +5,7 @@ use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::keys::{TimeUnit, positive_expire_ms};
 use super::{Args, Command, Ctx, Group};
+use crate::config::notify::{GENERIC, STRING};
 use crate::db::record::Value;
 use crate::db::table::Slot;
 use crate::db::{Keyspace, Lookup, Ttl, as_int_encoding};
@@ -126,13 +127,25 @@ fn new_value(bytes: &[u8]) -> Value<'_> {
     }
 }
 
-/// Stores a string; `Err` is Redis-style out of memory for a value that cannot be allocated.
+/// Stores a string and announces it (`set`, then `expire` with a TTL); `Err` is Redis-style
+/// out of memory for a value that cannot be allocated.
 fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], ttl: Ttl) -> Result<Slot, CmdError> {
     let db = ctx.client.db;
-    ctx.server
+    let slot = ctx
+        .server
         .keyspace
         .set(db, key, new_value(value), ttl)
-        .map_err(CmdError::from)
+        .map_err(CmdError::from)?;
+    announce_set(&mut ctx.server.keyspace, db, key, ttl);
+    Ok(slot)
+}
+
+/// The events of a SET-like store: `set`, and `expire` when it gave the key a TTL.
+fn announce_set(keyspace: &mut Keyspace, db: usize, key: &[u8], ttl: Ttl) {
+    keyspace.notify(STRING, "set", db, key);
+    if let Ttl::At(_) = ttl {
+        keyspace.notify(GENERIC, "expire", db, key);
+    }
 }
 
 /// Options of SET and GETEX, accepted and refused with Redis's rules
@@ -214,6 +227,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .set_found(db, key, found, new_value(args.get(2)), ttl)?;
+    announce_set(&mut ctx.server.keyspace, db, key, ttl);
     if !options.get {
         ctx.reply.ok();
     }
@@ -268,6 +282,7 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let value = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
     ctx.reply.bulk(value);
     ctx.server.keyspace.delete_key(db, key, false);
+    ctx.server.keyspace.notify(GENERIC, "del", db, key);
     Ok(())
 }
 
@@ -296,13 +311,16 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         Some((when, false)) if when <= ctx.server.keyspace.now_ms => {
             let lazy = ctx.server.config.lazyfree_lazy_expire;
             ctx.server.keyspace.delete_key(db, key, lazy);
+            ctx.server.keyspace.notify(GENERIC, "del", db, key);
         }
         Some((when, _)) => {
             ctx.server.keyspace.set_expire(db, slot, when)?;
             ctx.server.keyspace.modified(db, key);
+            ctx.server.keyspace.notify(GENERIC, "expire", db, key);
         }
         None if options.persist && ctx.server.keyspace.remove_expire(db, slot)? => {
             ctx.server.keyspace.modified(db, key);
+            ctx.server.keyspace.notify(GENERIC, "persist", db, key);
         }
         None => {}
     }
@@ -406,6 +424,7 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ctx.server
             .keyspace
             .set_found(db, key, None, new_value(tail), Ttl::Clear)?;
+        ctx.server.keyspace.notify(STRING, "append", db, key);
         ctx.reply.int(tail.len() as i64);
         return Ok(());
     };
@@ -417,6 +436,7 @@ fn append(ctx: &mut Ctx, args: &Args) -> CmdResult {
     check_string_length(ctx, new_len as u64)?;
     ctx.server.keyspace.record_mut(db, slot).try_append(tail)?;
     ctx.server.keyspace.modified(db, key);
+    ctx.server.keyspace.notify(STRING, "append", db, key);
     ctx.reply.int(new_len as i64);
     Ok(())
 }
@@ -464,6 +484,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], delta: i64) -> CmdResult {
                 .set(db, key, Value::Int(value), Ttl::Keep)?;
         }
     }
+    ctx.server.keyspace.notify(STRING, "incrby", db, key);
     ctx.reply.int(value);
     Ok(())
 }
@@ -509,6 +530,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     ctx.server
         .keyspace
         .set(db, key, Value::Str(text.as_bytes()), Ttl::Keep)?;
+    ctx.server.keyspace.notify(STRING, "incrbyfloat", db, key);
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -591,6 +613,7 @@ fn setrange(ctx: &mut Ctx, args: &Args) -> CmdResult {
     bytes[offset..offset + patch.len()].copy_from_slice(patch);
     let len = bytes.len();
     ctx.server.keyspace.modified(db, key);
+    ctx.server.keyspace.notify(STRING, "setrange", db, key);
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -706,5 +729,71 @@ mod harness_tests {
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
         assert_eq!(full.run("GET k"), "$-1\r\n");
+    }
+
+    #[test]
+    fn writes_announce_redis_events_in_redis_order() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("A");
+        h.run("SET k 1 EX 100");
+        h.run("SET k 2 KEEPTTL");
+        h.run("INCRBY k 5");
+        h.run("INCRBYFLOAT k 1.5");
+        h.run("APPEND k x");
+        h.run("SETRANGE k 0 y");
+        h.run("GETEX k PERSIST");
+        h.run("GETEX k PERSIST");
+        h.run("GETEX k PX 5000");
+        h.run("GETDEL k");
+        h.run("MSET a 1 b 2");
+        h.run("MSETNX a 1 c 2");
+        h.run("SETEX e 10 v");
+        h.run("GETSET e w");
+        h.run("GETEX e EXAT 1");
+        h.run("SETNX a 3");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "set k",
+                "expire k",
+                "set k",
+                "incrby k",
+                "incrbyfloat k",
+                "append k",
+                "setrange k",
+                "persist k",
+                "expire k",
+                "del k",
+                "set a",
+                "set b",
+                "set e",
+                "expire e",
+                "set e",
+                "del e",
+            ]
+        );
+        // `new` precedes the command's event; a read that misses is `keymiss`, a write not.
+        let watcher = h.watch_events("Anm");
+        h.run("SET n 1");
+        h.run("SET n 2");
+        h.run("GET missing");
+        h.run("SET missing2 1 XX");
+        h.run("APPEND n2 v");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "new n",
+                "set n",
+                "set n",
+                "keymiss missing",
+                "new n2",
+                "append n2"
+            ]
+        );
+        // Nothing at all when notifications are off.
+        h.run("CONFIG SET notify-keyspace-events \"\"");
+        h.run("SET k 1");
+        h.run("GET nothing");
+        assert!(h.events(watcher).is_empty());
     }
 }

@@ -95,3 +95,20 @@ pub fn changed(keyspace: &mut Keyspace, db: usize, slot: Slot, key: &[u8]) -> bo
     }
     empty
 }
+
+/// [`changed`] for a command that announces `event` (of `class`) for its change: the event,
+/// then `del` if the emptied key was deleted, the order Redis publishes them in.
+pub fn changed_as(
+    keyspace: &mut Keyspace,
+    db: usize,
+    slot: Slot,
+    key: &[u8],
+    (class, event): (u32, &'static str),
+) -> bool {
+    keyspace.notify(class, event, db, key);
+    let deleted = changed(keyspace, db, slot, key);
+    if deleted {
+        keyspace.notify(crate::config::notify::GENERIC, "del", db, key);
+    }
+    deleted
+}

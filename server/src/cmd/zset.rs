@@ -10,9 +10,10 @@ use super::blocking::{Wait, block, parse_timeout};
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
 use super::scan::scan_collection;
-use super::values::{changed, get, get_or_create, write};
+use super::values::{changed, changed_as, get, get_or_create, write};
 use super::{Args, Command, Ctx, Group};
 use crate::client::TimeoutReply;
+use crate::config::notify::{GENERIC, ZSET};
 use crate::db::Lookup;
 use crate::protocol::reply::Reply;
 use crate::types::{Object, ObjectView, ZSet, ZSetLimits};
@@ -266,7 +267,15 @@ fn zadd_generic(ctx: &mut Ctx, args: &Args, zincrby: bool) -> CmdResult {
         }
     }
     // A new key whose first member could not be stored is empty: `changed` removes it.
-    if added + updated > 0 || zset.is_empty() {
+    if added + updated > 0 {
+        changed_as(
+            keyspace,
+            db,
+            slot,
+            key,
+            (ZSET, if incr { "zincr" } else { "zadd" }),
+        );
+    } else if zset.is_empty() {
         changed(keyspace, db, slot, key);
     }
     if let Some(error) = failed {
@@ -304,7 +313,7 @@ fn zrem(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if removed > 0 {
-        changed(keyspace, db, slot, key);
+        changed_as(keyspace, db, slot, key, (ZSET, "zrem"));
     }
     ctx.reply.int(removed);
     Ok(())
@@ -686,21 +695,29 @@ fn zrange_generic(
             .map(|(m, s)| (m.to_vec(), s))
             .collect()
     });
-    store_result(ctx, destination, &members, limits);
+    store_result(ctx, destination, &members, limits, "zrangestore");
     Ok(())
 }
 
-/// Stores a result at `destination` (replacing any value), or deletes it when empty; replies
-/// with the size.
-fn store_result(ctx: &mut Ctx, destination: &[u8], members: &[(Vec<u8>, f64)], limits: ZSetLimits) {
+/// Stores a result at `destination` (replacing any value) and announces it as `event`, or
+/// deletes it when empty (announced as `del` if it existed); replies with the size.
+fn store_result(
+    ctx: &mut Ctx,
+    destination: &[u8],
+    members: &[(Vec<u8>, f64)],
+    limits: ZSetLimits,
+    event: &'static str,
+) {
     let db = ctx.client.db;
+    let keyspace = &mut ctx.server.keyspace;
     if members.is_empty() {
-        ctx.server.keyspace.delete(db, destination);
+        if keyspace.delete(db, destination) {
+            keyspace.notify(GENERIC, "del", db, destination);
+        }
     } else {
         let zset = ZSet::from_members(members, limits);
-        ctx.server
-            .keyspace
-            .set_object(db, destination, Object::ZSet(zset));
+        keyspace.set_object(db, destination, Object::ZSet(zset));
+        keyspace.notify(ZSET, event, db, destination);
     }
     ctx.reply.int(members.len() as i64);
 }
@@ -786,7 +803,12 @@ fn remove_range(ctx: &mut Ctx, args: &Args, spec: RangeSpec) -> CmdResult {
     };
     if count > 0 {
         zset.remove_ranks(start, count);
-        changed(keyspace, db, slot, key);
+        let event = match spec {
+            RangeSpec::Rank(..) => "zremrangebyrank",
+            RangeSpec::Score(_) => "zremrangebyscore",
+            RangeSpec::Lex(_) => "zremrangebylex",
+        };
+        changed_as(keyspace, db, slot, key, (ZSET, event));
     }
     ctx.reply.int(count as i64);
     Ok(())
@@ -868,7 +890,8 @@ fn pop_first(
             reply.double(score);
         }
         zset.remove_ranks(start, n);
-        changed(keyspace, db, slot, key);
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        changed_as(keyspace, db, slot, key, (ZSET, event));
         return Ok(true);
     }
     Ok(false)
@@ -1340,7 +1363,12 @@ fn set_op_command(ctx: &mut Ctx, args: &Args, op: SetOp, store: bool) -> CmdResu
     let limits = limits(ctx);
     let (result, _) = run_set_op(ctx, &request, op, false)?;
     if store {
-        store_result(ctx, args.get(1), &result, limits);
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store_result(ctx, args.get(1), &result, limits, event);
         return Ok(());
     }
     reply_scored_len(ctx.reply, result.len(), request.with_scores);
@@ -1422,5 +1450,49 @@ mod harness_tests {
             full.run("ZADD z 1 a"),
             "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
         );
+    }
+
+    #[test]
+    fn sorted_set_writes_announce_their_events() {
+        let mut h = Harness::new();
+        let watcher = h.watch_events("zg");
+        h.run("ZADD z 1 a 2 b 3 c 4 d 5 e 6 f");
+        h.run("ZADD z 1 a");
+        h.run("ZADD z INCR 1 a");
+        h.run("ZINCRBY z 0 a");
+        h.run("ZREM z nothere");
+        h.run("ZREM z a");
+        h.run("ZREMRANGEBYRANK z 0 0");
+        h.run("ZREMRANGEBYSCORE z 3 3");
+        h.run("ZREMRANGEBYLEX z [d [d");
+        h.run("ZREMRANGEBYLEX z [x [y");
+        h.run("ZUNIONSTORE u 1 z");
+        h.run("ZINTERSTORE i 2 z missing");
+        h.run("ZDIFFSTORE u 2 z z");
+        h.run("ZRANGESTORE r z 0 0");
+        h.run("ZPOPMIN z");
+        h.run("ZMPOP 1 z MAX COUNT 5");
+        assert_eq!(
+            h.events(watcher),
+            [
+                "zadd z",
+                "zincr z",
+                "zrem z",
+                "zremrangebyrank z",
+                "zremrangebyscore z",
+                "zremrangebylex z",
+                "zunionstore u",
+                "del u",
+                "zrangestore r",
+                "zpopmin z",
+                "zpopmax z",
+                "del z",
+            ]
+        );
+        // A served BZPOPMIN pops after the ZADD that woke it.
+        let waiter = h.connect();
+        h.run_as(waiter, "BZPOPMIN q 0");
+        h.run("ZADD q 1 a");
+        assert_eq!(h.events(watcher), ["zadd q", "zpopmin q", "del q"]);
     }
 }

@@ -68,10 +68,15 @@ pub enum Ttl {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    /// A read: counts a keyspace hit or miss and updates the access bits.
+    /// A read: counts a keyspace hit or miss, updates the access bits, and announces a miss
+    /// (`keymiss`).
     Read,
-    /// A read that leaves the access bits alone (`TYPE`, `TTL`, `EXISTS`, `OBJECT`).
+    /// A read that leaves the access bits alone (`TYPE`, `TTL`, `EXISTS`); a miss is
+    /// announced.
     ReadNoTouch,
+    /// A read that neither touches nor announces a miss (`OBJECT`: Redis's
+    /// `LOOKUP_NOTOUCH|LOOKUP_NONOTIFY`).
+    ReadQuiet,
     /// A write: updates the access bits, counts nothing.
     Write,
 }
@@ -171,8 +176,13 @@ impl Keyspace {
                 let record = self.dbs[db].table.get_mut(slot);
                 record.set_access(access.touch(record.access(), clock));
             }
-            (Some(_), Lookup::ReadNoTouch) => self.stats.keyspace_hits += 1,
-            (None, Lookup::Read | Lookup::ReadNoTouch) => self.stats.keyspace_misses += 1,
+            (Some(_), Lookup::ReadNoTouch | Lookup::ReadQuiet) => self.stats.keyspace_hits += 1,
+            (None, Lookup::Read | Lookup::ReadNoTouch) => {
+                self.stats.keyspace_misses += 1;
+                self.notifications
+                    .push(crate::config::notify::KEY_MISS, "keymiss", db, key);
+            }
+            (None, Lookup::ReadQuiet) => self.stats.keyspace_misses += 1,
             (None, Lookup::Write) => {}
         }
         slot
@@ -230,8 +240,21 @@ impl Keyspace {
     /// be allocated.
     pub fn set(&mut self, db: usize, key: &[u8], value: Value, ttl: Ttl) -> Alloc<Slot> {
         let hash = self.hash(key);
-        let existing = self.dbs[db].table.find(hash, key);
+        let existing = self.find_for_write(db, hash, key);
         self.store_string(db, key, Some(hash), existing, value, ttl)
+    }
+
+    /// The record a store is about to replace: an expired one is deleted first (announced
+    /// `expired`), so the store adds the key anew, as Redis's `setKey` does through its write
+    /// lookup.
+    fn find_for_write(&mut self, db: usize, hash: u64, key: &[u8]) -> Option<Slot> {
+        match self.dbs[db].table.find(hash, key) {
+            Some(slot) if !self.expiry_paused && self.is_expired(db, slot) => {
+                self.expire_now(db, slot);
+                None
+            }
+            found => found,
+        }
     }
 
     /// [`Self::set`] for a key the caller has just looked up with [`Lookup::Write`] and not
@@ -321,8 +344,11 @@ impl Keyspace {
         }
         for ((key, _), record) in pairs.iter().zip(records) {
             let hash = self.hash(key);
-            let existing = self.dbs[db].table.find(hash, key);
+            let existing = self.find_for_write(db, hash, key);
             self.place(db, hash, key, existing, record);
+            // MSET announces each key as it is stored, after its `new`.
+            self.notifications
+                .push(crate::config::notify::STRING, "set", db, key);
         }
         Ok(())
     }
@@ -357,11 +383,13 @@ impl Keyspace {
     /// Stores a collection under `key`, replacing any value and dropping its TTL (the store
     /// commands' `setKey`). Returns the slot.
     pub fn set_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
-        if let Some(slot) = self.peek(db, key) {
+        let hash = self.hash(key);
+        let existed = self.find_for_write(db, hash, key).map(|slot| {
             let (record, old) = self.take(db, slot);
             self.lazyfree.free_value(record, old, false);
-        }
-        let slot = self.add_object(db, key, object);
+        });
+        // Overwriting a key is not adding one (Redis's `dbOverwrite`): no `new` event.
+        let slot = self.insert_object(db, key, object, existed.is_none());
         self.modified(db, key);
         slot
     }
@@ -369,10 +397,14 @@ impl Keyspace {
     /// Stores a collection under an absent key (not counted as a change: the caller signals
     /// it once its command is done).
     pub fn add_object(&mut self, db: usize, key: &[u8], object: Object) -> Slot {
+        self.insert_object(db, key, object, true)
+    }
+
+    fn insert_object(&mut self, db: usize, key: &[u8], object: Object, announce: bool) -> Slot {
         let at = self.dbs[db].objects.insert(object);
         let record = Record::new(key, Value::Object(at), false, self.new_access(), None);
         let hash = self.hash(key);
-        self.insert_record(db, hash, record)
+        self.insert_announced(db, hash, record, announce)
     }
 
     /// The collection a record holds, if it holds one.
@@ -415,8 +447,22 @@ impl Keyspace {
         (record, object)
     }
 
-    /// Inserts a record for an absent key.
-    pub fn insert_record(&mut self, db: usize, hash: u64, mut record: Record) -> Slot {
+    /// Inserts a record for an absent key, announcing it (`new`, Redis's `dbAdd`).
+    pub fn insert_record(&mut self, db: usize, hash: u64, record: Record) -> Slot {
+        self.insert_announced(db, hash, record, true)
+    }
+
+    fn insert_announced(
+        &mut self,
+        db: usize,
+        hash: u64,
+        mut record: Record,
+        announce: bool,
+    ) -> Slot {
+        if announce {
+            self.notifications
+                .push(crate::config::notify::NEW, "new", db, record.key());
+        }
         record.set_epoch(self.epoch);
         self.dbs[db].table.insert(hash, record)
     }

@@ -34,6 +34,12 @@ impl Notifications {
         self.flags = flags;
     }
 
+    /// Stops recording until [`Self::set_flags`] gives back the flags returned (loading a
+    /// dataset announces nothing).
+    pub fn suspend(&mut self) -> u32 {
+        std::mem::take(&mut self.flags)
+    }
+
     /// Whether events of `class` are published: the class is on, and a channel family is.
     #[inline]
     pub fn wants(&self, class: u32) -> bool {

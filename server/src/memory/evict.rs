@@ -378,6 +378,27 @@ mod tests {
     }
 
     #[test]
+    fn each_evicted_key_is_announced_when_evicted_events_are_on() {
+        let mut keys = keyspace(100);
+        keys.notifications
+            .set_flags(crate::config::notify::parse(b"Ee").unwrap());
+        let mut evictor = Evictor::default();
+        let report = evictor.evict(
+            &mut keys,
+            &settings(EvictionPolicy::AllkeysRandom),
+            &fake_used,
+        );
+        let events = keys.notifications.take();
+        assert_eq!(report.evicted, 50);
+        assert_eq!(events.len(), 50);
+        for event in &events {
+            assert_eq!((event.event, event.db), ("evicted", 0));
+            // The key is gone from the database.
+            assert!(keys.peek(0, &event.key).is_none());
+        }
+    }
+
+    #[test]
     fn evicts_down_to_the_limit_by_each_policy() {
         for policy in [
             EvictionPolicy::AllkeysLru,

@@ -197,8 +197,11 @@ impl<R: Read> Loader<R> {
                         }
                         keyspace.delete(db, &key);
                     }
-                    insert(keyspace, db, &key, value, when, idle, frequency)
-                        .or_else(|e| r.error(e))?;
+                    // A key read from a file is not announced as new (Redis's `dbAddRDBLoad`).
+                    let flags = keyspace.notifications.suspend();
+                    let stored = insert(keyspace, db, &key, value, when, idle, frequency);
+                    keyspace.notifications.set_flags(flags);
+                    stored.or_else(|e| r.error(e))?;
                     self.report.keys_loaded += 1;
                 }
             }
