@@ -41,6 +41,9 @@ pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
                 let mut server = server.borrow_mut();
                 let result = server.perform_evictions();
                 server.publish_notifications(None);
+                if server.tracking.clients > 0 {
+                    server.invalidate_in_background(false);
+                }
                 server.evictor.running = result == Evict::Running;
                 result
             };
@@ -137,8 +140,12 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     } else {
         Default::default()
     };
-    // Keys the cycle expired are announced now (`expired`).
+    // Keys the cycle expired are announced now (`expired`), and invalidated for client-side
+    // caching, whose table is also kept within its limit here while no command runs.
     server.publish_notifications(None);
+    if server.tracking.clients > 0 {
+        server.invalidate_in_background(true);
+    }
     if report.sampled > 0 {
         // Redis's running estimate of the share of keys that are expired but still stored.
         let current = report.expired as f64 / report.sampled as f64 * 100.0;

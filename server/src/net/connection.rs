@@ -67,6 +67,7 @@ pub async fn serve(
     crate::cmd::tx::unwatch_all(&mut server, &mut client);
     crate::cmd::monitor::stop(&mut server, &mut client);
     crate::cmd::pubsub::leave_all(&mut server, &mut client);
+    server.disable_tracking(&mut client);
     crate::cmd::blocking::unblock(&mut server.keyspace, &mut client);
     if client.postponed {
         server.postponed.retain(|&p| p != id);
