@@ -224,3 +224,31 @@ fn clients_cron(server: &mut Server, now: Instant) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::harness::Harness;
+
+    #[test]
+    fn the_tick_invalidates_expired_keys_and_keeps_the_tracking_table_within_its_limit() {
+        let mut h = Harness::new();
+        let (reader, writer) = (h.connect(), h.connect());
+        h.run_as(reader, "HELLO 3");
+        h.run_as(reader, "CLIENT TRACKING on");
+        h.run_as(writer, "SET gone 1 PX 1");
+        h.run_as(reader, "MGET gone a b");
+        std::thread::sleep(Duration::from_millis(5));
+        let mut last_rates = Instant::now();
+        tick(&mut h.server, 10, &mut last_rates);
+        assert_eq!(
+            h.pushed(reader),
+            ">2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\ngone\r\n"
+        );
+        // Lowered while no command runs: the tick alone brings the table down.
+        h.server.config.tracking_table_max_keys = 1;
+        tick(&mut h.server, 10, &mut last_rates);
+        assert_eq!(h.pushed(reader).matches("invalidate").count(), 1);
+        assert_eq!(h.server.tracking.total_keys(), 1);
+    }
+}
