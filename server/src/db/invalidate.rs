@@ -48,6 +48,14 @@ impl Invalidations {
         }
     }
 
+    /// Marks the change just recorded as made on no client's behalf: eviction deletes through
+    /// the ordinary path, but Redis attributes its deletions to no client.
+    pub fn last_by_nobody(&mut self) {
+        if let Some(Invalidated::Key { by_command, .. }) = self.pending.last_mut() {
+            *by_command = false;
+        }
+    }
+
     /// Records a flush while tracking is in use; a flush of several databases at once
     /// (`FLUSHALL`) is one.
     pub fn flush(&mut self) {
@@ -81,7 +89,8 @@ mod tests {
         queue.key(b"a", true);
         queue.flush();
         queue.flush();
-        queue.key(b"b", false);
+        queue.key(b"b", true);
+        queue.last_by_nobody();
         assert_eq!(
             queue.take(),
             vec![
