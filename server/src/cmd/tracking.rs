@@ -7,6 +7,9 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::{Args, Ctx, Entry};
+use crate::client::Client;
+use crate::protocol::reply::Reply;
+use crate::server::Server;
 use crate::server::pubsub::Current;
 use crate::server::tracking::TrackingOptions;
 use crate::tracking::prefixes_overlap;
@@ -258,8 +261,8 @@ pub fn before_command(ctx: &mut Ctx) {
     ctx.server.limit_tracked_keys(Some(&mut current));
 }
 
-/// After a request: the running client's deferred invalidations and the broadcasts, then
-/// what the blocked commands it served changed, all after its reply.
+/// After a request: the running client's deferred invalidations, then what the blocked
+/// commands it served changed, all after its reply.
 pub fn after_command(ctx: &mut Ctx) {
     let at = ctx.reply.end();
     let mut current = Current {
@@ -267,15 +270,23 @@ pub fn after_command(ctx: &mut Ctx) {
         reply: &mut *ctx.reply,
         at,
     };
-    if ctx.server.has_pending_invalidations() {
-        ctx.server.send_pending_invalidations(Some(&mut current));
+    if ctx.server.tracking.has_deferred() {
+        ctx.server.send_deferred_invalidations(Some(&mut current));
     }
     if ctx.server.keyspace.invalidations.has_pending() {
         ctx.server.deliver_invalidations(Some(&mut current), false);
-        if ctx.server.has_pending_invalidations() {
-            ctx.server.send_pending_invalidations(Some(&mut current));
-        }
     }
+}
+
+/// After a connection's batch of requests (Redis's `beforeSleep`): the keys changed under
+/// broadcast prefixes go out, one message per prefix for the whole batch.
+pub fn after_batch(server: &mut Server, client: &Client, reply: &mut Reply) {
+    if !server.tracking.has_broadcasts() {
+        return;
+    }
+    let at = reply.end();
+    let mut current = Current { client, reply, at };
+    server.send_broadcasts(Some(&mut current));
 }
 
 #[cfg(test)]

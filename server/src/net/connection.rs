@@ -430,6 +430,7 @@ impl Connection {
             reply.clear();
             return Some(Close::Now);
         }
+        crate::cmd::tracking::after_batch(&mut server, &client, reply);
         let output_limit = server.config.client_output_buffer_limit[client.output_class()];
         client.check_soft_output_limit(output_limit, reply.len());
         reply.note_peak();

@@ -129,7 +129,7 @@ impl Server {
     /// Sends the invalidations for the keys changed since the last call (the keyspace's
     /// queue), and notes them for the broadcast prefixes. With `defer_current` (a command
     /// is running), the running client's own invalidations wait for
-    /// [`Self::send_pending_invalidations`], so they follow its reply whole, as Redis's
+    /// [`Self::send_deferred_invalidations`], so they follow its reply whole, as Redis's
     /// `tracking_pending_keys`.
     pub fn deliver_invalidations(
         &mut self,
@@ -152,14 +152,8 @@ impl Server {
         }
     }
 
-    /// Whether [`Self::send_pending_invalidations`] has anything to send.
-    pub fn has_pending_invalidations(&self) -> bool {
-        self.tracking.has_deferred() || self.tracking.has_broadcasts()
-    }
-
-    /// Sends what waited for the end of a command or of the cron's work: the invalidations
-    /// deferred for the client that ran it, then the announcements to broadcast prefixes.
-    pub fn send_pending_invalidations(&mut self, mut current: Option<&mut Current>) {
+    /// Sends the invalidations deferred for the client whose command ran, after its reply.
+    pub fn send_deferred_invalidations(&mut self, mut current: Option<&mut Current>) {
         for (id, key) in self.tracking.take_deferred() {
             let message;
             let invalidation = match &key {
@@ -171,10 +165,15 @@ impl Server {
             };
             self.send_invalidation(current.as_deref_mut(), id, invalidation);
         }
-        if self.tracking.has_broadcasts() {
-            for broadcast in self.tracking.take_broadcasts() {
-                self.send_broadcast(current.as_deref_mut(), &broadcast);
-            }
+    }
+
+    /// Announces the keys changed under broadcast prefixes since the last announcement, one
+    /// message per prefix and client (Redis's `trackingBroadcastInvalidationMessages`, run
+    /// before the event loop sleeps: here after a connection's batch of requests and after
+    /// the cron's work).
+    pub fn send_broadcasts(&mut self, mut current: Option<&mut Current>) {
+        for broadcast in self.tracking.take_broadcasts() {
+            self.send_broadcast(current.as_deref_mut(), &broadcast);
         }
     }
 
@@ -188,8 +187,8 @@ impl Server {
         if limit {
             self.limit_tracked_keys(None);
         }
-        if self.has_pending_invalidations() {
-            self.send_pending_invalidations(None);
+        if self.tracking.has_broadcasts() {
+            self.send_broadcasts(None);
         }
     }
 
