@@ -560,4 +560,24 @@ mod tests {
         h.run_as(writer, "SET k 1");
         assert_eq!(h.pushed(reader), "");
     }
+
+    /// `overhead.total` of `MEMORY STATS`, run as `id`.
+    fn overhead_total(h: &mut Harness, id: u64) -> i64 {
+        let stats = h.run_as(id, "MEMORY STATS");
+        let at = stats.find("overhead.total").expect("field");
+        let value = &stats[at..];
+        let line = value.lines().nth(1).expect("value");
+        line.trim_start_matches(':').parse().expect("integer")
+    }
+
+    #[test]
+    fn the_tracking_table_counts_in_the_memory_overhead() {
+        let (mut h, reader, writer) = tracking("");
+        let before = overhead_total(&mut h, writer);
+        let keys: Vec<String> = (0..1000).map(|i| format!("key:{i}")).collect();
+        h.run_as(reader, &format!("MGET {}", keys.join(" ")));
+        let table = h.server.tracking.memory() as i64;
+        assert!(table > 1000 * 8, "{table}");
+        assert_eq!(overhead_total(&mut h, writer) - before, table);
+    }
 }
