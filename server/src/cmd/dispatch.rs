@@ -68,6 +68,7 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
     done
 }
 
+/// [`dispatch`] without the client-side caching work around the request.
 fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
     let reply_start = ctx.reply.end();
     let table = super::table();
