@@ -165,6 +165,10 @@ pub struct Client {
     pub monitor: bool,
     /// Its Pub/Sub channels and patterns.
     pub subscriptions: crate::pubsub::Subscriptions,
+    /// Its client-side caching mode, while `CLIENT TRACKING` is on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+    /// Some client redirected its invalidations here: its connection must wait for them.
+    pub push_target: bool,
     /// Arguments of the command being run that must not be shown (slow log, `MONITOR`), by
     /// position: passwords given to `AUTH`, `HELLO`, `CONFIG SET requirepass`.
     pub redacted: Vec<usize>,
@@ -224,6 +228,8 @@ impl Client {
             tracked_memory: 0,
             monitor: false,
             subscriptions: crate::pubsub::Subscriptions::default(),
+            tracking: None,
+            push_target: false,
             redacted: Vec::new(),
             multi: None,
             watched: Vec::new(),
@@ -268,10 +274,10 @@ impl Client {
         crate::config::OUTPUT_BUFFER_CLASSES[self.output_class()]
     }
 
-    /// Whether other clients' commands may hand it output (`MONITOR`, Pub/Sub), so its
-    /// connection must also wait for that.
+    /// Whether other clients' commands may hand it output (`MONITOR`, Pub/Sub, invalidations
+    /// of client-side caching), so its connection must also wait for that.
     pub fn receives_pushes(&self) -> bool {
-        self.monitor || self.subscriptions.any()
+        self.monitor || self.subscriptions.any() || self.tracking.is_some() || self.push_target
     }
 
     /// Logs that the client goes for exceeding an output-buffer limit.
@@ -309,6 +315,7 @@ impl Client {
             + self.pending_reply.capacity()
             + self.multi.as_ref().map_or(0, Multi::memory)
             + self.subscriptions.memory()
+            + self.tracking.as_ref().map_or(0, |t| t.memory())
             + size_of::<Client>()
     }
 
@@ -328,6 +335,15 @@ impl Client {
             }
             if self.blocked.is_some() || self.postponed {
                 f.push('b');
+            }
+            if let Some(tracking) = &self.tracking {
+                f.push('t');
+                if tracking.broken_redirect.get() {
+                    f.push('R');
+                }
+                if tracking.bcast {
+                    f.push('B');
+                }
             }
             if self.watch_dirty {
                 f.push('d');
@@ -365,7 +381,7 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
              ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} \
-             oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} \
+             oll={} omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} \
              lib-ver={}",
             self.id,
             self.addr,
@@ -391,6 +407,7 @@ impl Client {
             overflow,
             self.memory(),
             command_name,
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             match self.protocol {
                 Protocol::Resp2 => 2,
                 Protocol::Resp3 => 3,

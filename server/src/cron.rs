@@ -41,6 +41,9 @@ pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
                 let mut server = server.borrow_mut();
                 let result = server.perform_evictions();
                 server.publish_notifications(None);
+                if server.tracking.clients > 0 {
+                    server.invalidate_in_background(false);
+                }
                 server.evictor.running = result == Evict::Running;
                 result
             };
@@ -137,8 +140,12 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     } else {
         Default::default()
     };
-    // Keys the cycle expired are announced now (`expired`).
+    // Keys the cycle expired are announced now (`expired`), and invalidated for client-side
+    // caching, whose table is also kept within its limit here while no command runs.
     server.publish_notifications(None);
+    if server.tracking.clients > 0 {
+        server.invalidate_in_background(true);
+    }
     if report.sampled > 0 {
         // Redis's running estimate of the share of keys that are expired but still stored.
         let current = report.expired as f64 / report.sampled as f64 * 100.0;
@@ -215,5 +222,33 @@ fn clients_cron(server: &mut Server, now: Instant) {
         if client.close_asap {
             client.kill();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::harness::Harness;
+
+    #[test]
+    fn the_tick_invalidates_expired_keys_and_keeps_the_tracking_table_within_its_limit() {
+        let mut h = Harness::new();
+        let (reader, writer) = (h.connect(), h.connect());
+        h.run_as(reader, "HELLO 3");
+        h.run_as(reader, "CLIENT TRACKING on");
+        h.run_as(writer, "SET gone 1 PX 1");
+        h.run_as(reader, "MGET gone a b");
+        std::thread::sleep(Duration::from_millis(5));
+        let mut last_rates = Instant::now();
+        tick(&mut h.server, 10, &mut last_rates);
+        assert_eq!(
+            h.pushed(reader),
+            ">2\r\n$10\r\ninvalidate\r\n*1\r\n$4\r\ngone\r\n"
+        );
+        // Lowered while no command runs: the tick alone brings the table down.
+        h.server.config.tracking_table_max_keys = 1;
+        tick(&mut h.server, 10, &mut last_rates);
+        assert_eq!(h.pushed(reader).matches("invalidate").count(), 1);
+        assert_eq!(h.server.tracking.total_keys(), 1);
     }
 }

@@ -4,7 +4,7 @@
 //! by `tests/layers.rs`): [`util`], [`version`], [`clock`], [`config`] → [`protocol`]
 //! (arguments, reply encoder, errors, buffers) → [`store`] (records, the key table) →
 //! [`types`] (collections) → [`db`] (the keyspace) → [`latency`], [`stats`], [`oom_score`],
-//! [`pubsub`], [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
+//! [`pubsub`], [`tracking`], [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
 //! state) → [`cmd`] (the command table, handlers, INFO) → [`net`], [`cron`] (the tasks that
 //! drive them). One thread runs all commands, as in Redis.
 
@@ -24,6 +24,7 @@ pub mod rdb;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod tracking;
 pub mod types;
 pub mod util;
 pub mod version;

@@ -2,7 +2,7 @@
 //!
 //! `util`, `version`, `clock`, `config` → `protocol` (arguments, errors, reply encoder,
 //! buffers) → `store` (records, the key table) → `types` (collections) → `db` (the keyspace)
-//! → `latency`, `stats`, `oom_score`, `pubsub`, `client` → `memory` (readings, key and client eviction)
+//! → `latency`, `stats`, `oom_score`, `pubsub`, `tracking`, `client` → `memory` (readings, key and client eviction)
 //! → `server` (the shared state) → `cmd` (commands, INFO) → `net`, `cron` (the tasks that
 //! drive them).
 //!
@@ -28,6 +28,7 @@ const LAYERS: &[(&[&str], &[&str])] = &[
             "stats.rs",
             "oom_score.rs",
             "pubsub.rs",
+            "tracking.rs",
             "client.rs",
         ],
         &[
@@ -35,6 +36,7 @@ const LAYERS: &[(&[&str], &[&str])] = &[
             "crate::stats",
             "crate::oom_score",
             "crate::pubsub",
+            "crate::tracking",
             "crate::client",
         ],
     ),

@@ -1,5 +1,5 @@
 //! `CLIENT` subcommands: ID, GETNAME, SETNAME, LIST, INFO, KILL, SETINFO, NO-EVICT, REPLY,
-//! UNBLOCK, HELP.
+//! UNBLOCK, HELP, and the table entries of the client-side caching ones (`cmd::tracking`).
 
 use std::time::Instant;
 
@@ -43,6 +43,16 @@ pub static COMMANDS: &[Command] = &[Command::container("client", -2, Group::Conn
         .syntax("timeout [WRITE | ALL]"),
     Command::new("unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, Group::Connection, unpause)
         .doc("6.2.0", "Resumes processing commands from paused clients.", "O(N) Where N is the number of paused clients"),
+    Command::new("tracking", -3, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::tracking)
+        .doc("6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity.")
+        .syntax("<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"),
+    Command::new("caching", 3, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::caching)
+        .doc("6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)")
+        .syntax("<YES | NO>"),
+    Command::new("getredir", 2, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::getredir)
+        .doc("6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
+    Command::new("trackinginfo", 2, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::trackinginfo)
+        .doc("6.2.0", "Return information about server assisted client side caching for the current connection", "O(1)"),
     Command::new("help", 2, LOADING | STALE, Group::Connection, help)
         .doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
 ])
@@ -353,6 +363,10 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
         ctx,
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -389,6 +403,11 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Set the name or version of the client library.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
         ],

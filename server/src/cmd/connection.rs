@@ -116,6 +116,7 @@ fn quit(ctx: &mut Ctx, _args: &Args) -> CmdResult {
 fn reset(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::monitor::stop(ctx.server, ctx.client);
     super::pubsub::leave_all(ctx.server, ctx.client);
+    ctx.server.disable_tracking(ctx.client);
     let client = &mut *ctx.client;
     client.multi = None;
     client.db = 0;

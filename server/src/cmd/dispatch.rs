@@ -53,6 +53,23 @@ fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
 /// `false` when the request must wait for `CLIENT PAUSE` to end: it stays in the query buffer
 /// and is dispatched again then.
 pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
+    let done = dispatch_request(ctx, args);
+    if ctx.server.tracking.clients > 0 {
+        super::tracking::after_command(ctx);
+        // `CLIENT CACHING` holds for the next command, or the next transaction whole.
+        if done
+            && ctx.client.multi.is_none()
+            && !args.get(0).eq_ignore_ascii_case(b"client")
+            && let Some(tracking) = ctx.client.tracking.as_deref_mut()
+        {
+            tracking.caching = false;
+        }
+    }
+    done
+}
+
+/// [`dispatch`] without the client-side caching work around the request.
+fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
     let reply_start = ctx.reply.end();
     let table = super::table();
     let entry = match table.lookup_cached(args, &mut ctx.client.command_cache) {
@@ -86,6 +103,9 @@ pub fn dispatch(ctx: &mut Ctx, args: &Args) -> bool {
     if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry) {
         finish_reply(ctx, reply_start);
         return true;
+    }
+    if ctx.server.tracking.clients > 0 {
+        super::tracking::before_command(ctx);
     }
     if ctx.server.writes_refused_by_disk_error() && writes_or_pings(ctx, entry) {
         reject(ctx, Some(entry), errors::MISCONF);
@@ -241,6 +261,12 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     // Redis publishes as the command runs, before its reply: a subscriber running the command
     // receives the messages first.
     publish_notifications(ctx, reply_start);
+    if ctx.server.keyspace.invalidations.has_pending() {
+        super::tracking::during_command(ctx);
+    }
+    if ctx.client.tracking.is_some() && entry.command.has(flags::READONLY) {
+        super::tracking::remember_keys(ctx, entry, args);
+    }
     let clock = &ctx.server.clock;
     let elapsed_us = clock.elapsed_us(started, clock.tick());
     let elapsed = Duration::from_micros(elapsed_us);

@@ -145,6 +145,8 @@ fn run_line(server: &mut Server, client: &mut Client, line: &str) -> Vec<u8> {
         reply: &mut reply,
     };
     dispatch(&mut ctx, &args);
+    // Each line is a batch of its own, as a connection's read would be.
+    super::tracking::after_batch(server, client, &mut reply);
     reply.bytes().to_vec()
 }
 

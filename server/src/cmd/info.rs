@@ -189,7 +189,7 @@ fn clients_section(server: &Server, current: &Client) -> String {
         "{}",
         server.keyspace.blocking.clients + server.postponed.len()
     );
-    field!(out, "tracking_clients", "0");
+    field!(out, "tracking_clients", "{}", server.tracking.clients);
     field!(out, "clients_in_timeout_table", "0");
     out
 }
@@ -412,13 +412,19 @@ fn stats_section(server: &Server) -> String {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         let _ = write!(out, "{name}:0\r\n");
     }
+    let tracking = &server.tracking;
+    field!(out, "tracking_total_keys", "{}", tracking.total_keys());
+    field!(out, "tracking_total_items", "{}", tracking.total_items());
+    field!(
+        out,
+        "tracking_total_prefixes",
+        "{}",
+        tracking.total_prefixes()
+    );
+    field!(out, "unexpected_error_replies", "0");
     field!(out, "total_error_replies", "{}", s.total_error_replies);
     field!(out, "dump_payload_sanitizations", "0");
     field!(out, "total_reads_processed", "{}", s.total_reads_processed);

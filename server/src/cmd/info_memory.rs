@@ -68,8 +68,14 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
             expires: db.expires.capacity() * size_of::<u64>(),
         })
         .collect();
-    let total =
-        memory.startup + clients_normal + dbs.iter().map(|d| d.main + d.expires).sum::<usize>();
+    // Redis 7.0 reports client-side caching's tables nowhere (neither `INFO memory` nor
+    // `MEMORY STATS` has a field for them); they are server bookkeeping, so they count in the
+    // overhead total here rather than in the dataset.
+    let tracking = server.tracking.memory();
+    let total = memory.startup
+        + clients_normal
+        + tracking
+        + dbs.iter().map(|d| d.main + d.expires).sum::<usize>();
     let keys = server.keyspace.total_keys();
     let dataset = used.saturating_sub(total);
     let net_usage = if used > memory.startup {

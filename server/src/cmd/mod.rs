@@ -42,6 +42,7 @@ mod set;
 mod sort;
 mod string;
 mod syntax;
+pub mod tracking;
 pub mod tx;
 mod values;
 mod zset;

@@ -243,6 +243,8 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog longer than this becomes dense.
     pub hll_sparse_max_bytes: u64,
+    /// Most keys client-side caching remembers (0: no limit).
+    pub tracking_table_max_keys: u64,
     pub dir: String,
     /// Path of the config file the server was started with, if any (`INFO` `config_file`).
     pub config_file: Option<String>,
@@ -329,6 +331,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             hll_sparse_max_bytes: 3000,
+            tracking_table_max_keys: 1_000_000,
             dir: std::env::current_dir()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),

@@ -1250,10 +1250,10 @@ pub static PARAMS: &[Param] = &[
         Kind::UMemory(0, LONG_MAX as u64),
         hll_sparse_max_bytes
     ),
-    stored(
+    field!(
         "tracking-table-max-keys",
         Kind::UInt(0, LONG_MAX as u64),
-        "1000000",
+        tracking_table_max_keys
     ),
     field!(
         "client-query-buffer-limit",

@@ -11,6 +11,7 @@ mod copy;
 pub mod digest;
 pub mod expire;
 pub mod info;
+pub mod invalidate;
 pub mod lazyfree;
 pub mod notify;
 pub use crate::store::record;
@@ -106,6 +107,9 @@ pub struct Keyspace {
     pub blocking: blocking::Blocking,
     /// Keyspace notifications to publish.
     pub notifications: notify::Notifications,
+    /// Changed keys for client-side caching to invalidate (recorded only while some client
+    /// tracks).
+    pub invalidations: invalidate::Invalidations,
     pub rng: fastrand::Rng,
     pub lazyfree: lazyfree::LazyFree,
     /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
@@ -136,6 +140,7 @@ impl Keyspace {
             watch: watch::Watches::default(),
             blocking: blocking::Blocking::default(),
             notifications: notify::Notifications::default(),
+            invalidations: invalidate::Invalidations::default(),
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
             lazy_expire: false,
@@ -220,6 +225,7 @@ impl Keyspace {
         self.watch.touch(db, record.key());
         self.notifications
             .push(crate::config::notify::EXPIRED, "expired", db, record.key());
+        self.invalidations.key(record.key(), false);
         self.lazyfree.free_value(record, object, self.lazy_expire);
     }
 
@@ -527,6 +533,7 @@ impl Keyspace {
         self.stats.dirty += 1;
         self.watch.touch(db, key);
         self.blocking.signal(db, key);
+        self.invalidations.key(key, true);
     }
 
     /// Sets or changes the expire time of the key in `slot`.
@@ -603,6 +610,7 @@ impl Keyspace {
         self.dbs[db].avg_ttl = 0;
         let removed = records.len();
         self.stats.dirty += removed as u64;
+        self.invalidations.flush();
         if lazy {
             self.lazyfree.free_db_async(records, objects);
         } else {

@@ -166,6 +166,7 @@ impl Evictor {
             if !removed {
                 continue;
             }
+            keyspace.invalidations.last_by_nobody();
             keyspace.notify(crate::config::notify::EVICTED, "evicted", db, &key);
             freed += before.saturating_sub(used(keyspace));
             *evicted += 1;

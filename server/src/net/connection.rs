@@ -67,6 +67,7 @@ pub async fn serve(
     crate::cmd::tx::unwatch_all(&mut server, &mut client);
     crate::cmd::monitor::stop(&mut server, &mut client);
     crate::cmd::pubsub::leave_all(&mut server, &mut client);
+    server.disable_tracking(&mut client);
     crate::cmd::blocking::unblock(&mut server.keyspace, &mut client);
     if client.postponed {
         server.postponed.retain(|&p| p != id);
@@ -429,6 +430,7 @@ impl Connection {
             reply.clear();
             return Some(Close::Now);
         }
+        crate::cmd::tracking::after_batch(&mut server, &client, reply);
         let output_limit = server.config.client_output_buffer_limit[client.output_class()];
         client.check_soft_output_limit(output_limit, reply.len());
         reply.note_peak();

@@ -19,6 +19,7 @@ mod eviction;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
+pub mod tracking;
 
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
 const ERROR_STATS_MAX: usize = 128;
@@ -70,6 +71,8 @@ pub struct Server {
     pub monitors: Vec<u64>,
     /// Pub/Sub subscribers by channel and pattern.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: who may cache which key, and the broadcast prefixes.
+    pub tracking: crate::tracking::TrackingTable,
     /// `CLIENT PAUSE` in effect.
     pub pause: Option<Pause>,
     /// Clients whose next command waits for the pause to end, in arrival order.
@@ -126,6 +129,7 @@ impl Server {
             clients_memory: 0,
             monitors: Vec::new(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::TrackingTable::default(),
             pause: None,
             postponed: Vec::new(),
             next_client_id: 1,

@@ -12,7 +12,7 @@
 use super::Server;
 use crate::client::Client;
 use crate::config::notify::{KEYEVENT, KEYSPACE};
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::{Protocol, Reply};
 use crate::pubsub::{Part, Scope, encode};
 
 /// The client whose command is running: its cell is borrowed, so its messages go straight
@@ -103,11 +103,24 @@ impl Server {
 
     /// Sends one push message to client `id`.
     fn deliver(&mut self, current: Option<&mut Current>, id: u64, parts: &[Part]) {
+        self.deliver_encoded(current, id, |protocol, out| encode(protocol, parts, out));
+    }
+
+    /// Hands output to client `id`, written by `write` for the client's protocol: into the
+    /// running client's reply, or onto another client's pending output within its output
+    /// buffer limits, waking its connection. Nothing happens for a client that is gone or
+    /// closing.
+    pub fn deliver_encoded(
+        &mut self,
+        current: Option<&mut Current>,
+        id: u64,
+        write: impl Fn(Protocol, &mut Vec<u8>),
+    ) {
         if let Some(current) = current
             && id == current.client.id
         {
             let mut bytes = Vec::new();
-            encode(current.client.protocol, parts, &mut bytes);
+            write(current.client.protocol, &mut bytes);
             current.reply.insert_push(current.at, &bytes);
             current.at += bytes.len();
             return;
@@ -121,7 +134,8 @@ impl Server {
         if client.close_asap {
             return;
         }
-        encode(client.protocol, parts, &mut client.pending_reply);
+        let protocol = client.protocol;
+        write(protocol, &mut client.pending_reply);
         let limit = self.config.client_output_buffer_limit[client.output_class()];
         let pending = client.buffers.output_len + client.pending_reply.len();
         if limit.hard > 0 && pending as u64 >= limit.hard {
