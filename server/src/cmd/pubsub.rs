@@ -27,7 +27,7 @@ pub static COMMANDS: &[Command] = &[
     )
     .doc(
         "2.0.0",
-        "Listens for messages published to channels.",
+        "Listen for messages published to the given channels",
         "O(N) where N is the number of channels to subscribe to.",
     )
     .syntax("channel [channel ...]"),
@@ -40,7 +40,7 @@ pub static COMMANDS: &[Command] = &[
     )
     .doc(
         "2.0.0",
-        "Stops listening to messages posted to channels.",
+        "Stop listening for messages posted to the given channels",
         "O(N) where N is the number of clients already subscribed to a channel.",
     )
     .syntax("[channel [channel ...]]"),
@@ -53,7 +53,7 @@ pub static COMMANDS: &[Command] = &[
     )
     .doc(
         "2.0.0",
-        "Listens for messages published to channels that match one or more patterns.",
+        "Listen for messages published to channels matching the given patterns",
         "O(N) where N is the number of patterns the client is already subscribed to.",
     )
     .syntax("pattern [pattern ...]"),
@@ -66,7 +66,7 @@ pub static COMMANDS: &[Command] = &[
     )
     .doc(
         "2.0.0",
-        "Stops listening to messages published to channels that match one or more patterns.",
+        "Stop listening for messages posted to channels matching the given patterns",
         "O(N+M) where N is the number of patterns the client is already subscribed and M is \
          the number of total patterns subscribed in the system (by any client).",
     )
@@ -80,7 +80,7 @@ pub static COMMANDS: &[Command] = &[
     )
     .doc(
         "2.0.0",
-        "Posts a message to a channel.",
+        "Post a message to a channel",
         "O(N+M) where N is the number of clients subscribed to the receiving channel and M is \
          the total number of subscribed patterns (by any client).",
     )
@@ -88,14 +88,14 @@ pub static COMMANDS: &[Command] = &[
     Command::new("ssubscribe", -2, SUBSCRIBER, Group::PubSub, ssubscribe)
         .doc(
             "7.0.0",
-            "Listens for messages published to shard channels.",
+            "Listen for messages published to the given shard channels",
             "O(N) where N is the number of shard channels to subscribe to.",
         )
         .syntax("shardchannel [shardchannel ...]"),
     Command::new("sunsubscribe", -1, SUBSCRIBER, Group::PubSub, sunsubscribe)
         .doc(
             "7.0.0",
-            "Stops listening to messages posted to shard channels.",
+            "Stop listening for messages posted to the given shard channels",
             "O(N) where N is the number of clients already subscribed to a shard channel.",
         )
         .syntax("[shardchannel [shardchannel ...]]"),
@@ -117,6 +117,16 @@ pub static COMMANDS: &[Command] = &[
         -2,
         Group::PubSub,
         &[
+            Command::new("help", 2, LOADING | STALE, Group::PubSub, help).doc(
+                "6.2.0",
+                "Show helpful text about the different subcommands",
+                "O(1)",
+            ),
+            Command::new("numpat", 2, PUBSUB | LOADING | STALE, Group::PubSub, numpat).doc(
+                "2.8.0",
+                "Get the count of unique patterns pattern subscriptions",
+                "O(1)",
+            ),
             Command::new(
                 "channels",
                 -2,
@@ -126,16 +136,11 @@ pub static COMMANDS: &[Command] = &[
             )
             .doc(
                 "2.8.0",
-                "Returns the active channels.",
+                "List active channels",
                 "O(N) where N is the number of active channels, and assuming constant \
                      time pattern matching (relatively short channels and patterns)",
             )
             .syntax("[pattern]"),
-            Command::new("numpat", 2, PUBSUB | LOADING | STALE, Group::PubSub, numpat).doc(
-                "2.8.0",
-                "Returns a count of unique pattern subscriptions.",
-                "O(1)",
-            ),
             Command::new(
                 "numsub",
                 -2,
@@ -145,25 +150,11 @@ pub static COMMANDS: &[Command] = &[
             )
             .doc(
                 "2.8.0",
-                "Returns a count of subscribers to channels.",
+                "Get the count of subscribers for channels",
                 "O(N) for the NUMSUB subcommand, where N is the number of requested \
                      channels",
             )
             .syntax("[channel [channel ...]]"),
-            Command::new(
-                "shardchannels",
-                -2,
-                PUBSUB | LOADING | STALE,
-                Group::PubSub,
-                shardchannels,
-            )
-            .doc(
-                "7.0.0",
-                "Returns the active shard channels.",
-                "O(N) where N is the number of active shard channels, and assuming constant \
-                 time pattern matching (relatively short shard channels).",
-            )
-            .syntax("[pattern]"),
             Command::new(
                 "shardnumsub",
                 -2,
@@ -173,21 +164,30 @@ pub static COMMANDS: &[Command] = &[
             )
             .doc(
                 "7.0.0",
-                "Returns the count of subscribers of shard channels.",
+                "Get the count of subscribers for shard channels",
                 "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested \
                  shard channels",
             )
             .syntax("[shardchannel [shardchannel ...]]"),
-            Command::new("help", 2, LOADING | STALE, Group::PubSub, help).doc(
-                "6.2.0",
-                "Returns helpful text about the different subcommands.",
-                "O(1)",
-            ),
+            Command::new(
+                "shardchannels",
+                -2,
+                PUBSUB | LOADING | STALE,
+                Group::PubSub,
+                shardchannels,
+            )
+            .doc(
+                "7.0.0",
+                "List active shard channels",
+                "O(N) where N is the number of active shard channels, and assuming constant \
+                 time pattern matching (relatively short shard channels).",
+            )
+            .syntax("[pattern]"),
         ],
     )
     .doc(
         "2.8.0",
-        "A container for Pub/Sub commands.",
+        "A container for Pub/Sub commands",
         "Depends on subcommand.",
     ),
 ];
@@ -346,7 +346,8 @@ fn list_channels(ctx: &mut Ctx, args: &Args, scope: Scope) -> CmdResult {
 
 /// `PUBSUB NUMSUB|SHARDNUMSUB [channel ...]`: each channel with its subscriber count.
 fn count_subscribers(ctx: &mut Ctx, args: &Args, scope: Scope) -> CmdResult {
-    ctx.reply.map(args.len() - 2);
+    // A flat array in RESP3 too, as Redis replies.
+    ctx.reply.array(2 * (args.len() - 2));
     for channel in args.from(2) {
         ctx.reply.bulk(channel);
         let count = ctx.server.pubsub.subscribers(scope, channel).len();
