@@ -48,47 +48,77 @@ impl Scope {
     }
 }
 
-/// One client's subscriptions.
+/// One client's subscriptions: nothing but a null pointer for a client that subscribes to
+/// nothing, so every client stays small and "is it subscribed" is one test on the command
+/// path.
 #[derive(Debug, Default)]
 pub struct Subscriptions {
+    /// Present while the client has at least one subscription.
+    sets: Option<Box<Sets>>,
+}
+
+#[derive(Debug, Default)]
+struct Sets {
     channels: IndexSet<Box<[u8]>, Hasher>,
     shard_channels: IndexSet<Box<[u8]>, Hasher>,
     patterns: IndexSet<Box<[u8]>, Hasher>,
 }
 
-impl Subscriptions {
-    fn set_mut(&mut self, scope: Scope) -> &mut IndexSet<Box<[u8]>, Hasher> {
+impl Sets {
+    fn channels_mut(&mut self, scope: Scope) -> &mut IndexSet<Box<[u8]>, Hasher> {
         match scope {
             Scope::Global => &mut self.channels,
             Scope::Shard => &mut self.shard_channels,
         }
     }
+}
+
+impl Subscriptions {
+    fn sets(&mut self) -> &mut Sets {
+        self.sets.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the sets once they are all empty.
+    fn tidy(&mut self) {
+        if let Some(sets) = &self.sets
+            && sets.channels.is_empty()
+            && sets.shard_channels.is_empty()
+            && sets.patterns.is_empty()
+        {
+            self.sets = None;
+        }
+    }
+
+    fn len(&self, pick: fn(&Sets) -> usize) -> usize {
+        self.sets.as_deref().map_or(0, pick)
+    }
 
     pub fn channel_count(&self) -> usize {
-        self.channels.len()
+        self.len(|s| s.channels.len())
     }
 
     pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+        self.len(|s| s.patterns.len())
     }
 
     pub fn shard_count(&self) -> usize {
-        self.shard_channels.len()
+        self.len(|s| s.shard_channels.len())
     }
 
     /// The count a (un)subscribe confirmation carries: channels and patterns for the global
     /// scope, shard channels for the shard scope (Redis's `subscriptionCount`).
     pub fn count(&self, scope: Scope) -> usize {
         match scope {
-            Scope::Global => self.channels.len() + self.patterns.len(),
-            Scope::Shard => self.shard_channels.len(),
+            Scope::Global => self.channel_count() + self.pattern_count(),
+            Scope::Shard => self.shard_count(),
         }
     }
 
     /// Any subscription at all: the client is in the Pub/Sub context (Redis's
     /// `CLIENT_PUBSUB`).
+    #[inline]
     pub fn any(&self) -> bool {
-        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
+        self.sets.is_some()
     }
 
     /// Memory of the client's subscription sets (part of the client's `tot-mem`).
@@ -97,7 +127,9 @@ impl Subscriptions {
             s.capacity() * (size_of::<Box<[u8]>>() + 2 * size_of::<usize>())
                 + s.iter().map(|c| c.len()).sum::<usize>()
         };
-        set(&self.channels) + set(&self.shard_channels) + set(&self.patterns)
+        self.sets.as_deref().map_or(0, |s| {
+            size_of::<Sets>() + set(&s.channels) + set(&s.shard_channels) + set(&s.patterns)
+        })
     }
 }
 
@@ -133,7 +165,7 @@ impl PubSub {
         scope: Scope,
         channel: &[u8],
     ) -> bool {
-        if !client.set_mut(scope).insert(channel.into()) {
+        if !client.sets().channels_mut(scope).insert(channel.into()) {
             return false;
         }
         self.map_mut(scope)
@@ -153,16 +185,20 @@ impl PubSub {
     ) -> bool {
         // Channel order does not matter to Redis either (its per-client set is a dict), and a
         // swap keeps unsubscribing from many channels linear.
-        if !client.set_mut(scope).swap_remove(channel) {
+        let Some(sets) = client.sets.as_deref_mut() else {
+            return false;
+        };
+        if !sets.channels_mut(scope).swap_remove(channel) {
             return false;
         }
+        client.tidy();
         remove_subscriber(self.map_mut(scope), channel, id);
         true
     }
 
     /// Subscribes client `id` to the glob `pattern`; returns whether it was new to it.
     pub fn psubscribe(&mut self, client: &mut Subscriptions, id: u64, pattern: &[u8]) -> bool {
-        if !client.patterns.insert(pattern.into()) {
+        if !client.sets().patterns.insert(pattern.into()) {
             return false;
         }
         self.patterns.entry(pattern.into()).or_default().push(id);
@@ -171,9 +207,13 @@ impl PubSub {
 
     /// Unsubscribes client `id` from `pattern`; returns whether it was subscribed.
     pub fn punsubscribe(&mut self, client: &mut Subscriptions, id: u64, pattern: &[u8]) -> bool {
-        if !client.patterns.shift_remove(pattern) {
+        let Some(sets) = client.sets.as_deref_mut() else {
+            return false;
+        };
+        if !sets.patterns.shift_remove(pattern) {
             return false;
         }
+        client.tidy();
         self.remove_pattern_subscriber(pattern, id);
         true
     }
@@ -186,7 +226,13 @@ impl PubSub {
         id: u64,
         scope: Scope,
     ) -> Vec<Box<[u8]>> {
-        let channels: Vec<Box<[u8]>> = std::mem::take(client.set_mut(scope)).into_iter().collect();
+        let Some(sets) = client.sets.as_deref_mut() else {
+            return Vec::new();
+        };
+        let channels: Vec<Box<[u8]>> = std::mem::take(sets.channels_mut(scope))
+            .into_iter()
+            .collect();
+        client.tidy();
         for channel in &channels {
             remove_subscriber(self.map_mut(scope), channel, id);
         }
@@ -195,7 +241,11 @@ impl PubSub {
 
     /// Unsubscribes client `id` from every pattern; returns them in subscription order.
     pub fn punsubscribe_all(&mut self, client: &mut Subscriptions, id: u64) -> Vec<Box<[u8]>> {
-        let patterns: Vec<Box<[u8]>> = std::mem::take(&mut client.patterns).into_iter().collect();
+        let Some(sets) = client.sets.as_deref_mut() else {
+            return Vec::new();
+        };
+        let patterns: Vec<Box<[u8]>> = std::mem::take(&mut sets.patterns).into_iter().collect();
+        client.tidy();
         for pattern in &patterns {
             self.remove_pattern_subscriber(pattern, id);
         }

@@ -174,6 +174,58 @@ fn a_subscriber_that_never_reads_is_dropped_and_the_publisher_never_waits() {
     );
 }
 
+fn memory_field(connection: &mut redis::Connection, field: &str) -> i64 {
+    let info: String = run(connection, &["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} in INFO memory"))
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+#[test]
+fn output_held_for_a_slow_subscriber_counts_as_client_memory_until_it_leaves() {
+    let _serial = serial();
+    let server = TestServer::start(&["--client-output-buffer-limit", "pubsub 0 0 0"]);
+    let mut control = server.connect();
+    let mut stalled = TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
+    stalled
+        .write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nslow\r\n")
+        .expect("subscribe");
+    let mut confirmation = [0u8; 33];
+    stalled.read_exact(&mut confirmation).expect("confirmation");
+    assert_eq!(
+        &confirmation,
+        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nslow\r\n:1\r\n"
+    );
+    let before = memory_field(&mut control, "mem_clients_normal");
+    // 32 MB for a subscriber that reads nothing: most of it waits in the server.
+    let payload = "q".repeat(1024 * 1024);
+    for _ in 0..32 {
+        let receivers: i64 = run(&mut control, &["PUBLISH", "slow", &payload]);
+        assert_eq!(
+            receivers, 1,
+            "no limit for this class: the subscriber stays"
+        );
+    }
+    eventually("the held output is counted in mem_clients_normal", || {
+        memory_field(&mut control, "mem_clients_normal") > before + 16 * 1024 * 1024
+    });
+    let list: String = run(&mut control, &["CLIENT", "LIST", "TYPE", "pubsub"]);
+    let omem: i64 = list
+        .split(' ')
+        .find_map(|f| f.strip_prefix("omem="))
+        .expect("omem")
+        .parse()
+        .expect("a number");
+    assert!(omem > 16 * 1024 * 1024, "CLIENT LIST omem={omem}");
+    drop(stalled);
+    eventually("the subscriber's memory is given back", || {
+        memory_field(&mut control, "mem_clients_normal") < before + 1024 * 1024
+    });
+}
+
 #[test]
 fn a_hundred_thousand_subscriptions_keep_the_server_responsive_and_leave_no_memory_behind() {
     let _serial = serial();

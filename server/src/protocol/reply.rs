@@ -435,8 +435,11 @@ impl Reply {
     }
 
     /// Forgets where the running command's pushes were (its reply is kept whole).
+    #[inline]
     pub fn finish_command(&mut self) {
-        self.pushes.clear();
+        if !self.pushes.is_empty() {
+            self.pushes.clear();
+        }
     }
 }
 
