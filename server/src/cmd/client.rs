@@ -45,10 +45,10 @@ pub static COMMANDS: &[Command] = &[Command::container("client", -2, Group::Conn
         .doc("6.2.0", "Resumes processing commands from paused clients.", "O(N) Where N is the number of paused clients"),
     Command::new("tracking", -3, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::tracking)
         .doc("6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity.")
-        .syntax("<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"),
+        .syntax("status:<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"),
     Command::new("caching", 3, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::caching)
         .doc("6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)")
-        .syntax("<YES | NO>"),
+        .syntax("mode:<YES | NO>"),
     Command::new("getredir", 2, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::getredir)
         .doc("6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
     Command::new("trackinginfo", 2, NOSCRIPT | LOADING | STALE, Group::Connection, super::tracking::trackinginfo)

@@ -5,7 +5,9 @@
 //! Hand-written: the grammar is Redis's own documentation notation. Upper-case words are
 //! tokens; a token followed by a lower-case name is that argument's token, by several names a
 //! block; `[...]` is optional, `<a | b>` and `[a | b]` are one-of groups, a group ending in
-//! `...` repeats what precedes it, and `""` is the empty string as a token.
+//! `...` repeats what precedes it, and `""` is the empty string as a token. `name:` right
+//! before a group names it where Redis's name is not derived from its parts
+//! (`status:<ON | OFF>`).
 
 /// The type of an argument, as `COMMAND DOCS` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +165,20 @@ impl Parser {
                 }
                 Lexeme::Word(word) => {
                     self.at += 1;
-                    if word == "\"\"" {
+                    if let Some(name) = word.strip_suffix(':')
+                        && let Some(Lexeme::Open(open)) = self.peek().cloned()
+                    {
+                        self.at += 1;
+                        match self.group(open == '[') {
+                            Group::Arg(mut arg) => {
+                                arg.name = name.to_string();
+                                items.push(arg);
+                            }
+                            Group::Repeat(repeated, with_token) => {
+                                self.mark_repeated(&mut items, repeated, with_token)
+                            }
+                        }
+                    } else if word == "\"\"" {
                         // `""`: the empty string as a token (`MIGRATE`'s key placeholder).
                         items.push(Arg {
                             token: Some(String::new()),
@@ -418,6 +433,12 @@ mod tests {
         assert_eq!(pairs[1].kind, ArgType::Block);
         assert!(pairs[1].multiple);
         assert_eq!(pairs[1].children.len(), 2);
+        let status = &parse("status:<ON | OFF> [NOLOOP]")[0];
+        assert_eq!(
+            (status.name.as_str(), status.kind),
+            ("status", ArgType::OneOf)
+        );
+        assert_eq!(status.children[1].token.as_deref(), Some("OFF"));
         let limit = &parse("key [LIMIT offset count]")[1];
         assert_eq!(limit.kind, ArgType::Block);
         assert_eq!(limit.token.as_deref(), Some("LIMIT"));
