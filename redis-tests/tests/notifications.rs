@@ -246,46 +246,13 @@ const SESSION: &[&str] = &[
     "SWAPDB 0 1",
 ];
 
-/// Splits a session line as `redis-cli` would, keeping it simple: spaces separate arguments,
-/// double quotes group them and allow `\xHH`, `\n` escapes.
+/// Splits a session line as `redis-cli` does (`sds::split_args`, Redis's `sdssplitargs`).
 fn split(line: &str) -> Vec<Vec<u8>> {
-    let mut args = Vec::new();
-    let mut chars = line.bytes().peekable();
-    while chars.peek().is_some() {
-        while chars.peek() == Some(&b' ') {
-            chars.next();
-        }
-        let mut arg = Vec::new();
-        if chars.peek() == Some(&b'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    b'"' => break,
-                    b'\\' => match chars.next() {
-                        Some(b'x') => {
-                            let hex = [chars.next().unwrap(), chars.next().unwrap()];
-                            let hex = std::str::from_utf8(&hex).unwrap();
-                            arg.push(u8::from_str_radix(hex, 16).unwrap());
-                        }
-                        Some(b'n') => arg.push(b'\n'),
-                        Some(other) => arg.push(other),
-                        None => break,
-                    },
-                    c => arg.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == b' ' {
-                    break;
-                }
-                arg.push(c);
-                chars.next();
-            }
-        }
-        args.push(arg);
-    }
-    args
+    sds::split_args(line.as_bytes())
+        .expect("balanced quotes")
+        .iter()
+        .map(|arg| arg.as_bytes().to_vec())
+        .collect()
 }
 
 fn call(conn: &mut RawConnection, line: &str) -> Vec<u8> {
