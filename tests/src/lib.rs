@@ -38,6 +38,17 @@ impl TestServer {
             .expect("read timeout");
         connection
     }
+
+    /// [`TestServer::connect`] speaking RESP3 (`HELLO 3` on connect).
+    pub fn connect_resp3(&self) -> redis::Connection {
+        let url = format!("redis://127.0.0.1:{}/?protocol=resp3", self.port());
+        let client = redis::Client::open(url).expect("valid URL");
+        let connection = client.get_connection().expect("connects");
+        connection
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        connection
+    }
 }
 
 /// Runs a command and returns its reply as `T`, panicking on an error reply.

@@ -95,15 +95,7 @@ fn the_redis_crate_pubsub_api_receives_channel_and_pattern_messages() {
 fn a_resp3_connection_receives_messages_as_pushes_between_replies() {
     let _serial = serial();
     let server = TestServer::start(&[]);
-    let client = redis::Client::open(format!(
-        "redis://127.0.0.1:{}/?protocol=resp3",
-        server.port()
-    ))
-    .expect("URL");
-    let mut subscriber = client.get_connection().expect("connects");
-    subscriber
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
+    let mut subscriber = server.connect_resp3();
     let (pushes, received) = mpsc::channel();
     subscriber.set_push_sender(pushes);
     subscriber.subscribe_resp3("news").expect("subscribe");

@@ -8,22 +8,10 @@ use std::time::Duration;
 use redis::{PushKind, Value};
 use zedis_tests::{TestServer, run};
 
-fn connect_resp3(server: &TestServer) -> redis::Connection {
-    let url = format!("redis://127.0.0.1:{}/?protocol=resp3", server.port());
-    let connection = redis::Client::open(url)
-        .expect("valid URL")
-        .get_connection()
-        .expect("connects");
-    connection
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    connection
-}
-
 #[test]
 fn a_resp3_client_is_told_when_a_key_it_read_changes() {
     let server = TestServer::start(&[]);
-    let mut reader = connect_resp3(&server);
+    let mut reader = server.connect_resp3();
     let (pushes, received) = mpsc::channel();
     reader.set_push_sender(pushes);
     let mut writer = server.connect();
