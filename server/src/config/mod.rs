@@ -2,9 +2,10 @@
 //!
 //! [`params`] holds the table of configuration parameters as `CONFIG GET`/`SET`, the config
 //! file and the command line see them; [`file`] reads redis.conf syntax and command-line flags
-//! into a [`Config`].
+//! into a [`Config`]; [`help`] says what each parameter is for.
 
 pub mod file;
+pub mod help;
 pub mod notify;
 pub mod params;
 pub mod units;
