@@ -111,11 +111,12 @@ fn command() -> Command {
         } else {
             default.as_str()
         };
+        let description = super::help::description(param.name).unwrap_or_default();
         let mut arg = Arg::new(param.name)
             .long(param.name)
             .hide(param.has(super::params::HIDDEN))
             .value_name("VALUE")
-            .help(format!("default: {shown}"))
+            .help(format!("{description} [default: {shown}]"))
             .action(ArgAction::Append);
         if let Some(alias) = param.alias {
             arg = arg.alias(alias);
