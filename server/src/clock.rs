@@ -34,6 +34,20 @@ pub struct CommandClock {
 }
 
 impl CommandClock {
+    /// What the counter is, worded as Redis's `monotonic_clock` (`INFO server`, the startup
+    /// log): `X86 TSC @ <n> ticks/us` when quanta reads the time-stamp counter, `POSIX
+    /// clock_gettime` when it falls back to the monotonic system clock (whose raw readings are
+    /// already nanoseconds).
+    pub fn source(&self) -> String {
+        const TICKS: u64 = 1_000_000_000;
+        let nanos = self.counter.delta_as_nanos(0, TICKS);
+        if nanos == TICKS || nanos == 0 {
+            "POSIX clock_gettime".to_string()
+        } else {
+            format!("X86 TSC @ {} ticks/us", TICKS * 1000 / nanos)
+        }
+    }
+
     /// A clock anchored now.
     pub fn new() -> CommandClock {
         let counter = quanta::Clock::new();

@@ -1,7 +1,8 @@
 //! zedis: a Redis-compatible in-memory key-value server on zmalloc and sds.
 //!
 //! The modules form a one-way chain, bottom to top (each imports only those below it; checked
-//! by `tests/layers.rs`): [`util`], [`version`], [`clock`], [`config`] → [`protocol`]
+//! by `tests/layers.rs`): [`util`], [`version`], [`clock`], [`config`] → [`log`], [`process`] (log lines,
+//! daemonizing, supervision) → [`protocol`]
 //! (arguments, reply encoder, errors, buffers) → [`store`] (records, the key table) →
 //! [`types`] (collections) → [`db`] (the keyspace) → [`latency`], [`stats`], [`oom_score`],
 //! [`pubsub`], [`tracking`], [`client`] → [`memory`] (zmalloc readings, key and client eviction) → [`server`] (the shared
@@ -15,9 +16,11 @@ pub mod config;
 pub mod cron;
 pub mod db;
 pub mod latency;
+pub mod log;
 pub mod memory;
 pub mod net;
 pub mod oom_score;
+pub mod process;
 pub mod protocol;
 pub mod pubsub;
 pub mod rdb;
@@ -159,6 +162,8 @@ pub async fn serve(
         }
     }
     if !stopped {
+        tracing::info!("Ready to accept connections");
+        process::notify_supervisor("STATUS=Ready to accept connections\nREADY=1");
         tasks.push(tokio::task::spawn_local(cron::run(Rc::clone(&server))));
         tasks.push(tokio::task::spawn_local(cron::evict_in_background(
             Rc::clone(&server),
@@ -169,7 +174,6 @@ pub async fn serve(
         server.borrow_mut().memory.mark_startup();
         let _ = stopped_rx.await;
     }
-    tracing::info!("shutting down");
     // A background save still running is abandoned and its temporary file removed, as Redis
     // kills its child at shutdown.
     server.borrow_mut().abort_background_save();

@@ -13,7 +13,8 @@ use zedis_testkit::free_port;
 struct Server {
     child: Child,
     port: u16,
-    /// What it logged up to and including its "listening on" line (all of it if it exited).
+    /// What it logged up to and including its "Ready to accept connections" line (all of it if
+    /// it exited).
     startup: String,
 }
 
@@ -44,21 +45,22 @@ fn start_under(wrapper: &[&str], args: &[&str], port: u16) -> Server {
     let mut child = command
         .args(args)
         .args(["--save", ""])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    // As redis-server, it logs to standard output when `logfile` is empty.
+    let mut log = BufReader::new(child.stdout.take().expect("stdout"));
     let mut startup = String::new();
-    while !startup.contains("listening on") {
-        if stderr.read_line(&mut startup).expect("a log line") == 0 {
+    while !startup.contains("Ready to accept connections") {
+        if log.read_line(&mut startup).expect("a log line") == 0 {
             break;
         }
     }
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || {
         let mut sink = Vec::new();
-        let _ = stderr.read_to_end(&mut sink);
+        let _ = log.read_to_end(&mut sink);
     });
     Server {
         child,
@@ -118,22 +120,21 @@ fn flags_use_redis_names_and_units_and_sigterm_exits_cleanly() {
         ],
         port,
     );
+    // Redis's startup lines, in Redis's line format (`pid:M dd Mon yyyy hh:mm:ss.mmm * …`).
+    let pid = server.child.id();
+    for line in [
+        format!("pid={pid}, just started"),
+        format!("* Running mode=standalone, port={port}."),
+        "# Server initialized".to_string(),
+        "* Ready to accept connections".to_string(),
+    ] {
+        assert!(server.startup.contains(&line), "{line}\n{}", server.startup);
+    }
     assert!(
         server
             .startup
-            .contains(&format!("listening on 127.0.0.1:{port}")),
-        "{}",
-        server.startup
-    );
-    assert!(
-        server
-            .startup
-            .contains(&format!("pid {}", server.child.id())),
-        "{}",
-        server.startup
-    );
-    assert!(
-        server.startup.contains("allocator jemalloc"),
+            .lines()
+            .all(|l| l.starts_with(&format!("{pid}:M "))),
         "{}",
         server.startup
     );

@@ -1,6 +1,7 @@
 //! The server's modules form a one-way chain, bottom to top:
 //!
-//! `util`, `version`, `clock`, `config` → `protocol` (arguments, errors, reply encoder,
+//! `util`, `version`, `clock`, `config` → `log`, `process` (the host process: log lines,
+//! daemonizing, supervision) → `protocol` (arguments, errors, reply encoder,
 //! buffers) → `store` (records, the key table) → `types` (collections) → `db` (the keyspace)
 //! → `latency`, `stats`, `oom_score`, `pubsub`, `tracking`, `client` → `memory` (readings, key and client eviction)
 //! → `server` (the shared state) → `cmd` (commands, INFO) → `net`, `cron` (the tasks that
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 /// module names by which a lower layer would reach it. A layer must not name any layer above.
 const LAYERS: &[(&[&str], &[&str])] = &[
     (&["util", "version.rs", "clock.rs", "config"], &[]),
+    (&["log.rs", "process.rs"], &["crate::log", "crate::process"]),
     (&["protocol"], &["crate::protocol"]),
     (&["store"], &["crate::store"]),
     (&["types"], &["crate::types"]),

@@ -46,8 +46,8 @@ fn run_to_exit(dir: &Path) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_zedis-server"))
         .args(["--port", &zedis_testkit::free_port().to_string()])
         .args(["--dir", dir.to_str().expect("utf-8 path")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -56,7 +56,7 @@ fn run_to_exit(dir: &Path) -> (Option<i32>, String) {
             let output = child.wait_with_output().expect("output");
             return (
                 status.code(),
-                String::from_utf8_lossy(&output.stderr).into_owned(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
             );
         }
         if Instant::now() > deadline {

@@ -6,10 +6,11 @@ use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::Client;
+use crate::config::Supervised;
 use crate::pubsub::Scope;
 use crate::server::Server;
 use crate::server::persistence::LoadingProgress;
-use crate::version::REDIS_VERSION;
+use crate::version::{BUILD_ID, GIT_DIRTY, GIT_SHA1, REDIS_VERSION, ZEDIS_VERSION};
 
 /// Every section, in the order Redis prints them, with whether `INFO` with no argument
 /// (`default`) includes it.
@@ -124,18 +125,24 @@ fn server_section(server: &Server) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     field!(out, "redis_version", "{REDIS_VERSION}");
+    // Redis's own commit fields describe a Redis build: zedis's are the zedis_* ones below.
     field!(out, "redis_git_sha1", "00000000");
     field!(out, "redis_git_dirty", "0");
-    field!(out, "redis_build_id", "{}", build_id());
+    field!(out, "redis_build_id", "{BUILD_ID}");
     field!(out, "redis_mode", "standalone");
     field!(out, "os", "{os}");
     field!(out, "arch_bits", "{}", usize::BITS);
-    field!(out, "monotonic_clock", "POSIX clock_gettime");
+    field!(out, "monotonic_clock", "{}", server.clock.source());
     field!(out, "multiplexing_api", "epoll");
     field!(out, "atomicvar_api", "c11-builtin");
     field!(out, "gcc_version", "0.0.0");
     field!(out, "process_id", "{}", std::process::id());
-    field!(out, "process_supervised", "no");
+    // Redis's words: `auto` that detected no service manager is "unknown".
+    let supervised = match server.config.supervised {
+        Supervised::Auto => "unknown",
+        mode => mode.name(),
+    };
+    field!(out, "process_supervised", "{supervised}");
     field!(out, "run_id", "{}", server.run_id);
     field!(out, "tcp_port", "{}", server.port);
     field!(out, "server_time_usec", "{}", unix_micros());
@@ -152,16 +159,11 @@ fn server_section(server: &Server) -> String {
         server.config.config_file.as_deref().unwrap_or("")
     );
     field!(out, "io_threads_active", "0");
+    field!(out, "zedis_version", "{ZEDIS_VERSION}");
+    field!(out, "zedis_git_sha1", "{GIT_SHA1}");
+    field!(out, "zedis_git_dirty", "{GIT_DIRTY}");
+    field!(out, "zedis_build_id", "{BUILD_ID}");
     out
-}
-
-/// A stable identifier of this build: zedis's version, hashed.
-fn build_id() -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in concat!("zedis-", env!("CARGO_PKG_VERSION")).bytes() {
-        hash = (hash ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }
 
 fn clients_section(server: &Server, current: &Client) -> String {

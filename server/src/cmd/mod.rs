@@ -50,7 +50,7 @@ mod zset;
 pub use crate::protocol::args::{Args, OwnedArgs};
 pub use dispatch::{Ctx, call, dispatch};
 pub use errors::{CmdError, CmdResult};
-pub use table::{CommandTable, Entry, LookupCache, table};
+pub use table::{CommandTable, Entry, LookupCache, install_renames, table};
 
 /// A command handler.
 pub type Handler = fn(&mut Ctx, &Args) -> CmdResult;

@@ -57,19 +57,21 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
+    crate::process::shutdown_requested();
     let save = save || (!nosave && !ctx.server.config.save_params.is_empty());
     // During a load the dataset is half-read: never saved over the file.
     if save && ctx.server.persistence.loading.is_none() {
         ctx.server.abort_background_save();
         tracing::info!("Saving the final RDB snapshot before exiting.");
+        crate::process::notify_supervisor("STATUS=Saving the final RDB snapshot");
         if let Err(e) = ctx.server.save_rdb() {
             tracing::warn!("Error trying to save the DB, can't exit: {e}");
+            crate::process::notify_supervisor("STATUS=Error trying to save the DB, can't exit.");
             if !force {
                 return Err(CmdError::new("ERR Errors trying to SHUTDOWN. Check logs."));
             }
         }
     }
-    tracing::warn!("user requested shutdown");
     ctx.server.shutdown = Some(Shutdown::Requested);
     ctx.server.shutdown_signal.notify_one();
     // Redis closes the connection without a reply.

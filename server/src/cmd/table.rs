@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use super::errors::{self, CmdError};
 use super::key_specs::{KeySpec, LegacyRange};
 use super::{Args, Command};
+use crate::config::RenameCommand;
+use crate::config::file::ConfigError;
 
 /// A command or subcommand in the flattened table.
 pub struct Entry {
@@ -26,6 +28,9 @@ pub struct Entry {
     pub key_specs: &'static [KeySpec],
     /// First key, last key, step and `movablekeys`, derived from the key specifications.
     pub legacy_range: LegacyRange,
+    /// Taken out of the table by `rename-command <name> ""`: no name reaches it and `COMMAND`
+    /// does not list it.
+    removed: bool,
 }
 
 impl Entry {
@@ -93,6 +98,7 @@ impl CommandTable {
             subcommands: HashMap::default(),
             key_specs,
             legacy_range: super::key_specs::legacy_range(key_specs),
+            removed: false,
         });
         index
     }
@@ -113,9 +119,39 @@ impl CommandTable {
         self.entries.iter()
     }
 
-    /// Top-level commands (not subcommands).
+    /// Top-level commands (not subcommands), as `COMMAND` lists them: a renamed command under
+    /// its own name, as Redis does, a removed one not at all.
     pub fn commands(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| e.parent.is_none())
+        self.entries
+            .iter()
+            .filter(|e| e.parent.is_none() && !e.removed)
+    }
+
+    /// Applies `rename-command` directives in order, as Redis reads them: the command is found
+    /// under its current name (so a renamed command can be renamed again), and an empty target
+    /// removes it.
+    fn rename(&mut self, renames: &[RenameCommand]) -> Result<(), ConfigError> {
+        for rename in renames {
+            let error = |reason: &str| ConfigError {
+                line: rename.line,
+                text: rename.text.clone(),
+                reason: reason.to_string(),
+            };
+            let from = rename.from.to_ascii_lowercase();
+            let Some(index) = self.by_name.remove(from.as_bytes()) else {
+                return Err(error("No such command in rename-command"));
+            };
+            if rename.to.is_empty() {
+                self.entries[index].removed = true;
+                continue;
+            }
+            let to = rename.to.to_ascii_lowercase();
+            if self.by_name.contains_key(to.as_bytes()) {
+                return Err(error("Target command name already exists"));
+            }
+            self.by_name.insert(to.as_bytes().into(), index);
+        }
+        Ok(())
     }
 
     /// Subcommands of a container entry.
@@ -129,8 +165,13 @@ impl CommandTable {
     /// Finds a top-level command by name, in any case.
     pub fn find(&self, name: &[u8]) -> Option<&Entry> {
         let mut buf = [0u8; NAME_MAX];
-        let len = fold(name, &mut buf)?;
-        self.by_name.get(&buf[..len]).map(|&i| &self.entries[i])
+        let index = match fold(name, &mut buf) {
+            Some(len) => self.by_name.get(&buf[..len]),
+            // Only a `rename-command` target is this long (redis.conf's example is a 40-digit
+            // hash): the rare lookup lower-cases on the heap.
+            None => self.by_name.get(name.to_ascii_lowercase().as_slice()),
+        };
+        index.map(|&i| &self.entries[i])
     }
 
     /// Finds a command or `container|sub` by its full name, in any case.
@@ -169,8 +210,8 @@ impl CommandTable {
         if let Ok(entry) = found
             && entry.parent.is_none()
             && entry.command.subcommands.is_empty()
+            && name.len() <= NAME_MAX
         {
-            // A name that resolved is at most NAME_MAX bytes long.
             cache.name[..name.len()].copy_from_slice(name);
             cache.len = name.len() as u8;
             cache.entry = entry.index;
@@ -230,15 +271,71 @@ static FAMILIES: &[&[Command]] = &[
     super::lolwut::COMMANDS,
 ];
 
+static TABLE: OnceLock<CommandTable> = OnceLock::new();
+
 /// The process-wide command table.
 pub fn table() -> &'static CommandTable {
-    static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(|| CommandTable::build(FAMILIES))
+}
+
+/// Builds the process-wide table with the config file's `rename-command` directives applied;
+/// their errors are Redis's. Must run before anything uses [`table`], as the renames hold for
+/// the whole process.
+pub fn install_renames(renames: &[RenameCommand]) -> Result<(), ConfigError> {
+    let mut renamed = CommandTable::build(FAMILIES);
+    renamed.rename(renames)?;
+    TABLE.set(renamed).map_err(|_| ConfigError {
+        line: None,
+        text: String::new(),
+        reason: "the command table was in use before rename-command applied".to_string(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rename(line: usize, from: &str, to: &str) -> RenameCommand {
+        RenameCommand {
+            line: Some(line),
+            text: format!("rename-command {from} \"{to}\""),
+            from: from.to_string(),
+            to: to.to_string(),
+        }
+    }
+
+    #[test]
+    fn rename_command_moves_removes_and_refuses_as_redis() {
+        let mut table = CommandTable::build(FAMILIES);
+        let listed = table.commands().count();
+        table
+            .rename(&[
+                rename(1, "CONFIG", "b840fc02d5"),
+                rename(2, "flushall", ""),
+                rename(3, "b840fc02d5", "cfg"),
+                rename(4, "get", "B840FC02D524045429941CC15F59E41CB7BE6C52"),
+            ])
+            .unwrap();
+        assert_eq!(
+            table
+                .find(b"b840fc02d524045429941cc15f59e41cb7be6c52")
+                .unwrap()
+                .full_name,
+            "get"
+        );
+        assert!(table.find(b"config").is_none());
+        assert!(table.find(b"b840fc02d5").is_none());
+        assert_eq!(table.find(b"CFG").unwrap().full_name, "config");
+        assert!(table.find(b"flushall").is_none());
+        assert_eq!(table.commands().count(), listed - 1);
+        assert!(table.commands().any(|e| e.full_name == "config"));
+
+        let error = table.rename(&[rename(7, "nosuch", "x")]).unwrap_err();
+        assert_eq!(error.line, Some(7));
+        assert_eq!(error.reason, "No such command in rename-command");
+        let error = table.rename(&[rename(8, "incr", "set")]).unwrap_err();
+        assert_eq!(error.reason, "Target command name already exists");
+    }
 
     #[test]
     fn names_are_unique_and_lower_case() {

@@ -6,8 +6,8 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::Config;
 use super::params::{PARAMS, lookup};
+use super::{Config, RenameCommand};
 
 /// A configuration that could not be loaded, printed as redis-server prints it before
 /// exiting.
@@ -30,6 +30,8 @@ impl std::fmt::Display for ConfigError {
         )?;
         match self.line {
             Some(line) => writeln!(f, "Reading the configuration file, at line {line}")?,
+            // A check of the whole configuration (the log file) names no line.
+            None if self.text.is_empty() => return write!(f, "{}", self.reason),
             None => writeln!(f, "Reading the command line")?,
         }
         writeln!(f, ">>> '{}'", self.text)?;
@@ -64,9 +66,29 @@ fn apply(config: &mut Config, name: &str, words: &[String]) -> Result<(), String
     param.set_words(config, &words)
 }
 
+/// Directives Redis 7.0 still reads and ignores, with the word counts it accepts (name
+/// included).
+const DEPRECATED: &[(&str, usize, usize)] = &[
+    ("list-max-ziplist-entries", 2, 2),
+    ("list-max-ziplist-value", 2, 2),
+    ("lua-replicate-commands", 2, 2),
+];
+
 /// Applies the lines of a redis.conf-style text: `name value...` per line, `#` comments, blank
-/// lines ignored, values quoted with Redis's rules.
+/// lines ignored, values quoted with Redis's rules, `include` read in place. Besides the
+/// parameters, Redis's other directives: `rename-command` (checked against the command table
+/// at startup), the deprecated ones it ignores, and those that need a feature zedis does not
+/// have (`loadmodule`, `user`, `sentinel`, module parameters), refused with one line naming
+/// it.
 pub fn apply_config_text(config: &mut Config, text: &str) -> Result<(), ConfigError> {
+    apply_lines(config, text, 0)
+}
+
+/// How deep `include` may nest: a file including itself stops with an error instead of
+/// recursing until the stack runs out.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+fn apply_lines(config: &mut Config, text: &str, depth: usize) -> Result<(), ConfigError> {
     for (index, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -83,25 +105,136 @@ pub fn apply_config_text(config: &mut Config, text: &str) -> Result<(), ConfigEr
             .iter()
             .map(|w| String::from_utf8_lossy(w).into_owned())
             .collect();
-        let (name, values) = words.split_first().expect("a non-blank line has a word");
-        apply(config, name, values).map_err(|reason| error(&reason))?;
+        let Some((name, values)) = words.split_first() else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        if lookup(&name).is_some() {
+            apply(config, &name, values).map_err(|reason| error(&reason))?;
+            continue;
+        }
+        if DEPRECATED
+            .iter()
+            .any(|&(n, min, max)| n == name && (min..=max).contains(&words.len()))
+        {
+            continue;
+        }
+        match (name.as_str(), values) {
+            ("include", [path]) => {
+                if depth >= MAX_INCLUDE_DEPTH {
+                    return Err(error("include nested too deeply"));
+                }
+                for included in read_include(path).map_err(|reason| error(&reason))? {
+                    apply_lines(config, &included, depth + 1)?;
+                }
+            }
+            ("rename-command", [from, to]) => config.rename_commands.push(RenameCommand {
+                line: Some(index + 1),
+                text: line.to_string(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            ("user", [_, ..]) => {
+                return Err(error(
+                    "zedis has no ACL users beyond requirepass yet: 'user' is not available",
+                ));
+            }
+            ("loadmodule", [_, ..]) => {
+                return Err(error("zedis does not load Redis modules"));
+            }
+            ("sentinel", []) => {
+                return Err(error(
+                    "zedis has no sentinel mode: run redis-sentinel next to it",
+                ));
+            }
+            ("sentinel", _) => {
+                return Err(error("sentinel directive while not in sentinel mode"));
+            }
+            (module_param, values) if module_param.contains('.') => {
+                return Err(error(if values.is_empty() {
+                    "Module config specified without value"
+                } else {
+                    "zedis does not load Redis modules: module parameters are not available"
+                }));
+            }
+            _ => return Err(error("Bad directive or wrong number of arguments")),
+        }
     }
     Ok(())
+}
+
+/// The texts `include <path>` reads: the file, or every file a glob pattern matches (none is
+/// fine, so an empty `conf.d` may be included), in name order as glob(3) gives them.
+fn read_include(path: &str) -> Result<Vec<String>, String> {
+    let read = |file: &std::path::Path| {
+        std::fs::read_to_string(file).map_err(|e| {
+            format!(
+                "Fatal error, can't open config file '{}': {}",
+                file.display(),
+                crate::util::strerror(&e)
+            )
+        })
+    };
+    if !path.contains(['*', '?', '[']) {
+        return Ok(vec![read(std::path::Path::new(path))?]);
+    }
+    let Ok(matches) = glob::glob(path) else {
+        return Ok(Vec::new());
+    };
+    matches.flatten().map(|file| read(&file)).collect()
+}
+
+/// Checks at the end of a configuration, as Redis does after reading it: the log file can be
+/// opened for appending.
+fn check_loaded(config: &Config) -> Result<(), ConfigError> {
+    if config.logfile.is_empty() {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&config.logfile)
+        .map(drop)
+        .map_err(|e| ConfigError {
+            line: None,
+            text: String::new(),
+            reason: format!("Can't open the log file: {}", crate::util::strerror(&e)),
+        })
 }
 
 /// The clap command: an optional config file, then one `--<name>` flag per parameter.
 fn command() -> Command {
     let mut cmd = Command::new("zedis-server")
-        .version(env!("CARGO_PKG_VERSION"))
         .about("A Redis-compatible in-memory key-value server on zmalloc and sds")
+        .override_usage(
+            "zedis-server [/path/to/redis.conf] [--name value ...] [-]\n       \
+             zedis-server - (read the configuration from standard input)\n       \
+             zedis-server -v or --version\n       \
+             zedis-server -h or --help\n       \
+             zedis-server --check-system",
+        )
         .after_help(
             "Every flag is the redis.conf parameter of the same name, parsed as Redis parses it \
-             (memory values take b, k, kb, m, mb, g, gb). Flags override the config file.",
+             (memory values take b, k, kb, m, mb, g, gb). Flags apply after the config file, in \
+             order, as if appended to it.\n\n\
+             Examples:\n  \
+             zedis-server                      (the default configuration, port 6380)\n  \
+             zedis-server /etc/redis/redis.conf --port 6380\n  \
+             echo 'maxmemory 128mb' | zedis-server -\n  \
+             zedis-server --port 7777 --maxmemory 1gb --maxmemory-policy allkeys-lru",
         )
+        // `-v`/`--version` print redis-server's version line (main answers them before the
+        // configuration is read).
+        .disable_version_flag(true)
         .arg(
             Arg::new("config-file")
-                .help("Configuration file in redis.conf syntax")
-                .value_name("CONFIG-FILE"),
+                .help(
+                    "Configuration file in redis.conf syntax; '-' (alone or after the file) \
+                     reads more configuration from standard input",
+                )
+                .value_name("CONFIG-FILE")
+                .num_args(0..=2)
+                .allow_hyphen_values(false),
         );
     let defaults = Config::default();
     for param in PARAMS {
@@ -134,7 +267,7 @@ fn command() -> Command {
 }
 
 /// Builds the configuration from command-line arguments (without the program name's special
-/// meaning: `args[0]` is the program). `--help` and `--version` are handled by clap.
+/// meaning: `args[0]` is the program). `--help` is handled by clap; `-v` by the caller.
 pub fn from_args<I, T>(args: I) -> Result<Config, Box<dyn std::error::Error>>
 where
     I: IntoIterator<Item = T>,
@@ -142,15 +275,38 @@ where
 {
     let matches = command().try_get_matches_from(args)?;
     let mut config = Config::default();
-    if let Some(path) = matches.get_one::<String>("config-file") {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
+    let mut files: Vec<&String> = matches
+        .get_many::<String>("config-file")
+        .into_iter()
+        .flatten()
+        .collect();
+    // `-` (first or last) reads the configuration from standard input, after the file.
+    let from_stdin = files
+        .iter()
+        .position(|f| *f == "-")
+        .map(|at| files.remove(at));
+    if files.len() > 1 {
+        return Err(format!("unexpected argument '{}'", files[1]).into());
+    }
+    if let Some(path) = files.first() {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "Fatal error, can't open config file '{path}': {}",
+                crate::util::strerror(&e)
+            )
+        })?;
         apply_config_text(&mut config, &text)?;
         config.config_file = Some(
             std::fs::canonicalize(path)
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| path.clone()),
+                .unwrap_or_else(|_| path.to_string()),
         );
+    }
+    if from_stdin.is_some() {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("Fatal error, can't read config from stdin: {e}"))?;
+        apply_config_text(&mut config, &text)?;
     }
     // Flags in command-line order, as redis-server appends them to the config.
     let mut flags: Vec<(usize, &str, Vec<String>)> = Vec::new();
@@ -176,6 +332,7 @@ where
             reason,
         })?;
     }
+    check_loaded(&config)?;
     Ok(config)
 }
 

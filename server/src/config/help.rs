@@ -18,7 +18,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "daemonize",
-        "Detach and run in the background (only 'no' accepted: zedis does not daemonize yet)",
+        "Detach and run in the background, writing a pid file (not when supervised)",
     ),
     (
         "io-threads-do-reads",
@@ -140,10 +140,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
         "activedefrag",
         "Defragment memory in the background (only 'no' accepted: needs Redis's patched jemalloc)",
     ),
-    (
-        "syslog-enabled",
-        "Also send log lines to syslog (only 'no' accepted: zedis has no syslog yet)",
-    ),
+    ("syslog-enabled", "Also send log lines to syslog"),
     (
         "cluster-enabled",
         "Run as a Redis Cluster node (only 'no' accepted: zedis has no cluster mode)",
@@ -174,7 +171,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "disable-thp",
-        "Turn transparent huge pages off for the process (accepted; zedis leaves them as they are)",
+        "Turn transparent huge pages off for the process instead of warning about them",
     ),
     (
         "cluster-allow-replica-migration",
@@ -211,7 +208,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "pidfile",
-        "File to write the process id to (only empty accepted: zedis writes no pid file yet)",
+        "File to write the process id to at startup (removed at shutdown); empty for none",
     ),
     (
         "replica-announce-ip",
@@ -233,10 +230,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
         "cluster-announce-hostname",
         "Hostname this node announces to the cluster (accepted; zedis has no cluster mode)",
     ),
-    (
-        "syslog-ident",
-        "Program name on syslog lines (accepted; zedis has no syslog yet)",
-    ),
+    ("syslog-ident", "Program name on syslog lines"),
     ("dbfilename", "Name of the RDB snapshot file, in dir"),
     (
         "appendfilename",
@@ -276,7 +270,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "logfile",
-        "File to log to; empty for standard output (accepted; zedis always logs to stderr)",
+        "File to append log lines to, reopened for each line; empty for standard output",
     ),
     (
         "masterauth",
@@ -289,11 +283,11 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     // Enums.
     (
         "supervised",
-        "Supervisor to notify: upstart, systemd, auto or no (only 'no' accepted in zedis yet)",
+        "Service manager to notify of readiness: systemd, auto (systemd if detected) or no",
     ),
     (
         "syslog-facility",
-        "Syslog facility: user or local0 to local7 (accepted; zedis has no syslog yet)",
+        "Syslog facility: user or local0 to local7",
     ),
     (
         "repl-diskless-load",

@@ -98,6 +98,44 @@ impl LogLevel {
     }
 }
 
+/// `supervised`: whether zedis tells a service manager when it is ready and stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supervised {
+    No,
+    Upstart,
+    Systemd,
+    /// Systemd when `NOTIFY_SOCKET` is set, else none.
+    Auto,
+}
+
+impl Supervised {
+    /// Every mode by the number `params` gives its name.
+    pub const ALL: [(Supervised, &'static str); 4] = [
+        (Supervised::No, "no"),
+        (Supervised::Upstart, "upstart"),
+        (Supervised::Systemd, "systemd"),
+        (Supervised::Auto, "auto"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("no", |(_, n)| n)
+    }
+}
+
+/// A `rename-command` directive, kept with where it was read: the command table checks it
+/// at startup and its errors name the line as the config file's other errors do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameCommand {
+    pub line: Option<usize>,
+    pub text: String,
+    pub from: String,
+    /// Empty: the command is removed.
+    pub to: String,
+}
+
 /// `enable-debug-command`, `enable-module-command`, `enable-protected-configs`: whether a
 /// protected action is allowed, and from where (Redis's `PROTECTED_ACTION_ALLOWED_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +218,20 @@ pub struct Config {
     pub requirepass: Option<Vec<u8>>,
     pub hz: u32,
     pub loglevel: LogLevel,
+    /// Empty: standard output.
     pub logfile: String,
+    pub syslog_enabled: bool,
+    pub syslog_ident: String,
+    /// syslog(3) facility code (`params::SYSLOG_FACILITIES`).
+    pub syslog_facility: i64,
+    pub daemonize: bool,
+    /// Empty: none (a daemonized server still writes Redis's default, `/var/run/redis.pid`).
+    pub pidfile: String,
+    pub supervised: Supervised,
+    /// `disable-thp`: turn transparent huge pages off for this process.
+    pub disable_thp: bool,
+    /// `rename-command` directives in the order read.
+    pub rename_commands: Vec<RenameCommand>,
     pub maxmemory: u64,
     /// `maxmemory-clients`: bytes, or a percentage of `maxmemory` when negative; 0 is off.
     pub maxmemory_clients: i64,
@@ -269,6 +320,14 @@ impl Default for Config {
             hz: 10,
             loglevel: LogLevel::Notice,
             logfile: String::new(),
+            syslog_enabled: false,
+            syslog_ident: "redis".to_string(),
+            syslog_facility: 128,
+            daemonize: false,
+            pidfile: String::new(),
+            supervised: Supervised::No,
+            disable_thp: true,
+            rename_commands: Vec::new(),
             maxmemory: 0,
             maxmemory_clients: 0,
             maxmemory_policy: EvictionPolicy::NoEviction,

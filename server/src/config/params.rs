@@ -13,7 +13,7 @@
 use super::units::parse_memory;
 use super::{
     Config, DebugCommand, EvictionPolicy, LogLevel, OUTPUT_BUFFER_CLASSES, OomScoreAdj,
-    OutputBufferLimit,
+    OutputBufferLimit, Supervised,
 };
 
 /// `CONFIG SET` refuses it: "can't set immutable config".
@@ -651,6 +651,20 @@ macro_rules! refuse_text {
 }
 
 const PROTECTED_ACTION: &[(&str, i64)] = &[("no", 0), ("yes", 1), ("local", 2)];
+/// `supervised`, numbered by position in [`Supervised::ALL`].
+const SUPERVISED: &[(&str, i64)] = &[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)];
+/// `syslog-facility`: each name with its syslog(3) facility code.
+pub const SYSLOG_FACILITIES: &[(&str, i64)] = &[
+    ("user", 8),
+    ("local0", 128),
+    ("local1", 136),
+    ("local2", 144),
+    ("local3", 152),
+    ("local4", 160),
+    ("local5", 168),
+    ("local6", 176),
+    ("local7", 184),
+];
 const LOG_LEVELS: &[(&str, i64)] = &[("debug", 0), ("verbose", 1), ("notice", 2), ("warning", 3)];
 const POLICIES: &[(&str, i64)] = &[
     ("volatile-lru", 0),
@@ -681,13 +695,7 @@ fn save_and_nosave(v: &Value) -> Option<&'static str> {
 pub static PARAMS: &[Param] = &[
     // Booleans.
     field!("rdbchecksum", Kind::Bool, rdbchecksum, bool).flags(IMMUTABLE),
-    gated(
-        "daemonize",
-        Kind::Bool,
-        "no",
-        refuse_yes!("zedis does not daemonize yet: run it under a service manager"),
-    )
-    .flags(IMMUTABLE),
+    field!("daemonize", Kind::Bool, daemonize, bool).flags(IMMUTABLE),
     gated(
         "io-threads-do-reads",
         Kind::Bool,
@@ -764,13 +772,7 @@ pub static PARAMS: &[Param] = &[
              distribution"
         ),
     ),
-    gated(
-        "syslog-enabled",
-        Kind::Bool,
-        "no",
-        refuse_yes!("zedis does not log to syslog yet"),
-    )
-    .flags(IMMUTABLE),
+    field!("syslog-enabled", Kind::Bool, syslog_enabled, bool).flags(IMMUTABLE),
     gated(
         "cluster-enabled",
         Kind::Bool,
@@ -789,7 +791,7 @@ pub static PARAMS: &[Param] = &[
     stored("crash-log-enabled", Kind::Bool, "yes"),
     stored("crash-memcheck-enabled", Kind::Bool, "yes"),
     stored("use-exit-on-panic", Kind::Bool, "no").flags(HIDDEN),
-    stored("disable-thp", Kind::Bool, "yes").flags(IMMUTABLE),
+    field!("disable-thp", Kind::Bool, disable_thp, bool).flags(IMMUTABLE),
     stored("cluster-allow-replica-migration", Kind::Bool, "yes"),
     stored("replica-announced", Kind::Bool, "yes"),
     field!("latency-tracking", Kind::Bool, latency_tracking, bool),
@@ -811,19 +813,33 @@ pub static PARAMS: &[Param] = &[
         refuse_text!("zedis does not listen on a unix socket yet"),
     )
     .flags(IMMUTABLE),
-    gated(
-        "pidfile",
-        Kind::Text,
-        "",
-        refuse_text!("zedis does not write a pid file yet"),
-    )
-    .flags(IMMUTABLE),
+    Param {
+        name: "pidfile",
+        alias: None,
+        flags: IMMUTABLE,
+        kind: Kind::Text,
+        default: "",
+        store: Store::Field {
+            get: |c| c.pidfile.clone(),
+            set: |c, v| c.pidfile = v.text.clone(),
+        },
+    },
     stored("replica-announce-ip", Kind::Text, "").alias("slave-announce-ip"),
     stored("masteruser", Kind::Text, "").flags(SENSITIVE),
     stored("cluster-announce-ip", Kind::Text, ""),
     stored("cluster-config-file", Kind::Text, "nodes.conf").flags(IMMUTABLE),
     stored("cluster-announce-hostname", Kind::Text, ""),
-    stored("syslog-ident", Kind::Text, "redis").flags(IMMUTABLE),
+    Param {
+        name: "syslog-ident",
+        alias: None,
+        flags: IMMUTABLE,
+        kind: Kind::Text,
+        default: "",
+        store: Store::Field {
+            get: |c| c.syslog_ident.clone(),
+            set: |c, v| c.syslog_ident = v.text.clone(),
+        },
+    },
     Param {
         flags: PROTECTED,
         ..special(
@@ -916,29 +932,41 @@ pub static PARAMS: &[Param] = &[
         },
     },
     // Enums.
-    gated(
+    special(
         "supervised",
-        Kind::Enum(&[("upstart", 1), ("systemd", 2), ("auto", 3), ("no", 0)]),
-        "no",
-        |v| (v.number != 0).then_some("zedis does not talk to a supervisor yet"),
+        |c| c.supervised.name().to_string(),
+        |c, words| {
+            let checked = check(Kind::Enum(SUPERVISED), words)?;
+            let (mode, _) = Supervised::ALL[checked.number as usize];
+            if mode == Supervised::Upstart {
+                return Err(
+                    "zedis does not support upstart supervision: use 'supervised systemd'"
+                        .to_string(),
+                );
+            }
+            c.supervised = mode;
+            Ok(())
+        },
     )
+    .single()
     .flags(IMMUTABLE),
-    stored(
-        "syslog-facility",
-        Kind::Enum(&[
-            ("user", 8),
-            ("local0", 128),
-            ("local1", 136),
-            ("local2", 144),
-            ("local3", 152),
-            ("local4", 160),
-            ("local5", 168),
-            ("local6", 176),
-            ("local7", 184),
-        ]),
-        "local0",
-    )
-    .flags(IMMUTABLE),
+    Param {
+        name: "syslog-facility",
+        alias: None,
+        flags: IMMUTABLE,
+        kind: Kind::Enum(SYSLOG_FACILITIES),
+        default: "",
+        store: Store::Field {
+            get: |c| {
+                SYSLOG_FACILITIES
+                    .iter()
+                    .find(|(_, n)| *n == c.syslog_facility)
+                    .map_or("local0", |(name, _)| name)
+                    .to_string()
+            },
+            set: |c, v| c.syslog_facility = v.number,
+        },
+    },
     stored(
         "repl-diskless-load",
         Kind::Enum(&[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)]),

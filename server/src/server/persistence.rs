@@ -304,6 +304,7 @@ impl Server {
             .cloned()
             .unwrap_or_default();
         let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+        crate::process::shutdown_requested();
         let save = has("save") || (!has("nosave") && !self.config.save_params.is_empty());
         // A save during a load would write the half-read dataset over the file (Redis exits
         // without saving then).
@@ -312,6 +313,7 @@ impl Server {
         }
         self.abort_background_save();
         tracing::info!("Saving the final RDB snapshot before exiting.");
+        crate::process::notify_supervisor("STATUS=Saving the final RDB snapshot");
         match self.save_rdb() {
             Ok(()) => true,
             Err(e) if has("force") => {
@@ -319,6 +321,9 @@ impl Server {
                 true
             }
             Err(e) => {
+                crate::process::notify_supervisor(
+                    "STATUS=Error trying to save the DB, can't exit.",
+                );
                 tracing::warn!(
                     "Error trying to save the DB, can't exit: {e}. {} received but errors \
                      trying to shut down the server, check the logs for more information",
