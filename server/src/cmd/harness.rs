@@ -18,8 +18,13 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// A server without save points: a `FLUSHALL` would otherwise save a dump.rdb into the
+    /// working directory, as Redis's does.
     pub fn new() -> Harness {
-        Harness::with_config(Config::default())
+        Harness::with_config(Config {
+            save_params: Vec::new(),
+            ..Config::default()
+        })
     }
 
     pub fn with_config(config: Config) -> Harness {
