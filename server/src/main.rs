@@ -171,21 +171,23 @@ fn main() {
     let served = local.block_on(&runtime, async move {
         // Each signal names the parameter that says how to shut down on it.
         let (signals, receiver) = tokio::sync::mpsc::unbounded_channel();
+        // Registered before the server starts (and logs readiness), so no signal finds the
+        // default action in place.
+        use tokio::signal::unix::{SignalKind, signal};
+        use zedis::log::SIGNAL_TARGET;
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        // Redis ignores SIGHUP; SIGUSR1 is how Redis stops its forked child, and zedis
+        // has none (Redis 7.0.15 itself dies of one when it has no child).
+        let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+        let mut user1 = signal(SignalKind::user_defined1()).expect("SIGUSR1 handler");
+        // A file-size limit (`ulimit -f`) fails the write that crosses it (EFBIG: the save
+        // fails and says so) instead of killing the server, SIGXFSZ's default action.
+        let mut file_size = signal(SignalKind::from_raw(
+            nix::sys::signal::Signal::SIGXFSZ as i32,
+        ))
+        .expect("SIGXFSZ handler");
         tokio::task::spawn_local(async move {
-            use tokio::signal::unix::{SignalKind, signal};
-            use zedis::log::SIGNAL_TARGET;
-            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-            let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-            // Redis ignores SIGHUP; SIGUSR1 is how Redis stops its forked child, and zedis
-            // has none (Redis 7.0.15 itself dies of one when it has no child).
-            let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
-            let mut user1 = signal(SignalKind::user_defined1()).expect("SIGUSR1 handler");
-            // A file-size limit (`ulimit -f`) fails the write that crosses it (EFBIG: the save
-            // fails and says so) instead of killing the server, SIGXFSZ's default action.
-            let mut file_size = signal(SignalKind::from_raw(
-                nix::sys::signal::Signal::SIGXFSZ as i32,
-            ))
-            .expect("SIGXFSZ handler");
             loop {
                 let parameter = tokio::select! {
                     _ = file_size.recv() => {

@@ -629,11 +629,11 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "tls-cluster",
-        "Use TLS on the cluster bus (accepted; zedis has no TLS yet)",
+        "Use TLS on the cluster bus (only 'no' accepted: zedis has no TLS yet)",
     ),
     (
         "tls-replication",
-        "Use TLS on replication links (accepted; zedis has no TLS yet)",
+        "Use TLS on replication links (only 'no' accepted: zedis has no TLS yet)",
     ),
     (
         "tls-auth-clients",

@@ -1334,8 +1334,18 @@ pub static PARAMS: &[Param] = &[
     }),
     stored("tls-session-cache-size", Kind::Int(0, INT_MAX), "20480"),
     stored("tls-session-cache-timeout", Kind::Int(0, INT_MAX), "300"),
-    stored("tls-cluster", Kind::Bool, "no"),
-    stored("tls-replication", Kind::Bool, "no"),
+    gated(
+        "tls-cluster",
+        Kind::Bool,
+        "no",
+        refuse_yes!("zedis does not serve TLS"),
+    ),
+    gated(
+        "tls-replication",
+        Kind::Bool,
+        "no",
+        refuse_yes!("zedis does not serve TLS"),
+    ),
     stored(
         "tls-auth-clients",
         Kind::Enum(&[("no", 0), ("yes", 1), ("optional", 2)]),
