@@ -64,6 +64,20 @@ impl ServerProcess {
     /// Starts `program --port <free port> args…` in a new temporary directory and returns once
     /// it listens. Its output is discarded.
     pub fn start(program: &str, args: &[&str]) -> ServerProcess {
+        ServerProcess::spawn(program, None, args)
+    }
+
+    /// [`ServerProcess::start`] with a config file: `program <config> --port <free port>
+    /// args…`, as redis-server and zedis take their file as the first argument.
+    pub fn start_with_config(
+        program: &str,
+        config: &std::path::Path,
+        args: &[&str],
+    ) -> ServerProcess {
+        ServerProcess::spawn(program, Some(config), args)
+    }
+
+    fn spawn(program: &str, config: Option<&std::path::Path>, args: &[&str]) -> ServerProcess {
         let port = free_port();
         let name = std::path::Path::new(program)
             .file_name()
@@ -79,6 +93,7 @@ impl ServerProcess {
             PathBuf::from(program)
         };
         let child = Command::new(&program_path)
+            .args(config)
             .args(["--port", &port.to_string()])
             .args(args)
             .current_dir(&dir)
@@ -145,6 +160,8 @@ pub struct InProcess {
     pub port: u16,
     handle: Option<zedis::ServerHandle>,
     dir: PathBuf,
+    /// Whether `dir` is the server's own, removed on drop (not a config file's directory).
+    owns_dir: bool,
 }
 
 #[cfg(feature = "in-process")]
@@ -172,6 +189,32 @@ impl InProcess {
             port: handle.addr.port(),
             handle: Some(handle),
             dir,
+            owns_dir: true,
+        }
+    }
+
+    /// Starts zedis on a free port with the config file at `config` (an absolute path) and
+    /// `extra` flags after it, as `zedis-server <config> --port 0 extra…` would. Its `dir` is
+    /// the directory holding the file, which the caller owns: it stays when the server
+    /// stops, so a test can start a server again on a file that server rewrote. A `dir` line
+    /// in the file changes this process's working directory, as it does the binary's.
+    pub fn start_with_config(config: &std::path::Path, extra: &[&str]) -> InProcess {
+        let path = config.to_str().expect("a UTF-8 path");
+        let mut args = vec!["zedis-server", path, "--port", "0"];
+        args.extend_from_slice(extra);
+        let mut config_values =
+            zedis::config::file::from_args(args).expect("valid config file and flags");
+        let dir = config
+            .parent()
+            .expect("a file in a directory")
+            .to_path_buf();
+        config_values.dir = dir.display().to_string();
+        let handle = zedis::spawn(config_values).expect("zedis starts");
+        InProcess {
+            port: handle.addr.port(),
+            handle: Some(handle),
+            dir,
+            owns_dir: false,
         }
     }
 
@@ -194,6 +237,8 @@ impl Drop for InProcess {
     fn drop(&mut self) {
         // Stop the server before removing its directory.
         drop(self.handle.take());
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }

@@ -23,6 +23,14 @@ impl TestServer {
         }
     }
 
+    /// Starts zedis on a free port with the config file at `config` (an absolute path) and
+    /// `extra` flags; its `dir` is the file's directory, left in place when it stops.
+    pub fn start_with_config(config: &std::path::Path, extra: &[&str]) -> TestServer {
+        TestServer {
+            server: zedis_testkit::InProcess::start_with_config(config, extra),
+        }
+    }
+
     pub fn port(&self) -> u16 {
         self.server.port
     }

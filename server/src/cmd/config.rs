@@ -1,4 +1,4 @@
-//! `CONFIG` subcommands: GET, SET, RESETSTAT, HELP.
+//! `CONFIG` subcommands: GET, SET, RESETSTAT, REWRITE, HELP.
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
@@ -6,6 +6,7 @@ use super::{Args, Command, Ctx, Group};
 use crate::config::Config;
 use crate::config::params::{self, PARAMS, Param, lookup};
 use crate::util::glob_match;
+use std::path::Path;
 
 pub static COMMANDS: &[Command] = &[Command::container(
     "config",
@@ -46,6 +47,18 @@ pub static COMMANDS: &[Command] = &[Command::container(
             resetstat,
         )
         .doc("2.0.0", "Resets the server's statistics.", "O(1)"),
+        Command::new(
+            "rewrite",
+            2,
+            ADMIN | NOSCRIPT | LOADING | STALE,
+            Group::Server,
+            rewrite,
+        )
+        .doc(
+            "2.8.0",
+            "Rewrite the configuration file with the in memory configuration",
+            "O(1)",
+        ),
         Command::new("help", 2, LOADING | STALE, Group::Server, help).doc(
             "5.0.0",
             "Returns helpful text about the different subcommands.",
@@ -274,6 +287,30 @@ fn resetstat(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     Ok(())
 }
 
+/// `CONFIG REWRITE`: the config file the server started with, rewritten for the values in
+/// force (see `config::rewrite`). Logged at warning level, as Redis logs it.
+fn rewrite(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    let Some(path) = ctx.server.config.config_file.clone() else {
+        return Err(CmdError::new(
+            "ERR The server is running without a config file",
+        ));
+    };
+    match crate::config::rewrite::rewrite_file(Path::new(&path), &ctx.server.config, false) {
+        Ok(()) => {
+            tracing::warn!("CONFIG REWRITE executed with success.");
+            ctx.reply.ok();
+            Ok(())
+        }
+        Err(e) => {
+            let reason = crate::util::strerror(&e);
+            tracing::warn!("CONFIG REWRITE failed: {reason}");
+            Err(CmdError::owned(format!(
+                "ERR Rewriting config file: {reason}"
+            )))
+        }
+    }
+}
+
 fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     super::introspection::reply_help(
         ctx,
@@ -285,6 +322,8 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
             "    Set the configuration <directive> to <value>.",
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
         ],
     );
     Ok(())

@@ -57,6 +57,9 @@ const HELP: &[&str] = &[
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -182,6 +185,27 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
         (b"change-repl-id", 2) => {
             tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
             ctx.server.replication_id = crate::server::random_hex_id();
+            ctx.reply.ok();
+            Ok(())
+        }
+        (b"config-rewrite-force-all", 2) => {
+            let result = match &ctx.server.config.config_file {
+                Some(path) => crate::config::rewrite::rewrite_file(
+                    std::path::Path::new(path),
+                    &ctx.server.config,
+                    true,
+                ),
+                // Redis hands its absent path (NULL) to fopen, which fails with EFAULT.
+                None => Err(std::io::Error::from_raw_os_error(
+                    nix::errno::Errno::EFAULT as i32,
+                )),
+            };
+            result.map_err(|e| {
+                CmdError::owned(format!(
+                    "ERR CONFIG-REWRITE-FORCE-ALL failed: {}",
+                    crate::util::strerror(&e)
+                ))
+            })?;
             ctx.reply.ok();
             Ok(())
         }

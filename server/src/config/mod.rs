@@ -8,6 +8,7 @@ pub mod file;
 pub mod help;
 pub mod notify;
 pub mod params;
+pub mod rewrite;
 pub mod units;
 
 /// `maxmemory-policy`: what to evict when `maxmemory` is reached.

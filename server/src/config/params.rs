@@ -122,6 +122,11 @@ impl Param {
         self.has(MULTI_ARG)
     }
 
+    /// How its value is read and checked (`CONFIG REWRITE` formats it by this).
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// The value as `CONFIG GET` prints it.
     pub fn get(&self, config: &Config) -> String {
         match &self.store {
