@@ -155,6 +155,8 @@ impl Rewrite {
             ("latency-tracking-info-percentiles", _) => self.plain(name, &value, true),
             // zedis is never a replica: no `replicaof` line stays.
             ("replicaof", _) => self.mark_processed(name),
+            // An enum (with its own setter, which refuses `upstart`): written bare.
+            ("supervised", _) => self.plain(name, &value, changed),
             // The working directory has no default: always written.
             ("dir", _) => self.quoted(name, &value, true),
             (_, Kind::Memory(..) | Kind::UMemory(..)) => {
@@ -589,6 +591,14 @@ mod tests {
             ("proc-title-template", "{title}"),
         ]);
         let text = String::from_utf8(rewrite(b"", &config, true)).unwrap();
+        // Enums bare, text quoted, as Redis writes them.
+        for line in [
+            "\nsupervised no\n",
+            "\nloglevel notice\n",
+            "\nsyslog-ident \"redis\"\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in\n{text}");
+        }
         for param in PARAMS {
             let written = text
                 .lines()
