@@ -626,3 +626,94 @@ fn include_and_rename_command_as_redis() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `contrib/zedis.service` starts zedis as systemd would: its `ExecStart` command (with the
+/// installed path replaced by this build, and the port and files moved into this test's
+/// directory) under `Type=notify` reaches `READY=1`.
+#[test]
+fn the_contrib_systemd_unit_starts_zedis() {
+    debian_conf();
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../contrib/zedis.service"
+    ))
+    .expect("contrib/zedis.service");
+    assert!(unit.lines().any(|l| l == "Type=notify"), "{unit}");
+    let exec_start = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let words: Vec<&str> = exec_start.split(' ').collect();
+    assert_eq!(words[0], "/usr/local/bin/zedis-server");
+    assert!(
+        unit.contains(&format!("ExecPaths={} ", words[0])),
+        "the sandbox must let the unit run its own binary"
+    );
+
+    let dir = scratch_dir("unit");
+    let socket_path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let port = free_port();
+    let pidfile = dir.join("redis-server.pid");
+    let logfile = dir.join("redis-server.log");
+    let mut server = Command::new(ZEDIS)
+        .args(&words[1..])
+        .args(["--port", &port.to_string()])
+        .args(["--pidfile", path_str(&pidfile)])
+        .args(["--logfile", path_str(&logfile)])
+        .args(["--dir", path_str(&dir)])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .spawn()
+        .expect("zedis-server starts");
+    let mut notifications = String::new();
+    while !notifications.contains("READY=1") {
+        let mut buf = [0u8; 512];
+        let n = socket.recv(&mut buf).expect("a notification");
+        notifications.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // Supervised: in the foreground, whatever the file says about daemonizing.
+    assert!(server.try_wait().unwrap().is_none());
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap(),
+        format!("{}\n", server.id())
+    );
+    shutdown_nosave(&mut Conn::new(port));
+    assert!(server.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `zedis-server -`: the configuration read from standard input, as
+/// `echo 'maxmemory 128mb' | redis-server -`.
+#[test]
+fn a_dash_reads_the_configuration_from_standard_input() {
+    let dir = scratch_dir("stdin");
+    let port = free_port();
+    let mut child = Command::new(ZEDIS)
+        .arg("-")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        format!("port {port}\nmaxmemory 128mb\nsave \"\"\n").as_bytes(),
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let _guard = KillOnDrop(child.id() as i32);
+    wait_until("the port", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut conn = Conn::new(port);
+    assert_eq!(
+        conn.call(&["CONFIG", "GET", "maxmemory"]),
+        "*2\r\n$9\r\nmaxmemory\r\n$9\r\n134217728\r\n"
+    );
+    shutdown_nosave(&mut conn);
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
