@@ -259,7 +259,7 @@ enum Verdict {
 /// fixed files (they come after the file, so each line is still read and checked), and judges
 /// it: refused when it exits before logging readiness.
 fn verdict(program: &str, conf: &Path, dir: &Path) -> Verdict {
-    let mut child = Command::new(program)
+    let child = Command::new(program)
         .arg(conf)
         .args(["--port", &free_port().to_string(), "--tls-port", "0"])
         .args(["--bind", "127.0.0.1"])
@@ -278,23 +278,27 @@ fn verdict(program: &str, conf: &Path, dir: &Path) -> Verdict {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut log = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut seen = String::new();
+    // Killed (if still running) and reaped on every path out, a panic included.
+    let mut server = Foreground {
+        child,
+        startup: String::new(),
+    };
+    let mut log = BufReader::new(server.child.stdout.take().expect("stdout"));
     loop {
         let mut line = String::new();
-        if log.read_line(&mut line).expect("log") == 0 {
-            let _ = child.wait();
+        // A read error ends the log as its end does.
+        if log.read_line(&mut line).unwrap_or(0) == 0 {
+            let _ = server.child.wait();
             let mut errors = String::new();
-            let _ =
-                std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut errors);
-            return Verdict::Refused(format!("{seen}{errors}"));
+            if let Some(stderr) = server.child.stderr.as_mut() {
+                let _ = std::io::Read::read_to_string(stderr, &mut errors);
+            }
+            return Verdict::Refused(format!("{}{errors}", server.startup));
         }
         if line.contains("Ready to accept connections") {
-            let _ = child.kill();
-            let _ = child.wait();
             return Verdict::Accepted;
         }
-        seen.push_str(&line);
+        server.startup.push_str(&line);
     }
 }
 
@@ -391,7 +395,7 @@ fn a_notify_service_manager_hears_readiness_and_stopping() {
             .current_dir(&dir),
     );
     let mut heard = Vec::new();
-    let mut receive = || {
+    let receive = || {
         let mut buf = [0u8; 512];
         let n = socket.recv(&mut buf).expect("a notification");
         String::from_utf8_lossy(&buf[..n]).into_owned()
