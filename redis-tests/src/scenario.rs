@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `unordered` | aggregates compare as multisets (sets, `KEYS`, `SCAN` pages…) |
 //! | `shape` | only the types and sizes of the reply compare (times, ids, random picks) |
-//! | `fields` | the reply is `INFO`-style text: the section headers and field names compare, in order |
+//! | `fields` | the reply is `INFO`-style text: the section headers and field names compare, in order (zedis's own `zedis_*` fields aside) |
 //! | `field-set` | as `fields`, in any order, with the names of `name=value` parts of each value (`p50`, `keys`) |
 //! | `ignore` | the command runs on both servers; its replies are not compared |
 //! | `differs <why>` | a documented difference: not compared, reported as known |
@@ -234,6 +234,8 @@ fn field_names(reply: &[u8]) -> Vec<String> {
     text.split("\r\n")
         .filter(|l| !l.is_empty())
         .map(|l| l.split(':').next().unwrap_or(l).to_string())
+        // zedis's own identity (`zedis_version`…) is added to Redis's fields on purpose.
+        .filter(|name| !name.starts_with("zedis_"))
         .collect()
 }
 
@@ -384,6 +386,16 @@ mod tests {
             &Compare::Fields,
             b"$10\r\n# A\r\nx:1\r\n",
             b"$10\r\n# A\r\nx:2\r\n"
+        ));
+        assert!(replies_match(
+            &Compare::Fields,
+            b"$10\r\n# A\r\nx:1\r\n",
+            b"$25\r\n# A\r\nx:2\r\nzedis_version:1\r\n"
+        ));
+        assert!(!replies_match(
+            &Compare::Fields,
+            b"$10\r\n# A\r\nx:1\r\n",
+            b"$21\r\n# A\r\nx:2\r\nversion:1\r\n"
         ));
         assert!(replies_match(
             &Compare::FieldSet,

@@ -78,8 +78,8 @@ const DEPRECATED: &[(&str, usize, usize)] = &[
 /// lines ignored, values quoted with Redis's rules, `include` read in place. Besides the
 /// parameters, Redis's other directives: `rename-command` (checked against the command table
 /// at startup), the deprecated ones it ignores, and those that need a feature zedis does not
-/// have (`loadmodule`, `user`, `sentinel`, module parameters), refused with one line naming
-/// it.
+/// have (`loadmodule`, `user`, `sentinel <option>`, module parameters), refused with one line
+/// naming it.
 pub fn apply_config_text(config: &mut Config, text: &str) -> Result<(), ConfigError> {
     apply_lines(config, text, 0)
 }
@@ -142,11 +142,9 @@ fn apply_lines(config: &mut Config, text: &str, depth: usize) -> Result<(), Conf
             ("loadmodule", [_, ..]) => {
                 return Err(error("zedis does not load Redis modules"));
             }
-            ("sentinel", []) => {
-                return Err(error(
-                    "zedis has no sentinel mode: run redis-sentinel next to it",
-                ));
-            }
+            // Alone, Redis reads it and does nothing (sentinel mode comes from the command
+            // line); zedis has no sentinel mode either way.
+            ("sentinel", []) => {}
             ("sentinel", _) => {
                 return Err(error("sentinel directive while not in sentinel mode"));
             }
@@ -362,6 +360,46 @@ mod tests {
         let err = apply_config_text(&mut config, "maxmemory 1tb\n").unwrap_err();
         assert_eq!(err.reason, "argument must be a memory value");
         assert!(err.to_string().contains("at line 1\n>>> 'maxmemory 1tb'\n"));
+    }
+
+    #[test]
+    fn redis_directives_beyond_the_parameters() {
+        let mut config = Config::default();
+        apply_config_text(
+            &mut config,
+            "list-max-ziplist-entries 512\nLUA-REPLICATE-COMMANDS yes\nsentinel\n\
+             rename-command CONFIG \"\"\nrename-command get fetch\n",
+        )
+        .unwrap();
+        let renames: Vec<(&str, &str, Option<usize>)> = config
+            .rename_commands
+            .iter()
+            .map(|r| (r.from.as_str(), r.to.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            renames,
+            [("CONFIG", "", Some(4)), ("get", "fetch", Some(5))]
+        );
+        for (text, reason) in [
+            (
+                "list-max-ziplist-entries 1 2",
+                "Bad directive or wrong number of arguments",
+            ),
+            ("include a b", "Bad directive or wrong number of arguments"),
+            (
+                "rename-command get",
+                "Bad directive or wrong number of arguments",
+            ),
+            (
+                "sentinel monitor m 127.0.0.1 6379 2",
+                "sentinel directive while not in sentinel mode",
+            ),
+            ("mymodule.option", "Module config specified without value"),
+            ("loadmodule /x.so", "zedis does not load Redis modules"),
+        ] {
+            let err = apply_config_text(&mut config, text).unwrap_err();
+            assert_eq!(err.reason, reason, "{text}");
+        }
     }
 
     #[test]
