@@ -31,6 +31,11 @@ const SERVER_FIELDS: &[&str] = &[
     "executable",
     "config_file",
     "io_threads_active",
+    // zedis's own identity, after Redis's fields.
+    "zedis_version",
+    "zedis_git_sha1",
+    "zedis_git_dirty",
+    "zedis_build_id",
 ];
 
 const CLIENTS_FIELDS: &[&str] = &[
@@ -503,6 +508,19 @@ fn info_server_fields() {
     assert_eq!(value(&fields, "hz"), "15");
     assert_eq!(value(&fields, "configured_hz"), "15");
     assert_eq!(value(&fields, "run_id").len(), 40);
+    assert_eq!(
+        value(&fields, "zedis_version"),
+        zedis::version::ZEDIS_VERSION
+    );
+    assert_eq!(value(&fields, "zedis_git_sha1"), zedis::version::GIT_SHA1);
+    assert_eq!(value(&fields, "zedis_build_id"), zedis::version::BUILD_ID);
+    assert_eq!(value(&fields, "redis_build_id"), zedis::version::BUILD_ID);
+    let clock = value(&fields, "monotonic_clock");
+    assert!(
+        clock == "POSIX clock_gettime"
+            || (clock.starts_with("X86 TSC @ ") && clock.ends_with(" ticks/us")),
+        "{clock}"
+    );
     let server_time: u128 = value(&fields, "server_time_usec").parse().unwrap();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -613,7 +613,7 @@ mod tests {
         }
         let mut read = Config::default();
         // `dir` would change this process's directory; it is the same directory anyway.
-        super::super::file::apply_config_text(&mut read, &without_dir(&text))
+        crate::config::file::apply_config_text(&mut read, &without_dir(&text))
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         for param in PARAMS {
             assert_eq!(param.get(&read), param.get(&config), "{}", param.name);
