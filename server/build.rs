@@ -25,14 +25,18 @@ fn main() {
         _ => "0",
     };
     // Only a new commit or checkout reruns this: the dirty flag is as of that moment, as
-    // Redis's release header is as of its last `make`.
-    if let Some(head) = git(&["rev-parse", "--git-path", "HEAD"]) {
-        println!("cargo:rerun-if-changed={head}");
-    }
-    if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"])
-        && let Some(path) = git(&["rev-parse", "--git-path", &head_ref])
+    // Redis's release header is as of its last `make`. A path that does not exist would rerun
+    // it on every build, so only existing ones are named (a branch's ref may be packed).
+    let head_ref = git(&["symbolic-ref", "-q", "HEAD"]);
+    for name in ["HEAD", "packed-refs"]
+        .into_iter()
+        .chain(head_ref.as_deref())
     {
-        println!("cargo:rerun-if-changed={path}");
+        if let Some(path) = git(&["rev-parse", "--git-path", name])
+            && std::path::Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
+        }
     }
     println!("cargo:rerun-if-changed=build.rs");
 
