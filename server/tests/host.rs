@@ -721,3 +721,71 @@ fn a_dash_reads_the_configuration_from_standard_input() {
     assert!(child.wait().unwrap().success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `syslog-enabled yes`: each log line also goes to syslog under `syslog-ident` with the pid,
+/// at `syslog-facility` and the level's priority (notice for `*` lines). glibc's syslog(3)
+/// writes to `/dev/log`; where no syslog daemon holds it, the test listens there itself.
+#[test]
+fn syslog_receives_the_log_lines() {
+    /// The socket this test made at /dev/log, removed however the test ends.
+    struct OwnDevLog(UnixDatagram);
+    impl Drop for OwnDevLog {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file("/dev/log");
+        }
+    }
+    let dev_log = Path::new("/dev/log");
+    let listener = if dev_log.exists() {
+        None
+    } else {
+        UnixDatagram::bind(dev_log).ok().map(OwnDevLog)
+    };
+    let dir = scratch_dir("syslog");
+    let port = free_port();
+    let mut server = start_foreground(
+        Command::new(ZEDIS)
+            .args(["--port", &port.to_string(), "--save", ""])
+            .args([
+                "--syslog-enabled",
+                "yes",
+                "--syslog-ident",
+                "zedis-host-test",
+            ])
+            .args(["--syslog-facility", "local3"])
+            .current_dir(&dir),
+    );
+    shutdown_nosave(&mut Conn::new(port));
+    assert!(server.child.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let Some(OwnDevLog(listener)) = &listener else {
+        // A syslog daemon holds /dev/log (or it could not be made): the lines went there,
+        // and the server ran with syslog on.
+        eprintln!("/dev/log is not this test's: the messages were not captured");
+        return;
+    };
+    listener
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut messages = Vec::new();
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = listener.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if messages.last().unwrap().contains("ready to exit") {
+            break;
+        }
+    }
+    let pid = server.child.id();
+    // local3 is 19 << 3; notice is 5, warning 4.
+    let ready = format!("zedis-host-test[{pid}]: Ready to accept connections");
+    let line = messages
+        .iter()
+        .find(|m| m.ends_with(&ready))
+        .unwrap_or_else(|| panic!("{ready:?} in {messages:?}"));
+    assert!(line.starts_with("<157>"), "{line}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("<156>") && m.ends_with("]: Server initialized")),
+        "{messages:?}"
+    );
+}
