@@ -31,10 +31,18 @@ const DEBIAN_DEFAULTS: [(&str, &str); 4] = [
 ];
 
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zedis-host-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    common::scratch_dir(&format!("host-{name}"))
+}
+
+/// A service manager's notification socket in `dir`: its path (for `NOTIFY_SOCKET`) and the
+/// socket, which waits up to 10 s for each message.
+fn notify_listener(dir: &Path) -> (PathBuf, UnixDatagram) {
+    let path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&path).expect("notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    (path, socket)
 }
 
 fn debian_conf() -> String {
@@ -381,11 +389,7 @@ fn each_commented_out_directive_is_read_as_redis_reads_it() {
 #[test]
 fn a_notify_service_manager_hears_readiness_and_stopping() {
     let dir = scratch_dir("notify");
-    let socket_path = dir.join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
-    socket
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let (socket_path, socket) = notify_listener(&dir);
     let port = free_port();
     let mut server = start_foreground(
         Command::new(ZEDIS)
@@ -655,11 +659,7 @@ fn the_contrib_systemd_unit_starts_zedis() {
     );
 
     let dir = scratch_dir("unit");
-    let socket_path = dir.join("notify.sock");
-    let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
-    socket
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let (socket_path, socket) = notify_listener(&dir);
     let port = free_port();
     let pidfile = dir.join("redis-server.pid");
     let logfile = dir.join("redis-server.log");
@@ -709,9 +709,7 @@ fn a_dash_reads_the_configuration_from_standard_input() {
     .unwrap();
     drop(child.stdin.take());
     let _guard = KillOnDrop(child.id() as i32);
-    wait_until("the port", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    zedis_testkit::wait_for_port(port, Duration::from_secs(10));
     let mut conn = Conn::new(port);
     assert_eq!(
         conn.call(&["CONFIG", "GET", "maxmemory"]),

@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 use common::Server;
 
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zedis-persist-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    common::scratch_dir(&format!("persist-{name}"))
 }
 
 fn start_in(dir: &Path) -> Server {

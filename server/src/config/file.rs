@@ -6,7 +6,7 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use super::params::{PARAMS, lookup};
+use super::params::{PARAMS, Param, lookup};
 use super::{Config, RenameCommand};
 
 /// A configuration that could not be loaded, printed as redis-server prints it before
@@ -41,11 +41,8 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Applies one directive (`name` and its words) to `config`.
-fn apply(config: &mut Config, name: &str, words: &[String]) -> Result<(), String> {
-    let Some(param) = lookup(name) else {
-        return Err("Bad directive or wrong number of arguments".to_string());
-    };
+/// Applies one parameter's words to `config`.
+fn apply(config: &mut Config, param: &Param, words: &[String]) -> Result<(), String> {
     if !param.multi_arg() && words.len() != 1 {
         return Err("wrong number of arguments".to_string());
     }
@@ -109,8 +106,8 @@ fn apply_lines(config: &mut Config, text: &str, depth: usize) -> Result<(), Conf
             continue;
         };
         let name = name.to_ascii_lowercase();
-        if lookup(&name).is_some() {
-            apply(config, &name, values).map_err(|reason| error(&reason))?;
+        if let Some(param) = lookup(&name) {
+            apply(config, param, values).map_err(|reason| error(&reason))?;
             continue;
         }
         if DEPRECATED
@@ -307,7 +304,7 @@ where
         apply_config_text(&mut config, &text)?;
     }
     // Flags in command-line order, as redis-server appends them to the config.
-    let mut flags: Vec<(usize, &str, Vec<String>)> = Vec::new();
+    let mut flags: Vec<(usize, &Param, Vec<String>)> = Vec::new();
     for param in PARAMS {
         let (Some(indices), Some(values)) = (
             matches.indices_of(param.name),
@@ -316,17 +313,17 @@ where
             continue;
         };
         for (index, values) in indices.zip(values) {
-            flags.push((index, param.name, values.cloned().collect()));
+            flags.push((index, param, values.cloned().collect()));
         }
     }
     flags.sort_by_key(|(index, _, _)| *index);
-    for (_, name, mut values) in flags {
+    for (_, param, mut values) in flags {
         if values.is_empty() {
             values.push(String::new());
         }
-        apply(&mut config, name, &values).map_err(|reason| ConfigError {
+        apply(&mut config, param, &values).map_err(|reason| ConfigError {
             line: None,
-            text: format!("--{name} {}", values.join(" ")),
+            text: format!("--{} {}", param.name, values.join(" ")),
             reason,
         })?;
     }

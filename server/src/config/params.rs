@@ -626,6 +626,19 @@ macro_rules! field {
             },
         }
     };
+    ($name:literal, $kind:expr, $field:ident, text) => {
+        Param {
+            name: $name,
+            alias: None,
+            flags: 0,
+            kind: $kind,
+            default: "",
+            store: Store::Field {
+                get: |c| c.$field.clone(),
+                set: |c, v| c.$field = v.text.clone(),
+            },
+        }
+    };
     ($name:literal, $kind:expr, $field:ident) => {
         Param {
             name: $name,
@@ -818,33 +831,13 @@ pub static PARAMS: &[Param] = &[
         refuse_text!("zedis does not listen on a unix socket yet"),
     )
     .flags(IMMUTABLE),
-    Param {
-        name: "pidfile",
-        alias: None,
-        flags: IMMUTABLE,
-        kind: Kind::Text,
-        default: "",
-        store: Store::Field {
-            get: |c| c.pidfile.clone(),
-            set: |c, v| c.pidfile = v.text.clone(),
-        },
-    },
+    field!("pidfile", Kind::Text, pidfile, text).flags(IMMUTABLE),
     stored("replica-announce-ip", Kind::Text, "").alias("slave-announce-ip"),
     stored("masteruser", Kind::Text, "").flags(SENSITIVE),
     stored("cluster-announce-ip", Kind::Text, ""),
     stored("cluster-config-file", Kind::Text, "nodes.conf").flags(IMMUTABLE),
     stored("cluster-announce-hostname", Kind::Text, ""),
-    Param {
-        name: "syslog-ident",
-        alias: None,
-        flags: IMMUTABLE,
-        kind: Kind::Text,
-        default: "",
-        store: Store::Field {
-            get: |c| c.syslog_ident.clone(),
-            set: |c, v| c.syslog_ident = v.text.clone(),
-        },
-    },
+    field!("syslog-ident", Kind::Text, syslog_ident, text).flags(IMMUTABLE),
     Param {
         flags: PROTECTED,
         ..special(
@@ -911,17 +904,7 @@ pub static PARAMS: &[Param] = &[
         "{title} {listen-addr} {server-mode}",
     ),
     stored("bind-source-addr", Kind::Text, ""),
-    Param {
-        name: "logfile",
-        alias: None,
-        flags: IMMUTABLE,
-        kind: Kind::Text,
-        default: "",
-        store: Store::Field {
-            get: |c| c.logfile.clone(),
-            set: |c, v| c.logfile = v.text.clone(),
-        },
-    },
+    field!("logfile", Kind::Text, logfile, text).flags(IMMUTABLE),
     stored("masterauth", Kind::Text, "").flags(SENSITIVE),
     Param {
         name: "requirepass",

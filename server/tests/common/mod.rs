@@ -7,6 +7,14 @@ use std::time::{Duration, Instant};
 
 use zedis_testkit::ServerProcess;
 
+/// A fresh, empty directory for one test: `zedis-<name>-<pid>` under the temporary directory.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("zedis-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 /// A request as a RESP multibulk array.
 pub fn multibulk<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
