@@ -32,6 +32,12 @@ pub trait KeySink {
     /// by the sink and reported when the save finishes; the walk goes on marking records.
     fn save(&mut self, db: usize, record: &Record, objects: &Objects, clock: AccessClock);
 
+    /// Whether the sink can take the walk's next keys now; `false` while what it holds waits
+    /// for its output (keys written before a change are taken regardless).
+    fn ready(&mut self) -> bool {
+        true
+    }
+
     /// The sink itself, for its owner to finish it once the snapshot ends.
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }
@@ -70,6 +76,14 @@ impl Keyspace {
             keys_saved: 0,
             keys_total: self.total_keys() as u64,
         });
+    }
+
+    /// Whether the snapshot's sink can take the walk's next keys now (see
+    /// [`KeySink::ready`]); `true` when no snapshot is in progress.
+    pub fn snapshot_ready(&mut self) -> bool {
+        self.snapshot
+            .as_mut()
+            .is_none_or(|active| active.sink.ready())
     }
 
     /// Walks about `budget` table slots further, writing the pending records found. Returns

@@ -39,6 +39,9 @@ pub struct Compressor {
     table: Vec<(u32, u32)>,
     stamp: u32,
     small: SmallTable,
+    /// The call stamp each hash slot was last seen with (see `no_slot_repeats`).
+    seen: Vec<u16>,
+    seen_stamp: u16,
 }
 
 impl Default for Compressor {
@@ -56,12 +59,46 @@ impl Compressor {
             table: Vec::new(),
             stamp: 0,
             small: SmallTable::default(),
+            seen: Vec::new(),
+            seen_stamp: 0,
         }
+    }
+
+    /// Whether no two of `input`'s positions fall in the same hash slot. liblzf can then
+    /// find no earlier position to refer to and writes every byte as a literal, more than
+    /// the input's length: the answer is known without running it. Random data, which a
+    /// bound of `len - 4` never lets compress, is settled this way with one load and one store
+    /// per byte; compressible data repeats a slot within its first bytes.
+    fn no_slot_repeats(&mut self, input: &[u8]) -> bool {
+        if self.seen.is_empty() {
+            self.seen = vec![0; HSIZE];
+        }
+        // A slot was seen in this call if it holds this call's stamp.
+        self.seen_stamp = self.seen_stamp.wrapping_add(1);
+        if self.seen_stamp == 0 {
+            self.seen.fill(0);
+            self.seen_stamp = 1;
+        }
+        let stamp = self.seen_stamp;
+        let mut hval = first(input, 0);
+        for ip in 0..input.len() - 2 {
+            hval = next(hval, input, ip);
+            let seen = &mut self.seen[slot(hval)];
+            if *seen == stamp {
+                return false;
+            }
+            *seen = stamp;
+        }
+        true
     }
 
     /// Compresses `input` into at most `out_len` bytes; `None` when liblzf would give up.
     pub fn compress(&mut self, input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         if input.len() <= SMALL_INPUT {
+            // Literals alone take more than the input's length, so more than `out_len`.
+            if input.len() >= 3 && out_len <= input.len() && self.no_slot_repeats(input) {
+                return None;
+            }
             self.small.reset(input.len());
             return compress_with(input, out_len, &mut self.small);
         }
@@ -108,31 +145,40 @@ impl Table for StampedTable<'_> {
     }
 }
 
-/// The slots one short input touches, in an open-addressed map at most half full: an input
-/// of n bytes stores at most n + 2 slots.
+/// The slots one short input touches, in an open-addressed map at most half full (an input
+/// of n bytes stores at most n + 2 slots). Each entry is stamped with the call that wrote it,
+/// as the full-size table's are: an entry of an earlier call reads as empty, so a call starts
+/// without clearing anything.
 #[derive(Default)]
 struct SmallTable {
-    /// Slot + 1 (0: empty), and the offset stored for it.
+    /// Call stamp, and the slot (high half) with the offset stored for it (low half).
     entries: Vec<(u32, u32)>,
     mask: usize,
+    stamp: u32,
 }
 
 impl SmallTable {
     fn reset(&mut self, in_len: usize) {
-        let size = (2 * in_len + 8).next_power_of_two();
-        self.entries.clear();
-        self.entries.resize(size, (0, 0));
-        self.mask = size - 1;
+        if self.entries.is_empty() {
+            self.entries = vec![(0, 0); (2 * SMALL_INPUT + 8).next_power_of_two()];
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.entries.fill((0, 0));
+            self.stamp = 1;
+        }
+        // The first entries of the table, as many as this input needs, stay in the L1 cache.
+        self.mask = (2 * in_len + 8).next_power_of_two() - 1;
     }
 
     /// The entry for slot `h`: its own, or the empty one where it would go.
     #[inline]
     fn find(&mut self, h: usize) -> &mut (u32, u32) {
-        let key = h as u32 + 1;
+        let key = (h as u32) << 16;
         let mut at = (h.wrapping_mul(0x9E37_79B9) >> 7) & self.mask;
         loop {
-            let entry = self.entries[at];
-            if entry.0 == key || entry.0 == 0 {
+            let (stamp, packed) = self.entries[at];
+            if stamp != self.stamp || packed & 0xFFFF_0000 == key {
                 return &mut self.entries[at];
             }
             at = (at + 1) & self.mask;
@@ -143,14 +189,20 @@ impl SmallTable {
 impl Table for SmallTable {
     #[inline]
     fn swap(&mut self, h: usize, offset: usize) -> usize {
+        let stamp = self.stamp;
         let entry = self.find(h);
-        let old = std::mem::replace(entry, (h as u32 + 1, offset as u32));
-        old.1 as usize
+        let old = std::mem::replace(entry, (stamp, (h as u32) << 16 | offset as u32));
+        if old.0 == stamp {
+            (old.1 & 0xFFFF) as usize
+        } else {
+            0
+        }
     }
 
     #[inline]
     fn set(&mut self, h: usize, offset: usize) {
-        *self.find(h) = (h as u32 + 1, offset as u32);
+        let stamp = self.stamp;
+        *self.find(h) = (stamp, (h as u32) << 16 | offset as u32);
     }
 }
 
@@ -302,6 +354,36 @@ mod tests {
                 "{input:?}"
             );
         }
+    }
+
+    #[test]
+    fn inputs_without_a_repeated_slot_are_settled_as_liblzf_settles_them() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut reused = Compressor::new();
+        // The stamps wrap around within the test.
+        reused.seen = vec![0; HSIZE];
+        reused.seen_stamp = u16::MAX - 100;
+        let mut skipped = 0;
+        for round in 0..3000 {
+            let len = rng.usize(3..1100);
+            // From every byte value (no slot repeats, mostly) down to two (always repeats).
+            let alphabet = [256, 74, 16, 2][round % 4];
+            let input: Vec<u8> = (0..len).map(|_| rng.u16(0..alphabet) as u8).collect();
+            for out_len in [len.saturating_sub(4), len, len + 64] {
+                if out_len == 0 {
+                    continue;
+                }
+                skipped += usize::from(
+                    len <= SMALL_INPUT && out_len <= len && reused.no_slot_repeats(&input),
+                );
+                assert_eq!(
+                    reused.compress(&input, out_len),
+                    compress(&input, out_len),
+                    "{input:?} into {out_len}"
+                );
+            }
+        }
+        assert!(skipped > 500, "the shortcut was taken {skipped} times");
     }
 
     #[test]

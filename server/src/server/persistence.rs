@@ -13,7 +13,7 @@ use super::Server;
 use crate::rdb::file::write_atomically;
 use crate::rdb::load::{LoadOptions, LoadReport, Loader};
 use crate::rdb::save::{AccessInfo, SaveOptions, save_all};
-use crate::rdb::snapshot::FileSink;
+use crate::rdb::snapshot::{FileSink, FinishingSave};
 use crate::types::hash::HashLimits;
 use crate::types::list::ListLimit;
 use crate::types::set::SetLimits;
@@ -237,9 +237,9 @@ impl Server {
     }
 
     /// Moves the background save `budget` table slots further. When the walk is complete it
-    /// returns the finished file (to be synced and renamed off the command thread) or the
-    /// error that ended the save.
-    pub fn background_save_step(&mut self, budget: usize) -> Option<io::Result<File>> {
+    /// returns the save's last part (to be waited for, synced and renamed off the command
+    /// thread) or the error that ended the save.
+    pub fn background_save_step(&mut self, budget: usize) -> Option<io::Result<FinishingSave>> {
         let background = self.persistence.background.as_mut()?;
         if let Some(e) = background.failed.take() {
             return Some(Err(e));
