@@ -60,12 +60,15 @@ pub async fn evict_in_background(server: Rc<RefCell<Server>>) {
 const SAVE_SLOTS_PER_STEP: usize = 1024;
 
 /// The share of the command thread a save's walk takes while clients are sending commands:
-/// after a step it leaves clients the rest (when no command came since its last step it goes
-/// on at once). Reading the records is the walk's cost (their cache misses), the same however
-/// it is spread; spread over a longer save it takes less of each second from clients. With
-/// 1M keys the walk needs 0.1-0.2 s of the thread; under `scripts/snapshot-bench.sh`'s write
-/// load the whole save took about 1 s, Redis's fork 1.4-1.7 s.
-const SAVE_SHARE: f64 = 0.1;
+/// after a step it leaves clients the rest (with no command for a while it goes on at once).
+/// Reading the records is the walk's cost (their cache misses), the same however it is
+/// spread; spread over a longer save it takes less of each second from clients. With 1M keys
+/// the walk needs 0.15-0.25 s of the thread; under `scripts/snapshot-bench.sh`'s write load
+/// the whole save took 1.4-1.8 s, about Redis's fork, with 0.64-0.76 of the SET rate.
+const SAVE_SHARE: f64 = 0.15;
+
+/// Clients count as busy for the walk's share while a command came this recently.
+const CLIENTS_BUSY_WINDOW: Duration = Duration::from_millis(2);
 
 /// How long the walk pauses when the writer thread's queue is full.
 const WRITER_WAIT_MICROS: u64 = 500;
@@ -81,6 +84,7 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
         // When the walk may step next if clients are busy, and the commands count it last saw.
         let mut resume_at = Instant::now();
         let mut commands_seen = u64::MAX;
+        let mut last_command_at = Instant::now();
         loop {
             let (step, delay) = {
                 let mut server = server.borrow_mut();
@@ -88,8 +92,12 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                     break;
                 }
                 let commands = server.stats.total_commands_processed;
-                let clients_busy = std::mem::replace(&mut commands_seen, commands) != commands;
-                if clients_busy && Instant::now() < resume_at {
+                let now = Instant::now();
+                if std::mem::replace(&mut commands_seen, commands) != commands {
+                    last_command_at = now;
+                }
+                let clients_busy = now.duration_since(last_command_at) < CLIENTS_BUSY_WINDOW;
+                if clients_busy && now < resume_at {
                     (None, 0)
                 } else if server.keyspace.snapshot_ready() {
                     let started = Instant::now();
