@@ -19,6 +19,10 @@ use crate::types::Objects;
 
 /// The stream goes to the writer thread in chunks of about this size.
 const CHUNK: usize = 1 << 20;
+/// A chunk that grows to this size is sent at once, the command thread waiting for room in
+/// the queue if need be: a large key, or many keys written before their change while the
+/// queue was full, never holds more than this on the command thread's side.
+const CHUNK_LIMIT: usize = 4 * CHUNK;
 /// Chunks queued for the writer thread at most: with the one being filled and the writer's
 /// buffer, a save holds a few MiB however far the disk falls behind.
 const QUEUED_CHUNKS: usize = 4;
@@ -35,16 +39,88 @@ struct Chunk {
     deferred: Vec<(u64, u32)>,
 }
 
+impl Chunk {
+    fn empty(base: u64) -> Chunk {
+        Chunk {
+            bytes: Vec::new(),
+            base,
+            deferred: Vec::new(),
+        }
+    }
+}
+
+/// The command thread's end of the stream: the chunk being filled, and the queue to the
+/// writer thread.
+struct ChunkStream {
+    chunk: Chunk,
+    chunks: SyncSender<Chunk>,
+}
+
+impl ChunkStream {
+    /// Notes a string whose compression is left to the writer thread (the hook of
+    /// `RdbWriter::defer_compression`).
+    fn defer(&mut self, offset: u64, len: u32) {
+        self.chunk.deferred.push((offset, len));
+    }
+
+    /// Takes the chunk filled so far, leaving an empty one after it.
+    fn take(&mut self) -> Chunk {
+        let next = self.chunk.base + self.chunk.bytes.len() as u64;
+        std::mem::replace(&mut self.chunk, Chunk::empty(next))
+    }
+
+    /// Sends the chunk being filled once it is full, unless the writer thread's queue is: the
+    /// chunk then stays and grows (up to `CHUNK_LIMIT`). `Ok(false)` when it stayed.
+    fn try_ship(&mut self) -> io::Result<bool> {
+        if self.chunk.bytes.len() < CHUNK {
+            return Ok(true);
+        }
+        let chunk = self.take();
+        match self.chunks.try_send(chunk) {
+            Ok(()) => {
+                self.chunk.bytes.reserve(CHUNK);
+                Ok(true)
+            }
+            Err(TrySendError::Full(chunk)) => {
+                // Nothing was written since the take: the chunk goes back as it was.
+                self.chunk = chunk;
+                Ok(false)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(writer_stopped()),
+        }
+    }
+}
+
+/// What a send to a writer thread that has stopped on an error reports; the thread's own
+/// error is the one the save ends with.
+fn writer_stopped() -> io::Error {
+    io::Error::other("the RDB writer thread stopped")
+}
+
+impl Write for ChunkStream {
+    /// Appends whole: a deferred string is never split between chunks.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.chunk.bytes.extend_from_slice(buf);
+        if self.chunk.bytes.len() >= CHUNK_LIMIT {
+            let chunk = self.take();
+            self.chunks.send(chunk).map_err(|_| writer_stopped())?;
+            self.chunk.bytes.reserve(CHUNK);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes a snapshot's keys to a file as an RDB stream. Encoding happens here, on the
 /// command thread, where the records are; compressing long strings (most of a save's work),
 /// the checksum and the file's writes happen on a writer thread the chunks are sent to, as
 /// Redis's fork child does all of it beside the server.
 pub struct FileSink {
-    writer: RdbWriter<Vec<u8>>,
+    writer: RdbWriter<ChunkStream>,
     saver: Saver,
-    /// Stream offset where the chunk being filled starts.
-    chunk_base: u64,
-    chunks: SyncSender<Chunk>,
     thread: JoinHandle<io::Result<(u64, File)>>,
     checksum: bool,
     /// The database of the last `SELECTDB` written.
@@ -146,15 +222,17 @@ impl FileSink {
         let thread = std::thread::Builder::new()
             .name("rdb-writer".into())
             .spawn(move || write_chunks(received, file, compression))?;
-        let mut writer = RdbWriter::new(Vec::with_capacity(CHUNK), false, compression);
-        writer.defer_compression();
+        let stream = ChunkStream {
+            chunk: Chunk::empty(0),
+            chunks,
+        };
+        let mut writer = RdbWriter::new(stream, false, compression);
+        writer.defer_compression(ChunkStream::defer);
         let mut saver = Saver::new(options);
         saver.header(&mut writer)?;
         Ok(FileSink {
             writer,
             saver,
-            chunk_base: 0,
-            chunks,
             thread,
             checksum: options.checksum,
             section: None,
@@ -163,56 +241,25 @@ impl FileSink {
         })
     }
 
-    /// Takes the chunk filled so far; the writer is left with an empty buffer.
-    fn take_chunk(&mut self) -> Chunk {
-        let base = std::mem::replace(&mut self.chunk_base, self.writer.written());
-        Chunk {
-            bytes: std::mem::take(self.writer.get_mut()),
-            base,
-            deferred: self.writer.take_deferred(),
-        }
-    }
-
-    /// Sends the chunk being filled once it is full, unless the writer thread's queue is: the
-    /// chunk then grows until the queue has room (the walk waits for that, see `ready`; a
-    /// command's key written before its change never does). Called between steps of the
-    /// walk, not per key: a key costs no attempt at a queue that is full.
-    fn ship_if_full(&mut self) {
-        if self.writer.get_mut().len() < CHUNK || self.error.is_some() {
-            return;
-        }
-        let chunk = self.take_chunk();
-        match self.chunks.try_send(chunk) {
-            Ok(()) => *self.writer.get_mut() = Vec::with_capacity(CHUNK),
-            Err(TrySendError::Full(chunk)) => {
-                // Nothing was written since the take: the chunk goes back as it was.
-                self.chunk_base = chunk.base;
-                *self.writer.get_mut() = chunk.bytes;
-                self.writer.restore_deferred(chunk.deferred);
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                // The thread stopped on an error; `finish` reports it.
-                self.error = Some(io::Error::other("the RDB writer thread stopped"));
-            }
-        }
-    }
-
     /// Ends the stream (EOF) and hands what is left to the writer thread, or returns the
     /// first error met.
     pub fn finish(mut self) -> io::Result<FinishingSave> {
-        if let Some(error) = self.error.take() {
+        let ended = match self.error.take() {
+            Some(error) => Err(error),
+            None => self.writer.byte(OP_EOF),
+        };
+        let stream = self.writer.into_inner();
+        if let Err(error) = ended {
             // The thread's own error says more than the hang-up.
-            drop(self.chunks);
+            drop(stream);
             return Err(match self.thread.join() {
                 Ok(Err(e)) => e,
                 _ => error,
             });
         }
-        self.writer.byte(OP_EOF)?;
-        let last = self.take_chunk();
         Ok(FinishingSave {
-            last,
-            chunks: self.chunks,
+            last: stream.chunk,
+            chunks: stream.chunks,
             thread: self.thread,
             checksum: self.checksum,
         })
@@ -253,9 +300,20 @@ impl KeySink for FileSink {
         }
     }
 
+    /// Sends the chunk once it is full; `false` while the writer thread's queue is, so the
+    /// walk waits for it (a key written before its change never does). Called between steps
+    /// of the walk, not per key: a key costs no attempt at a queue that is full.
     fn ready(&mut self) -> bool {
-        self.ship_if_full();
-        self.writer.get_mut().len() < CHUNK || self.error.is_some()
+        if self.error.is_some() {
+            return true;
+        }
+        match self.writer.get_mut().try_ship() {
+            Ok(shipped) => shipped,
+            Err(e) => {
+                self.error = Some(e);
+                true
+            }
+        }
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
@@ -287,7 +345,11 @@ mod tests {
 
     #[test]
     fn the_writer_thread_writes_what_an_inline_writer_writes() {
-        let strings = strings();
+        let mut strings = strings();
+        // Strings past the chunk limit, compressible and not, go out in chunks of their own.
+        let mut rng = fastrand::Rng::with_seed(8);
+        strings.push((0..CHUNK_LIMIT + 5).map(|_| rng.u8(..)).collect());
+        strings.push(vec![b'y'; CHUNK_LIMIT * 2]);
         let mut inline = RdbWriter::new(Vec::new(), true, true);
         for s in &strings {
             inline.string(s).unwrap();
@@ -296,33 +358,31 @@ mod tests {
         let expected = inline.into_inner();
 
         // The command thread's side: bare strings in small chunks, their compression deferred.
-        let (sender, received) = sync_channel(QUEUED_CHUNKS);
+        let (chunks, received) = sync_channel(QUEUED_CHUNKS);
         let path = std::env::temp_dir().join(format!("zedis-snapshot-{}", std::process::id()));
         let file = File::create(&path).unwrap();
         let thread = std::thread::spawn(move || write_chunks(received, file, true));
-        let mut deferred = RdbWriter::new(Vec::new(), false, true);
-        deferred.defer_compression();
-        let mut base = 0;
+        let stream = ChunkStream {
+            chunk: Chunk::empty(0),
+            chunks,
+        };
+        let mut deferred = RdbWriter::new(stream, false, true);
+        deferred.defer_compression(ChunkStream::defer);
         for (n, s) in strings.iter().enumerate() {
             deferred.string(s).unwrap();
+            let stream = deferred.get_mut();
+            // Never more than the limit waits on this side.
+            assert!(stream.chunk.bytes.len() < CHUNK_LIMIT);
             if n % 7 == 6 {
-                let next_base = deferred.written();
-                let chunk = Chunk {
-                    bytes: std::mem::take(deferred.get_mut()),
-                    base: std::mem::replace(&mut base, next_base),
-                    deferred: deferred.take_deferred(),
-                };
-                sender.send(chunk).unwrap();
+                let chunk = stream.take();
+                stream.chunks.send(chunk).unwrap();
+            } else {
+                stream.try_ship().unwrap();
             }
         }
-        sender
-            .send(Chunk {
-                bytes: std::mem::take(deferred.get_mut()),
-                base,
-                deferred: deferred.take_deferred(),
-            })
-            .unwrap();
-        drop(sender);
+        let stream = deferred.into_inner();
+        stream.chunks.send(stream.chunk).unwrap();
+        drop(stream.chunks);
         let (crc, _file) = thread.join().unwrap().unwrap();
         let written = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();

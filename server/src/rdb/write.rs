@@ -49,10 +49,10 @@ pub struct RdbWriter<W: Write> {
     written: u64,
     /// LZF's hash table, kept for the whole stream.
     lzf: super::lzf::Compressor,
-    /// With compression deferred (`defer_compression`): where each string that may be
+    /// With compression deferred (`defer_compression`): told where each string that may be
     /// compressed starts in the stream, and its length. Such a string is written as its bare
     /// bytes, to be finished by `compressed_or_plain` in another writer.
-    deferred: Option<Vec<(u64, u32)>>,
+    defer: Option<fn(&mut W, u64, u32)>,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -65,35 +65,20 @@ impl<W: Write> RdbWriter<W> {
             compression,
             written: 0,
             lzf: super::lzf::Compressor::new(),
-            deferred: None,
+            defer: None,
         }
     }
 
     /// Leaves the compression of long strings to a later writer: each is written as its bare
-    /// bytes and listed for [`take_deferred`](Self::take_deferred). A background save does
-    /// this so LZF, most of a save's work, runs off the command thread.
-    pub fn defer_compression(&mut self) {
+    /// bytes, after `defer` is told its stream offset and length. A background save does this
+    /// so LZF, most of a save's work, runs off the command thread.
+    pub fn defer_compression(&mut self, defer: fn(&mut W, u64, u32)) {
         if self.compression {
-            self.deferred = Some(Vec::new());
+            self.defer = Some(defer);
         }
     }
 
-    /// The strings left to compress since the last call: stream offset and length of each.
-    pub fn take_deferred(&mut self) -> Vec<(u64, u32)> {
-        self.deferred
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default()
-    }
-
-    /// Puts back a list taken by `take_deferred` when what it describes is put back too.
-    pub fn restore_deferred(&mut self, list: Vec<(u64, u32)>) {
-        if let Some(deferred) = &mut self.deferred {
-            *deferred = list;
-        }
-    }
-
-    /// The output, to take what has been written so far.
+    /// The output.
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.out
     }
@@ -143,10 +128,10 @@ impl<W: Write> RdbWriter<W> {
             return Ok(());
         }
         if self.compression && s.len() > 20 {
-            if let Some(deferred) = &mut self.deferred
+            if let Some(defer) = self.defer
                 && let Ok(len) = u32::try_from(s.len())
             {
-                deferred.push((self.written, len));
+                defer(&mut self.out, self.written, len);
                 return self.raw(s);
             }
             if self.try_lzf(s)? {
