@@ -63,7 +63,7 @@ const SAVE_SLOTS_PER_STEP: usize = 1024;
 /// after a step it leaves clients the rest (with no command for a while it goes on at once).
 /// Reading the records is the walk's cost (their cache misses), the same however it is
 /// spread; spread over a longer save it takes less of each second from clients. With 1M keys
-/// the walk needs 0.15-0.25 s of the thread; under `scripts/snapshot-bench.sh`'s write load
+/// the walk needs 0.1-0.25 s of the thread; under `scripts/snapshot-bench.sh`'s write load
 /// the whole save took 1.4-1.8 s, about Redis's fork, with 0.64-0.76 of the SET rate.
 const SAVE_SHARE: f64 = 0.15;
 
@@ -100,14 +100,14 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                 if clients_busy && now < resume_at {
                     (None, 0)
                 } else if server.keyspace.snapshot_ready() {
-                    let started = Instant::now();
                     let delay = server.config.rdb_key_save_delay.max(0) as u64;
                     let before = server.keyspace.snapshot().map_or(0, |s| s.keys_saved);
                     // With `rdb-key-save-delay` (tests) the walk goes a few keys at a time.
                     let budget = if delay > 0 { 1 } else { SAVE_SLOTS_PER_STEP };
                     let step = server.background_save_step(budget);
                     let after = server.keyspace.snapshot().map_or(before, |s| s.keys_saved);
-                    resume_at = Instant::now() + started.elapsed().mul_f64(1.0 / SAVE_SHARE - 1.0);
+                    let stepped = Instant::now();
+                    resume_at = stepped + (stepped - now).mul_f64(1.0 / SAVE_SHARE - 1.0);
                     (step, delay * (after - before))
                 } else {
                     // The writer thread is behind: let it catch up rather than spin.

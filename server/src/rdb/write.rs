@@ -127,19 +127,15 @@ impl<W: Write> RdbWriter<W> {
         {
             return Ok(());
         }
-        if self.compression && s.len() > 20 {
-            if let Some(defer) = self.defer
-                && let Ok(len) = u32::try_from(s.len())
-            {
-                defer(&mut self.out, self.written, len);
-                return self.raw(s);
-            }
-            if self.try_lzf(s)? {
-                return Ok(());
-            }
+        // Set only with compression on.
+        if let Some(defer) = self.defer
+            && s.len() > 20
+            && let Ok(len) = u32::try_from(s.len())
+        {
+            defer(&mut self.out, self.written, len);
+            return self.raw(s);
         }
-        self.length(s.len() as u64)?;
-        self.raw(s)
+        self.compressed_or_plain(s)
     }
 
     /// A string that `string` would not write as an integer: LZF-compressed when compression
