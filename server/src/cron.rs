@@ -19,6 +19,47 @@ const RATE_PERIOD: Duration = Duration::from_millis(100);
 /// of work).
 const REHASH_SLOTS_PER_TICK: usize = 16 * 1024;
 
+/// Writes the AOF buffer once per round of connections (Redis's `flushAppendOnlyFile` in
+/// `beforeSleep`): a connection that ran commands wakes this task and waits before sending its
+/// replies; the task runs after every connection woken in the same round, so one write (and
+/// under `appendfsync always`, one sync on the sync thread) covers them all. Runs forever.
+pub async fn flush_aof(server: Rc<RefCell<Server>>) {
+    let (wake, sync_done) = {
+        let server = server.borrow();
+        (
+            Rc::clone(&server.aof.wake_flusher),
+            std::sync::Arc::clone(&server.aof.sync_done),
+        )
+    };
+    loop {
+        wake.notified().await;
+        let target = {
+            let mut server = server.borrow_mut();
+            let appended = server.aof.appended;
+            if server.flush_aof(false) {
+                server.aof.durable.send_replace(appended);
+                continue;
+            }
+            appended
+        };
+        // `always`: the replies wait for the sync thread; commands keep running meanwhile and
+        // their writes join the next sync.
+        loop {
+            let done = sync_done.notified();
+            {
+                let server = server.borrow();
+                if server.aof.synced() >= server.aof.written.min(target)
+                    || server.aof.state == crate::server::aof::AofState::Off
+                {
+                    break;
+                }
+            }
+            done.await;
+        }
+        server.borrow().aof.durable.send_replace(target);
+    }
+}
+
 /// Runs forever; the server drops the task at shutdown.
 pub async fn run(server: Rc<RefCell<Server>>) {
     let mut last_rates = Instant::now();
@@ -118,17 +159,20 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                 None if delay > 0 => tokio::time::sleep(Duration::from_micros(delay)).await,
                 None => tokio::task::yield_now().await,
                 Some(finished) => {
-                    let (save, path) = {
+                    let save = {
                         let server = server.borrow();
-                        let save = server
+                        let path = server.background_save_path();
+                        server
                             .persistence
                             .background
                             .as_ref()
-                            .map(|b| (b.temp.clone(), std::sync::Arc::clone(&b.cancelled)));
-                        (save, server.rdb_path())
+                            .zip(path)
+                            .map(|(b, path)| {
+                                (b.temp.clone(), std::sync::Arc::clone(&b.cancelled), path)
+                            })
                     };
                     let result = match (finished, save) {
-                        (Ok(finishing), Some((temp, cancelled))) => {
+                        (Ok(finishing), Some((temp, cancelled, path))) => {
                             tokio::task::spawn_blocking(move || {
                                 let file = finishing.wait()?;
                                 crate::rdb::file::install(file, &temp, &path, &cancelled)
@@ -175,6 +219,8 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     } else {
         Default::default()
     };
+    // The keys it expired are propagated as they were deleted, not as a transaction.
+    server.propagate_pending(true);
     // Keys the cycle expired are announced now (`expired`), and invalidated for client-side
     // caching, whose table is also kept within its limit here while no command runs.
     server.publish_notifications(None);
@@ -203,6 +249,7 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     if server.config.activerehashing {
         server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
     }
+    server.aof_cron();
     server.save_points_due();
     server.migrate_sockets.close_idle(now);
     clients_cron(server, now);

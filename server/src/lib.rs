@@ -9,6 +9,7 @@
 //! state) → [`cmd`] (the command table, handlers, INFO) → [`net`], [`cron`] (the tasks that
 //! drive them). One thread runs all commands, as in Redis.
 
+pub mod aof;
 pub mod client;
 pub mod clock;
 pub mod cmd;
@@ -46,23 +47,44 @@ use server::{Server, Shutdown};
 /// How long a shutdown waits for clients to receive their pending replies.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Loads the RDB file a step at a time (`loading-process-events-interval-bytes` each, or one
+/// The dataset loaded at startup: the AOF when `appendonly yes`, else the RDB file.
+enum StartupLoad {
+    Rdb(Box<server::persistence::RdbLoad>),
+    Aof(Box<cmd::aof_load::AofLoad>),
+}
+
+/// Loads the dataset a step at a time (`loading-process-events-interval-bytes` each, or one
 /// key and a `key-load-delay` pause each when that is set), answering clients between steps
 /// as Redis does while it loads.
-async fn load_at_startup(
-    server: Rc<RefCell<Server>>,
-    mut load: server::persistence::RdbLoad,
-) -> Result<(), String> {
+async fn load_at_startup(server: Rc<RefCell<Server>>, mut load: StartupLoad) -> Result<(), String> {
     loop {
         let delay = {
             let mut server = server.borrow_mut();
             let delay = server.config.key_load_delay;
-            let bytes = server.config.loading_process_events_interval_bytes.max(1) as u64;
-            let keys = if delay != 0 { 1 } else { u64::MAX };
-            if server.load_step(&mut load, keys, bytes)?.is_some() {
+            let done = match &mut load {
+                StartupLoad::Rdb(load) => {
+                    let bytes = server.config.loading_process_events_interval_bytes.max(1) as u64;
+                    let keys = if delay != 0 { 1 } else { u64::MAX };
+                    server.load_step(load, keys, bytes)?.is_some()
+                }
+                StartupLoad::Aof(load) => {
+                    let commands = if delay != 0 {
+                        1
+                    } else {
+                        cmd::aof_load::COMMANDS_PER_STEP
+                    };
+                    load.step(&mut server, commands)?
+                }
+            };
+            if done {
                 return Ok(());
             }
-            delay
+            // `key-load-delay` is slept inside the AOF's steps, as Redis's `debugDelay`.
+            if matches!(load, StartupLoad::Aof(_)) {
+                0
+            } else {
+                delay
+            }
         };
         if delay > 0 {
             tokio::time::sleep(Duration::from_micros(delay as u64)).await;
@@ -70,6 +92,18 @@ async fn load_at_startup(
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// Starts loading the dataset: the AOF when `appendonly yes` (the RDB file is then not read,
+/// as in Redis), else the RDB file. `None` when there is nothing to load.
+fn begin_startup_load(server: &mut Server) -> Result<Option<StartupLoad>, String> {
+    if server.config.appendonly {
+        let (load, _) = cmd::aof_load::AofLoad::begin(server)?;
+        return Ok(load.map(|load| StartupLoad::Aof(Box::new(load))));
+    }
+    Ok(server
+        .begin_load(server::persistence::LoadMode::Strict)?
+        .map(|load| StartupLoad::Rdb(Box::new(load))))
 }
 
 /// Binds the configured addresses (the port of the first one bound is used for the others,
@@ -94,7 +128,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let mut server = Server::new(config, cmd::table().len());
     server.sync_access_policy();
-    let load = match server.begin_load(server::persistence::LoadMode::Strict) {
+    let load = match begin_startup_load(&mut server) {
         Ok(load) => load,
         Err(e) => {
             tracing::error!("Fatal error loading the DB: {e}. Exiting.");
@@ -161,6 +195,17 @@ pub async fn serve(
             _ = &mut stopped_rx => stopped = true,
         }
     }
+    let appendonly = server.borrow().config.appendonly;
+    if !stopped && appendonly {
+        let opened = server.borrow_mut().open_aof_at_startup();
+        if let Err(e) = opened {
+            tracing::error!("{e}");
+            for task in &tasks {
+                task.abort();
+            }
+            return Err(e);
+        }
+    }
     if !stopped {
         tracing::info!("Ready to accept connections");
         process::notify_supervisor("STATUS=Ready to accept connections\nREADY=1");
@@ -171,12 +216,16 @@ pub async fn serve(
         tasks.push(tokio::task::spawn_local(cron::save_in_background(
             Rc::clone(&server),
         )));
+        tasks.push(tokio::task::spawn_local(cron::flush_aof(Rc::clone(
+            &server,
+        ))));
         server.borrow_mut().memory.mark_startup();
         let _ = stopped_rx.await;
     }
     // A background save still running is abandoned and its temporary file removed, as Redis
     // kills its child at shutdown.
     server.borrow_mut().abort_background_save();
+    server.borrow_mut().aof_before_exit();
     server.borrow_mut().shutdown = Some(Shutdown::Requested);
     for task in &tasks {
         task.abort();

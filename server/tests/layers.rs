@@ -24,6 +24,7 @@ const LAYERS: &[(&[&str], &[&str])] = &[
     (&["types"], &["crate::types"]),
     (&["db"], &["crate::db"]),
     (&["rdb"], &["crate::rdb"]),
+    (&["aof"], &["crate::aof"]),
     (
         &[
             "latency.rs",

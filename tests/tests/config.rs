@@ -613,7 +613,7 @@ fn immutable_protected_and_missing_features_are_refused() {
         refused(&mut connection, "dir", "/tmp"),
         "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"
     );
-    assert!(refused(&mut connection, "appendonly", "yes").contains("append-only file"));
+    assert!(refused(&mut connection, "cluster-enabled", "yes").contains("immutable"));
     assert!(refused(&mut connection, "save", "3600").contains("Invalid save parameters"));
     // What they mean when off is what zedis does.
     let _: () = run(

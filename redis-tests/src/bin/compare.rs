@@ -256,11 +256,12 @@ fn alternate_tests(
     zedis: &str,
     tests: &[&str],
     config: &[&str],
+    server_args: &[&str],
 ) -> (Vec<Vec<Result>>, Vec<Vec<Result>>) {
     let (mut redis_runs, mut zedis_runs) = (Vec::new(), Vec::new());
     for i in 0..runs {
-        let redis = Server::start("redis", "redis-server", &[]);
-        let zedis = Server::start("zedis", zedis, &[]);
+        let redis = Server::start("redis", "redis-server", server_args);
+        let zedis = Server::start("zedis", zedis, server_args);
         let (mut redis_results, mut zedis_results) = (Vec::new(), Vec::new());
         for (j, test) in tests.iter().enumerate() {
             if (i + j) % 2 == 0 {
@@ -345,6 +346,8 @@ fn main() {
     } else {
         (6, 4, "100000", "400000", 1_000_000, 3_000_000, 10)
     };
+    // Runs and requests of the AOF loads (as the AOF issue's yardstick: 200 000 requests).
+    let (aof_runs, n_aof) = if quick { (1, "10000") } else { (3, "200000") };
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks: zedis against Redis 7.0.15\n");
     let _ = writeln!(
@@ -396,7 +399,7 @@ fn main() {
         ),
     ];
     for (title, tests, config) in &loads {
-        let (redis_runs, zedis_runs) = alternate_tests(bench_runs, zedis, tests, config);
+        let (redis_runs, zedis_runs) = alternate_tests(bench_runs, zedis, tests, config, &[]);
         table(
             &mut out,
             &format!(
@@ -425,6 +428,27 @@ fn main() {
         &medians(&redis_runs),
         &medians(&zedis_runs),
     );
+
+    // The append-only file on: every write reaches the file before its reply (and under
+    // `always` the disk), so the disk's sync time is part of what is measured.
+    let aof_tests = ["set", "incr", "lpush"];
+    let aof_config = ["-n", n_aof, "-c", "50"];
+    for fsync in ["everysec", "always"] {
+        let server_args = ["--appendonly", "yes", "--appendfsync", fsync];
+        let (redis_runs, zedis_runs) =
+            alternate_tests(aof_runs, zedis, &aof_tests, &aof_config, &server_args);
+        table(
+            &mut out,
+            &format!(
+                "AOF, `appendfsync {fsync}` (median of {aof_runs} runs per server): \
+                 `redis-benchmark -t {} {}`",
+                aof_tests.join(","),
+                aof_config.join(" ")
+            ),
+            &medians(&redis_runs),
+            &medians(&zedis_runs),
+        );
+    }
 
     let _ = writeln!(out, "\n### Memory: `DEBUG POPULATE {keys} key 10`\n");
     let _ = writeln!(

@@ -146,9 +146,18 @@ pub fn serve_ready(server: &mut Server) {
                 client: &mut client,
                 reply: &mut reply,
             };
+            let dirty_before = ctx.server.keyspace.stats.dirty;
             if let Err(error) = handler(&mut ctx, &args.args()) {
                 ctx.error(&error);
             }
+            // Each client served is an execution unit of its own.
+            let changed = ctx.server.keyspace.stats.dirty > dirty_before;
+            let db = ctx.client.db;
+            ctx.server
+                .keyspace
+                .propagation
+                .finish_command(db, changed, args.args().iter());
+            ctx.server.propagate_pending(false);
             if ctx.server.keyspace.watch.has_dirty() {
                 super::tx::flag_dirty_watchers(&mut ctx);
             }

@@ -272,6 +272,17 @@ fn apply_changes(ctx: &mut Ctx, changed: &[&'static str]) -> Result<(), (&'stati
                 }
             }
             "jemalloc-bg-thread" => zmalloc::set_background_thread(config.jemalloc_bg_thread),
+            // Redis's `updateAppendonly`.
+            "appendonly" => {
+                if config.appendonly {
+                    if let Err(e) = ctx.server.start_append_only() {
+                        tracing::warn!("{e}");
+                        return Err((name, "Unable to turn on AOF. Check server logs.".into()));
+                    }
+                } else {
+                    ctx.server.stop_append_only();
+                }
+            }
             "oom-score-adj" | "oom-score-adj-values" => {
                 crate::oom_score::apply(config).map_err(|reason| (name, reason))?
             }

@@ -1,8 +1,7 @@
 //! `DEBUG`: the subcommands Redis's own test suite and client libraries' tests rely on, with
 //! Redis 7.0's replies. Refused unless `enable-debug-command` allows it, as in Redis.
 //!
-//! Subcommands that need a feature zedis does not have yet (`LOADAOF` needs the append-only
-//! file, `REPLICATE` replication, `SET-DISABLE-DENY-SCRIPTS` scripting) are unknown
+//! Subcommands that need a feature zedis does not have yet (`REPLICATE` replication, `SET-DISABLE-DENY-SCRIPTS` scripting) are unknown
 //! until that feature lands, as are those that exist only to crash the server.
 
 use super::errors::{self, CmdError, CmdResult};
@@ -125,6 +124,7 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (b"populate", 3..=5) => populate(ctx, args),
         (b"reload", _) => reload(ctx, args),
+        (b"loadaof", _) => loadaof(ctx),
         (b"sleep", 3) => {
             // Redis reads the time with strtod: what does not parse is 0.
             let seconds = crate::util::strtod::prefix_value(args.get(2));
@@ -462,6 +462,33 @@ fn reload(ctx: &mut Ctx, args: &Args) -> CmdResult {
             Err(CmdError::new("ERR Error trying to load the RDB dump"))
         }
     }
+}
+
+/// `DEBUG LOADAOF`: writes what is buffered, empties the keyspace and loads the AOF back.
+/// A load that fails exits the server, as Redis's does: the dataset is gone.
+fn loadaof(ctx: &mut Ctx) -> CmdResult {
+    if ctx.server.aof.state != crate::server::aof::AofState::Off {
+        ctx.server.flush_aof(true);
+    }
+    let keyspace = &mut ctx.server.keyspace;
+    for db in 0..keyspace.dbs.len() {
+        keyspace.flush_db(db, false);
+    }
+    let loaded = super::aof_load::AofLoad::begin(ctx.server).and_then(|(load, _)| {
+        if let Some(mut load) = load {
+            while !load.step(ctx.server, usize::MAX)? {}
+        }
+        Ok(())
+    });
+    if let Err(e) = loaded {
+        tracing::error!("{e}");
+        std::process::exit(1);
+    }
+    // What the load did is not a change to propagate or save.
+    ctx.server.keyspace.stats.dirty = 0;
+    tracing::warn!("Append Only File loaded by DEBUG LOADAOF");
+    ctx.reply.ok();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -112,6 +112,14 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if let Some(error) = ctx.server.aof_write_refused()
+        && writes_or_pings(ctx, entry)
+    {
+        let error = CmdError::owned(format!("MISCONF Errors writing to the AOF file: {error}"));
+        reject(ctx, Some(entry), error);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if super::pubsub::in_subscribed_context(ctx.client) && !command.has(flags::SUBSCRIBED_CONTEXT) {
         let error = super::pubsub::not_in_subscribed_context(&entry.full_name);
         reject(ctx, Some(entry), error);
@@ -144,6 +152,10 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         return true;
     }
     call(ctx, entry, args);
+    // The end of an execution unit: what it propagated goes to the AOF, in a transaction if
+    // more than one operation (`afterCommand`).
+    ctx.server
+        .propagate_pending(command.has(flags::TOUCHES_ARBITRARY_KEYS));
     finish_reply(ctx, reply_start);
     if ctx.server.keyspace.blocking.has_ready() {
         super::blocking::serve_ready(ctx.server);
@@ -255,8 +267,19 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     let started = ctx.server.clock.tick();
     ctx.server.keyspace.now_ms = ctx.server.clock.unix_us_at(started) / 1000;
     let reply_start = ctx.reply.end();
+    let dirty_before = ctx.server.keyspace.stats.dirty;
     if let Err(error) = handler(ctx, args) {
         ctx.error(&error);
+    }
+    // The command's effects, after what it recorded itself (Redis's `call`); `EXEC` is never
+    // propagated as such: its commands are.
+    if !entry.command.has(flags::EXEC) {
+        let changed = ctx.server.keyspace.stats.dirty > dirty_before;
+        let db = ctx.client.db;
+        ctx.server
+            .keyspace
+            .propagation
+            .finish_command(db, changed, args.iter());
     }
     // Redis publishes as the command runs, before its reply: a subscriber running the command
     // receives the messages first.
@@ -341,5 +364,80 @@ fn finish_reply(ctx: &mut Ctx, reply_start: usize) {
             ctx.reply.finish_suppressed(reply_start);
             ctx.client.reply_mode = ReplyMode::On;
         }
+    }
+}
+
+#[cfg(test)]
+mod propagation_tests {
+    use crate::cmd::harness::Harness;
+    use crate::server::aof::AofState;
+
+    /// A server whose AOF is on in memory (no file): what it would append collects in the
+    /// buffer.
+    fn with_aof() -> Harness {
+        let mut h = Harness::new();
+        h.server.aof.state = AofState::On;
+        h.server.keyspace.propagation.set_enabled(true);
+        h
+    }
+
+    /// What was appended since the last call, as readable text.
+    fn appended(h: &mut Harness) -> String {
+        let text = String::from_utf8_lossy(&h.server.aof.buf).replace("\r\n", " ");
+        h.server.aof.buf.clear();
+        text
+    }
+
+    #[test]
+    fn writes_are_appended_with_a_select_and_reads_are_not() {
+        let mut h = with_aof();
+        h.run("SET k v");
+        h.run("GET k");
+        assert_eq!(appended(&mut h), "*2 $6 SELECT $1 0 *3 $3 SET $1 k $1 v ");
+        h.run("SET k v XX");
+        assert_eq!(appended(&mut h), "*4 $3 SET $1 k $1 v $2 XX ");
+        h.run("SET k v NX");
+        assert_eq!(appended(&mut h), "", "a SET that changed nothing");
+        h.run("SELECT 3");
+        h.run("INCR n");
+        assert_eq!(appended(&mut h), "*2 $6 SELECT $1 3 *2 $4 INCR $1 n ");
+    }
+
+    #[test]
+    fn a_transaction_is_wrapped_only_when_it_propagates_more_than_one_operation() {
+        let mut h = with_aof();
+        h.run("SET warm up");
+        appended(&mut h);
+        for line in ["MULTI", "SET a 1", "SET b 2", "EXEC"] {
+            h.run(line);
+        }
+        assert_eq!(
+            appended(&mut h),
+            "*1 $5 MULTI *3 $3 SET $1 a $1 1 *3 $3 SET $1 b $1 2 *1 $4 EXEC "
+        );
+        for line in ["MULTI", "SET a 3", "GET b", "EXEC"] {
+            h.run(line);
+        }
+        assert_eq!(appended(&mut h), "*3 $3 SET $1 a $1 3 ");
+        for line in ["MULTI", "GET a", "EXEC"] {
+            h.run(line);
+        }
+        assert_eq!(appended(&mut h), "");
+    }
+
+    #[test]
+    fn an_expired_key_is_propagated_as_its_deletion_before_the_command() {
+        let mut h = with_aof();
+        h.run("SET gone v PX 1");
+        h.run("SET gone2 v PX 1");
+        appended(&mut h);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        h.run("GET gone");
+        assert_eq!(appended(&mut h), "*2 $3 DEL $4 gone ");
+        h.run("SET gone2 new");
+        assert_eq!(
+            appended(&mut h),
+            "*1 $5 MULTI *2 $3 DEL $5 gone2 *3 $3 SET $5 gone2 $3 new *1 $4 EXEC "
+        );
     }
 }

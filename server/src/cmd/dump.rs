@@ -112,6 +112,10 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         if deleted {
             keyspace.modified(db, key);
             keyspace.notify(GENERIC, "del", db, key);
+            // Propagated as the deletion it amounts to.
+            keyspace
+                .propagation
+                .rewrite_command([&b"DEL"[..], key].into_iter());
         }
         ctx.reply.ok();
         return Ok(());
@@ -120,6 +124,21 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .map_err(|_| errors::OUT_OF_MEMORY)?;
     keyspace.modified(db, key);
     keyspace.notify(GENERIC, "restore", db, key);
+    // A relative TTL is propagated as the absolute time it gave: the TTL argument replaced by
+    // it and `ABSTTL` appended, as Redis does.
+    if let Some(when) = when.filter(|_| !absolute)
+        && keyspace.propagation.enabled()
+    {
+        let mut ms = itoa::Buffer::new();
+        let ms = ms.format(when).as_bytes();
+        let argv: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .map(|(i, arg)| if i == 2 { ms } else { arg })
+            .chain([&b"ABSTTL"[..]])
+            .collect();
+        keyspace.propagation.rewrite_command(argv.into_iter());
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -246,5 +265,91 @@ mod harness_tests {
         assert!(h.events(watcher).is_empty());
         assert_eq!(h.run("DBSIZE"), ":2\r\n");
         std::fs::remove_dir_all(&dir).expect("the directory is removed");
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::harness::Harness;
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    /// The payload of `DUMP key`, raw and quoted for a command line.
+    fn dumped(h: &mut Harness, key: &str) -> (Vec<u8>, String) {
+        let reply = h.run_bytes(&format!("DUMP {key}"));
+        let start = reply.iter().position(|&b| b == b'\n').expect("bulk") + 1;
+        let payload = reply[start..reply.len() - 2].to_vec();
+        let escaped: String = payload.iter().map(|b| format!("\\x{b:02x}")).collect();
+        (payload, format!("\"{escaped}\""))
+    }
+
+    #[test]
+    fn restore_propagates_a_relative_ttl_as_absolute() {
+        let mut h = propagating();
+        h.run("SET k v");
+        propagated(&mut h);
+        let (payload, quoted) = dumped(&mut h, "k");
+        let payload = payload.as_slice();
+        assert_eq!(h.run(&format!("RESTORE a 5000 {quoted}")), "+OK\r\n");
+        let when = (h.server.keyspace.now_ms + 5000).to_string();
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[&b"RESTORE"[..], b"a", when.as_bytes(), payload, b"ABSTTL"])
+        );
+        assert_eq!(
+            h.run(&format!("RESTORE a 100 {quoted} REPLACE IDLETIME 10")),
+            "+OK\r\n"
+        );
+        let when = (h.server.keyspace.now_ms + 100).to_string();
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[
+                &b"RESTORE"[..],
+                b"a",
+                when.as_bytes(),
+                payload,
+                b"REPLACE",
+                b"IDLETIME",
+                b"10",
+                b"ABSTTL"
+            ])
+        );
+        // No TTL, or an absolute one: as sent.
+        assert_eq!(h.run(&format!("RESTORE b 0 {quoted}")), "+OK\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[&b"RESTORE"[..], b"b", b"0", payload])
+        );
+        let at = (h.server.keyspace.now_ms + 9000).to_string();
+        assert_eq!(h.run(&format!("RESTORE c {at} {quoted} ABSTTL")), "+OK\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[&b"RESTORE"[..], b"c", at.as_bytes(), payload, b"ABSTTL"])
+        );
+        // Refused: nothing.
+        assert_eq!(
+            h.run(&format!("RESTORE c 0 {quoted}")),
+            "-BUSYKEY Target key name already exists.\r\n"
+        );
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn restore_already_expired_propagates_the_replaced_key_deletion() {
+        let mut h = propagating();
+        h.run("SET k v");
+        propagated(&mut h);
+        let (_, quoted) = dumped(&mut h, "k");
+        assert_eq!(
+            h.run(&format!("RESTORE k 1 {quoted} REPLACE ABSTTL")),
+            "+OK\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["DEL", "k"]));
+        // Nothing replaced: nothing.
+        assert_eq!(
+            h.run(&format!("RESTORE k 1 {quoted} REPLACE ABSTTL")),
+            "+OK\r\n"
+        );
+        assert_eq!(h.run(&format!("RESTORE n 1 {quoted} ABSTTL")), "+OK\r\n");
+        assert_eq!(propagated(&mut h), "");
     }
 }

@@ -144,7 +144,7 @@ fn geoadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut scores = Vec::with_capacity(elements);
     for i in 0..elements {
         let (lon, lat) = lon_lat(args, at + 3 * i)?;
-        scores.push(geo::score_of(lon, lat) as f64);
+        scores.push(geo::score_of(lon, lat));
     }
     // The rest is ZADD's, which Redis hands the scores to: options only is its syntax error.
     if elements == 0 {
@@ -165,7 +165,8 @@ fn geoadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
     })?;
     let (mut added, mut updated) = (0i64, 0i64);
     let mut failed = None;
-    for (i, &score) in scores.iter().enumerate() {
+    for (i, &bits) in scores.iter().enumerate() {
+        let score = bits as f64;
         let member = args.get(at + 3 * i + 2);
         match zset.score(member) {
             Some(current) => {
@@ -195,6 +196,19 @@ fn geoadd(ctx: &mut Ctx, args: &Args) -> CmdResult {
         keyspace.stats.dirty += ((added + updated) as u64).saturating_sub(1);
     } else if zset.is_empty() {
         changed(keyspace, db, slot, key);
+    }
+    // Propagated as the ZADD Redis runs in its place: `zadd key [options as sent]` and each
+    // member with its 52-bit geohash score.
+    if keyspace.propagation.enabled() {
+        let mut digits = vec![itoa::Buffer::new(); elements];
+        let mut argv: Vec<&[u8]> = Vec::with_capacity(at + 2 * elements);
+        argv.push(b"zadd");
+        argv.extend(args.iter().take(at).skip(1));
+        for (i, (&bits, digits)) in scores.iter().zip(&mut digits).enumerate() {
+            argv.push(digits.format(bits).as_bytes());
+            argv.push(args.get(at + 3 * i + 2));
+        }
+        keyspace.propagation.rewrite_command(argv.into_iter());
     }
     if let Some(error) = failed {
         return Err(error);
@@ -735,5 +749,52 @@ mod tests {
                 "del r"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    #[test]
+    fn geoadd_propagates_as_zadd_with_geohash_scores() {
+        let mut h = propagating();
+        assert_eq!(
+            h.run("GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania"),
+            ":2\r\n"
+        );
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[
+                "zadd",
+                "Sicily",
+                "3479099956230698",
+                "Palermo",
+                "3479447370796909",
+                "Catania"
+            ])
+        );
+        assert_eq!(
+            h.run("GEOADD Sicily xx CH 13.361389 38.115556 Palermo 15 37 Catania"),
+            ":1\r\n"
+        );
+        let catania = crate::types::geo::score_of(15.0, 37.0).to_string();
+        assert_eq!(
+            propagated(&mut h),
+            resp(&[
+                "zadd",
+                "Sicily",
+                "xx",
+                "CH",
+                "3479099956230698",
+                "Palermo",
+                &catania,
+                "Catania"
+            ])
+        );
+        // Nothing changed: nothing.
+        assert_eq!(h.run("GEOADD Sicily 13.361389 38.115556 Palermo"), ":0\r\n");
+        assert_eq!(h.run("GEOADD missing XX 1 1 x"), ":0\r\n");
+        assert_eq!(propagated(&mut h), "");
     }
 }

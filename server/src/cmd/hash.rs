@@ -278,6 +278,10 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let stored = hash.set(args.get(2), text.as_bytes(), limits);
     changed_as(keyspace, db, slot, key, (HASH, "hincrbyfloat"));
     stored?;
+    // Propagated as the value it stored, so float arithmetic is not redone on replay.
+    keyspace
+        .propagation
+        .rewrite_command([&b"HSET"[..], key, args.get(2), text.as_bytes()].into_iter());
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -432,5 +436,27 @@ mod harness_tests {
                 "del h",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    #[test]
+    fn hincrbyfloat_propagates_as_hset() {
+        let mut h = propagating();
+        assert_eq!(h.run("HINCRBYFLOAT h f 1.5"), "$3\r\n1.5\r\n");
+        assert_eq!(propagated(&mut h), resp(&["HSET", "h", "f", "1.5"]));
+        assert_eq!(h.run("HINCRBYFLOAT h f 0.25"), "$4\r\n1.75\r\n");
+        assert_eq!(propagated(&mut h), resp(&["HSET", "h", "f", "1.75"]));
+        // Refused: nothing.
+        h.run("HSET h g x");
+        propagated(&mut h);
+        assert_eq!(
+            h.run("HINCRBYFLOAT h g 1"),
+            "-ERR hash value is not a float\r\n"
+        );
+        assert_eq!(propagated(&mut h), "");
     }
 }

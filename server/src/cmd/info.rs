@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::config::Supervised;
 use crate::pubsub::Scope;
 use crate::server::Server;
+use crate::server::aof::AofState;
 use crate::server::persistence::LoadingProgress;
 use crate::version::{BUILD_ID, GIT_DIRTY, GIT_SHA1, REDIS_VERSION, ZEDIS_VERSION};
 
@@ -228,7 +229,7 @@ fn persistence_section(server: &Server) -> String {
         ),
         (
             "rdb_bgsave_in_progress",
-            (background.is_some() as u8).to_string(),
+            flag(server.rdb_save_in_progress()),
         ),
         (
             "rdb_last_save_time",
@@ -250,6 +251,7 @@ fn persistence_section(server: &Server) -> String {
         (
             "rdb_current_bgsave_time_sec",
             background
+                .filter(|_| server.rdb_save_in_progress())
                 .map_or(-1, |b| b.started.elapsed().as_secs() as i64)
                 .to_string(),
         ),
@@ -263,20 +265,55 @@ fn persistence_section(server: &Server) -> String {
             "rdb_last_load_keys_loaded",
             server.persistence.last_load_keys_loaded.to_string(),
         ),
-        ("aof_enabled", "0".to_string()),
-        ("aof_rewrite_in_progress", "0".to_string()),
-        ("aof_rewrite_scheduled", "0".to_string()),
-        ("aof_last_rewrite_time_sec", "-1".to_string()),
-        ("aof_current_rewrite_time_sec", "-1".to_string()),
-        ("aof_last_bgrewrite_status", "ok".to_string()),
-        ("aof_rewrites", "0".to_string()),
-        ("aof_rewrites_consecutive_failures", "0".to_string()),
-        ("aof_last_write_status", "ok".to_string()),
+        ("aof_enabled", flag(server.aof.state != AofState::Off)),
+        (
+            "aof_rewrite_in_progress",
+            flag(server.aof.rewrite.is_some()),
+        ),
+        ("aof_rewrite_scheduled", flag(server.aof.rewrite_scheduled)),
+        (
+            "aof_last_rewrite_time_sec",
+            server.aof.last_rewrite_seconds.to_string(),
+        ),
+        (
+            "aof_current_rewrite_time_sec",
+            match (&server.aof.rewrite, background) {
+                (Some(_), Some(b)) => b.started.elapsed().as_secs() as i64,
+                _ => -1,
+            }
+            .to_string(),
+        ),
+        (
+            "aof_last_bgrewrite_status",
+            ok_err(server.aof.last_rewrite_ok).to_string(),
+        ),
+        ("aof_rewrites", server.aof.rewrites.to_string()),
+        (
+            "aof_rewrites_consecutive_failures",
+            server.aof.rewrite_failures.to_string(),
+        ),
+        (
+            "aof_last_write_status",
+            ok_err(server.aof_write_refused().is_none()).to_string(),
+        ),
         ("aof_last_cow_size", "0".to_string()),
         ("module_fork_in_progress", "0".to_string()),
         ("module_fork_last_cow_size", "0".to_string()),
     ] {
         let _ = write!(out, "{name}:{value}\r\n");
+    }
+    if server.config.appendonly {
+        let aof = &server.aof;
+        for (name, value) in [
+            ("aof_current_size", aof.current_size),
+            ("aof_base_size", aof.base_size),
+            ("aof_pending_rewrite", aof.rewrite_scheduled as u64),
+            ("aof_buffer_length", aof.buf.len() as u64),
+            ("aof_pending_bio_fsync", aof.sync_in_progress() as u64),
+            ("aof_delayed_fsync", aof.delayed_fsync),
+        ] {
+            let _ = write!(out, "{name}:{value}\r\n");
+        }
     }
     if let Some(loading) = &server.persistence.loading {
         loading_fields(&mut out, loading);
@@ -555,6 +592,15 @@ fn errorstats_section(server: &Server) -> String {
         let _ = write!(out, "errorstat_{code}:count={count}\r\n");
     }
     out
+}
+
+/// `1`/`0`, as INFO writes a flag.
+fn flag(on: bool) -> String {
+    (on as u8).to_string()
+}
+
+fn ok_err(ok: bool) -> &'static str {
+    if ok { "ok" } else { "err" }
 }
 
 #[cfg(test)]

@@ -27,10 +27,10 @@ pub static COMMANDS: &[Command] = &[
     Command::new("keys", 2, READONLY, Group::Generic, keys)
         .doc("1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database")
         .syntax("pattern"),
-    Command::new("scan", -2, READONLY, Group::Generic, scan)
+    Command::new("scan", -2, READONLY | TOUCHES_ARBITRARY_KEYS, Group::Generic, scan)
         .doc("2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration.")
         .syntax("cursor [MATCH pattern] [COUNT count] [TYPE type]"),
-    Command::new("randomkey", 1, READONLY, Group::Generic, randomkey)
+    Command::new("randomkey", 1, READONLY | TOUCHES_ARBITRARY_KEYS, Group::Generic, randomkey)
         .doc("1.0.0", "Returns a random key name from the database.", "O(1)"),
     Command::new("rename", 3, WRITE, Group::Generic, rename)
         .doc("1.0.0", "Renames a key and overwrites the destination.", "O(1)")
@@ -523,10 +523,26 @@ fn expire_generic(
         let lazy = ctx.server.config.lazyfree_lazy_expire;
         ctx.server.keyspace.delete_key(db, key, lazy);
         ctx.server.keyspace.notify(GENERIC, "del", db, key);
+        // Propagated as the deletion it amounts to.
+        let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+        ctx.server
+            .keyspace
+            .propagation
+            .rewrite_command([command, key].into_iter());
     } else {
         ctx.server.keyspace.set_expire(db, slot, when as u64)?;
         ctx.server.keyspace.modified(db, key);
         ctx.server.keyspace.notify(GENERIC, "expire", db, key);
+        // Propagated as `PEXPIREAT key <ms> [options as sent]`, so a replay expires the key at
+        // the same time (PEXPIREAT itself goes as sent).
+        let propagation = &mut ctx.server.keyspace.propagation;
+        if command != "pexpireat" && propagation.enabled() {
+            let mut ms = itoa::Buffer::new();
+            let ms = ms.format(when).as_bytes();
+            let head = [&b"PEXPIREAT"[..], key, ms].into_iter();
+            let argv: Vec<&[u8]> = head.chain(args.from(3)).collect();
+            propagation.rewrite_command(argv.into_iter());
+        }
     }
     ctx.reply.int(1);
     Ok(())
@@ -636,6 +652,8 @@ fn flush_mode(ctx: &Ctx, args: &Args) -> Result<bool, CmdError> {
 fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     ctx.server.keyspace.flush_db(ctx.client.db, lazy);
+    // Propagated even when the database was already empty, as in Redis.
+    ctx.server.keyspace.propagation.force_command();
     if !lazy {
         // As Redis does after a synchronous flush: give the freed pages back.
         let _ = zmalloc::purge();
@@ -649,10 +667,15 @@ fn flushdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
 /// the flush still counts as a change.
 fn flushall(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
-    ctx.server.abort_background_save();
+    // A rewrite goes on: the flush reaches the AOF after it, in the new incremental file.
+    if ctx.server.rdb_save_in_progress() {
+        ctx.server.abort_background_save();
+    }
     for db in 0..ctx.server.keyspace.dbs.len() {
         ctx.server.keyspace.flush_db(db, lazy);
     }
+    // Propagated even when every database was already empty, as in Redis.
+    ctx.server.keyspace.propagation.force_command();
     if !ctx.server.config.save_params.is_empty() {
         let dirty = ctx.server.keyspace.stats.dirty;
         let _ = ctx.server.save_rdb();
@@ -771,5 +794,128 @@ mod harness_tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         h.run("GET k");
         assert_eq!(h.events(watcher), ["expire k", "expired k", "keymiss k"]);
+    }
+}
+
+/// What the command families' tests read their commands' propagated forms with: a harness
+/// whose AOF is on collects each execution unit's operations in its AOF buffer, as the file
+/// would receive them.
+#[cfg(test)]
+pub(crate) mod propagation_tests {
+    use crate::cmd::harness::Harness;
+
+    /// A harness feeding its AOF buffer (no file), the buffer empty and database 0 already
+    /// selected in it.
+    pub fn propagating() -> Harness {
+        let mut h = Harness::new();
+        h.server.aof.state = crate::server::aof::AofState::On;
+        h.server.keyspace.propagation.set_enabled(true);
+        // FLUSHALL propagates even on an empty server, after the first operation's SELECT.
+        assert_eq!(h.run("FLUSHALL"), "+OK\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            "*2\\r\\n$6\\r\\nSELECT\\r\\n$1\\r\\n0\\r\\n*1\\r\\n$8\\r\\nFLUSHALL\\r\\n"
+        );
+        h
+    }
+
+    /// The bytes propagated since last asked, escaped (`\r` as `\\r`, other bytes outside
+    /// printable ASCII as `\\xNN`) so a mismatch reads well and binary compares exactly.
+    pub fn propagated(h: &mut Harness) -> String {
+        std::mem::take(&mut h.server.aof.buf)
+            .escape_ascii()
+            .to_string()
+    }
+
+    /// One command as RESP, escaped as [`propagated`] escapes it.
+    pub fn resp<A: AsRef<[u8]>>(argv: &[A]) -> String {
+        let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+        for arg in argv {
+            let arg = arg.as_ref();
+            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            out.extend_from_slice(arg);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.escape_ascii().to_string()
+    }
+
+    /// Operations propagated together, wrapped in `MULTI`/`EXEC`.
+    pub fn transaction(ops: &[String]) -> String {
+        format!("{}{}{}", resp(&["MULTI"]), ops.concat(), resp(&["EXEC"]))
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use super::propagation_tests::{propagated, propagating, resp};
+
+    #[test]
+    fn the_expire_family_propagates_as_pexpireat() {
+        let mut h = propagating();
+        h.run("SET k v");
+        propagated(&mut h);
+        assert_eq!(h.run("EXPIRE k 100"), ":1\r\n");
+        let when = h.server.keyspace.now_ms + 100_000;
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["PEXPIREAT", "k", &when.to_string()])
+        );
+        assert_eq!(h.run("PEXPIRE k 200000 gt"), ":1\r\n");
+        let when = h.server.keyspace.now_ms + 200_000;
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["PEXPIREAT", "k", &when.to_string(), "gt"])
+        );
+        let at = h.server.keyspace.now_ms / 1000 + 100;
+        assert_eq!(h.run(&format!("EXPIREAT k {at} XX LT")), ":1\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["PEXPIREAT", "k", &(at * 1000).to_string(), "XX", "LT"])
+        );
+        // PEXPIREAT goes as sent.
+        let at = h.server.keyspace.now_ms + 50_000;
+        assert_eq!(h.run(&format!("PEXPIREAT k {at} lt")), ":1\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["PEXPIREAT", "k", &at.to_string(), "lt"])
+        );
+        // Refused by its condition, or on a missing key: nothing.
+        assert_eq!(h.run("EXPIRE k 1000 NX"), ":0\r\n");
+        assert_eq!(h.run("EXPIRE missing 10"), ":0\r\n");
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn an_expire_in_the_past_propagates_as_a_deletion() {
+        let mut h = propagating();
+        h.run("MSET a 1 b 2 c 3");
+        propagated(&mut h);
+        assert_eq!(h.run("EXPIRE a -1"), ":1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["DEL", "a"]));
+        assert_eq!(h.run("PEXPIREAT b 1"), ":1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["DEL", "b"]));
+        assert_eq!(h.run("CONFIG SET lazyfree-lazy-expire yes"), "+OK\r\n");
+        assert_eq!(h.run("PEXPIRE c 0"), ":1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["UNLINK", "c"]));
+        assert_eq!(h.run("EXPIRE c -1"), ":0\r\n");
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn flushes_propagate_even_on_empty_databases() {
+        let mut h = propagating();
+        assert_eq!(h.run("FLUSHDB"), "+OK\r\n");
+        assert_eq!(propagated(&mut h), resp(&["FLUSHDB"]));
+        h.run("SELECT 1");
+        assert_eq!(h.run("FLUSHDB ASYNC"), "+OK\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["SELECT", "1"]) + &resp(&["FLUSHDB", "ASYNC"])
+        );
+        assert_eq!(h.run("FLUSHALL SYNC"), "+OK\r\n");
+        assert_eq!(propagated(&mut h), resp(&["FLUSHALL", "SYNC"]));
+        // Refused: nothing.
+        assert_eq!(h.run("FLUSHALL NOW"), "-ERR syntax error\r\n");
+        assert_eq!(propagated(&mut h), "");
     }
 }

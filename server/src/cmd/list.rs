@@ -222,6 +222,14 @@ fn pop_event(end: End) -> &'static str {
     }
 }
 
+/// The command that pops from `end`: `LPOP` or `RPOP`.
+fn pop_command(end: End) -> &'static [u8] {
+    match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    }
+}
+
 /// LPOP and RPOP: one element, or up to `count` as an array.
 fn pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
     if args.len() > 3 {
@@ -563,11 +571,19 @@ fn multi_pop(ctx: &mut Ctx, request: &MultiPop) -> Result<bool, CmdError> {
         if list.is_empty() {
             continue;
         }
+        let popped = request.count.min(list.len());
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         pop_into_reply(list, request.end, request.count, ctx.reply);
         list.shrink(limit);
         changed_as(keyspace, db, slot, key, (LIST, pop_event(request.end)));
+        // LMPOP and BLMPOP are propagated as the `LPOP|RPOP key count` they amount to.
+        if keyspace.propagation.enabled() {
+            let mut count = itoa::Buffer::new();
+            let count = count.format(popped).as_bytes();
+            let argv = [pop_command(request.end), key, count];
+            keyspace.propagation.rewrite_command(argv.into_iter());
+        }
         return Ok(true);
     }
     Ok(false)
@@ -597,6 +613,10 @@ fn blocking_pop(ctx: &mut Ctx, args: &Args, end: End) -> CmdResult {
         };
         list.shrink(limit);
         changed_as(keyspace, db, slot, key, (LIST, pop_event(end)));
+        // Propagated as the `LPOP|RPOP key` it amounts to, served at once or later.
+        keyspace
+            .propagation
+            .rewrite_command([pop_command(end), key].into_iter());
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         ctx.reply.bulk(&item);
@@ -634,7 +654,18 @@ fn blocking_move(
     let db = ctx.client.db;
     let (source, destination) = (args.get(1), args.get(2));
     if get::<List>(&mut ctx.server.keyspace, db, source, Lookup::Write)?.is_some() {
-        return move_element(ctx, source, destination, from, to);
+        move_element(ctx, source, destination, from, to)?;
+        // Propagated as its non-blocking form (only if it moved an element): BLMOVE as
+        // `LMOVE source destination <from> <to>` with the ends as sent, BRPOPLPUSH as
+        // `RPOPLPUSH source destination`.
+        let propagation = &mut ctx.server.keyspace.propagation;
+        if args.len() == 6 {
+            let argv = [&b"LMOVE"[..], source, destination, args.get(3), args.get(4)];
+            propagation.rewrite_command(argv.into_iter());
+        } else {
+            propagation.rewrite_command([&b"RPOPLPUSH"[..], source, destination].into_iter());
+        }
+        return Ok(());
     }
     block(
         ctx,
@@ -771,5 +802,99 @@ mod harness_tests {
             "*2\r\n$3\r\ndst\r\n$1\r\na\r\n"
         );
         assert_eq!(h.events(watcher), ["rpop dst", "del dst"]);
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    #[test]
+    fn blocking_pops_served_at_once_propagate_as_plain_pops() {
+        let mut h = propagating();
+        h.run("RPUSH l a b c d e f g");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["RPUSH", "l", "a", "b", "c", "d", "e", "f", "g"])
+        );
+        assert_eq!(h.run("BLPOP missing l 0"), "*2\r\n$1\r\nl\r\n$1\r\na\r\n");
+        assert_eq!(propagated(&mut h), resp(&["LPOP", "l"]));
+        assert_eq!(h.run("BRPOP l 1"), "*2\r\n$1\r\nl\r\n$1\r\ng\r\n");
+        assert_eq!(propagated(&mut h), resp(&["RPOP", "l"]));
+        assert_eq!(h.run("BLMOVE l dst left RIGHT 0"), "$1\r\nb\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["LMOVE", "l", "dst", "left", "RIGHT"])
+        );
+        assert_eq!(h.run("BRPOPLPUSH l dst 0"), "$1\r\nf\r\n");
+        assert_eq!(propagated(&mut h), resp(&["RPOPLPUSH", "l", "dst"]));
+        // Plain LMOVE and LPOP go as sent.
+        assert_eq!(h.run("LMOVE dst l LEFT LEFT"), "$1\r\nf\r\n");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["LMOVE", "dst", "l", "LEFT", "LEFT"])
+        );
+    }
+
+    #[test]
+    fn multi_pops_propagate_as_pops_of_what_they_took() {
+        let mut h = propagating();
+        h.run("RPUSH l a b c d");
+        propagated(&mut h);
+        assert_eq!(
+            h.run("LMPOP 2 missing l RIGHT COUNT 3"),
+            "*2\r\n$1\r\nl\r\n*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["RPOP", "l", "3"]));
+        assert_eq!(
+            h.run("LMPOP 1 l LEFT"),
+            "*2\r\n$1\r\nl\r\n*1\r\n$1\r\na\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["LPOP", "l", "1"]));
+        h.run("RPUSH l x y");
+        propagated(&mut h);
+        assert_eq!(
+            h.run("BLMPOP 0 1 l LEFT COUNT 10"),
+            "*2\r\n$1\r\nl\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["LPOP", "l", "2"]));
+        // Nothing to pop: nothing.
+        assert_eq!(h.run("LMPOP 1 l LEFT"), "*-1\r\n");
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn blocking_pops_served_later_propagate_after_the_push() {
+        let mut h = propagating();
+        let waiter = h.connect();
+        // Blocked: nothing.
+        assert_eq!(h.run_as(waiter, "BRPOP q 0"), "");
+        assert_eq!(propagated(&mut h), "");
+        h.run("LPUSH q x");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["LPUSH", "q", "x"]) + &resp(&["RPOP", "q"])
+        );
+        assert_eq!(h.pushed(waiter), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+        assert_eq!(h.run_as(waiter, "BLMPOP 0 1 q RIGHT COUNT 5"), "");
+        h.run("LPUSH q a b");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["LPUSH", "q", "a", "b"]) + &resp(&["RPOP", "q", "2"])
+        );
+        h.pushed(waiter);
+        assert_eq!(h.run_as(waiter, "BLMOVE q dst RIGHT left 0"), "");
+        h.run("RPUSH q a");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["RPUSH", "q", "a"]) + &resp(&["LMOVE", "q", "dst", "RIGHT", "left"])
+        );
+        h.pushed(waiter);
+        assert_eq!(h.run_as(waiter, "BRPOPLPUSH q dst 0"), "");
+        h.run("RPUSH q b");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["RPUSH", "q", "b"]) + &resp(&["RPOPLPUSH", "q", "dst"])
+        );
     }
 }

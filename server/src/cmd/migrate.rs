@@ -213,13 +213,24 @@ fn migrate(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         if !copy {
             let lazy = server.config.lazyfree_lazy_server_del;
+            let propagating = server.keyspace.propagation.enabled();
+            let mut deleted: Vec<&[u8]> = Vec::new();
             for key in &acknowledged {
                 if server.keyspace.delete_key(db, key, lazy) {
                     server.keyspace.modified(db, key);
                     server
                         .keyspace
                         .notify(crate::config::notify::GENERIC, "del", db, key);
+                    if propagating {
+                        deleted.push(key);
+                    }
                 }
+            }
+            // Propagated as the `DEL` of the keys it moved (nothing if none was).
+            let propagation = &mut server.keyspace.propagation;
+            if !deleted.is_empty() {
+                let argv = std::iter::once(&b"DEL"[..]).chain(deleted);
+                propagation.rewrite_command(argv.collect::<Vec<_>>().into_iter());
             }
         }
         if let Some(line) = target_error {
@@ -243,4 +254,58 @@ fn is_timeout(e: &std::io::Error) -> bool {
         e.kind(),
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
     )
+}
+
+#[cfg(test)]
+mod propagation {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    /// A target that answers `replies` to its first connection at once, then reads what it is
+    /// sent until the connection closes. Returns its port.
+    fn target(replies: &'static str) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            stream.write_all(replies.as_bytes()).expect("write");
+            let mut sink = [0u8; 4096];
+            while stream.read(&mut sink).is_ok_and(|n| n > 0) {}
+        });
+        port
+    }
+
+    #[test]
+    fn migrate_propagates_as_the_deletion_of_the_keys_moved() {
+        let mut h = propagating();
+        h.run("MSET a 1 b 2 c 3");
+        propagated(&mut h);
+        // SELECT, then one reply per existing key.
+        let port = target("+OK\r\n+OK\r\n+OK\r\n");
+        assert_eq!(
+            h.run(&format!(
+                "MIGRATE 127.0.0.1 {port} \"\" 0 5000 KEYS a missing b"
+            )),
+            "+OK\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["DEL", "a", "b"]));
+        // Only the keys the target took are deleted.
+        h.run("MSET a 1 b 2");
+        propagated(&mut h);
+        let port = target("+OK\r\n+OK\r\n-ERR no\r\n+OK\r\n");
+        assert_eq!(
+            h.run(&format!("MIGRATE 127.0.0.1 {port} \"\" 0 5000 KEYS a b c")),
+            "-ERR Target instance replied with error: ERR no\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["DEL", "a", "c"]));
+        // COPY deletes nothing: nothing.
+        let port = target("+OK\r\n+OK\r\n");
+        assert_eq!(
+            h.run(&format!("MIGRATE 127.0.0.1 {port} b 0 5000 COPY")),
+            "+OK\r\n"
+        );
+        assert_eq!(propagated(&mut h), "");
+    }
 }

@@ -5,6 +5,7 @@
 //! reply buffer), writes its reply and returns `Ok`, or returns the error to reply with. It
 //! never touches a socket. [`dispatch`] applies Redis's checks before calling it.
 
+pub mod aof_load;
 mod dispatch;
 pub use crate::protocol::errors;
 mod table;
@@ -94,6 +95,9 @@ pub mod flags {
     /// Runs in RESP2's subscribed context (the (un)subscribe commands, `PING`, `QUIT`,
     /// `RESET`); every other command is refused there.
     pub const SUBSCRIBED_CONTEXT: u32 = 1 << 25;
+    /// Reaches keys it does not name (`RANDOMKEY`, `SCAN`): the expired keys it deletes are
+    /// propagated without a `MULTI` around them (Redis's `CMD_TOUCHES_ARBITRARY_KEYS`).
+    pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 26;
 
     /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
     /// `protected` are hidden, as in Redis).

@@ -258,6 +258,10 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
         let member = set.random(&mut rng).expect("not empty").to_vec();
         set.remove(&member);
         changed_as(keyspace, db, slot, key, (SET, "spop"));
+        // Propagated as the SREM it amounts to (the random choice is not redone on replay).
+        keyspace
+            .propagation
+            .rewrite_command([&b"SREM"[..], key, &member].into_iter());
         ctx.reply.bulk(&member);
         return Ok(());
     };
@@ -281,8 +285,22 @@ fn spop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if whole {
         keyspace.delete_at(db, slot, key);
         keyspace.notify(GENERIC, "del", db, key);
+        // The whole set popped is propagated as its deletion.
+        keyspace
+            .propagation
+            .rewrite_command([&b"DEL"[..], key].into_iter());
     } else {
         changed(keyspace, db, slot, key);
+        // Propagated as one SREM per member popped, in place of the command (Redis's
+        // `alsoPropagate` of each and `preventCommandPropagation`).
+        if keyspace.propagation.enabled() {
+            for member in &popped {
+                keyspace
+                    .propagation
+                    .push(db, [&b"SREM"[..], key, member].into_iter());
+            }
+        }
+        keyspace.propagation.prevent_command();
     }
     ctx.reply.set(popped.len());
     for member in &popped {
@@ -591,5 +609,51 @@ mod harness_tests {
                 "sinterstore d",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp, transaction};
+
+    /// The members of a RESP2 array reply of bulk strings, in order.
+    fn members(reply: &str) -> Vec<String> {
+        reply
+            .split("\r\n")
+            .filter(|line| !line.is_empty() && !line.starts_with(['*', '$']))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn spop_propagates_as_srem_or_del() {
+        let mut h = propagating();
+        h.run("SADD s a b c d e");
+        propagated(&mut h);
+        let popped = members(&h.run("SPOP s"));
+        assert_eq!(propagated(&mut h), resp(&["SREM", "s", &popped[0]]));
+        // One member: one SREM, on its own.
+        let popped = members(&h.run("SPOP s 1"));
+        assert_eq!(propagated(&mut h), resp(&["SREM", "s", &popped[0]]));
+        // Several: one SREM each, in the order popped, in a transaction.
+        let popped = members(&h.run("SPOP s 2"));
+        assert_eq!(popped.len(), 2);
+        assert_eq!(
+            propagated(&mut h),
+            transaction(&[
+                resp(&["SREM", "s", &popped[0]]),
+                resp(&["SREM", "s", &popped[1]]),
+            ])
+        );
+        // The whole set: its deletion.
+        assert_eq!(members(&h.run("SPOP s 5")).len(), 1);
+        assert_eq!(propagated(&mut h), resp(&["DEL", "s"]));
+        // Nothing popped: nothing.
+        h.run("SADD t x");
+        propagated(&mut h);
+        assert_eq!(h.run("SPOP t 0"), "*0\r\n");
+        assert_eq!(h.run("SPOP s"), "$-1\r\n");
+        assert_eq!(h.run("SPOP s 3"), "*0\r\n");
+        assert_eq!(propagated(&mut h), "");
     }
 }

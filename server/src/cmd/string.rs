@@ -231,7 +231,44 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if !options.get {
         ctx.reply.ok();
     }
+    match when {
+        Some(when) => propagate_pxat(ctx, key, args.get(2), when),
+        // Propagated without GET (every GET token after the value: it may be repeated).
+        None if options.get && ctx.server.keyspace.propagation.enabled() => {
+            let kept: Vec<&[u8]> = args
+                .iter()
+                .enumerate()
+                .filter(|&(i, arg)| i < 3 || !arg.eq_ignore_ascii_case(b"get"))
+                .map(|(_, arg)| arg)
+                .collect();
+            ctx.server
+                .keyspace
+                .propagation
+                .rewrite_command(kept.into_iter());
+        }
+        None => {}
+    }
     Ok(())
+}
+
+/// A SET-like command that gave the key an expire is propagated as `SET key value PXAT <ms>`,
+/// its options dropped, as in Redis: replayed later, the key expires at the same time.
+fn propagate_pxat(ctx: &mut Ctx, key: &[u8], value: &[u8], when: u64) {
+    let propagation = &mut ctx.server.keyspace.propagation;
+    if propagation.enabled() {
+        let mut ms = itoa::Buffer::new();
+        let ms = ms.format(when).as_bytes();
+        propagation.rewrite_command([&b"SET"[..], key, value, b"PXAT", ms].into_iter());
+    }
+}
+
+/// Propagates the running command as the deletion of `key`: `DEL`, or `UNLINK` when `lazy`.
+fn propagate_deletion(ctx: &mut Ctx, key: &[u8], lazy: bool) {
+    let command: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    ctx.server
+        .keyspace
+        .propagation
+        .rewrite_command([command, key].into_iter());
 }
 
 fn setnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
@@ -253,6 +290,7 @@ fn setnx(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn setex_generic(ctx: &mut Ctx, args: &Args, unit: TimeUnit, command: &str) -> CmdResult {
     let when = positive_expire_ms(ctx, args.get(2), unit, true, command)?;
     store(ctx, args.get(1), args.get(3), Ttl::At(when))?;
+    propagate_pxat(ctx, args.get(1), args.get(3), when);
     ctx.reply.ok();
     Ok(())
 }
@@ -268,6 +306,11 @@ fn psetex(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn getset(ctx: &mut Ctx, args: &Args) -> CmdResult {
     reply_value(ctx, args.get(1))?;
     store(ctx, args.get(1), args.get(2), Ttl::Clear)?;
+    // Propagated as the SET it amounts to.
+    ctx.server
+        .keyspace
+        .propagation
+        .rewrite_command([&b"SET"[..], args.get(1), args.get(2)].into_iter());
     Ok(())
 }
 
@@ -281,8 +324,10 @@ fn getdel(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let mut buf = itoa::Buffer::new();
     let value = string_at(&ctx.server.keyspace, db, slot, &mut buf)?;
     ctx.reply.bulk(value);
-    ctx.server.keyspace.delete_key(db, key, false);
+    let lazy = ctx.server.config.lazyfree_lazy_user_del;
+    ctx.server.keyspace.delete_key(db, key, lazy);
     ctx.server.keyspace.notify(GENERIC, "del", db, key);
+    propagate_deletion(ctx, key, lazy);
     Ok(())
 }
 
@@ -312,15 +357,28 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
             let lazy = ctx.server.config.lazyfree_lazy_expire;
             ctx.server.keyspace.delete_key(db, key, lazy);
             ctx.server.keyspace.notify(GENERIC, "del", db, key);
+            propagate_deletion(ctx, key, lazy);
         }
+        // GETEX is never propagated as sent: an expire as `PEXPIREAT key <ms>`, a removed
+        // TTL as `PERSIST key`, nothing otherwise.
         Some((when, _)) => {
             ctx.server.keyspace.set_expire(db, slot, when)?;
             ctx.server.keyspace.modified(db, key);
             ctx.server.keyspace.notify(GENERIC, "expire", db, key);
+            let propagation = &mut ctx.server.keyspace.propagation;
+            if propagation.enabled() {
+                let mut ms = itoa::Buffer::new();
+                let ms = ms.format(when).as_bytes();
+                propagation.rewrite_command([&b"PEXPIREAT"[..], key, ms].into_iter());
+            }
         }
         None if options.persist && ctx.server.keyspace.remove_expire(db, slot)? => {
             ctx.server.keyspace.modified(db, key);
             ctx.server.keyspace.notify(GENERIC, "persist", db, key);
+            ctx.server
+                .keyspace
+                .propagation
+                .rewrite_command([&b"PERSIST"[..], key].into_iter());
         }
         None => {}
     }
@@ -531,6 +589,11 @@ fn incrbyfloat(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .keyspace
         .set(db, key, Value::Str(text.as_bytes()), Ttl::Keep)?;
     ctx.server.keyspace.notify(STRING, "incrbyfloat", db, key);
+    // Propagated as the value it stored, so float arithmetic is not redone on replay.
+    ctx.server
+        .keyspace
+        .propagation
+        .rewrite_command([&b"SET"[..], key, text.as_bytes(), b"KEEPTTL"].into_iter());
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -795,5 +858,124 @@ mod harness_tests {
         h.run("SET k 1");
         h.run("GET nothing");
         assert!(h.events(watcher).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::harness::Harness;
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    fn now(h: &Harness) -> u64 {
+        h.server.keyspace.now_ms
+    }
+
+    #[test]
+    fn set_with_an_expire_propagates_as_set_pxat() {
+        let mut h = propagating();
+        assert_eq!(h.run("SET k v EX 100"), "+OK\r\n");
+        let when = (now(&h) + 100_000).to_string();
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v", "PXAT", &when]));
+        assert_eq!(h.run("SET k v2 XX GET PX 500"), "$1\r\nv\r\n");
+        let when = (now(&h) + 500).to_string();
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v2", "PXAT", &when]));
+        let at = now(&h) / 1000 + 60;
+        assert_eq!(h.run(&format!("SET n 1 NX EXAT {at}")), "+OK\r\n");
+        let when = (at * 1000).to_string();
+        assert_eq!(propagated(&mut h), resp(&["SET", "n", "1", "PXAT", &when]));
+        assert_eq!(h.run("SETEX k 10 v3"), "+OK\r\n");
+        let when = (now(&h) + 10_000).to_string();
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v3", "PXAT", &when]));
+        assert_eq!(h.run("PSETEX k 100000 v4"), "+OK\r\n");
+        let when = (now(&h) + 100_000).to_string();
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v4", "PXAT", &when]));
+        // Not set (NX on an existing key), or refused: nothing.
+        assert_eq!(h.run("SET k v5 NX EX 10"), "$-1\r\n");
+        assert_eq!(
+            h.run("SET k v5 EX 0"),
+            "-ERR invalid expire time in 'set' command\r\n"
+        );
+        assert_eq!(
+            h.run("SETEX k -1 v"),
+            "-ERR invalid expire time in 'setex' command\r\n"
+        );
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn set_get_propagates_without_get() {
+        let mut h = propagating();
+        assert_eq!(h.run("SET k v"), "+OK\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v"]));
+        assert_eq!(h.run("SET k v2 GET KEEPTTL get"), "$1\r\nv\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v2", "KEEPTTL"]));
+        // Only options are dropped: a key or value spelled `get` stays.
+        assert_eq!(h.run("SET get get GET"), "$-1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "get", "get"]));
+        // Not set: nothing.
+        assert_eq!(h.run("SET k v3 GET NX"), "$2\r\nv2\r\n");
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn getex_propagates_as_pexpireat_persist_or_a_deletion() {
+        let mut h = propagating();
+        h.run("MSET a 1 b 2");
+        propagated(&mut h);
+        assert_eq!(h.run("GETEX a EX 10"), "$1\r\n1\r\n");
+        let when = (now(&h) + 10_000).to_string();
+        assert_eq!(propagated(&mut h), resp(&["PEXPIREAT", "a", &when]));
+        let at = (now(&h) + 20_000).to_string();
+        assert_eq!(h.run(&format!("GETEX a PXAT {at}")), "$1\r\n1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["PEXPIREAT", "a", &at]));
+        assert_eq!(h.run("GETEX a PERSIST"), "$1\r\n1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["PERSIST", "a"]));
+        // No TTL to remove, no option, a missing key: nothing.
+        assert_eq!(h.run("GETEX a PERSIST"), "$1\r\n1\r\n");
+        assert_eq!(h.run("GETEX a"), "$1\r\n1\r\n");
+        assert_eq!(h.run("GETEX missing EX 10"), "$-1\r\n");
+        assert_eq!(propagated(&mut h), "");
+        assert_eq!(h.run("GETEX a EXAT 1"), "$1\r\n1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["DEL", "a"]));
+        assert_eq!(h.run("CONFIG SET lazyfree-lazy-expire yes"), "+OK\r\n");
+        assert_eq!(h.run("GETEX b PXAT 1"), "$1\r\n2\r\n");
+        assert_eq!(propagated(&mut h), resp(&["UNLINK", "b"]));
+    }
+
+    #[test]
+    fn getdel_propagates_as_a_deletion() {
+        let mut h = propagating();
+        h.run("MSET a 1 b 2");
+        propagated(&mut h);
+        assert_eq!(h.run("GETDEL a"), "$1\r\n1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["DEL", "a"]));
+        assert_eq!(h.run("GETDEL a"), "$-1\r\n");
+        assert_eq!(propagated(&mut h), "");
+        assert_eq!(h.run("CONFIG SET lazyfree-lazy-user-del yes"), "+OK\r\n");
+        assert_eq!(h.run("GETDEL b"), "$1\r\n2\r\n");
+        assert_eq!(propagated(&mut h), resp(&["UNLINK", "b"]));
+    }
+
+    #[test]
+    fn getset_and_incrbyfloat_propagate_as_set() {
+        let mut h = propagating();
+        assert_eq!(h.run("GETSET k v"), "$-1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "k", "v"]));
+        assert_eq!(h.run("INCRBYFLOAT n 10.5"), "$4\r\n10.5\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "n", "10.5", "KEEPTTL"]));
+        assert_eq!(h.run("INCRBYFLOAT n 5.0e3"), "$6\r\n5010.5\r\n");
+        assert_eq!(propagated(&mut h), resp(&["SET", "n", "5010.5", "KEEPTTL"]));
+        // Refused: nothing.
+        assert_eq!(
+            h.run("INCRBYFLOAT k 1"),
+            "-ERR value is not a valid float\r\n"
+        );
+        h.run("LPUSH l x");
+        propagated(&mut h);
+        assert_eq!(
+            h.run("GETSET l v"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(propagated(&mut h), "");
     }
 }

@@ -843,14 +843,15 @@ enum PopShape {
 }
 
 /// Pops up to `count` members from the lowest (`max == false`) or highest end of the first
-/// existing sorted set among `keys`. Returns false, writing nothing, when none exists.
-fn pop_first(
+/// existing sorted set among `keys`. Returns that key and how many members it popped, or
+/// `None`, writing nothing, when none exists.
+fn pop_first<'k>(
     ctx: &mut Ctx,
-    keys: &[&[u8]],
+    keys: &[&'k [u8]],
     max: bool,
     count: usize,
     shape: PopShape,
-) -> Result<bool, CmdError> {
+) -> Result<Option<(&'k [u8], usize)>, CmdError> {
     let db = ctx.client.db;
     for key in keys {
         let keyspace = &mut ctx.server.keyspace;
@@ -892,9 +893,24 @@ fn pop_first(
         zset.remove_ranks(start, n);
         let event = if max { "zpopmax" } else { "zpopmin" };
         changed_as(keyspace, db, slot, key, (ZSET, event));
-        return Ok(true);
+        return Ok(Some((key, n)));
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// Propagates the running command as the `ZPOPMIN|ZPOPMAX key [count]` it amounts to.
+fn propagate_zpop(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) {
+    let propagation = &mut ctx.server.keyspace.propagation;
+    let command: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+    match count {
+        None => propagation.rewrite_command([command, key].into_iter()),
+        Some(count) if propagation.enabled() => {
+            let mut text = itoa::Buffer::new();
+            let text = text.format(count).as_bytes();
+            propagation.rewrite_command([command, key, text].into_iter());
+        }
+        Some(_) => {}
+    }
 }
 
 fn zpop(ctx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
@@ -975,14 +991,15 @@ fn parse_multi_pop<'a>(args: &Args<'a>, at: usize) -> Result<MultiPop<'a>, CmdEr
 
 fn zmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let request = parse_multi_pop(args, 1)?;
-    if !pop_first(
+    match pop_first(
         ctx,
         &request.keys,
         request.max,
         request.count,
         PopShape::Multi,
     )? {
-        ctx.reply.null_array();
+        Some((key, popped)) => propagate_zpop(ctx, key, request.max, Some(popped)),
+        None => ctx.reply.null_array(),
     }
     Ok(())
 }
@@ -990,7 +1007,10 @@ fn zmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn bzpop(ctx: &mut Ctx, args: &Args, max: bool) -> CmdResult {
     let timeout = parse_timeout(args.get(args.len() - 1))?;
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
-    if !pop_first(ctx, &keys, max, 1, PopShape::WithKey)? {
+    if let Some((key, _)) = pop_first(ctx, &keys, max, 1, PopShape::WithKey)? {
+        // Served at once or later, propagated as the ZPOPMIN/ZPOPMAX it amounts to.
+        propagate_zpop(ctx, key, max, None);
+    } else {
         block(
             ctx,
             args,
@@ -1016,13 +1036,15 @@ fn bzpopmax(ctx: &mut Ctx, args: &Args) -> CmdResult {
 fn bzmpop(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let request = parse_multi_pop(args, 2)?;
     let timeout = parse_timeout(args.get(1))?;
-    if !pop_first(
+    if let Some((key, popped)) = pop_first(
         ctx,
         &request.keys,
         request.max,
         request.count,
         PopShape::Multi,
     )? {
+        propagate_zpop(ctx, key, request.max, Some(popped));
+    } else {
         block(
             ctx,
             args,
@@ -1494,5 +1516,66 @@ mod harness_tests {
         h.run_as(waiter, "BZPOPMIN q 0");
         h.run("ZADD q 1 a");
         assert_eq!(h.events(watcher), ["zadd q", "zpopmin q", "del q"]);
+    }
+}
+
+#[cfg(test)]
+mod propagation {
+    use crate::cmd::keys::propagation_tests::{propagated, propagating, resp};
+
+    #[test]
+    fn blocking_and_multi_pops_propagate_as_zpop() {
+        let mut h = propagating();
+        h.run("ZADD z 1 a 2 b 3 c 4 d 5 e");
+        propagated(&mut h);
+        assert_eq!(
+            h.run("BZPOPMIN missing z 0"),
+            "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["ZPOPMIN", "z"]));
+        assert_eq!(
+            h.run("BZPOPMAX z 0"),
+            "*3\r\n$1\r\nz\r\n$1\r\ne\r\n$1\r\n5\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["ZPOPMAX", "z"]));
+        assert_eq!(
+            h.run("BZMPOP 0 1 z MAX COUNT 1"),
+            "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nd\r\n$1\r\n4\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["ZPOPMAX", "z", "1"]));
+        assert_eq!(
+            h.run("ZMPOP 2 missing z MIN COUNT 10"),
+            "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n"
+        );
+        assert_eq!(propagated(&mut h), resp(&["ZPOPMIN", "z", "2"]));
+        // ZPOPMIN goes as sent; nothing popped propagates nothing.
+        h.run("ZADD z 1 a");
+        propagated(&mut h);
+        assert_eq!(h.run("ZPOPMIN z 3"), "*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+        assert_eq!(propagated(&mut h), resp(&["ZPOPMIN", "z", "3"]));
+        assert_eq!(h.run("ZMPOP 1 z MIN"), "*-1\r\n");
+        assert_eq!(propagated(&mut h), "");
+    }
+
+    #[test]
+    fn blocking_pops_served_later_propagate_as_zpop() {
+        let mut h = propagating();
+        let waiter = h.connect();
+        assert_eq!(h.run_as(waiter, "BZPOPMAX z 0"), "");
+        assert_eq!(propagated(&mut h), "");
+        h.run("ZADD z 1 a 2 b");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["ZADD", "z", "1", "a", "2", "b"]) + &resp(&["ZPOPMAX", "z"])
+        );
+        h.pushed(waiter);
+        h.run("DEL z");
+        propagated(&mut h);
+        assert_eq!(h.run_as(waiter, "BZMPOP 0 1 z MIN COUNT 3"), "");
+        h.run("ZADD z 1 a 2 b");
+        assert_eq!(
+            propagated(&mut h),
+            resp(&["ZADD", "z", "1", "a", "2", "b"]) + &resp(&["ZPOPMIN", "z", "2"])
+        );
     }
 }

@@ -7,8 +7,7 @@
 //! A parameter zedis acts on is bound to a typed field of [`Config`]. A parameter that only
 //! tunes a feature zedis does not have yet (replication timeouts, AOF rewrite sizes, stream
 //! node sizes…) is validated as Redis validates it and kept as text, so tools read back what
-//! they set. A parameter that would switch such a feature on (`appendonly yes`,
-//! `cluster-enabled yes`…) is refused with an error naming what is missing: it is never accepted and silently ignored.
+//! they set. A parameter that would switch such a feature on (`cluster-enabled yes`…) is refused with an error naming what is missing: it is never accepted and silently ignored.
 
 use super::units::parse_memory;
 use super::{
@@ -767,12 +766,27 @@ pub static PARAMS: &[Param] = &[
     stored("repl-disable-tcp-nodelay", Kind::Bool, "no"),
     stored("repl-diskless-sync", Kind::Bool, "yes"),
     stored("aof-rewrite-incremental-fsync", Kind::Bool, "yes"),
-    stored("no-appendfsync-on-rewrite", Kind::Bool, "no"),
+    field!(
+        "no-appendfsync-on-rewrite",
+        Kind::Bool,
+        no_appendfsync_on_rewrite,
+        bool
+    ),
     stored("cluster-require-full-coverage", Kind::Bool, "yes"),
     stored("rdb-save-incremental-fsync", Kind::Bool, "yes"),
-    stored("aof-load-truncated", Kind::Bool, "yes"),
-    stored("aof-use-rdb-preamble", Kind::Bool, "yes"),
-    stored("aof-timestamp-enabled", Kind::Bool, "no"),
+    field!("aof-load-truncated", Kind::Bool, aof_load_truncated, bool),
+    field!(
+        "aof-use-rdb-preamble",
+        Kind::Bool,
+        aof_use_rdb_preamble,
+        bool
+    ),
+    field!(
+        "aof-timestamp-enabled",
+        Kind::Bool,
+        aof_timestamp_enabled,
+        bool
+    ),
     stored("cluster-replica-no-failover", Kind::Bool, "no").alias("cluster-slave-no-failover"),
     stored("replica-lazy-flush", Kind::Bool, "no").alias("slave-lazy-flush"),
     stored("replica-serve-stale-data", Kind::Bool, "yes").alias("slave-serve-stale-data"),
@@ -798,12 +812,7 @@ pub static PARAMS: &[Param] = &[
         refuse_yes!("zedis does not serve Redis Cluster"),
     )
     .flags(IMMUTABLE),
-    gated(
-        "appendonly",
-        Kind::Bool,
-        "no",
-        refuse_yes!("zedis has no append-only file yet: only 'no' is accepted"),
-    ),
+    field!("appendonly", Kind::Bool, appendonly, bool),
     stored("cluster-allow-reads-when-down", Kind::Bool, "no"),
     stored("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes"),
     stored("crash-log-enabled", Kind::Bool, "yes"),
@@ -813,7 +822,7 @@ pub static PARAMS: &[Param] = &[
     stored("cluster-allow-replica-migration", Kind::Bool, "yes"),
     stored("replica-announced", Kind::Bool, "yes"),
     field!("latency-tracking", Kind::Bool, latency_tracking, bool),
-    stored("aof-disable-auto-gc", Kind::Bool, "no"),
+    field!("aof-disable-auto-gc", Kind::Bool, aof_disable_auto_gc, bool),
     stored("replica-ignore-disk-write-errors", Kind::Bool, "no"),
     stored("lua-enable-deprecated-api", Kind::Bool, "no").flags(IMMUTABLE | HIDDEN),
     // Strings.
@@ -982,11 +991,24 @@ pub static PARAMS: &[Param] = &[
             set: |c, v| c.maxmemory_policy = EvictionPolicy::ALL[v.number as usize].0,
         },
     },
-    stored(
-        "appendfsync",
-        Kind::Enum(&[("everysec", 2), ("always", 1), ("no", 0)]),
-        "everysec",
-    ),
+    Param {
+        name: "appendfsync",
+        alias: None,
+        flags: 0,
+        kind: Kind::Enum(&[("everysec", 2), ("always", 1), ("no", 0)]),
+        default: "",
+        store: Store::Field {
+            get: |c| {
+                match c.appendfsync {
+                    0 => "no",
+                    1 => "always",
+                    _ => "everysec",
+                }
+                .to_string()
+            },
+            set: |c, v| c.appendfsync = v.number,
+        },
+    },
     Param {
         name: "oom-score-adj",
         alias: None,
@@ -1081,7 +1103,11 @@ pub static PARAMS: &[Param] = &[
         (v.number > 1).then_some("zedis runs commands and I/O on one thread: io-threads must be 1")
     })
     .flags(IMMUTABLE),
-    stored("auto-aof-rewrite-percentage", Kind::Int(0, INT_MAX), "100"),
+    field!(
+        "auto-aof-rewrite-percentage",
+        Kind::Int(0, INT_MAX),
+        auto_aof_rewrite_percentage
+    ),
     stored(
         "cluster-replica-validity-factor",
         Kind::Int(0, INT_MAX),
@@ -1305,10 +1331,10 @@ pub static PARAMS: &[Param] = &[
     ),
     // Other numbers.
     stored("repl-backlog-ttl", Kind::Int(0, LONG_MAX), "3600"),
-    stored(
+    field!(
         "auto-aof-rewrite-min-size",
         Kind::Memory(0, LONG_MAX),
-        "67108864",
+        auto_aof_rewrite_min_size
     ),
     field!(
         "loading-process-events-interval-bytes",
@@ -1498,11 +1524,11 @@ mod tests {
 
     #[test]
     fn features_zedis_lacks_are_refused_when_switched_on_only() {
-        assert!(set("appendonly", "no").is_ok());
+        assert!(set("cluster-enabled", "no").is_ok());
         assert!(
-            set("appendonly", "yes")
+            set("cluster-enabled", "yes")
                 .unwrap_err()
-                .contains("append-only")
+                .contains("Cluster")
         );
         assert!(set("save", "").unwrap().save_params.is_empty());
         assert_eq!(

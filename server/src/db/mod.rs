@@ -14,6 +14,7 @@ pub mod info;
 pub mod invalidate;
 pub mod lazyfree;
 pub mod notify;
+pub mod propagate;
 pub use crate::store::record;
 pub use crate::store::table;
 pub mod snapshot;
@@ -110,6 +111,8 @@ pub struct Keyspace {
     /// Changed keys for client-side caching to invalidate (recorded only while some client
     /// tracks).
     pub invalidations: invalidate::Invalidations,
+    /// Operations to propagate to the AOF (recorded only while it is on).
+    pub propagation: propagate::Pending,
     pub rng: fastrand::Rng,
     pub lazyfree: lazyfree::LazyFree,
     /// `lazyfree-lazy-expire`: expired keys' values are freed on the lazy-free thread.
@@ -141,6 +144,7 @@ impl Keyspace {
             blocking: blocking::Blocking::default(),
             notifications: notify::Notifications::default(),
             invalidations: invalidate::Invalidations::default(),
+            propagation: propagate::Pending::default(),
             rng: fastrand::Rng::new(),
             lazyfree: lazyfree::LazyFree::start(),
             lazy_expire: false,
@@ -226,6 +230,8 @@ impl Keyspace {
         self.notifications
             .push(crate::config::notify::EXPIRED, "expired", db, record.key());
         self.invalidations.key(record.key(), false);
+        self.propagation
+            .deletion(db, record.key(), self.lazy_expire);
         self.lazyfree.free_value(record, object, self.lazy_expire);
     }
 

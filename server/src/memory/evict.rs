@@ -167,6 +167,7 @@ impl Evictor {
                 continue;
             }
             keyspace.invalidations.last_by_nobody();
+            keyspace.propagation.deletion(db, &key, settings.lazy);
             keyspace.notify(crate::config::notify::EVICTED, "evicted", db, &key);
             freed += before.saturating_sub(used(keyspace));
             *evicted += 1;

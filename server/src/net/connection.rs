@@ -92,6 +92,7 @@ impl Connection {
                 if let Some(close) = self.process() {
                     return close;
                 }
+                self.wait_for_aof().await;
                 if let Some(close) = self.flush_and_check() {
                     return close;
                 }
@@ -105,6 +106,7 @@ impl Connection {
                 if let Some(close) = self.process() {
                     return close;
                 }
+                self.wait_for_aof().await;
                 self.flush_and_check();
                 continue;
             }
@@ -122,7 +124,8 @@ impl Connection {
                     ready = self.stream.ready(interest) => ready,
                     _ = wake.notified() => {
                         self.take_pending_output();
-                        if let Some(close) = self.flush_and_check() {
+                        self.wait_for_aof().await;
+                if let Some(close) = self.flush_and_check() {
                             return close;
                         }
                         continue;
@@ -147,10 +150,31 @@ impl Connection {
                     Err(_) => return Close::Peer,
                 }
             }
+            self.wait_for_aof().await;
             if let Some(close) = self.flush_and_check() {
                 return close;
             }
         }
+    }
+
+    /// Waits until what the commands run so far appended to the AOF is written (synced under
+    /// `appendfsync always`), so no reply acknowledges a write the file does not have yet.
+    async fn wait_for_aof(&mut self) {
+        let (needed, mut durable, wake) = {
+            let server = self.server.borrow();
+            let aof = &server.aof;
+            let needed = aof.appended;
+            if *aof.durable.borrow() >= needed {
+                return;
+            }
+            (
+                needed,
+                aof.durable.subscribe(),
+                Rc::clone(&aof.wake_flusher),
+            )
+        };
+        wake.notify_one();
+        let _ = durable.wait_for(|&durable| durable >= needed).await;
     }
 
     /// Writes pending replies and applies what the batch decided about closing; gives idle

@@ -14,10 +14,15 @@ use crate::memory::client_eviction;
 use crate::memory::evict::{Evict, Settings};
 
 impl Server {
-    /// Memory that does not count towards `maxmemory` (replica buffers beyond the backlog and
-    /// the AOF buffer in Redis; zedis has neither yet).
+    /// Memory that does not count towards `maxmemory` (Redis's
+    /// `freeMemoryGetNotCountedMemory`): the AOF buffer (replica buffers beyond the backlog
+    /// join it with replication).
     pub fn not_counted_memory(&self) -> usize {
-        0
+        if self.aof.state == super::aof::AofState::Off {
+            0
+        } else {
+            self.aof.buf.capacity()
+        }
     }
 
     /// Frees memory until under `maxmemory`, within the time budget, and folds what it did
@@ -31,6 +36,8 @@ impl Server {
         let not_counted = self.not_counted_memory();
         let used = move |_: &Keyspace| zmalloc::used_memory().saturating_sub(not_counted);
         let report = self.evictor.evict(&mut self.keyspace, &settings, &used);
+        // Evictions are propagated on their own, never in a transaction.
+        self.propagate_pending(true);
         if report.evicted > 0 {
             self.stats.evicted_keys += report.evicted;
             let now = self.clock.unix_ms() / 1000;

@@ -15,6 +15,7 @@ use crate::memory::MemoryState;
 use crate::memory::evict::Evictor;
 use crate::stats::{CommandStats, SlowLog, Stats};
 
+pub mod aof;
 mod eviction;
 pub mod migrate;
 pub mod persistence;
@@ -108,6 +109,8 @@ pub struct Server {
     pub list_plain_threshold: usize,
     /// Saves and loads of the RDB file, for `INFO persistence` and `LASTSAVE`.
     pub persistence: persistence::Persistence,
+    /// The append-only file.
+    pub aof: aof::Aof,
     /// `MIGRATE`'s connections to target servers.
     pub migrate_sockets: migrate::MigrateSockets,
 }
@@ -150,6 +153,7 @@ impl Server {
             cron_paused: false,
             list_plain_threshold: crate::types::list::DEFAULT_PLAIN_THRESHOLD,
             persistence: persistence::Persistence::default(),
+            aof: aof::Aof::default(),
             migrate_sockets: migrate::MigrateSockets::default(),
             reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
             reply_buffer_resizing: true,

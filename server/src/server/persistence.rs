@@ -14,6 +14,23 @@ use crate::rdb::file::write_atomically;
 use crate::rdb::load::{LoadOptions, LoadReport, Loader};
 use crate::rdb::save::{AccessInfo, SaveOptions, save_all};
 use crate::rdb::snapshot::{FileSink, FinishingSave};
+
+/// A finished walk's file on its way to disk: an RDB stream the writer thread is finishing,
+/// or an AOF-format base file.
+pub enum Finishing {
+    Rdb(FinishingSave),
+    Commands(Box<crate::aof::rewrite::CommandSink>),
+}
+
+impl Finishing {
+    /// Waits for the file to be written; blocks, so it runs off the command thread.
+    pub fn wait(self) -> io::Result<File> {
+        match self {
+            Finishing::Rdb(save) => save.wait(),
+            Finishing::Commands(sink) => sink.finish(),
+        }
+    }
+}
 use crate::types::hash::HashLimits;
 use crate::types::list::ListLimit;
 use crate::types::set::SetLimits;
@@ -58,6 +75,17 @@ pub struct BackgroundSave {
     /// Set when the save is abandoned: the thread that installs the file then leaves the RDB
     /// file alone (see `rdb::file::install`).
     pub cancelled: Arc<Mutex<bool>>,
+    /// What the file is for.
+    pub target: SaveTarget,
+}
+
+/// What a background save writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveTarget {
+    /// The RDB file (`BGSAVE`, save points).
+    Rdb,
+    /// The AOF's next base file (a rewrite), in RDB format or as commands.
+    AofBase { rdb: bool },
 }
 
 impl Default for Persistence {
@@ -78,7 +106,7 @@ impl Default for Persistence {
     }
 }
 
-fn unix_seconds() -> u64 {
+pub(crate) fn unix_seconds() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -102,6 +130,13 @@ pub struct RdbLoad {
     path: PathBuf,
     options: LoadOptions,
     started: Instant,
+}
+
+impl RdbLoad {
+    /// The offset read up to (the end of the RDB stream once loaded).
+    pub fn offset(&self) -> u64 {
+        self.loader.offset()
+    }
 }
 
 /// How a load treats what is already in memory.
@@ -231,6 +266,7 @@ impl Server {
             dirty_at_start: self.keyspace.stats.dirty,
             failed,
             cancelled: Arc::new(Mutex::new(false)),
+            target: SaveTarget::Rdb,
         });
         self.persistence.wake.notify_one();
         tracing::info!("Background saving started");
@@ -239,7 +275,7 @@ impl Server {
     /// Moves the background save `budget` table slots further. When the walk is complete it
     /// returns the save's last part (to be waited for, synced and renamed off the command
     /// thread) or the error that ended the save.
-    pub fn background_save_step(&mut self, budget: usize) -> Option<io::Result<FinishingSave>> {
+    pub fn background_save_step(&mut self, budget: usize) -> Option<io::Result<Finishing>> {
         let background = self.persistence.background.as_mut()?;
         if let Some(e) = background.failed.take() {
             return Some(Err(e));
@@ -247,12 +283,26 @@ impl Server {
         if !self.keyspace.snapshot_step(budget) {
             return None;
         }
-        let sink = self.keyspace.end_snapshot()?;
-        let sink = sink
-            .into_any()
-            .downcast::<FileSink>()
-            .expect("the server's snapshots write to a FileSink");
-        Some(sink.finish())
+        let sink = self.keyspace.end_snapshot()?.into_any();
+        let finishing = match sink.downcast::<FileSink>() {
+            Ok(sink) => sink.finish().map(Finishing::Rdb),
+            Err(other) => {
+                let sink = other
+                    .downcast::<crate::aof::rewrite::CommandSink>()
+                    .expect("the server's snapshots write to a FileSink or a CommandSink");
+                Ok(Finishing::Commands(sink))
+            }
+        };
+        Some(finishing)
+    }
+
+    /// Where the background save's file goes once finished.
+    pub fn background_save_path(&self) -> Option<PathBuf> {
+        let background = self.persistence.background.as_ref()?;
+        Some(match background.target {
+            SaveTarget::Rdb => self.rdb_path(),
+            SaveTarget::AofBase { rdb } => self.next_base_path(rdb),
+        })
     }
 
     /// Records how a background save ended (`backgroundSaveDoneHandler`).
@@ -260,6 +310,14 @@ impl Server {
         let Some(save) = self.persistence.background.take() else {
             return;
         };
+        if let SaveTarget::AofBase { rdb } = save.target {
+            if result.is_err() {
+                let _ = std::fs::remove_file(&save.temp);
+            }
+            let seconds = save.started.elapsed().as_secs() as i64;
+            self.aof_rewrite_done(result, rdb, seconds);
+            return;
+        }
         self.persistence.last_background_seconds = save.started.elapsed().as_secs() as i64;
         match result {
             Ok(()) => {
@@ -285,6 +343,9 @@ impl Server {
     /// child): the temporary file goes, the status stays as it was.
     pub fn abort_background_save(&mut self) {
         if let Some(save) = self.persistence.background.take() {
+            if save.target != SaveTarget::Rdb {
+                self.aof.rewrite = None;
+            }
             *save.cancelled.lock().unwrap_or_else(|e| e.into_inner()) = true;
             self.keyspace.abort_snapshot();
             let _ = std::fs::remove_file(&save.temp);
@@ -336,6 +397,14 @@ impl Server {
                 false
             }
         }
+    }
+
+    /// Whether a background save of the RDB file (not an AOF rewrite) is under way.
+    pub fn rdb_save_in_progress(&self) -> bool {
+        self.persistence
+            .background
+            .as_ref()
+            .is_some_and(|b| b.target == SaveTarget::Rdb)
     }
 
     /// Whether writes are refused because the last background save failed
@@ -392,6 +461,16 @@ impl Server {
     /// [`load_step`](Self::load_step) finishes it. `Ok(None)` when there is no file.
     pub fn begin_load(&mut self, mode: LoadMode) -> Result<Option<RdbLoad>, String> {
         let path = self.rdb_path();
+        self.begin_load_file(&path, mode)
+    }
+
+    /// [`Self::begin_load`] for the RDB file at `path` (an AOF's base file).
+    pub fn begin_load_file(
+        &mut self,
+        path: &std::path::Path,
+        mode: LoadMode,
+    ) -> Result<Option<RdbLoad>, String> {
+        let path = path.to_path_buf();
         let file = match File::open(&path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
