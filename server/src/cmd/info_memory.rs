@@ -24,6 +24,8 @@ pub struct Overhead {
     pub peak: usize,
     pub startup: usize,
     pub clients_normal: usize,
+    /// The AOF buffer (`mem_aof_buffer`): commands not yet written.
+    pub aof_buffer: usize,
     pub dbs: Vec<DbOverhead>,
     pub total: usize,
     pub keys: usize,
@@ -72,8 +74,10 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
     // `MEMORY STATS` has a field for them); they are server bookkeeping, so they count in the
     // overhead total here rather than in the dataset.
     let tracking = server.tracking.memory();
+    let aof_buffer = server.aof.buf.capacity();
     let total = memory.startup
         + clients_normal
+        + aof_buffer
         + tracking
         + dbs.iter().map(|d| d.main + d.expires).sum::<usize>();
     let keys = server.keyspace.total_keys();
@@ -91,6 +95,7 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
         peak: memory.peak,
         startup: memory.startup,
         clients_normal,
+        aof_buffer,
         total,
         keys,
         dataset,
@@ -198,7 +203,7 @@ pub fn section(server: &mut Server, current: &Client) -> String {
     line("mem_clients_slaves", "0".to_string());
     line("mem_clients_normal", mh.clients_normal.to_string());
     line("mem_cluster_links", "0".to_string());
-    line("mem_aof_buffer", "0".to_string());
+    line("mem_aof_buffer", mh.aof_buffer.to_string());
     line("mem_allocator", zmalloc::allocator_name().to_string());
     line("active_defrag_running", "0".to_string());
     line(

@@ -111,7 +111,7 @@ fn stats(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     int(reply, "clients.slaves", 0);
     int(reply, "clients.normal", mh.clients_normal as i64);
     int(reply, "cluster.links", 0);
-    int(reply, "aof.buffer", 0);
+    int(reply, "aof.buffer", mh.aof_buffer as i64);
     int(reply, "lua.caches", 0);
     int(reply, "functions.caches", 0);
     for db in &mh.dbs {

@@ -284,8 +284,10 @@ impl Server {
                 if aof.write_error.take().is_some() {
                     tracing::warn!("AOF write error looks solved, Redis can write again.");
                 }
-                aof.buf.clear();
-                if aof.buf.capacity() > 4 << 20 {
+                // A small buffer is reused; a large one is given back, as Redis does.
+                if aof.buf.capacity() < 4000 {
+                    aof.buf.clear();
+                } else {
                     aof.buf = Vec::new();
                 }
             }
