@@ -22,41 +22,15 @@ const REHASH_SLOTS_PER_TICK: usize = 16 * 1024;
 /// Writes the AOF buffer once per round of connections (Redis's `flushAppendOnlyFile` in
 /// `beforeSleep`): a connection that ran commands wakes this task and waits before sending its
 /// replies; the task runs after every connection woken in the same round, so one write (and
-/// under `appendfsync always`, one sync on the sync thread) covers them all. Runs forever.
+/// under `appendfsync always`, one sync) covers them all. Runs forever.
 pub async fn flush_aof(server: Rc<RefCell<Server>>) {
-    let (wake, sync_done) = {
-        let server = server.borrow();
-        (
-            Rc::clone(&server.aof.wake_flusher),
-            std::sync::Arc::clone(&server.aof.sync_done),
-        )
-    };
+    let wake = Rc::clone(&server.borrow().aof.wake_flusher);
     loop {
         wake.notified().await;
-        let target = {
-            let mut server = server.borrow_mut();
-            let appended = server.aof.appended;
-            if server.flush_aof(false) {
-                server.aof.durable.send_replace(appended);
-                continue;
-            }
-            appended
-        };
-        // `always`: the replies wait for the sync thread; commands keep running meanwhile and
-        // their writes join the next sync.
-        loop {
-            let done = sync_done.notified();
-            {
-                let server = server.borrow();
-                if server.aof.synced() >= server.aof.written.min(target)
-                    || server.aof.state == crate::server::aof::AofState::Off
-                {
-                    break;
-                }
-            }
-            done.await;
-        }
-        server.borrow().aof.durable.send_replace(target);
+        let mut server = server.borrow_mut();
+        let appended = server.aof.appended;
+        server.flush_aof(false);
+        server.aof.durable.send_replace(appended);
     }
 }
 

@@ -6,7 +6,9 @@
 //!
 //! Dataset: `keys` keys named as `redis-benchmark -r` names them (`key:%012d`) with 100-byte
 //! values. Load: `redis-benchmark -t set -r <keys> -d 100 -P 16`, so every write overwrites an
-//! existing key. Usage: `snapshot <zedis-server binary> [--quick]`.
+//! existing key. Usage: `snapshot <zedis-server binary> [--quick] [--aof]`. With `--aof` the
+//! servers run with `appendonly yes` (`appendfsync everysec`) and the background operation is
+//! an AOF rewrite (`BGREWRITEAOF`), its load the AOF directory's.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -144,8 +146,12 @@ struct Run {
     load_seconds: f64,
 }
 
-fn measure(name: &'static str, program: &str, keys: u64) -> Run {
-    let server = Server::start(name, program, &[]);
+/// The server flags of the AOF mode.
+const AOF_FLAGS: [&str; 4] = ["--appendonly", "yes", "--appendfsync", "everysec"];
+
+fn measure(name: &'static str, program: &str, keys: u64, aof: bool) -> Run {
+    let flags: &[&str] = if aof { &AOF_FLAGS } else { &[] };
+    let server = Server::start(name, program, flags);
     fill(&server, keys);
     std::thread::sleep(Duration::from_millis(500));
     let pid = server.process.pid();
@@ -159,18 +165,30 @@ fn measure(name: &'static str, program: &str, keys: u64) -> Run {
     // The same load with a save.
     let commands_before = server.info_field("stats", "total_commands_processed");
     let started = Instant::now();
-    let reply = server.call(&["BGSAVE"]);
-    assert!(
-        reply.starts_with("+Background saving started"),
-        "{name}: {reply}"
-    );
+    let (command, started_reply, running, ok) = if aof {
+        (
+            "BGREWRITEAOF",
+            "+Background append only file rewriting started",
+            "aof_rewrite_in_progress:1",
+            "aof_last_bgrewrite_status:ok",
+        )
+    } else {
+        (
+            "BGSAVE",
+            "+Background saving started",
+            "rdb_bgsave_in_progress:1",
+            "rdb_last_bgsave_status:ok",
+        )
+    };
+    let reply = server.call(&[command]);
+    assert!(reply.starts_with(started_reply), "{name}: {reply}");
     let mut peak = before;
     let mut conn = RawConnection::connect(server.process.port);
     loop {
         peak = peak.max(tree_pss(pid));
         let info = String::from_utf8_lossy(&conn.call(&[b"INFO", b"persistence"])).into_owned();
-        if info.contains("rdb_bgsave_in_progress:0") {
-            assert!(info.contains("rdb_last_bgsave_status:ok"), "{name}: {info}");
+        if !info.contains(running) {
+            assert!(info.contains(ok), "{name}: {info}");
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -185,11 +203,28 @@ fn measure(name: &'static str, program: &str, keys: u64) -> Run {
     let dir = std::env::temp_dir().join(format!("snapshot-load-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::copy(server.process.dir().join("dump.rdb"), dir.join("dump.rdb")).expect("copy");
+    if aof {
+        let from = server.process.dir().join("appendonlydir");
+        std::fs::create_dir_all(dir.join("appendonlydir")).expect("dir");
+        for entry in std::fs::read_dir(&from).expect("the AOF directory") {
+            let entry = entry.expect("entry");
+            std::fs::copy(
+                entry.path(),
+                dir.join("appendonlydir").join(entry.file_name()),
+            )
+            .expect("copy");
+        }
+    } else {
+        std::fs::copy(server.process.dir().join("dump.rdb"), dir.join("dump.rdb")).expect("copy");
+    }
     drop(conn);
     drop(server);
     let started = Instant::now();
-    let loaded = Server::start(name, program, &["--dir", dir.to_str().expect("utf-8")]);
+    let mut flags = vec!["--dir", dir.to_str().expect("utf-8")];
+    if aof {
+        flags.extend(AOF_FLAGS);
+    }
+    let loaded = Server::start(name, program, &flags);
     loop {
         if loaded.call(&["PING"]).starts_with("+PONG") {
             break;
@@ -231,6 +266,7 @@ fn main() {
         .expect("usage: snapshot <zedis-server binary> [--quick]")
         .clone();
     let quick = args.iter().any(|a| a == "--quick");
+    let aof = args.iter().any(|a| a == "--aof");
     let (keys, runs) = if quick { (100_000, 1) } else { (1_000_000, 3) };
     let mut results: Vec<(&str, Vec<Run>)> =
         vec![("Redis 7.0.15", Vec::new()), ("zedis", Vec::new())];
@@ -243,23 +279,32 @@ fn main() {
             } else {
                 ("zedis", zedis.as_str())
             };
-            let figures = measure(name, program, keys);
+            let figures = measure(name, program, keys, aof);
             results[i].1.push(figures);
         }
     }
     let mut out = String::new();
-    let _ = writeln!(out, "# Background saves under a write load\n");
+    let (what, command) = if aof {
+        (
+            "AOF rewrites (`appendonly yes`, `appendfsync everysec`)",
+            "BGREWRITEAOF",
+        )
+    } else {
+        ("Background saves", "BGSAVE")
+    };
+    let _ = writeln!(out, "# {what} under a write load\n");
     let _ = writeln!(
         out,
-        "Produced by `scripts/snapshot-bench.sh{}` (`redis-tests/src/bin/snapshot.rs`): \
-         {keys} keys `key:%012d` of {VALUE_LEN}-byte values; `BGSAVE` while `redis-benchmark \
+        "Produced by `scripts/snapshot-bench.sh{}` (`redis-tests/src/bin/snapshot.rs{}`): \
+         {keys} keys `key:%012d` of {VALUE_LEN}-byte values; `{command}` while `redis-benchmark \
          -t set -r {keys} -d 100 -P 16` overwrites them. Memory is the PSS of the server's \
          process tree (Redis's parent and forked child summed) sampled every 50 ms; the SET \
-         rate during the save is the commands processed between `BGSAVE` and its end over that \
+         rate during the save is the commands processed between `{command}` and its end over that \
          time, the rate without a save the same load over 2 s just before; load time is from \
          starting a fresh server on the file to its first `PONG`. Medians of {runs} runs per \
          server, the servers alternating.\n",
-        if quick { " --quick" } else { "" }
+        if quick { " --quick" } else { "" },
+        if aof { " --aof" } else { "" }
     );
     let _ = writeln!(
         out,

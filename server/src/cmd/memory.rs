@@ -265,6 +265,7 @@ mod tests {
             peak,
             startup: 1 << 20,
             clients_normal: 0,
+            aof_buffer: 0,
             dbs: Vec::new(),
             total: 1 << 20,
             keys: 0,

@@ -6,9 +6,9 @@
 //! Writes are appended to `buf` as commands run and reach the file before any reply that
 //! depends on them is sent: connections wait for the flusher task (`cron::flush_aof`), which
 //! runs after every connection that was ready in the same round, so one `write` (and under
-//! `always` one `fsync`, on the sync thread) covers them all, as Redis's `beforeSleep` does.
-//! Under `everysec` the sync thread syncs once a second; a write that finds a sync running
-//! for more than two seconds goes ahead anyway and is counted in `aof_delayed_fsync`.
+//! `always` one `fsync`) covers them all, as Redis's `beforeSleep` does. Under `everysec` the
+//! sync thread syncs once a second; a write that finds a sync running for more than two
+//! seconds goes ahead anyway and is counted in `aof_delayed_fsync`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -71,7 +71,7 @@ struct SyncThread {
 }
 
 impl SyncThread {
-    fn start(done: Arc<tokio::sync::Notify>) -> SyncThread {
+    fn start() -> SyncThread {
         let (requests, received) = channel::<SyncRequest>();
         let busy = Arc::new(AtomicBool::new(false));
         let synced = Arc::new(AtomicU64::new(0));
@@ -91,7 +91,6 @@ impl SyncThread {
                         s.fetch_max(request.offset, Ordering::AcqRel);
                     }
                     b.store(false, Ordering::Release);
-                    done.notify_one();
                 }
             })
             .expect("spawn the AOF sync thread");
@@ -150,13 +149,10 @@ pub struct Aof {
     pub wake_flusher: std::rc::Rc<tokio::sync::Notify>,
     /// The append offset whose replies may go: written (synced under `always`).
     pub durable: tokio::sync::watch::Sender<u64>,
-    /// Signalled by the sync thread when a sync ends.
-    pub sync_done: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Aof {
     fn default() -> Self {
-        let sync_done = Arc::new(tokio::sync::Notify::new());
         Aof {
             state: AofState::Off,
             manifest: Manifest::default(),
@@ -169,7 +165,7 @@ impl Default for Aof {
             current_size: 0,
             base_size: 0,
             incr_size: 0,
-            sync: SyncThread::start(Arc::clone(&sync_done)),
+            sync: SyncThread::start(),
             last_fsync: Instant::now(),
             postponed_since: None,
             delayed_fsync: 0,
@@ -182,7 +178,6 @@ impl Default for Aof {
             last_rewrite_seconds: -1,
             wake_flusher: std::rc::Rc::new(tokio::sync::Notify::new()),
             durable: tokio::sync::watch::channel(0).0,
-            sync_done,
         }
     }
 }
@@ -249,23 +244,22 @@ impl Server {
         self.keyspace.propagation.clear();
     }
 
-    /// Writes `buf` to the incremental file (`flushAppendOnlyFile`), then, under `always`,
-    /// asks the sync thread for a sync. Returns whether replies may go now; `false` means they
-    /// wait for the sync thread.
-    pub fn flush_aof(&mut self, force: bool) -> bool {
+    /// Writes `buf` to the incremental file (`flushAppendOnlyFile`) and, under `always`, syncs
+    /// it; under `everysec` asks the sync thread for a sync once a second.
+    pub fn flush_aof(&mut self, force: bool) {
         let policy = self.fsync_policy();
         let aof = &mut self.aof;
         if aof.buf.is_empty() {
-            return true;
+            return;
         }
         if aof.file.is_none() {
-            return true;
+            return;
         }
         if policy == FsyncPolicy::Everysec && !force && aof.sync_in_progress() {
             let since = *aof.postponed_since.get_or_insert_with(Instant::now);
             if since.elapsed() < Duration::from_secs(2) {
                 // Replies go anyway: under everysec up to two seconds of writes may be lost.
-                return true;
+                return;
             }
             aof.delayed_fsync += 1;
             tracing::warn!(
@@ -306,26 +300,33 @@ impl Server {
                     tracing::warn!("Error writing to the AOF file: {e}");
                 }
                 aof.write_error = Some(strerror(&e));
-                return true;
+                return;
             }
         }
         let rewriting = aof.rewrite.is_some() || self.persistence.background.is_some();
         if self.config.no_appendfsync_on_rewrite && rewriting {
-            return true;
+            return;
         }
         match policy {
             FsyncPolicy::Always => {
-                aof.request_sync();
-                false
+                // On the command thread, as Redis does: a hand-off to the sync thread and back
+                // cost more per round than the sync itself (measured: 58-64K against 73-76K
+                // requests/s for Redis with 50 clients).
+                let file = aof.file.as_ref().expect("checked");
+                if let Err(e) = file.sync_data() {
+                    tracing::warn!("Can't persist the AOF file on disk (fsync): {e}. Exiting...");
+                    std::process::exit(1);
+                }
+                aof.sync.synced.fetch_max(aof.written, Ordering::AcqRel);
+                aof.last_fsync = Instant::now();
             }
             FsyncPolicy::Everysec => {
                 if !aof.sync_in_progress() && aof.last_fsync.elapsed() >= Duration::from_secs(1) {
                     aof.last_fsync = Instant::now();
                     aof.request_sync();
                 }
-                true
             }
-            FsyncPolicy::No => true,
+            FsyncPolicy::No => {}
         }
     }
 
