@@ -268,3 +268,70 @@ fn each_server_loads_the_others_aof_with_an_rdb_base() {
 fn each_server_loads_the_others_aof_with_a_command_base() {
     moves_across("no");
 }
+
+/// An AOF written over time replays as it was written: a key whose expire time has passed
+/// since is still there for the commands after it (Redis expires nothing while loading), so
+/// `INCR` meets the old key and keeps its expire time, and the key is gone once loaded; a base
+/// file's expired keys are loaded for the same reason.
+#[test]
+fn a_replay_meets_expired_keys_as_they_were() {
+    require_redis_tools();
+    let resp = |args: &[&str]| {
+        let mut out = format!("*{}\r\n", args.len());
+        for arg in args {
+            out.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        out
+    };
+    let mut incr = String::new();
+    for command in [
+        &["SELECT", "0"][..],
+        &["SET", "k", "1"],
+        &["PEXPIREAT", "k", "1000"],
+        &["INCR", "k"],
+        &["SET", "alive", "1"],
+        &["RPUSH", "l", "a"],
+        &["PEXPIREAT", "l", "2000"],
+        &["RPUSH", "l", "b"],
+        &["LLEN", "l"],
+        &["RPOPLPUSH", "l", "moved"],
+    ] {
+        incr.push_str(&resp(command));
+    }
+    let write_dir = |dir: &Path| {
+        let aof = dir.join("appendonlydir");
+        std::fs::create_dir_all(&aof).unwrap();
+        std::fs::write(
+            aof.join("appendonly.aof.manifest"),
+            "file appendonly.aof.1.incr.aof seq 1 type i\n",
+        )
+        .unwrap();
+        std::fs::write(aof.join("appendonly.aof.1.incr.aof"), &incr).unwrap();
+    };
+    let redis_dir = std::env::temp_dir().join(format!("zedis-aof-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&redis_dir);
+    write_dir(&redis_dir);
+    let redis = RedisServer::redis(&["--appendonly", "yes", "--dir", redis_dir.to_str().unwrap()]);
+    let mut r = RawConnection::connect(redis.port);
+    wait_loaded(&mut r);
+    let zedis = Zedis::with_debug_command(&[]);
+    write_dir(zedis.dir());
+    let mut z = RawConnection::connect(zedis.port);
+    assert_eq!(call(&mut z, &["DEBUG", "LOADAOF"]), "+OK\r\n");
+    for keys in [&["k"][..], &["alive"], &["l"], &["moved"]] {
+        let mut args = vec!["EXISTS"];
+        args.extend_from_slice(keys);
+        assert_eq!(call(&mut z, &args), call(&mut r, &args), "{keys:?}");
+    }
+    assert_eq!(call(&mut z, &["EXISTS", "k", "l"]), ":0\r\n");
+    assert_eq!(
+        call(&mut z, &["LRANGE", "moved", "0", "-1"]),
+        "*1\r\n$1\r\nb\r\n"
+    );
+    assert_eq!(
+        call(&mut z, &["DEBUG", "DIGEST"]),
+        call(&mut r, &["DEBUG", "DIGEST"])
+    );
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&redis_dir);
+}

@@ -133,6 +133,13 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                 None if delay > 0 => tokio::time::sleep(Duration::from_micros(delay)).await,
                 None => tokio::task::yield_now().await,
                 Some(finished) => {
+                    let owner = server
+                        .borrow()
+                        .persistence
+                        .background
+                        .as_ref()
+                        .map(|b| std::sync::Arc::clone(&b.cancelled))
+                        .unwrap_or_default();
                     let save = {
                         let server = server.borrow();
                         let path = server.background_save_path();
@@ -157,7 +164,17 @@ pub async fn save_in_background(server: Rc<RefCell<Server>>) {
                         (Err(e), _) => Err(e),
                         (Ok(_), None) => Ok(()),
                     };
-                    server.borrow_mut().background_save_done(result);
+                    // A save abandoned meanwhile (FLUSHALL, appendonly turned on) reports
+                    // nothing: another may have started in its place.
+                    let mut server = server.borrow_mut();
+                    let current = server
+                        .persistence
+                        .background
+                        .as_ref()
+                        .is_some_and(|b| std::sync::Arc::ptr_eq(&b.cancelled, &owner));
+                    if current {
+                        server.background_save_done(result);
+                    }
                     break;
                 }
             }

@@ -139,10 +139,11 @@ fn kill_loop(name: &str, fsync: &str, kills: usize, rewrite: bool) {
     } else {
         &[]
     };
+    let mut killed_at = Instant::now();
     for round in 1..=kills as u64 {
         let mut server = start(&dir, fsync, extra);
         // What the previous rounds acknowledged survived their kill.
-        let (n, missing) = check(&server, &acked, Instant::now(), grace);
+        let (n, missing) = check(&server, &acked, killed_at, grace);
         checked += n;
         lost += missing;
         if rewrite {
@@ -172,16 +173,15 @@ fn kill_loop(name: &str, fsync: &str, kills: usize, rewrite: bool) {
             );
         }
         let _ = server.process.child.kill();
-        let killed_at = Instant::now();
+        killed_at = Instant::now();
         let _ = server.process.child.wait();
         stop.store(true, Ordering::Relaxed);
         for thread in threads {
             thread.join().expect("writer");
         }
-        let _ = killed_at;
     }
     let server = start(&dir, fsync, &[]);
-    let (n, missing) = check(&server, &acked, Instant::now(), grace);
+    let (n, missing) = check(&server, &acked, killed_at, grace);
     checked += n;
     lost += missing;
     let acknowledged = acked.lock().unwrap().len();

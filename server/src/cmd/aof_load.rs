@@ -153,6 +153,7 @@ impl AofLoad {
         });
         let propagating = server.keyspace.propagation.enabled();
         server.keyspace.propagation.set_enabled(false);
+        server.keyspace.replaying = true;
         let addr: SocketAddr = "0.0.0.0:0".parse().expect("address");
         let client = Client::new(AOF_CLIENT_ID, addr, addr, -1, true);
         Ok((
@@ -188,6 +189,7 @@ impl AofLoad {
 
     fn finish(&mut self, server: &mut Server) {
         server.persistence.loading = None;
+        server.keyspace.replaying = false;
         server.keyspace.propagation.set_enabled(self.propagating);
         server.aof.base_size = self.base_size;
         server.aof.current_size = server.aof_files_size();
@@ -276,6 +278,8 @@ impl AofLoad {
         base: bool,
     ) -> Result<Option<Reading>, String> {
         let path = self.dir.join(name);
+        // Each file is read by a client of its own in Redis: it starts in database 0.
+        self.client.db = 0;
         let mut file = File::open(&path).map_err(|e| {
             format!("Fatal error: can't open the append log file {name} for reading: {e}")
         })?;
@@ -291,7 +295,7 @@ impl AofLoad {
         if is_rdb {
             tracing::info!("Reading RDB base file on AOF loading...");
             let load = server
-                .begin_load_file(&path, LoadMode::Strict)
+                .begin_load_file(&path, LoadMode::Strict, false)
                 .map_err(|e| {
                     format!("Error reading the RDB base file {name}, AOF loading aborted: {e}")
                 })?

@@ -131,6 +131,7 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     let mut chosen: Vec<(&'static Param, String, String)> = Vec::new();
+    let mut deny_loading = false;
     for pair in (2..args.len()).step_by(2) {
         let name = String::from_utf8_lossy(args.get(pair)).into_owned();
         let Some(param) = lookup(&name) else {
@@ -150,11 +151,19 @@ fn set(ctx: &mut Ctx, args: &Args) -> CmdResult {
         {
             return Err(failed(&name, "can't set protected config"));
         }
+        if param.has(params::DENY_LOADING) && ctx.server.persistence.loading.is_some() {
+            deny_loading = true;
+            continue;
+        }
         if chosen.iter().any(|(p, _, _)| std::ptr::eq(*p, param)) {
             return Err(failed(&name, "duplicate parameter"));
         }
         let value = String::from_utf8_lossy(args.get(pair + 1)).into_owned();
         chosen.push((param, name, value));
+    }
+    // Redis answers the loading error before any other.
+    if deny_loading {
+        return Err(errors::LOADING);
     }
     let previous = ctx.server.config.clone();
     let mut config = previous.clone();
@@ -338,4 +347,31 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
         ],
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::harness::Harness;
+    use crate::server::persistence::LoadingProgress;
+
+    #[test]
+    fn appendonly_and_dir_are_refused_while_loading() {
+        let mut h = Harness::new();
+        h.server.persistence.loading = Some(LoadingProgress {
+            start_time: 0,
+            total_bytes: 1,
+            loaded_bytes: 0,
+            rdb_used_mem: 0,
+        });
+        let loading = "-LOADING Redis is loading the dataset in memory\r\n";
+        assert_eq!(h.run("CONFIG SET appendonly yes"), loading);
+        assert_eq!(h.run("CONFIG SET maxmemory 1mb appendonly yes"), loading);
+        assert_eq!(
+            h.run("CONFIG GET maxmemory"),
+            "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+        );
+        assert_eq!(h.run("CONFIG SET maxmemory 1mb"), "+OK\r\n");
+        h.server.persistence.loading = None;
+        assert_eq!(h.run("CONFIG SET appendonly no"), "+OK\r\n");
+    }
 }

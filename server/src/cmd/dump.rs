@@ -107,7 +107,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         (t, true) => Some(t as u64),
         (t, false) => Some(keyspace.now_ms.saturating_add(t as u64)),
     };
-    if when.is_some_and(|t| t <= keyspace.now_ms) {
+    if when.is_some_and(|t| keyspace.already_expired(t as i64)) {
         // Already expired: the key is gone, as if deleted.
         if deleted {
             keyspace.modified(db, key);

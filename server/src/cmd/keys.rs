@@ -519,7 +519,7 @@ fn expire_generic(
         ctx.reply.int(0);
         return Ok(());
     }
-    if when <= ctx.server.keyspace.now_ms as i64 {
+    if ctx.server.keyspace.already_expired(when) {
         let lazy = ctx.server.config.lazyfree_lazy_expire;
         ctx.server.keyspace.delete_key(db, key, lazy);
         ctx.server.keyspace.notify(GENERIC, "del", db, key);

@@ -353,7 +353,7 @@ fn getex(ctx: &mut Ctx, args: &Args) -> CmdResult {
         .bulk(string_at(&ctx.server.keyspace, db, slot, &mut buf)?);
     match when {
         // An absolute time already past deletes the key.
-        Some((when, false)) if when <= ctx.server.keyspace.now_ms => {
+        Some((when, false)) if ctx.server.keyspace.already_expired(when as i64) => {
             let lazy = ctx.server.config.lazyfree_lazy_expire;
             ctx.server.keyspace.delete_key(db, key, lazy);
             ctx.server.keyspace.notify(GENERIC, "del", db, key);

@@ -25,6 +25,9 @@ pub const MULTI_ARG: u8 = 1 << 2;
 pub const SENSITIVE: u8 = 1 << 3;
 /// `CONFIG SET` refuses it unless `enable-protected-configs` allows the client.
 pub const PROTECTED: u8 = 1 << 4;
+/// `CONFIG SET` refuses it while a dataset loads (`LOADING`), as Redis's
+/// `DENY_LOADING_CONFIG`.
+pub const DENY_LOADING: u8 = 1 << 5;
 
 /// How a value is read and checked.
 #[derive(Clone, Copy)]
@@ -812,7 +815,7 @@ pub static PARAMS: &[Param] = &[
         refuse_yes!("zedis does not serve Redis Cluster"),
     )
     .flags(IMMUTABLE),
-    field!("appendonly", Kind::Bool, appendonly, bool),
+    field!("appendonly", Kind::Bool, appendonly, bool).flags(DENY_LOADING),
     stored("cluster-allow-reads-when-down", Kind::Bool, "no"),
     stored("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes"),
     stored("crash-log-enabled", Kind::Bool, "yes"),
@@ -1381,7 +1384,7 @@ pub static PARAMS: &[Param] = &[
     stored("tls-ciphersuites", Kind::Text, ""),
     // Special.
     Param {
-        flags: PROTECTED,
+        flags: PROTECTED | DENY_LOADING,
         ..special("dir", |c| c.dir.clone(), set_dir).single()
     },
     special("save", get_save, set_save),

@@ -121,6 +121,10 @@ pub struct Keyspace {
     pub active_expire_enabled: bool,
     /// `CLIENT PAUSE` in effect: expired keys read as missing but are not deleted.
     pub expiry_paused: bool,
+    /// Commands are replayed from an AOF: no key reads as expired and an expire time already
+    /// past does not delete at once (Redis does not expire while loading), so the file's
+    /// commands meet the keys they met when they were written.
+    pub replaying: bool,
     /// Samples reused by eviction and expiry.
     pub(crate) sample_buf: Vec<Slot>,
     /// The epoch a record entering a table gets; flipped when a snapshot starts.
@@ -150,6 +154,7 @@ impl Keyspace {
             lazy_expire: false,
             active_expire_enabled: true,
             expiry_paused: false,
+            replaying: false,
             sample_buf: Vec::new(),
             epoch: false,
             snapshot: None,
@@ -215,11 +220,18 @@ impl Keyspace {
 
     /// Whether the record in `slot` has expired at the command's time.
     pub fn is_expired(&self, db: usize, slot: Slot) -> bool {
-        self.dbs[db]
-            .table
-            .get(slot)
-            .expire()
-            .is_some_and(|(when, _)| self.now_ms > when)
+        !self.replaying
+            && self.dbs[db]
+                .table
+                .get(slot)
+                .expire()
+                .is_some_and(|(when, _)| self.now_ms > when)
+    }
+
+    /// Whether an expire time a command sets is already past, so the command deletes the key
+    /// instead (Redis's `checkAlreadyExpired`); never while replaying an AOF.
+    pub fn already_expired(&self, when_ms: i64) -> bool {
+        !self.replaying && when_ms <= self.now_ms as i64
     }
 
     /// Deletes an expired key, counts it and announces it (`expired`).

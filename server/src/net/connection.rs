@@ -167,6 +167,9 @@ impl Connection {
             if *aof.durable.borrow() >= needed {
                 return;
             }
+            // The flusher task rather than a write here: one write per round for every
+            // connection (an A/B under everysec, 50 clients: 8.5 against 9.6 µs of server CPU
+            // per request, the same rate within this machine's noise).
             (
                 needed,
                 aof.durable.subscribe(),

@@ -41,7 +41,8 @@ pub fn write_atomically(
 
 /// Puts a finished file in place: fsync, rename over `path`, fsync of the directory. The
 /// rename happens only while `cancelled` holds `false` under its lock, so whoever sets it
-/// knows no rename follows. The temporary file is removed on error or cancellation.
+/// knows no rename follows. The temporary file is removed on error; on cancellation it is
+/// left to whoever cancelled (a new save may already use the same name).
 pub fn install(file: File, temp: &Path, path: &Path, cancelled: &Mutex<bool>) -> io::Result<()> {
     let result = (|| {
         file.sync_all()?;
@@ -49,16 +50,24 @@ pub fn install(file: File, temp: &Path, path: &Path, cancelled: &Mutex<bool>) ->
         {
             let cancelled = cancelled.lock().unwrap_or_else(|e| e.into_inner());
             if *cancelled {
-                return Err(io::Error::other("the save was cancelled"));
+                return Ok(false);
             }
-            fs::rename(temp, path)?;
+            if let Err(e) = fs::rename(temp, path) {
+                let _ = fs::remove_file(temp);
+                return Err(e);
+            }
         }
-        File::open(parent_dir(path))?.sync_all()
+        File::open(parent_dir(path))?.sync_all()?;
+        Ok(true)
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(temp);
+    match result {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(io::Error::other("the save was cancelled")),
+        Err(e) => {
+            let _ = fs::remove_file(temp);
+            Err(e)
+        }
     }
-    result
 }
 
 /// The directory a file is in (`.` for a bare name).
@@ -117,7 +126,8 @@ mod tests {
         let file = File::open(&temp).unwrap();
         assert!(install(file, &temp, &path, &cancelled).is_err());
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert!(!temp.exists());
+        // The canceller removes the temporary file: a new save may reuse its name.
+        assert_eq!(fs::read(&temp).unwrap(), b"snapshot");
         fs::write(&temp, b"snapshot").unwrap();
         let file = File::open(&temp).unwrap();
         install(file, &temp, &path, &Mutex::new(false)).unwrap();

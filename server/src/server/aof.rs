@@ -80,10 +80,17 @@ impl SyncThread {
         std::thread::Builder::new()
             .name("aof-fsync".into())
             .spawn(move || {
-                while let Ok(mut request) = received.recv() {
-                    // Requests that queued up meanwhile are covered by one sync of the latest.
+                let mut next = received.recv().ok();
+                while let Some(mut request) = next.take() {
+                    // Requests for the same file that queued up meanwhile are covered by one
+                    // sync of the latest; another file's (after a switch) is synced next.
                     while let Ok(later) = received.try_recv() {
-                        request = later;
+                        if Arc::ptr_eq(&later.file, &request.file) {
+                            request = later;
+                        } else {
+                            next = Some(later);
+                            break;
+                        }
                     }
                     let ok = request.file.sync_data().is_ok();
                     f.store(!ok, Ordering::Release);
@@ -91,6 +98,9 @@ impl SyncThread {
                         s.fetch_max(request.offset, Ordering::AcqRel);
                     }
                     b.store(false, Ordering::Release);
+                    if next.is_none() {
+                        next = received.recv().ok();
+                    }
                 }
             })
             .expect("spawn the AOF sync thread");
@@ -144,6 +154,8 @@ pub struct Aof {
     pub last_rewrite_ok: bool,
     pub rewrites: u64,
     pub rewrite_failures: u64,
+    /// No automatic or scheduled rewrite before this, after repeated failures.
+    pub rewrite_retry_at: Option<Instant>,
     pub last_rewrite_seconds: i64,
     /// Wakes the flusher task; it then tells waiting connections through `durable`.
     pub wake_flusher: std::rc::Rc<tokio::sync::Notify>,
@@ -175,6 +187,7 @@ impl Default for Aof {
             last_rewrite_ok: true,
             rewrites: 0,
             rewrite_failures: 0,
+            rewrite_retry_at: None,
             last_rewrite_seconds: -1,
             wake_flusher: std::rc::Rc::new(tokio::sync::Notify::new()),
             durable: tokio::sync::watch::channel(0).0,
@@ -333,11 +346,25 @@ impl Server {
     /// The cron's part: the everysec sync when the flusher had nothing to write, a failed
     /// write retried, an automatic rewrite when the file has grown enough.
     pub fn aof_cron(&mut self) {
+        if self.aof.rewrite.is_none()
+            && self.persistence.background.is_none()
+            && self.aof.rewrite_scheduled
+            && !self.aof_rewrite_limited()
+        {
+            // A scheduled rewrite runs whether the AOF is on or not, as in Redis.
+            self.aof.rewrite_scheduled = false;
+            if let Err(e) = self.start_aof_rewrite() {
+                tracing::warn!("{e}");
+            }
+            return;
+        }
         if self.aof.state == AofState::Off {
             return;
         }
         if self.aof.write_error.is_some() || !self.aof.buf.is_empty() {
             self.flush_aof(false);
+            let appended = self.aof.appended;
+            self.aof.durable.send_replace(appended);
         }
         let everysec = self.fsync_policy() == FsyncPolicy::Everysec;
         let aof = &mut self.aof;
@@ -349,30 +376,30 @@ impl Server {
             aof.last_fsync = Instant::now();
             aof.request_sync();
         }
-        if aof.rewrite.is_none() && self.persistence.background.is_none() {
-            if aof.rewrite_scheduled {
-                aof.rewrite_scheduled = false;
-                if let Err(e) = self.start_aof_rewrite() {
-                    tracing::warn!("{e}");
-                }
-                return;
-            }
-            let percentage = self.config.auto_aof_rewrite_percentage;
-            let base = self.aof.base_size.max(1);
-            if self.aof.state == AofState::On
-                && percentage > 0
-                && self.aof.current_size > self.config.auto_aof_rewrite_min_size as u64
-                && (self.aof.current_size * 100 / base).saturating_sub(100) >= percentage as u64
-            {
-                tracing::info!(
-                    "Starting automatic rewriting of AOF on {}% growth",
-                    (self.aof.current_size * 100 / base).saturating_sub(100)
-                );
-                if let Err(e) = self.start_aof_rewrite() {
-                    tracing::warn!("{e}");
-                }
+        let percentage = self.config.auto_aof_rewrite_percentage;
+        let base = self.aof.base_size.max(1);
+        let growth = (self.aof.current_size * 100 / base).saturating_sub(100);
+        if self.aof.rewrite.is_none()
+            && self.persistence.background.is_none()
+            && self.aof.state == AofState::On
+            && percentage > 0
+            && self.aof.current_size > self.config.auto_aof_rewrite_min_size as u64
+            && growth >= percentage as u64
+            && !self.aof_rewrite_limited()
+        {
+            tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
+            if let Err(e) = self.start_aof_rewrite() {
+                tracing::warn!("{e}");
             }
         }
+    }
+
+    /// After three rewrites failed in a row, automatic and scheduled ones wait 1, 2, 4… up to
+    /// 60 minutes after each failure (Redis's `aofRewriteLimited`); `BGREWRITEAOF` does not.
+    fn aof_rewrite_limited(&self) -> bool {
+        self.aof
+            .rewrite_retry_at
+            .is_some_and(|at| Instant::now() < at)
     }
 
     /// Writes the manifest crash-safely (temporary name, fsync, rename, directory fsync).
@@ -398,21 +425,25 @@ impl Server {
         result
     }
 
-    /// Opens `name` in the AOF directory for appending, as the file writes go to from now
-    /// on; the next command written selects its database again.
-    fn open_incr(&mut self, name: &str, truncate: bool) -> io::Result<()> {
-        let path = self.aof_dir().join(name);
+    /// Opens `name` in the AOF directory for appending, emptied first when `truncate`.
+    fn open_incr_file(&self, name: &str, truncate: bool) -> io::Result<File> {
         let file = OpenOptions::new()
             .create(true)
-            .append(!truncate)
-            .write(true)
-            .truncate(truncate)
-            .open(&path)?;
+            .append(true)
+            .open(self.aof_dir().join(name))?;
+        if truncate {
+            file.set_len(0)?;
+        }
+        Ok(file)
+    }
+
+    /// Makes `file` the one writes go to from now on: the old file's last writes are synced
+    /// in the background, as Redis does, and the next command written selects its database
+    /// again. What was buffered must have been written to the old file first.
+    fn use_incr_file(&mut self, file: File) {
+        debug_assert!(self.aof.buf.is_empty() || self.aof.file.is_none());
         let size = file.metadata().map_or(0, |m| m.len());
-        // Whatever is still buffered belongs to the file it was fed for.
-        self.flush_aof(true);
         if let Some(old) = self.aof.file.take() {
-            // The old file's last writes are synced in the background, as Redis does.
             let _ = self.aof.sync.requests.send(SyncRequest {
                 file: old,
                 offset: self.aof.written,
@@ -421,6 +452,14 @@ impl Server {
         self.aof.file = Some(Arc::new(file));
         self.aof.selected_db = None;
         self.aof.incr_size = size;
+    }
+
+    /// Writes what is buffered to the current file, then opens `name` and writes to it.
+    fn switch_incr(&mut self, name: &str, truncate: bool) -> io::Result<()> {
+        // Before the open: the new file may be the current one, emptied by the open.
+        self.flush_aof(true);
+        let file = self.open_incr_file(name, truncate)?;
+        self.use_incr_file(file);
         Ok(())
     }
 
@@ -446,7 +485,7 @@ impl Server {
         let existed = !manifest.incr.is_empty();
         let incr = manifest.last_incr(&name);
         self.aof.manifest = manifest;
-        self.open_incr(&incr, false)
+        self.switch_incr(&incr, false)
             .map_err(|e| format!("Can't open the append-only file {incr}: {e}"))?;
         self.persist_aof_manifest(&self.aof.manifest.clone())
             .map_err(|e| e.to_string())?;
@@ -511,19 +550,27 @@ impl Server {
         let name = self.config.appendfilename.clone();
         let incr_files_before = match self.aof.state {
             AofState::On => {
+                // The manifest lists the new file before any write goes to it
+                // (`openNewIncrAofForAppend`): a failure leaves writes where they were.
                 let mut manifest = self.aof.manifest.clone();
                 let incr = manifest.new_incr(&name);
-                self.open_incr(&incr, true)
+                self.flush_aof(true);
+                let file = self
+                    .open_incr_file(&incr, true)
                     .map_err(|e| format!("Can't open the append-only file {incr}: {e}"))?;
-                self.persist_aof_manifest(&manifest)
-                    .map_err(|e| e.to_string())?;
+                if let Err(e) = self.persist_aof_manifest(&manifest) {
+                    drop(file);
+                    let _ = fs::remove_file(dir.join(&incr));
+                    return Err(e.to_string());
+                }
+                self.use_incr_file(file);
                 tracing::info!("Creating AOF incr file {incr} on background rewrite");
                 self.aof.manifest = manifest;
                 self.aof.manifest.incr.len() - 1
             }
             AofState::WaitRewrite => {
                 let incr = temp_incr_name(&name);
-                self.open_incr(&incr, true)
+                self.switch_incr(&incr, true)
                     .map_err(|e| format!("Can't open the append-only file {incr}: {e}"))?;
                 self.aof.manifest.incr.len()
             }
@@ -597,12 +644,23 @@ impl Server {
                 self.aof.last_rewrite_ok = true;
                 self.aof.rewrites += 1;
                 self.aof.rewrite_failures = 0;
+                self.aof.rewrite_retry_at = None;
                 tracing::info!("Background AOF rewrite terminated with success");
                 tracing::info!("Background AOF rewrite finished successfully");
             }
             Err(e) => {
                 self.aof.last_rewrite_ok = false;
                 self.aof.rewrite_failures += 1;
+                if self.aof.rewrite_failures >= 3 {
+                    let minutes = 1u64 << (self.aof.rewrite_failures - 3).min(6);
+                    let delay = Duration::from_secs(60 * minutes.min(60));
+                    self.aof.rewrite_retry_at = Some(Instant::now() + delay);
+                    tracing::warn!(
+                        "Background AOF rewrite has repeatedly failed and triggered the limit, \
+                         will retry in {} minutes",
+                        delay.as_secs() / 60
+                    );
+                }
                 tracing::warn!("Background AOF rewrite failed: {e}");
                 if self.aof.state == AofState::WaitRewrite {
                     // Writes go on collecting in the temporary file until a rewrite works.
@@ -659,6 +717,11 @@ impl Server {
         if self.aof.state != AofState::Off {
             return Ok(());
         }
+        // A rewrite started while the AOF was off took its snapshot before writes were
+        // recorded: it starts again (Redis kills that child).
+        if self.aof.rewrite.is_some() {
+            self.abort_background_save();
+        }
         self.aof.state = AofState::WaitRewrite;
         self.keyspace.propagation.set_enabled(true);
         if self.persistence.background.is_some() {
@@ -672,7 +735,7 @@ impl Server {
             fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
             let temp = temp_incr_name(&self.config.appendfilename);
             return self
-                .open_incr(&temp, true)
+                .switch_incr(&temp, true)
                 .map_err(|e| format!("Can't open the append-only file {temp}: {e}"));
         }
         if let Err(e) = self.start_aof_rewrite() {
@@ -693,6 +756,10 @@ impl Server {
             return;
         }
         self.flush_aof(true);
+        // What could not be written (a failing disk) is dropped: a later `appendonly yes`
+        // starts from a new base that has it.
+        self.aof.buf = Vec::new();
+        self.aof.write_error = None;
         if let Some(file) = self.aof.file.take() {
             let _ = file.sync_data();
         }
@@ -718,6 +785,8 @@ impl Server {
         if let Some(file) = &self.aof.file {
             let _ = file.sync_data();
         }
+        // Connections waiting for the flusher (stopped by now) deliver their replies.
+        self.aof.durable.send_replace(self.aof.appended);
     }
 
     /// `aof_last_write_status` and the error writes are refused with while it is `err`.

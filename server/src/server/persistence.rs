@@ -461,14 +461,17 @@ impl Server {
     /// [`load_step`](Self::load_step) finishes it. `Ok(None)` when there is no file.
     pub fn begin_load(&mut self, mode: LoadMode) -> Result<Option<RdbLoad>, String> {
         let path = self.rdb_path();
-        self.begin_load_file(&path, mode)
+        self.begin_load_file(&path, mode, true)
     }
 
-    /// [`Self::begin_load`] for the RDB file at `path` (an AOF's base file).
+    /// [`Self::begin_load`] for the RDB file at `path`. An AOF's base file keeps its expired
+    /// keys (`drop_expired` false), as Redis loads a preamble: the commands after it may still
+    /// meet them.
     pub fn begin_load_file(
         &mut self,
         path: &std::path::Path,
         mode: LoadMode,
+        drop_expired: bool,
     ) -> Result<Option<RdbLoad>, String> {
         let path = path.to_path_buf();
         let file = match File::open(&path) {
@@ -479,6 +482,7 @@ impl Server {
         let total_bytes = file.metadata().map_or(0, |m| m.len());
         let options = LoadOptions {
             replace_existing: mode == LoadMode::Merge,
+            drop_expired,
             ..self.load_options()
         };
         let loader = Loader::start(BufReader::with_capacity(1 << 20, file))
