@@ -380,3 +380,62 @@ fn config_set_appendonly_yes_writes_a_base_first() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_aof_is_rewritten_by_itself_when_it_has_grown_enough() {
+    let dir = scratch_dir("auto");
+    let server = start(
+        &dir,
+        "everysec",
+        &[
+            "--auto-aof-rewrite-min-size",
+            "64kb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
+    );
+    let mut c = server.connect();
+    assert_eq!(server.info_field("persistence", "aof_rewrites"), 0);
+    let value = "v".repeat(1000);
+    for i in 0..200 {
+        c.call(&["SET", &format!("k{}", i % 10), &value]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.info_field("persistence", "aof_rewrites") == 0 {
+        assert!(Instant::now() < deadline, "an automatic rewrite ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The rewrite made the AOF as small as its 10 keys: no second rewrite follows.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.info_field("persistence", "aof_rewrites"), 1);
+    assert!(server.info_field("persistence", "aof_current_size") < 64 * 1024);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn timestamp_annotations_are_written_and_skipped_on_load() {
+    let dir = scratch_dir("timestamps");
+    let server = start(&dir, "always", &["--aof-timestamp-enabled", "yes"]);
+    let mut c = server.connect();
+    c.call(&["SET", "a", "1"]);
+    drop(c);
+    drop(server);
+    let incr = std::fs::read_to_string(
+        dir.join("appendonlydir").join("appendonly.aof.1.incr.aof"),
+    )
+    .unwrap();
+    assert!(incr.starts_with("#TS:"), "{incr:?}");
+    let first = incr.lines().next().unwrap();
+    let stamp: u64 = first["#TS:".len()..].parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(now.abs_diff(stamp) < 60, "{stamp} is the time of the write");
+    assert!(incr.ends_with("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"), "{incr:?}");
+    let server = start(&dir, "always", &[]);
+    assert_eq!(server.connect().call(&["GET", "a"]), "$1\r\n1\r\n");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
