@@ -421,10 +421,8 @@ fn timestamp_annotations_are_written_and_skipped_on_load() {
     c.call(&["SET", "a", "1"]);
     drop(c);
     drop(server);
-    let incr = std::fs::read_to_string(
-        dir.join("appendonlydir").join("appendonly.aof.1.incr.aof"),
-    )
-    .unwrap();
+    let incr = std::fs::read_to_string(dir.join("appendonlydir").join("appendonly.aof.1.incr.aof"))
+        .unwrap();
     assert!(incr.starts_with("#TS:"), "{incr:?}");
     let first = incr.lines().next().unwrap();
     let stamp: u64 = first["#TS:".len()..].parse().unwrap();
@@ -433,7 +431,10 @@ fn timestamp_annotations_are_written_and_skipped_on_load() {
         .unwrap()
         .as_secs();
     assert!(now.abs_diff(stamp) < 60, "{stamp} is the time of the write");
-    assert!(incr.ends_with("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"), "{incr:?}");
+    assert!(
+        incr.ends_with("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"),
+        "{incr:?}"
+    );
     let server = start(&dir, "always", &[]);
     assert_eq!(server.connect().call(&["GET", "a"]), "$1\r\n1\r\n");
     drop(server);
