@@ -86,11 +86,11 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "aof-rewrite-incremental-fsync",
-        "Flush an AOF being rewritten to disk bit by bit (accepted; zedis has no AOF yet)",
+        "Flush a rewritten AOF to disk bit by bit (accepted; unused by zedis)",
     ),
     (
         "no-appendfsync-on-rewrite",
-        "Skip AOF fsyncs while a save or rewrite runs (accepted; zedis has no AOF yet)",
+        "Skip AOF fsyncs while a save or rewrite runs",
     ),
     (
         "cluster-require-full-coverage",
@@ -102,16 +102,13 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "aof-load-truncated",
-        "Load a truncated AOF instead of refusing to start (accepted; zedis has no AOF yet)",
+        "Load a truncated AOF instead of refusing to start",
     ),
     (
         "aof-use-rdb-preamble",
-        "Begin rewritten AOFs with an RDB image of the data (accepted; zedis has no AOF yet)",
+        "Begin rewritten AOFs with an RDB image of the data",
     ),
-    (
-        "aof-timestamp-enabled",
-        "Write timestamps into the AOF (accepted; zedis has no AOF yet)",
-    ),
+    ("aof-timestamp-enabled", "Write timestamps into the AOF"),
     (
         "cluster-replica-no-failover",
         "Never promote this replica automatically (accepted; zedis has no cluster mode)",
@@ -145,10 +142,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
         "cluster-enabled",
         "Run as a Redis Cluster node (only 'no' accepted: zedis has no cluster mode)",
     ),
-    (
-        "appendonly",
-        "Log every write to an append-only file (only 'no' accepted: zedis has no AOF yet)",
-    ),
+    ("appendonly", "Log every write to an append-only file"),
     (
         "cluster-allow-reads-when-down",
         "Serve reads while the cluster is down (accepted; zedis has no cluster mode)",
@@ -185,10 +179,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
         "latency-tracking",
         "Track per-command latency percentiles for INFO latencystats",
     ),
-    (
-        "aof-disable-auto-gc",
-        "Keep old AOF files after a rewrite (accepted; zedis has no AOF yet)",
-    ),
+    ("aof-disable-auto-gc", "Keep old AOF files after a rewrite"),
     (
         "replica-ignore-disk-write-errors",
         "Let a replica go on when it cannot write to disk (accepted; zedis has no replication yet)",
@@ -232,13 +223,10 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     ("syslog-ident", "Program name on syslog lines"),
     ("dbfilename", "Name of the RDB snapshot file, in dir"),
-    (
-        "appendfilename",
-        "Base name of the append-only files (accepted; zedis has no AOF yet)",
-    ),
+    ("appendfilename", "Base name of the append-only files"),
     (
         "appenddirname",
-        "Directory in dir that holds the append-only files (accepted; zedis has no AOF yet)",
+        "Directory in dir that holds the append-only files",
     ),
     (
         "server_cpulist",
@@ -250,7 +238,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "aof_rewrite_cpulist",
-        "CPUs to pin the AOF rewrite process to (accepted; zedis has no AOF yet)",
+        "CPUs to pin the AOF rewrite process to (accepted; zedis forks none)",
     ),
     (
         "bgsave_cpulist",
@@ -303,7 +291,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "appendfsync",
-        "When to fsync the AOF: always, everysec or no (accepted; zedis has no AOF yet)",
+        "When to fsync the AOF: always, everysec or no",
     ),
     (
         "oom-score-adj",
@@ -354,7 +342,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "auto-aof-rewrite-percentage",
-        "AOF growth, in percent, that starts a rewrite; 0 never (accepted; zedis has no AOF yet)",
+        "AOF growth, in percent, that starts a rewrite; 0 never",
     ),
     (
         "cluster-replica-validity-factor",
@@ -608,7 +596,7 @@ static DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "auto-aof-rewrite-min-size",
-        "Least AOF size for an automatic rewrite (accepted; zedis has no AOF yet)",
+        "Least AOF size for an automatic rewrite",
     ),
     (
         "loading-process-events-interval-bytes",
