@@ -5,7 +5,9 @@
 //! cut off when `aof-load-truncated` allows) from one that is damaged (anything else), and
 //! reports the offset just after the last complete command so the file can be cut there.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+
+use crate::util::c_atoi;
 
 /// Longest line read at once (`AOF_ANNOTATION_LINE_MAX_LEN`).
 const LINE_MAX: usize = 1024;
@@ -65,7 +67,7 @@ impl<R: BufRead> CommandReader<R> {
                 // `*` and nothing after it: the file ends mid-line.
                 return Err(ReadError::Truncated);
             }
-            break atoi(&line[1..]);
+            break c_atoi(&line[1..]);
         };
         if argc < 1 {
             return Err(ReadError::Format);
@@ -78,7 +80,7 @@ impl<R: BufRead> CommandReader<R> {
             if line[0] != b'$' {
                 return Err(ReadError::Format);
             }
-            let len = atoi(&line[1..]).max(0) as usize;
+            let len = c_atoi(&line[1..]).max(0) as usize;
             let mut arg = Vec::new();
             arg.try_reserve_exact(len + 2)
                 .map_err(|_| ReadError::Format)?;
@@ -96,23 +98,6 @@ impl<R: BufRead> CommandReader<R> {
         }
         Ok(Some(argv))
     }
-}
-
-use std::io::Read;
-
-/// C's `atoi`/`strtol` on a line: leading blanks, a sign, digits; the rest is ignored.
-fn atoi(text: &[u8]) -> i64 {
-    let text = text.trim_ascii_start();
-    let (negative, digits) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let mut value: i64 = 0;
-    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
-        value = value.saturating_mul(10).saturating_add((b - b'0') as i64);
-    }
-    if negative { -value } else { value }
 }
 
 #[cfg(test)]

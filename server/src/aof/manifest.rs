@@ -10,6 +10,8 @@
 
 use sds::Sds;
 
+use crate::util::c_atoi;
+
 /// `file` lines longer than this are refused (`MANIFEST_MAX_LINE`).
 const MAX_LINE: usize = 1024;
 
@@ -120,7 +122,7 @@ impl Manifest {
                     }
                     name = Some(String::from_utf8_lossy(value).into_owned());
                 } else if key.eq_ignore_ascii_case(b"seq") {
-                    seq = atoll(value);
+                    seq = c_atoi(value);
                 } else if key.eq_ignore_ascii_case(b"type") {
                     kind = value.first().copied();
                 }
@@ -246,21 +248,6 @@ impl Manifest {
     pub fn to_load(&self) -> impl Iterator<Item = &AofFile> {
         self.base.iter().chain(self.incr.iter())
     }
-}
-
-/// C's `atoll`: leading blanks, a sign, digits; anything else ends the number (0 if none).
-fn atoll(text: &[u8]) -> i64 {
-    let text = text.trim_ascii_start();
-    let (negative, digits) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let mut value: i64 = 0;
-    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
-        value = value.wrapping_mul(10).wrapping_add((b - b'0') as i64);
-    }
-    if negative { -value } else { value }
 }
 
 #[cfg(test)]

@@ -9,6 +9,22 @@ pub mod pqsort;
 pub mod strtod;
 pub mod varint;
 
+/// C's `atoi`/`atoll` as the AOF files are read with them: leading blanks, an optional sign,
+/// digits; anything after ends the number (0 when there are none). Saturates on overflow.
+pub fn c_atoi(text: &[u8]) -> i64 {
+    let text = text.trim_ascii_start();
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut value: i64 = 0;
+    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        value = value.saturating_mul(10).saturating_add((b - b'0') as i64);
+    }
+    if negative { -value } else { value }
+}
+
 /// Parses a signed 64-bit integer as Redis's `string2ll` does: an optional `-`, then digits
 /// with no leading zero (except `0` itself), nothing else, at most 20 bytes.
 pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
