@@ -30,7 +30,7 @@ pub async fn flush_aof(server: Rc<RefCell<Server>>) {
         let mut server = server.borrow_mut();
         let appended = server.aof.appended;
         server.flush_aof(false);
-        server.aof.durable.send_replace(appended);
+        server.aof.durable.advance(appended);
     }
 }
 

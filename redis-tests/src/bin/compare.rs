@@ -347,7 +347,7 @@ fn main() {
         (6, 4, "100000", "400000", 1_000_000, 3_000_000, 10)
     };
     // Runs and requests of the AOF loads (as the AOF issue's yardstick: 200 000 requests).
-    let (aof_runs, n_aof) = if quick { (1, "10000") } else { (3, "200000") };
+    let (aof_runs, n_aof) = if quick { (1, "10000") } else { (6, "200000") };
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmarks: zedis against Redis 7.0.15\n");
     let _ = writeln!(

@@ -159,8 +159,43 @@ pub struct Aof {
     pub last_rewrite_seconds: i64,
     /// Wakes the flusher task; it then tells waiting connections through `durable`.
     pub wake_flusher: std::rc::Rc<tokio::sync::Notify>,
-    /// The append offset whose replies may go: written (synced under `always`).
-    pub durable: tokio::sync::watch::Sender<u64>,
+    pub durable: Durable,
+}
+
+/// The append offset whose replies may go (written; synced under `always`) and the connections
+/// waiting for it. Everything runs on the command thread, so a list of wakers does what a
+/// `watch` channel would without its atomics and lock on every wait.
+#[derive(Default)]
+pub struct Durable {
+    offset: u64,
+    waiters: Vec<std::task::Waker>,
+}
+
+impl Durable {
+    /// Records that replies up to `offset` may go and wakes every waiting connection.
+    pub fn advance(&mut self, offset: u64) {
+        self.offset = offset;
+        for waiter in self.waiters.drain(..) {
+            waiter.wake();
+        }
+    }
+
+    pub fn reached(&self, needed: u64) -> bool {
+        self.offset >= needed
+    }
+
+    /// Ready once `needed` is reached; until then the task is woken by the next `advance`.
+    pub fn poll_reached(
+        &mut self,
+        needed: u64,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.reached(needed) {
+            return std::task::Poll::Ready(());
+        }
+        self.waiters.push(cx.waker().clone());
+        std::task::Poll::Pending
+    }
 }
 
 impl Default for Aof {
@@ -190,7 +225,7 @@ impl Default for Aof {
             rewrite_retry_at: None,
             last_rewrite_seconds: -1,
             wake_flusher: std::rc::Rc::new(tokio::sync::Notify::new()),
-            durable: tokio::sync::watch::channel(0).0,
+            durable: Durable::default(),
         }
     }
 }
@@ -364,7 +399,7 @@ impl Server {
         if self.aof.write_error.is_some() || !self.aof.buf.is_empty() {
             self.flush_aof(false);
             let appended = self.aof.appended;
-            self.aof.durable.send_replace(appended);
+            self.aof.durable.advance(appended);
         }
         let everysec = self.fsync_policy() == FsyncPolicy::Everysec;
         let aof = &mut self.aof;
@@ -772,7 +807,8 @@ impl Server {
         self.aof.rewrite_scheduled = false;
         self.aof.selected_db = None;
         self.keyspace.propagation.set_enabled(false);
-        self.aof.durable.send_replace(self.aof.appended);
+        let appended = self.aof.appended;
+        self.aof.durable.advance(appended);
     }
 
     /// Before exiting: everything buffered is written and synced (`prepareForShutdown`).
@@ -786,7 +822,8 @@ impl Server {
             let _ = file.sync_data();
         }
         // Connections waiting for the flusher (stopped by now) deliver their replies.
-        self.aof.durable.send_replace(self.aof.appended);
+        let appended = self.aof.appended;
+        self.aof.durable.advance(appended);
     }
 
     /// `aof_last_write_status` and the error writes are refused with while it is `err`.
