@@ -188,6 +188,8 @@ pub struct Client {
     pub postponed: bool,
     /// Running `EXEC`'s queue, where blocking commands must not block.
     pub in_exec: bool,
+    /// The client scripts run their commands as (Redis's `CLIENT_SCRIPT`).
+    pub script: bool,
     /// Replies produced for this client by other clients' commands (a blocked command served
     /// when a key it waits on changed), for its connection to send.
     pub pending_reply: Vec<u8>,
@@ -240,6 +242,7 @@ impl Client {
             blocked: None,
             postponed: false,
             in_exec: false,
+            script: false,
             pending_reply: Vec::new(),
             wake: Rc::new(tokio::sync::Notify::new()),
             io: Rc::new(RefCell::new(ClientIo::new(Protocol::Resp2))),

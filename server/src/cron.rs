@@ -263,7 +263,7 @@ fn resize_buffers(server: &mut Server, client: &mut Client, now: Instant) {
             Resized::None => {}
         }
     }
-    let crate::protocol::client_io::ClientIo { input, reply } = &*io;
+    let crate::protocol::client_io::ClientIo { input, reply, .. } = &*io;
     client.buffers.update(input, reply);
 }
 

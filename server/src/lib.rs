@@ -25,6 +25,7 @@ pub mod process;
 pub mod protocol;
 pub mod pubsub;
 pub mod rdb;
+pub mod script;
 pub mod server;
 pub mod stats;
 pub mod store;
@@ -128,6 +129,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let mut server = Server::new(config, cmd::table().len());
     server.sync_access_policy();
+    server.serve_while_busy = Some(net::busy::serve);
     let load = match begin_startup_load(&mut server) {
         Ok(load) => load,
         Err(e) => {

@@ -25,6 +25,7 @@ const LAYERS: &[(&[&str], &[&str])] = &[
     (&["db"], &["crate::db"]),
     (&["rdb"], &["crate::rdb"]),
     (&["aof"], &["crate::aof"]),
+    (&["script"], &["crate::script"]),
     (
         &[
             "latency.rs",

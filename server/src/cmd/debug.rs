@@ -177,6 +177,11 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
             ctx.reply.verbatim(report.as_bytes());
             Ok(())
         }
+        (b"set-disable-deny-scripts", 3) => {
+            ctx.server.script_disable_deny = atoi(args.get(2)) != 0;
+            ctx.reply.ok();
+            Ok(())
+        }
         (b"pause-cron", 3) => {
             ctx.server.cron_paused = atoi(args.get(2)) != 0;
             ctx.reply.ok();

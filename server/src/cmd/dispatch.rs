@@ -38,10 +38,17 @@ impl Ctx<'_> {
     }
 }
 
-/// Refuses a request before it runs.
+/// Refuses a request before it runs. A refused `EXEC` discards its transaction
+/// (`rejectCommand`, `execCommandAbort`).
 fn reject(ctx: &mut Ctx, entry: Option<&Entry>, error: CmdError) {
     if let Some(entry) = entry {
         ctx.server.command_stats[entry.index].rejected_calls += 1;
+        if entry.command.has(flags::EXEC) && ctx.client.multi.is_some() {
+            ctx.client.multi = None;
+            super::tx::unwatch_all(ctx.server, ctx.client);
+            ctx.error(&errors::exec_abort_because(&error));
+            return;
+        }
     }
     if let Some(multi) = &mut ctx.client.multi {
         multi.failed = true;
@@ -81,6 +88,12 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         }
     };
     let command = entry.command;
+    // What the checks below go by: the command's flags, or a script's declared ones.
+    let checked = if command.has(flags::SCRIPT_DECLARES_FLAGS) {
+        super::scripting::command_flags(ctx.server, command.flags, args)
+    } else {
+        command.flags
+    };
     if !command.arity_ok(args.len()) {
         reject(ctx, Some(entry), errors::wrong_arity(&entry.full_name));
         finish_reply(ctx, reply_start);
@@ -100,20 +113,21 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
-    if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry) {
+    ctx.server.pre_command_oom = false;
+    if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry, checked) {
         finish_reply(ctx, reply_start);
         return true;
     }
     if ctx.server.tracking.clients > 0 {
         super::tracking::before_command(ctx);
     }
-    if ctx.server.writes_refused_by_disk_error() && writes_or_pings(ctx, entry) {
+    if ctx.server.writes_refused_by_disk_error() && writes_or_pings(ctx, entry, checked) {
         reject(ctx, Some(entry), errors::MISCONF);
         finish_reply(ctx, reply_start);
         return true;
     }
     if let Some(error) = ctx.server.aof_write_refused()
-        && writes_or_pings(ctx, entry)
+        && writes_or_pings(ctx, entry, checked)
     {
         let error = CmdError::owned(format!("MISCONF Errors writing to the AOF file: {error}"));
         reject(ctx, Some(entry), error);
@@ -131,7 +145,12 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
-    if ctx.server.pause.is_some() && paused(ctx, entry) {
+    if ctx.server.busy_script.is_some() && !command.has(flags::ALLOW_BUSY) {
+        reject(ctx, Some(entry), errors::BUSY_SCRIPT);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
+    if ctx.server.pause.is_some() && paused(ctx, entry, checked) {
         ctx.client.postponed = true;
         ctx.server.postponed.push(ctx.client.id);
         return false;
@@ -142,8 +161,8 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         } else {
             let queued = args.to_owned();
             let multi = ctx.client.multi.as_mut().expect("inside MULTI");
-            multi.denyoom |= command.has(flags::DENYOOM);
-            multi.may_replicate |= command.has(flags::WRITE | flags::MAY_REPLICATE);
+            multi.denyoom |= checked & flags::DENYOOM != 0;
+            multi.may_replicate |= checked & (flags::WRITE | flags::MAY_REPLICATE) != 0;
             multi.denied_while_loading |= !command.has(flags::LOADING);
             multi.commands.push((entry.index, queued));
             ctx.reply.simple(b"QUEUED");
@@ -152,6 +171,12 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         return true;
     }
     call(ctx, entry, args);
+    if ctx.server.busy_script.is_some() {
+        // Served while a script runs: the script's unit is still open, and nothing else runs
+        // until it ends.
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     // The end of an execution unit: what it propagated goes to the AOF, in a transaction if
     // more than one operation (`afterCommand`).
     ctx.server
@@ -182,9 +207,9 @@ fn publish_notifications(ctx: &mut Ctx, at: usize) {
 
 /// Whether a failed background save refuses this command: a write, an `EXEC` with a write
 /// queued, or `PING`.
-fn writes_or_pings(ctx: &Ctx, entry: &Entry) -> bool {
+fn writes_or_pings(ctx: &Ctx, entry: &Entry, checked: u32) -> bool {
     let command = entry.command;
-    command.has(flags::WRITE | flags::DENIED_ON_DISK_ERROR)
+    checked & (flags::WRITE | flags::DENIED_ON_DISK_ERROR) != 0
         || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
 
@@ -203,13 +228,13 @@ fn denied_while_loading(ctx: &Ctx, entry: &Entry) -> bool {
 
 /// Whether `CLIENT PAUSE` holds this command back: every command under `ALL`; under `WRITE`
 /// those that write or may replicate, and an `EXEC` whose queue holds one.
-fn paused(ctx: &mut Ctx, entry: &Entry) -> bool {
+fn paused(ctx: &mut Ctx, entry: &Entry, checked: u32) -> bool {
     if !ctx.server.check_pause_end() {
         return false;
     }
     let all = ctx.server.pause.is_some_and(|p| p.all);
     let writes = flags::WRITE | flags::MAY_REPLICATE;
-    all || entry.command.has(writes)
+    all || checked & writes != 0
         || (entry.command.has(flags::EXEC)
             && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
 }
@@ -229,27 +254,22 @@ fn protected_allowed(ctx: &Ctx, entry: &Entry) -> bool {
 /// the limit and the command may grow it: a `denyoom` command, anything queued in `MULTI`, or an
 /// `EXEC` with a `denyoom` command queued (which discards the transaction). Returns whether the
 /// command was refused.
-fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry) -> bool {
-    if ctx.server.perform_evictions() != Evict::Fail {
+fn out_of_memory_rejects(ctx: &mut Ctx, entry: &Entry, checked: u32) -> bool {
+    ctx.server.pre_command_oom = ctx.server.perform_evictions() == Evict::Fail;
+    if !ctx.server.pre_command_oom {
         return false;
     }
     let command = entry.command;
     let is_exec = command.has(flags::EXEC);
     let queued_denyoom = ctx.client.multi.as_ref().is_some_and(|m| m.denyoom);
     let in_multi = ctx.client.multi.is_some();
-    let refuse = command.has(flags::DENYOOM)
+    let refuse = checked & flags::DENYOOM != 0
         || (is_exec && queued_denyoom)
         || (in_multi && !command.has(flags::IN_MULTI_DESPITE_OOM));
     if !refuse {
         return false;
     }
-    if is_exec && in_multi {
-        ctx.client.multi = None;
-        super::tx::unwatch_all(ctx.server, ctx.client);
-        reject(ctx, Some(entry), errors::exec_abort_because(&errors::OOM));
-    } else {
-        reject(ctx, Some(entry), errors::OOM);
-    }
+    reject(ctx, Some(entry), errors::OOM);
     true
 }
 
@@ -265,7 +285,10 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     // Two clock readings per command, as Redis's `call`: the first also sets the time commands
     // see. They are time-stamp-counter reads (`CommandClock`), not system-clock reads.
     let started = ctx.server.clock.tick();
-    ctx.server.keyspace.now_ms = ctx.server.clock.unix_us_at(started) / 1000;
+    ctx.server.keyspace.now_ms = match ctx.server.script_time_ms {
+        Some(frozen) => frozen,
+        None => ctx.server.clock.unix_us_at(started) / 1000,
+    };
     let reply_start = ctx.reply.end();
     let dirty_before = ctx.server.keyspace.stats.dirty;
     if let Err(error) = handler(ctx, args) {
@@ -287,7 +310,11 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     if ctx.server.keyspace.invalidations.has_pending() {
         super::tracking::during_command(ctx);
     }
-    if ctx.client.tracking.is_some() && entry.command.has(flags::READONLY) {
+    // Scripts remember their declared keys when they read, not by their own flags.
+    if ctx.client.tracking.is_some()
+        && entry.command.has(flags::READONLY)
+        && entry.command.group != super::Group::Scripting
+    {
         super::tracking::remember_keys(ctx, entry, args);
     }
     let clock = &ctx.server.clock;
@@ -316,7 +343,12 @@ pub fn call(ctx: &mut Ctx, entry: &Entry, args: &Args) {
     let stats = &mut server.command_stats[entry.index];
     stats.calls += 1;
     stats.usec += elapsed_us;
-    if server.stats.total_error_replies > errors_before {
+    let failed = server
+        .command_failed
+        .take()
+        .unwrap_or(server.stats.total_error_replies > errors_before);
+    let stats = &mut server.command_stats[entry.index];
+    if failed {
         stats.failed_calls += 1;
     }
     server.stats.total_commands_processed += 1;

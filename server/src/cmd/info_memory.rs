@@ -152,24 +152,24 @@ pub fn section(server: &mut Server, current: &Client) -> String {
         "total_system_memory_human",
         human(server.memory.total_system_memory),
     );
-    // No scripting engine: no VM memory, no cached scripts or functions.
-    for (name, value) in [
-        ("used_memory_lua", "0"),
-        ("used_memory_vm_eval", "0"),
-        ("used_memory_lua_human", "0B"),
-        ("used_memory_scripts_eval", "0"),
-        ("number_of_cached_scripts", "0"),
-        ("number_of_functions", "0"),
-        ("number_of_libraries", "0"),
-        ("used_memory_vm_functions", "0"),
-        ("used_memory_vm_total", "0"),
-        ("used_memory_vm_total_human", "0B"),
-        ("used_memory_functions", "0"),
-        ("used_memory_scripts", "0"),
-        ("used_memory_scripts_human", "0B"),
-    ] {
-        line(name, value.to_string());
-    }
+    // The EVAL interpreter exists once a script has been used; functions are not served yet.
+    let (vm_eval, scripts_eval, cached_scripts) = server
+        .eval
+        .as_deref()
+        .map_or((0, 0, 0), |e| (e.lua_memory(), e.scripts_memory(), e.len()));
+    line("used_memory_lua", vm_eval.to_string());
+    line("used_memory_vm_eval", vm_eval.to_string());
+    line("used_memory_lua_human", human(vm_eval));
+    line("used_memory_scripts_eval", scripts_eval.to_string());
+    line("number_of_cached_scripts", cached_scripts.to_string());
+    line("number_of_functions", "0".to_string());
+    line("number_of_libraries", "0".to_string());
+    line("used_memory_vm_functions", "0".to_string());
+    line("used_memory_vm_total", vm_eval.to_string());
+    line("used_memory_vm_total_human", human(vm_eval));
+    line("used_memory_functions", "0".to_string());
+    line("used_memory_scripts", scripts_eval.to_string());
+    line("used_memory_scripts_human", human(scripts_eval));
     line("maxmemory", config.maxmemory.to_string());
     line("maxmemory_human", bytes_to_human(config.maxmemory));
     line(

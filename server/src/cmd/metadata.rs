@@ -89,6 +89,23 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "discard" => (&["@transaction"], &[]),
         "echo" => (&["@connection"], &[]),
         "exec" => (&["@transaction"], &[]),
+        "eval" | "eval_ro" | "evalsha" | "evalsha_ro" => (&["@scripting"], &[]),
+        "script|exists" => (
+            &["@scripting"],
+            &[
+                "request_policy:all_shards",
+                "response_policy:agg_logical_and",
+            ],
+        ),
+        "script|flush" | "script|load" => (
+            &["@scripting"],
+            &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        ),
+        "script|help" => (&["@scripting"], &[]),
+        "script|kill" => (
+            &["@scripting"],
+            &["request_policy:all_shards", "response_policy:one_succeeded"],
+        ),
         "exists" => (
             &["@keyspace"],
             &["request_policy:multi_shard", "response_policy:agg_sum"],

@@ -38,6 +38,7 @@ mod object;
 mod persistence;
 pub mod pubsub;
 mod scan;
+mod scripting;
 mod server;
 mod set;
 mod sort;
@@ -98,6 +99,9 @@ pub mod flags {
     /// Reaches keys it does not name (`RANDOMKEY`, `SCAN`): the expired keys it deletes are
     /// propagated without a `MULTI` around them (Redis's `CMD_TOUCHES_ARBITRARY_KEYS`).
     pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 26;
+    /// Runs a script whose shebang flags replace its `write`, `denyoom` and `stale` flags
+    /// for the dispatcher's checks (`EVAL`, `EVALSHA` and their `_RO` forms).
+    pub const SCRIPT_DECLARES_FLAGS: u32 = 1 << 27;
 
     /// Flag names in the order `COMMAND INFO` lists them (`may_replicate`, `sentinel` and
     /// `protected` are hidden, as in Redis).
@@ -139,6 +143,7 @@ pub enum Group {
     Connection,
     Server,
     PubSub,
+    Scripting,
 }
 
 impl Group {
@@ -158,6 +163,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::PubSub => "pubsub",
+            Group::Scripting => "scripting",
         }
     }
 }

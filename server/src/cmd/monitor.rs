@@ -61,12 +61,17 @@ pub fn feed(ctx: &mut Ctx, args: &Args) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    // Commands a script runs show as from `lua`, as in Redis.
+    let from = if ctx.client.script {
+        "lua".to_string()
+    } else {
+        crate::client::peer_id(&ctx.client.addr)
+    };
     let mut line = format!(
-        "+{}.{:06} [{} {}] ",
+        "+{}.{:06} [{} {from}] ",
         now.as_secs(),
         now.subsec_micros(),
         ctx.client.db,
-        crate::client::peer_id(&ctx.client.addr)
     )
     .into_bytes();
     for (i, arg) in args.iter().enumerate() {

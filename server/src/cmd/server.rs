@@ -57,6 +57,10 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if abort {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
+    // A busy script stops only a shutdown that does not save.
+    if !nosave && ctx.server.busy_script.is_some() {
+        return Err(errors::BUSY_SCRIPT);
+    }
     crate::process::shutdown_requested();
     let save = save || (!nosave && !ctx.server.config.save_params.is_empty());
     // During a load the dataset is half-read: never saved over the file.

@@ -125,8 +125,9 @@ fn sort_generic(ctx: &mut Ctx, args: &Args, readonly: bool) -> CmdResult {
         None => None,
     };
     let is_set = matches!(source, Some(ObjectView::Set(_)));
-    if options.dont_sort && is_set && options.store.is_some() {
-        // A set has no order of its own: what is stored must not depend on its layout.
+    if options.dont_sort && is_set && (options.store.is_some() || ctx.client.script) {
+        // A set has no order of its own: what is stored, or given to a script, must not
+        // depend on its layout.
         options.dont_sort = false;
         options.alpha = true;
         options.by = None;

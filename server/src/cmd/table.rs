@@ -269,6 +269,7 @@ static FAMILIES: &[&[Command]] = &[
     super::tx::COMMANDS,
     super::module::COMMANDS,
     super::lolwut::COMMANDS,
+    super::scripting::COMMANDS,
 ];
 
 static TABLE: OnceLock<CommandTable> = OnceLock::new();

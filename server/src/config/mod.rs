@@ -257,6 +257,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// Milliseconds a script runs before other clients get `BUSY` (`lua-time-limit`).
+    pub busy_reply_threshold: u64,
     pub latency_tracking: bool,
     /// `notify-keyspace-events`: the classes published (`notify` bits).
     pub notify_keyspace_events: u32,
@@ -373,6 +375,7 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            busy_reply_threshold: 5000,
             latency_tracking: true,
             notify_keyspace_events: 0,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],

@@ -1216,7 +1216,12 @@ pub static PARAMS: &[Param] = &[
     ),
     stored("acllog-max-len", Kind::UInt(0, LONG_MAX as u64), "128"),
     // Long longs.
-    stored("busy-reply-threshold", Kind::Int(0, LONG_MAX), "5000").alias("lua-time-limit"),
+    field!(
+        "busy-reply-threshold",
+        Kind::Int(0, LONG_MAX),
+        busy_reply_threshold
+    )
+    .alias("lua-time-limit"),
     stored("cluster-node-timeout", Kind::Int(0, LONG_MAX), "15000"),
     field!(
         "slowlog-log-slower-than",

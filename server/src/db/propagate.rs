@@ -17,6 +17,13 @@ pub struct Op {
     pub end: usize,
 }
 
+/// A position in the pending operations ([`Pending::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PendingMark {
+    ops: usize,
+    resp: usize,
+}
+
 /// How the running command itself is propagated, as its handler decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CommandForm {
@@ -134,6 +141,21 @@ impl Pending {
             db,
             end: self.resp.len(),
         });
+    }
+
+    /// Where the pending operations end now, to [`Self::rollback`] to.
+    pub fn mark(&self) -> PendingMark {
+        PendingMark {
+            ops: self.ops.len(),
+            resp: self.resp.len(),
+        }
+    }
+
+    /// Forgets the operations recorded since `mark` (a script's command run under
+    /// `redis.set_repl` without the AOF).
+    pub fn rollback(&mut self, mark: PendingMark) {
+        self.ops.truncate(mark.ops);
+        self.resp.truncate(mark.resp);
     }
 
     pub fn is_empty(&self) -> bool {

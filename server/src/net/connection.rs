@@ -382,7 +382,11 @@ impl Connection {
         let mut server = self.server.borrow_mut();
         let mut client = self.client.borrow_mut();
         let mut io = self.io.borrow_mut();
-        let ClientIo { input, reply } = &mut *io;
+        if io.rewound {
+            io.rewound = false;
+            self.parser = RequestParser::new();
+        }
+        let ClientIo { input, reply, .. } = &mut *io;
         if client.close_asap {
             return Some(Close::Now);
         }

@@ -1,6 +1,7 @@
 //! Network and protocol: accepting connections, serving each one, framing requests and
 //! encoding replies.
 
+pub mod busy;
 pub mod connection;
 pub mod listener;
 pub mod request;

@@ -9,6 +9,9 @@ use crate::protocol::reply::{Protocol, Reply};
 pub struct ClientIo {
     pub input: QueryBuffer,
     pub reply: Reply,
+    /// Requests were taken from `input` by someone other than the connection task (the
+    /// server serving clients during a busy script): the task parses afresh.
+    pub rewound: bool,
 }
 
 impl ClientIo {
@@ -16,6 +19,7 @@ impl ClientIo {
         ClientIo {
             input: QueryBuffer::default(),
             reply: Reply::new(protocol),
+            rewound: false,
         }
     }
 }

@@ -59,6 +59,11 @@ pub const MISCONF: CmdError = CmdError::new(
 );
 /// Commands without the `loading` flag while the RDB file loads.
 pub const LOADING: CmdError = CmdError::new("LOADING Redis is loading the dataset in memory");
+/// Commands other than `SCRIPT KILL`, `SHUTDOWN NOSAVE` and the connection's own while a script
+/// runs past `busy-reply-threshold`.
+pub const BUSY_SCRIPT: CmdError = CmdError::new(
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+);
 pub const OOM: CmdError = CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
 pub const DB_INDEX_OUT_OF_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
 pub const NO_SUCH_KEY: CmdError = CmdError::new("ERR no such key");

@@ -368,6 +368,14 @@ impl Reply {
         }
     }
 
+    /// Starts a set whose length is known only at the end: `~` in RESP3, an array in RESP2.
+    pub fn deferred_set(&mut self) -> Deferred {
+        Deferred {
+            at: self.buf.len(),
+            kind: if self.is_resp3() { b'~' } else { b'*' },
+        }
+    }
+
     /// Writes the header of a deferred aggregate of `len` elements.
     pub fn finish_deferred(&mut self, deferred: Deferred, len: usize) {
         let mut header = Vec::with_capacity(24);

@@ -113,6 +113,40 @@ pub struct Server {
     pub aof: aof::Aof,
     /// `MIGRATE`'s connections to target servers.
     pub migrate_sockets: migrate::MigrateSockets,
+    /// The `EVAL` interpreter and its script cache, once a script has been used (taken out
+    /// while a script runs).
+    pub eval: Option<Box<crate::script::engine::EvalEngine>>,
+    /// `math.random`'s state between interpreters.
+    pub eval_random: u64,
+    /// The client scripts run their commands as (kept between runs).
+    pub script_client: Option<Box<Client>>,
+    /// Memory was over `maxmemory` when the running command was checked (Redis's
+    /// `pre_command_oom_state`): a script's first write that may grow memory is refused.
+    pub pre_command_oom: bool,
+    /// A script running past `busy-reply-threshold`: other clients get `BUSY` meanwhile.
+    pub busy_script: Option<BusyScript>,
+    /// Serves other clients while a script is busy (installed by the network layer, which
+    /// owns the sockets; Redis's `processEventsWhileBlocked`).
+    pub serve_while_busy: Option<fn(&mut Server)>,
+    /// Set by a handler whose failure is not the error replies counted while it ran (a script
+    /// whose commands failed inside `pcall` did not fail): read by `call` for `failed_calls`.
+    pub command_failed: Option<bool>,
+    /// `DEBUG SET-DISABLE-DENY-SCRIPTS 1`: scripts may call `noscript` commands.
+    pub script_disable_deny: bool,
+    /// The time commands see while a script runs: its start, so keys do not expire under it
+    /// (Redis's `scriptTimeSnapshot`).
+    pub script_time_ms: Option<u64>,
+}
+
+/// The script that keeps the server busy.
+#[derive(Debug, Clone, Copy)]
+pub struct BusyScript {
+    /// The client that runs it (not served meanwhile).
+    pub caller: u64,
+    /// It has written: `SCRIPT KILL` cannot stop it.
+    pub wrote: bool,
+    /// `SCRIPT KILL` asked it to stop.
+    pub kill: bool,
 }
 
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
@@ -155,6 +189,15 @@ impl Server {
             persistence: persistence::Persistence::default(),
             aof: aof::Aof::default(),
             migrate_sockets: migrate::MigrateSockets::default(),
+            eval: None,
+            eval_random: crate::script::engine::LRAND48_SEED,
+            script_client: None,
+            pre_command_oom: false,
+            busy_script: None,
+            serve_while_busy: None,
+            command_failed: None,
+            script_disable_deny: false,
+            script_time_ms: None,
             reply_buffer_peak_reset: Some(REPLY_BUFFER_PEAK_RESET),
             reply_buffer_resizing: true,
             config,

@@ -1,0 +1,958 @@
+//! The `EVAL` engine: one Lua interpreter, its script cache (SHA1 → body, flags, compiled
+//! function), the `redis` object, and a run of one script (Redis's `eval.c` and `script_lua.c`).
+//!
+//! A run reaches the server only through a [`ScriptHost`], so this layer stays below the
+//! commands: `redis.call` hands the host the command's arguments and reads the reply it writes
+//! as RESP, as Redis reads its script client's output buffer.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+
+use super::convert::{self, WrittenError};
+use super::flags;
+use super::sandbox;
+use crate::protocol::reply::{Protocol, Reply};
+
+/// The server side of a script run.
+pub trait ScriptHost {
+    /// Runs one command for the script (Redis's `scriptCall`), its reply written to `reply`;
+    /// or the error that refused it before it ran, as Redis words it (with or without a leading
+    /// `-CODE`), already counted in the error statistics.
+    /// `repl_flags` are the script's `redis.set_repl` flags (bit 0: the AOF).
+    fn call(&mut self, args: &[Vec<u8>], reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
+    /// Whether `args` name a command (`redis.acl_check_cmd`).
+    fn command_exists(&mut self, args: &[Vec<u8>]) -> bool;
+    /// `redis.log`: `level` is Redis's (0 debug … 3 warning).
+    fn log(&mut self, level: u8, text: &[u8]);
+    /// The script has run past `busy-reply-threshold` (called again every
+    /// [`HOOK_INSTRUCTIONS`] instructions): serve other clients; `Some(error)` stops the script
+    /// with that error (`SCRIPT KILL`, `SHUTDOWN NOSAVE`).
+    fn busy(&mut self) -> Option<String>;
+}
+
+/// Where the time hook finds the run's host-bound busy function.
+const BUSY_FUNCTION: &str = "zedis_busy";
+
+/// Lua instructions between two checks of a running script's time (Redis's count hook).
+pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+
+/// A script in the cache.
+pub struct CachedScript {
+    pub body: Vec<u8>,
+    pub flags: u32,
+}
+
+/// What a run asks of the server around it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunEffects {
+    /// `redis.set_repl` flags at the end (Redis's `PROPAGATE_AOF | PROPAGATE_REPL` = 3).
+    pub repl_flags: u8,
+}
+
+/// An error raised by the `redis` object: Redis raises these as `{err = …}` tables.
+#[derive(Debug)]
+struct RedisError {
+    text: Vec<u8>,
+    /// Already counted in the error statistics (the command that failed counted it).
+    counted: bool,
+}
+
+impl std::fmt::Display for RedisError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.text))
+    }
+}
+
+impl std::error::Error for RedisError {}
+
+fn raise(text: &[u8]) -> mlua::Error {
+    mlua::Error::external(RedisError {
+        text: convert::error_text(text),
+        counted: false,
+    })
+}
+
+/// State the static functions of the `redis` object share with a run.
+struct RunState {
+    running: Cell<bool>,
+    resp3: Cell<bool>,
+    repl_flags: Cell<u8>,
+    /// `redisLrand48`'s 48-bit state: the same sequence on every machine.
+    random: Cell<u64>,
+    /// When the running script started, and after how long it is busy.
+    started: Cell<std::time::Instant>,
+    busy_after: Cell<std::time::Duration>,
+}
+
+/// Global library tables scripts see read-only.
+const LIBRARIES: [&str; 9] = [
+    "string",
+    "table",
+    "math",
+    "coroutine",
+    "redis",
+    "cjson",
+    "bit",
+    "struct",
+    "cmsgpack",
+];
+
+pub struct EvalEngine {
+    lua: Lua,
+    globals: Table,
+    env: Table,
+    redis: Table,
+    handler: Function,
+    runner: Function,
+    /// What `redis.call`/`pcall`, `redis.log` and `redis.acl_check_cmd` are between runs.
+    outside: [Function; 3],
+    /// The compiled scripts by SHA1, in a Lua table: mlua can hold only about 8000 values from
+    /// Rust at once, and a cache has no such bound.
+    functions: Table,
+    state: Rc<RunState>,
+    scripts: HashMap<String, CachedScript>,
+    /// Bytes of cached bodies and their names (`used_memory_scripts_eval`).
+    scripts_memory: usize,
+    /// Runs since the collector last took a step.
+    runs: u32,
+}
+
+/// Runs between two collector steps (`LUA_GC_CYCLE_PERIOD`).
+const GC_STEP_PERIOD: u32 = 50;
+
+/// The lowercase hex SHA1 of `bytes`, as `SCRIPT LOAD` names scripts.
+pub fn sha1hex(bytes: &[u8]) -> String {
+    sha1_smol::Sha1::from(bytes).digest().to_string()
+}
+
+impl EvalEngine {
+    /// A new interpreter; `random` is the state `math.random` goes on from (it survives
+    /// `SCRIPT FLUSH`, as Redis's generator does).
+    pub fn new(random: u64) -> mlua::Result<EvalEngine> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        let state = Rc::new(RunState {
+            running: Cell::new(false),
+            resp3: Cell::new(false),
+            repl_flags: Cell::new(3),
+            random: Cell::new(random),
+            started: Cell::new(std::time::Instant::now()),
+            busy_after: Cell::new(std::time::Duration::ZERO),
+        });
+        super::lib_cjson::register(&lua)?;
+        super::lib_struct::register(&lua)?;
+        super::lib_cmsgpack::register(&lua)?;
+        super::lib_bit::register(&lua)?;
+        let redis = redis_object(&lua, &state)?;
+        lua.globals().raw_set("redis", redis.clone())?;
+        install_random(&lua, &state)?;
+        let error_message = lua.create_function(|lua, value: Value| pcall_message(lua, value))?;
+        let env = sandbox::install(&lua, &LIBRARIES, error_message)?;
+        let handler = lua.create_function(|lua, value: Value| error_handler(lua, value))?;
+        let runner = lua
+            .load("local f, h = ...; return xpcall(f, h)")
+            .set_name(sandbox::INTERNAL_SOURCE)
+            .into_function()?;
+        let functions = lua.create_table()?;
+        let outside = |name: &'static str| {
+            lua.create_function(move |_, _: MultiValue| -> mlua::Result<()> {
+                Err(raise(
+                    format!("{name} can only be called inside a script invocation").as_bytes(),
+                ))
+            })
+        };
+        let outside = [
+            outside("redis.call/pcall")?,
+            outside("redis.log")?,
+            outside("redis.acl_check_cmd")?,
+        ];
+        let engine = EvalEngine {
+            outside,
+            globals: lua.globals(),
+            lua,
+            env,
+            redis,
+            handler,
+            runner,
+            functions,
+            state,
+            scripts: HashMap::new(),
+            scripts_memory: 0,
+            runs: 0,
+        };
+        engine.unbind_host();
+        Ok(engine)
+    }
+
+    /// The generator's state, to carry over to the next interpreter.
+    pub fn random_state(&self) -> u64 {
+        self.state.random.get()
+    }
+
+    pub fn lookup(&self, sha: &str) -> Option<&CachedScript> {
+        self.scripts.get(sha)
+    }
+
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// Bytes the cache holds: bodies, names and the table's entries (`used_memory_scripts_eval`).
+    pub fn scripts_memory(&self) -> usize {
+        self.scripts_memory
+            + self.scripts.capacity()
+                * (std::mem::size_of::<String>() + std::mem::size_of::<CachedScript>())
+    }
+
+    /// Caps the interpreter's heap: a script that allocates past it fails with Lua's
+    /// "not enough memory" instead of taking the host's memory.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        let _ = self.lua.set_memory_limit(bytes);
+    }
+
+    /// Bytes the interpreter holds (`used_memory_lua`).
+    pub fn lua_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// Compiles `body` into the cache (Redis's `luaCreateFunction`): its SHA1, or the error
+    /// reply's text.
+    pub fn create(&mut self, body: &[u8]) -> Result<String, String> {
+        let sha = sha1hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (script_flags, shebang_len) = flags::parse_shebang(body)?;
+        let function = self
+            .lua
+            .load(&body[shebang_len..])
+            .set_name("@user_script")
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "Error compiling script (new function): {}",
+                    lua_error_message(&e)
+                )
+            })?;
+        self.functions
+            .raw_set(sha.as_str(), function)
+            .map_err(|e| lua_error_message(&e))?;
+        self.scripts_memory += sha.capacity() + body.len();
+        self.scripts.insert(
+            sha.clone(),
+            CachedScript {
+                body: body.to_vec(),
+                flags: script_flags,
+            },
+        );
+        Ok(sha)
+    }
+
+    /// Runs the cached script `sha` with `KEYS` and `ARGV`, writing its reply (or error) to
+    /// `reply` in the caller's protocol. Errors written go to `on_error` for the statistics.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &mut self,
+        sha: &str,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        busy_after: Option<std::time::Duration>,
+        host: &mut dyn ScriptHost,
+        reply: &mut Reply,
+        on_error: &mut dyn FnMut(WrittenError),
+    ) -> RunEffects {
+        let function = match self.functions.raw_get::<Value>(sha) {
+            Ok(Value::Function(function)) => Some(function),
+            _ => None,
+        };
+        let Some(function) = function else {
+            let text = "NOSCRIPT No matching script. Please use EVAL.";
+            reply.error(text);
+            on_error(WrittenError {
+                text: text.to_string(),
+                counted: true,
+            });
+            return RunEffects::default();
+        };
+        self.state.running.set(true);
+        self.state.resp3.set(false);
+        self.state.repl_flags.set(3);
+        if let Some(after) = busy_after {
+            self.state.started.set(std::time::Instant::now());
+            self.state.busy_after.set(after);
+            self.set_time_hook();
+        }
+        let outcome = self.call_script(function, keys, args, host);
+        if busy_after.is_some() {
+            self.lua.remove_hook();
+        }
+        self.state.running.set(false);
+        match outcome {
+            Ok(value) => {
+                if let Err(e) = convert::write_lua_value(
+                    &self.lua,
+                    reply,
+                    value,
+                    self.state.resp3.get(),
+                    on_error,
+                ) {
+                    let text = format!("ERR {}", lua_error_message(&e));
+                    reply.error(&text);
+                    on_error(WrittenError {
+                        text,
+                        counted: true,
+                    });
+                }
+            }
+            Err(error) => {
+                let (text, counted) = self.error_reply(sha, error);
+                reply.error(&text);
+                on_error(WrittenError { text, counted });
+            }
+        }
+        // Redis steps the collector every 50 runs rather than letting a full cycle hit one run.
+        self.runs += 1;
+        if self.runs == GC_STEP_PERIOD {
+            self.runs = 0;
+            self.lua.gc_step().ok();
+        }
+        RunEffects {
+            repl_flags: self.state.repl_flags.get(),
+        }
+    }
+
+    /// Sets `KEYS` and `ARGV`, binds `redis.call`/`pcall`/`log`/`acl_check_cmd` to `host` for the
+    /// run, and calls the script under the error handler: its return value, or the error object.
+    fn call_script(
+        &self,
+        function: Function,
+        keys: &[&[u8]],
+        args: &[&[u8]],
+        host: &mut dyn ScriptHost,
+    ) -> Result<Value, Value> {
+        let lua = &self.lua;
+        let set = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
+            let table = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                table.raw_set(i + 1, lua.create_string(item)?)?;
+            }
+            self.globals.raw_set(name, table)
+        };
+        if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", args)) {
+            return Err(Value::Error(Box::new(e)));
+        }
+        let host = RefCell::new(host);
+        let state = &self.state;
+        let result = lua.scope(|scope| {
+            let command = |raise_errors: bool| {
+                let host = &host;
+                scope.create_function_mut(move |lua, values: MultiValue| {
+                    let args = command_args(&values)?;
+                    let protocol = if state.resp3.get() {
+                        Protocol::Resp3
+                    } else {
+                        Protocol::Resp2
+                    };
+                    let mut out = Reply::new(protocol);
+                    let outcome = host
+                        .borrow_mut()
+                        .call(&args, &mut out, state.repl_flags.get());
+                    match outcome {
+                        // The host counted the refusal already.
+                        Err(text) => {
+                            if raise_errors {
+                                return Err(mlua::Error::external(RedisError {
+                                    text: convert::error_text(text.as_bytes()),
+                                    counted: true,
+                                }));
+                            }
+                            let table = convert::error_table(lua, text.as_bytes())?;
+                            table.raw_set("ignore_error_stats_update", true)?;
+                            Ok(Value::Table(table))
+                        }
+                        Ok(()) => {
+                            let bytes = out.bytes();
+                            if raise_errors && bytes.first() == Some(&b'-') {
+                                let line_end = bytes
+                                    .windows(2)
+                                    .position(|w| w == b"\r\n")
+                                    .unwrap_or(bytes.len());
+                                return Err(mlua::Error::external(RedisError {
+                                    text: convert::error_text(&bytes[..line_end]),
+                                    counted: true,
+                                }));
+                            }
+                            convert::reply_to_lua(lua, bytes)
+                        }
+                    }
+                })
+            };
+            self.redis.raw_set("call", command(true)?)?;
+            self.redis.raw_set("pcall", command(false)?)?;
+            let log_host = &host;
+            self.redis.raw_set(
+                "log",
+                scope.create_function_mut(move |_, values: MultiValue| {
+                    let (level, text) = log_line(&values)?;
+                    log_host.borrow_mut().log(level, &text);
+                    Ok(())
+                })?,
+            )?;
+            let acl_host = &host;
+            self.redis.raw_set(
+                "acl_check_cmd",
+                scope.create_function_mut(move |_, values: MultiValue| {
+                    let args = command_args(&values)?;
+                    if !acl_host.borrow_mut().command_exists(&args) {
+                        return Err(raise(b"Invalid command passed to redis.acl_check_cmd()"));
+                    }
+                    Ok(true)
+                })?,
+            )?;
+            let busy_host = &host;
+            lua.set_named_registry_value(
+                BUSY_FUNCTION,
+                scope.create_function_mut(move |_, ()| Ok(busy_host.borrow_mut().busy()))?,
+            )?;
+            self.runner
+                .call::<MultiValue>((function, self.handler.clone()))
+        });
+        let _ = lua.unset_named_registry_value(BUSY_FUNCTION);
+        self.unbind_host();
+        let mut values = match result {
+            Ok(values) => values,
+            Err(e) => return Err(Value::Error(Box::new(e))),
+        };
+        match values.pop_front() {
+            Some(Value::Boolean(true)) => Ok(values.pop_front().unwrap_or(Value::Nil)),
+            _ => Err(values.pop_front().unwrap_or(Value::Nil)),
+        }
+    }
+
+    /// Checks the running script's time every [`HOOK_INSTRUCTIONS`]; once it is busy, lets the
+    /// host serve other clients, and stops the script when the host says so. A stopped script
+    /// is stopped again at every line, so `pcall` cannot keep it going (Redis re-arms its hook
+    /// the same way).
+    fn set_time_hook(&self) {
+        let state = Rc::clone(&self.state);
+        let _ = self.lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+            move |lua, _| {
+                if state.started.get().elapsed() < state.busy_after.get() {
+                    return Ok(mlua::VmState::Continue);
+                }
+                let busy: Function = lua.named_registry_value(BUSY_FUNCTION)?;
+                let stop: Option<String> = busy.call(())?;
+                let Some(text) = stop else {
+                    return Ok(mlua::VmState::Continue);
+                };
+                let again = text.clone();
+                lua.set_hook(mlua::HookTriggers::new().every_line(), move |_, _| {
+                    Err(raise(again.as_bytes()))
+                })?;
+                Err(raise(text.as_bytes()))
+            },
+        );
+    }
+
+    /// Outside a run the host-bound functions answer as Redis's do without a run context.
+    fn unbind_host(&self) {
+        let _ = self.redis.raw_set("call", self.outside[0].clone());
+        let _ = self.redis.raw_set("pcall", self.outside[0].clone());
+        let _ = self.redis.raw_set("log", self.outside[1].clone());
+        let _ = self.redis.raw_set("acl_check_cmd", self.outside[2].clone());
+    }
+
+    /// The error reply for a failed run (`luaCallFunction`): the error text, with the script
+    /// and line when known, and whether it still needs counting.
+    fn error_reply(&self, sha: &str, error: Value) -> (String, bool) {
+        match error {
+            Value::Table(table) => {
+                let text = match table.raw_get::<Value>("err") {
+                    Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                    Ok(Value::Number(n)) => format!("{n}"),
+                    Ok(Value::Integer(n)) => format!("{n}"),
+                    _ => String::new(),
+                };
+                let counted = !matches!(
+                    table.raw_get::<Value>("ignore_error_stats_update"),
+                    Ok(Value::Boolean(true))
+                );
+                let source = table.raw_get::<Value>("source").ok();
+                let line = table.raw_get::<Value>("line").ok();
+                let mut out = text;
+                if let (
+                    Some(Value::String(source)),
+                    Some(line @ (Value::Integer(_) | Value::Number(_))),
+                ) = (source, line)
+                {
+                    let line = match line {
+                        Value::Integer(n) => n,
+                        Value::Number(n) => n as i64,
+                        _ => 0,
+                    };
+                    out.push_str(&format!(
+                        " script: {sha}, on {}:{line}.",
+                        String::from_utf8_lossy(&source.as_bytes())
+                    ));
+                }
+                (out, counted)
+            }
+            Value::Error(e) => (
+                // Redis's format ends in a line feed, which the reply turns into a space.
+                format!(
+                    "ERR Error running script {sha}, {} ",
+                    truncate(&lua_error_message(&e), 100)
+                ),
+                false,
+            ),
+            other => {
+                let message = match &other {
+                    Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                    _ => "execution failure".to_string(),
+                };
+                (
+                    format!(
+                        "ERR Error running script {sha}, {} ",
+                        truncate(&message, 100)
+                    ),
+                    false,
+                )
+            }
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The message of an mlua error without mlua's decorations.
+fn lua_error_message(error: &mlua::Error) -> String {
+    match error {
+        mlua::Error::RuntimeError(message) | mlua::Error::SyntaxError { message, .. } => {
+            message.clone()
+        }
+        mlua::Error::MemoryError(message) => message.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_error_message(cause),
+        mlua::Error::ExternalError(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The innermost cause of a callback error.
+fn root_cause(error: &mlua::Error) -> &mlua::Error {
+    match error {
+        mlua::Error::CallbackError { cause, .. } => root_cause(cause),
+        other => other,
+    }
+}
+
+/// Redis's error handler (`__redis__err__handler`): makes every error an `{err = …}` table and
+/// adds the script source and line it was raised at.
+fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
+    let table = match error {
+        Value::Table(table) => table,
+        Value::Error(e) => match root_cause(&e) {
+            mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
+                Some(redis_error) => {
+                    let table = lua.create_table()?;
+                    table.raw_set("err", lua.create_string(&redis_error.text)?)?;
+                    if redis_error.counted {
+                        table.raw_set("ignore_error_stats_update", true)?;
+                    }
+                    table
+                }
+                None => error_table_with_text(lua, &format!("ERR {inner}"))?,
+            },
+            // Library functions put the caller's position in their messages, as `luaL_error`.
+            mlua::Error::RuntimeError(message) => {
+                error_table_with_text(lua, &format!("ERR {message}"))?
+            }
+            other => error_table_with_text(lua, &format!("ERR {}", lua_error_message(other)))?,
+        },
+        other => {
+            let text = match &other {
+                Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                Value::Nil => "nil".to_string(),
+                Value::Boolean(b) => b.to_string(),
+                Value::Integer(n) => n.to_string(),
+                Value::Number(n) => lua_number_text(*n),
+                _ => other.type_name().to_string(),
+            };
+            error_table_with_text(lua, &format!("ERR {text}"))?
+        }
+    };
+    if let Some((source, line)) = script_frame(lua) {
+        table.raw_set("source", source)?;
+        table.raw_set("line", line)?;
+    }
+    Ok(table)
+}
+
+fn error_table_with_text(lua: &Lua, text: &str) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    table.raw_set("err", text)?;
+    Ok(table)
+}
+
+/// `tostring` of a Lua number (`%.14g`).
+fn lua_number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Inside the handler: level 1 raised the error; the first frame above it that is script code
+/// (not C, not internal) is where the error is reported.
+fn script_frame(lua: &Lua) -> Option<(String, i64)> {
+    for level in 1..16 {
+        let frame = lua.inspect_stack(level, |debug| {
+            let source = debug.source();
+            (
+                source.what,
+                source.source.map(|s| s.into_owned()),
+                debug.current_line(),
+            )
+        })?;
+        let (what, source, line) = frame;
+        if what == "C" || source.as_deref() == Some(sandbox::INTERNAL_SOURCE) {
+            continue;
+        }
+        return Some((source?, line.map_or(-1, |l| l as i64)));
+    }
+    None
+}
+
+/// `luaL_where(L, 1)` inside a Rust function called from Lua: `short_src:line: ` of its caller
+/// when that is Lua code, nothing when it is C (`pcall`), as `luaL_error` prefixes messages.
+pub fn lua_where(lua: &Lua) -> String {
+    lua.inspect_stack(1, |debug| {
+        let source = debug.source();
+        if source.what == "C" {
+            return String::new();
+        }
+        match (source.short_src, debug.current_line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}: "),
+            _ => String::new(),
+        }
+    })
+    .unwrap_or_default()
+}
+
+/// What Redis's `pcall` returns for an error object: the `err` text of an error table (or of
+/// an error the `redis` object raised), the message of a library error, else the object.
+fn pcall_message(lua: &Lua, error: Value) -> mlua::Result<Value> {
+    Ok(match error {
+        Value::Table(table) => match table.raw_get::<Value>("err")? {
+            s @ (Value::String(_) | Value::Number(_) | Value::Integer(_)) => s,
+            _ => Value::Table(table),
+        },
+        Value::Error(e) => match root_cause(&e) {
+            mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
+                Some(redis_error) => Value::String(lua.create_string(&redis_error.text)?),
+                None => Value::String(lua.create_string(inner.to_string())?),
+            },
+            other => Value::String(lua.create_string(lua_error_message(other))?),
+        },
+        other => other,
+    })
+}
+
+/// A command's arguments from Lua values: strings as they are, numbers as `%.17g`
+/// (`luaArgsToRedisArgv`).
+fn command_args(values: &MultiValue) -> mlua::Result<Vec<Vec<u8>>> {
+    if values.is_empty() {
+        return Err(raise(
+            b"Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut args = Vec::with_capacity(values.len());
+    for value in values {
+        match value {
+            Value::String(s) => args.push(s.as_bytes().to_vec()),
+            Value::Integer(n) => args.push(n.to_string().into_bytes()),
+            Value::Number(n) => args.push(crate::util::format_double(*n).into_bytes()),
+            _ => {
+                return Err(raise(
+                    b"Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// `redis.log(level, ...)`'s level and text (`luaLogCommand`).
+fn log_line(values: &MultiValue) -> mlua::Result<(u8, Vec<u8>)> {
+    if values.len() < 2 {
+        return Err(raise(b"redis.log() requires two arguments or more."));
+    }
+    let level = match &values[0] {
+        Value::Integer(n) => *n as f64,
+        Value::Number(n) => *n,
+        Value::String(s) => match std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+        {
+            Some(n) => n,
+            None => return Err(raise(b"First argument must be a number (log level).")),
+        },
+        _ => return Err(raise(b"First argument must be a number (log level).")),
+    };
+    let level = level as i64;
+    if !(0..=3).contains(&level) {
+        return Err(raise(b"Invalid debug level."));
+    }
+    let mut text = Vec::new();
+    for (i, value) in values.iter().skip(1).enumerate() {
+        let piece = match value {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Integer(n) => n.to_string().into_bytes(),
+            Value::Number(n) => lua_number_text(*n).into_bytes(),
+            _ => continue,
+        };
+        if i > 0 {
+            text.push(b' ');
+        }
+        text.extend_from_slice(&piece);
+    }
+    Ok((level as u8, text))
+}
+
+/// The `redis` table with the functions that need no host (the host-bound ones are set per
+/// run).
+fn redis_object(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<Table> {
+    let redis = lua.create_table()?;
+    redis.raw_set(
+        "sha1hex",
+        lua.create_function(|_, values: MultiValue| {
+            if values.len() != 1 {
+                return Err(raise(b"wrong number of arguments"));
+            }
+            let bytes = match &values[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Integer(n) => n.to_string().into_bytes(),
+                Value::Number(n) => lua_number_text(*n).into_bytes(),
+                _ => Vec::new(),
+            };
+            Ok(sha1hex(&bytes))
+        })?,
+    )?;
+    let single_field = |field: &'static str| {
+        lua.create_function(move |lua, values: MultiValue| {
+            let text = match (values.len(), values.front()) {
+                (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
+                _ => {
+                    return convert::error_table(lua, b"wrong number or type of arguments");
+                }
+            };
+            let table = lua.create_table()?;
+            if field == "err" {
+                let text = if text.starts_with(b"-") {
+                    text
+                } else {
+                    [b"-".as_slice(), &text].concat()
+                };
+                table.raw_set("err", lua.create_string(convert::error_text(&text))?)?;
+            } else {
+                table.raw_set(field, lua.create_string(&text)?)?;
+            }
+            Ok(table)
+        })
+    };
+    redis.raw_set("error_reply", single_field("err")?)?;
+    redis.raw_set("status_reply", single_field("ok")?)?;
+    let resp_state = Rc::clone(state);
+    redis.raw_set(
+        "setresp",
+        lua.create_function(move |_, values: MultiValue| {
+            if !resp_state.running.get() {
+                return Err(raise(
+                    b"redis.setresp can only be called inside a script invocation",
+                ));
+            }
+            if values.len() != 1 {
+                return Err(raise(b"redis.setresp() requires one argument."));
+            }
+            match number_of(&values[0]).map(|n| n as i64) {
+                Some(2) => resp_state.resp3.set(false),
+                Some(3) => resp_state.resp3.set(true),
+                _ => return Err(raise(b"RESP version must be 2 or 3.")),
+            }
+            Ok(())
+        })?,
+    )?;
+    let repl_state = Rc::clone(state);
+    redis.raw_set(
+        "set_repl",
+        lua.create_function(move |_, values: MultiValue| {
+            if !repl_state.running.get() {
+                return Err(raise(
+                    b"redis.set_repl can only be called inside a script invocation",
+                ));
+            }
+            if values.len() != 1 {
+                return Err(raise(b"redis.set_repl() requires two arguments."));
+            }
+            let flags = values.front().and_then(number_of).unwrap_or(0.0) as i64;
+            if flags & !3 != 0 {
+                return Err(raise(
+                    b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            repl_state.repl_flags.set(flags as u8);
+            Ok(())
+        })?,
+    )?;
+    // Redis 7.0 always replicates effects; the call stays for old scripts.
+    redis.raw_set(
+        "replicate_commands",
+        lua.create_function(|_, _: MultiValue| Ok(true))?,
+    )?;
+    // The debugger is not running: a breakpoint is not taken, debug output goes nowhere.
+    redis.raw_set(
+        "breakpoint",
+        lua.create_function(|_, _: MultiValue| Ok(false))?,
+    )?;
+    redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    for (name, value) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
+        redis.raw_set(name, value)?;
+    }
+    redis.raw_set("REDIS_VERSION", crate::version::REDIS_VERSION)?;
+    redis.raw_set(
+        "REDIS_VERSION_NUM",
+        version_num(crate::version::REDIS_VERSION),
+    )?;
+    Ok(redis)
+}
+
+/// `0x00MMmmpp` of a `major.minor.patch` version (`REDIS_VERSION_NUM`).
+fn version_num(version: &str) -> i64 {
+    let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
+    let (major, minor, patch) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    (major << 16) | (minor << 8) | patch
+}
+
+fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(n) => Some(*n as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|t| t.trim().parse().ok()),
+        _ => None,
+    }
+}
+
+/// `srand48`'s default state (`X2 X1 X0` = 0x1234 0xABCD 0x330E), where a server's first
+/// interpreter starts.
+pub const LRAND48_SEED: u64 = 0x1234_ABCD_330E;
+const LRAND48_MAX: i64 = i32::MAX as i64;
+
+/// One step of the 48-bit linear congruential generator (`redisLrand48`): 31 random bits.
+fn lrand48(state: &Cell<u64>) -> i64 {
+    let next = (state.get().wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB)) & ((1 << 48) - 1);
+    state.set(next);
+    (next >> 17) as i64
+}
+
+/// `luaL_checkint`: a number or a numeric string, truncated; else Lua's argument error.
+fn check_int(lua: &Lua, values: &MultiValue, index: usize, function: &str) -> mlua::Result<i64> {
+    let value = values.get(index).cloned().unwrap_or(Value::Nil);
+    match number_of(&value) {
+        Some(n) => Ok(n as i64),
+        None => {
+            let got = match value {
+                Value::Nil => "no value".to_string(),
+                other => other.type_name().to_string(),
+            };
+            Err(mlua::Error::runtime(format!(
+                "{}bad argument #{} to '{function}' (number expected, got {got})",
+                lua_where(lua),
+                index + 1
+            )))
+        }
+    }
+}
+
+/// Replaces `math.random` and `math.randomseed` with Redis's: the same sequence on every machine
+/// for the same seed, whatever the C library.
+fn install_random(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<()> {
+    let math: Table = lua.globals().raw_get("math")?;
+    let random_state = Rc::clone(state);
+    math.raw_set(
+        "random",
+        lua.create_function(move |lua, values: MultiValue| {
+            let r = (lrand48(&random_state.random) % LRAND48_MAX) as f64 / LRAND48_MAX as f64;
+            match values.len() {
+                0 => Ok(r),
+                1 => {
+                    let upper = check_int(lua, &values, 0, "random")?;
+                    if upper < 1 {
+                        return Err(mlua::Error::runtime(format!(
+                            "{}bad argument #1 to 'random' (interval is empty)",
+                            lua_where(lua)
+                        )));
+                    }
+                    Ok((r * upper as f64).floor() + 1.0)
+                }
+                2 => {
+                    let lower = check_int(lua, &values, 0, "random")?;
+                    let upper = check_int(lua, &values, 1, "random")?;
+                    if lower > upper {
+                        return Err(mlua::Error::runtime(format!(
+                            "{}bad argument #2 to 'random' (interval is empty)",
+                            lua_where(lua)
+                        )));
+                    }
+                    Ok((r * (upper - lower + 1) as f64).floor() + lower as f64)
+                }
+                _ => Err(mlua::Error::runtime(format!(
+                    "{}wrong number of arguments",
+                    lua_where(lua)
+                ))),
+            }
+        })?,
+    )?;
+    let seed_state = Rc::clone(state);
+    math.raw_set(
+        "randomseed",
+        lua.create_function(move |lua, values: MultiValue| {
+            let seed = check_int(lua, &values, 0, "randomseed")? as i32 as u32 as u64;
+            seed_state.random.set((seed << 16) | 0x330E);
+            Ok(())
+        })?,
+    )?;
+    Ok(())
+}
