@@ -116,9 +116,12 @@ pub fn run_benchmark(server: &Server, args: &[&str], requests_per_line: f64) -> 
         );
         return None;
     };
+    // Every field is quoted; a test named after its command line may hold commas.
     let fields: Vec<String> = last
-        .split(',')
-        .map(|f| f.trim_matches('"').to_string())
+        .trim()
+        .trim_matches('"')
+        .split("\",\"")
+        .map(str::to_string)
         .collect();
     Some(Result {
         test: fields[0].clone(),

@@ -246,6 +246,51 @@ fn alternate<T>(
     (redis_runs, zedis_runs)
 }
 
+/// The scripting loads: `EVAL` of a script that runs one `SET`, and `EVALSHA` of the same script
+/// (loaded first with `SCRIPT LOAD`), alternating by run which server goes first.
+fn alternate_scripts(
+    runs: usize,
+    zedis: &str,
+    script: &str,
+    config: &[&str],
+) -> (Vec<Vec<Result>>, Vec<Vec<Result>>) {
+    let requests = arg_value(config, "-n") as f64;
+    let measure = |server: &Server| -> Vec<Result> {
+        // The reply is a bulk string: `$40`, then the SHA1.
+        let reply = server.call(&["SCRIPT", "LOAD", script]);
+        let sha = reply.lines().nth(1).unwrap_or_default().to_string();
+        assert_eq!(sha.len(), 40, "SCRIPT LOAD on {}: {reply}", server.name);
+        let mut results = Vec::new();
+        for (label, command) in [("EVAL", "eval"), ("EVALSHA", "evalsha")] {
+            let body = if command == "eval" {
+                script
+            } else {
+                sha.as_str()
+            };
+            let mut args: Vec<&str> = config.to_vec();
+            args.extend([command, body, "1", "key:__rand_int__", "v"]);
+            if let Some(mut result) = run_benchmark(server, &args, requests) {
+                result.test = label.to_string();
+                results.push(result);
+            }
+        }
+        results
+    };
+    let (mut redis_runs, mut zedis_runs) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let redis = Server::start("redis", "redis-server", &[]);
+        let zedis = Server::start("zedis", zedis, &[]);
+        if i % 2 == 0 {
+            redis_runs.push(measure(&redis));
+            zedis_runs.push(measure(&zedis));
+        } else {
+            zedis_runs.push(measure(&zedis));
+            redis_runs.push(measure(&redis));
+        }
+    }
+    (redis_runs, zedis_runs)
+}
+
 /// Runs each of `tests` on a fresh Redis and a fresh zedis `runs` times, both servers started
 /// together for a run and the tests interleaved one by one (which server goes first alternates
 /// by test and by run), so that the two figures of a test are taken seconds apart: this
@@ -449,6 +494,21 @@ fn main() {
             &medians(&zedis_runs),
         );
     }
+
+    // Scripts: the interpreter's cost per call on top of the command it runs.
+    let script = "return redis.call('set',KEYS[1],ARGV[1])";
+    let script_config = ["-n", n_aof, "-c", "50"];
+    let (redis_runs, zedis_runs) = alternate_scripts(bench_runs, zedis, script, &script_config);
+    table(
+        &mut out,
+        &format!(
+            "Scripts (median of {bench_runs} runs per server): `redis-benchmark {} eval \"{script}\" 1 \
+             key:__rand_int__ v`, and the same with `evalsha`",
+            script_config.join(" ")
+        ),
+        &medians(&redis_runs),
+        &medians(&zedis_runs),
+    );
 
     let _ = writeln!(out, "\n### Memory: `DEBUG POPULATE {keys} key 10`\n");
     let _ = writeln!(

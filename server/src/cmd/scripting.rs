@@ -233,7 +233,8 @@ pub fn command_flags(server: &Server, flags: u32, args: &Args) -> u32 {
         return flags;
     };
     let by_sha = args.get(0).len() >= 7 && args.get(0)[..7].eq_ignore_ascii_case(b"evalsha");
-    if by_sha && body.len() != 40 {
+    // A body without a shebang declares nothing, cached or not: no need to hash it.
+    if (by_sha && body.len() != 40) || (!by_sha && !body.starts_with(b"#!")) {
         return flags;
     }
     let sha = if by_sha {

@@ -33,8 +33,31 @@ pub trait ScriptHost {
     fn busy(&mut self) -> Option<String>;
 }
 
-/// Where the time hook finds the run's host-bound busy function.
-const BUSY_FUNCTION: &str = "zedis_busy";
+/// What the run's host function is asked (its first argument).
+const OP_CALL: i64 = 1;
+const OP_PCALL: i64 = 2;
+const OP_LOG: i64 = 3;
+const OP_ACL: i64 = 4;
+const OP_BUSY: i64 = 5;
+
+/// Runs a script under the error handler. With `nkeys`, the keys and arguments follow and
+/// become `KEYS` and `ARGV`; without, the caller set them.
+const RUNNER: &str = r#"
+local xpcall, rawset = xpcall, rawset
+return function(f, h, G, nkeys, ...)
+  if nkeys then
+    local all, keys, argv = {...}, {}, {}
+    for i = 1, nkeys do keys[i] = all[i] end
+    for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
+    rawset(G, 'KEYS', keys)
+    rawset(G, 'ARGV', argv)
+  end
+  return xpcall(f, h)
+end
+"#;
+
+/// Keys and arguments passed on the Lua stack to the runner at most (the stack holds 8000).
+const RUNNER_MAX_ARGS: usize = 4000;
 
 /// Lua instructions between two checks of a running script's time (Redis's count hook).
 pub const HOOK_INSTRUCTIONS: u32 = 100_000;
@@ -104,11 +127,13 @@ pub struct EvalEngine {
     lua: Lua,
     globals: Table,
     env: Table,
-    redis: Table,
     handler: Function,
     runner: Function,
-    /// What `redis.call`/`pcall`, `redis.log` and `redis.acl_check_cmd` are between runs.
-    outside: [Function; 3],
+    /// Holds `host`: the run's host-bound function, which `redis.call`, `redis.pcall`,
+    /// `redis.log`, `redis.acl_check_cmd` and the time hook reach through it; between runs a
+    /// function that refuses as Redis does without a run.
+    slot: Table,
+    outside: Function,
     /// The compiled scripts by SHA1, in a Lua table: mlua can hold only about 8000 values from
     /// Rust at once, and a cache has no such bound.
     functions: Table,
@@ -118,6 +143,8 @@ pub struct EvalEngine {
     scripts_memory: usize,
     /// Runs since the collector last took a step.
     runs: u32,
+    /// The heap cap while a script's own code runs (see [`Self::set_memory_limit`]).
+    heap_limit: usize,
 }
 
 /// Runs between two collector steps (`LUA_GC_CYCLE_PERIOD`).
@@ -155,28 +182,45 @@ impl EvalEngine {
         let env = sandbox::install(&lua, &LIBRARIES, error_message)?;
         let handler = lua.create_function(|lua, value: Value| error_handler(lua, value))?;
         let runner = lua
-            .load("local f, h = ...; return xpcall(f, h)")
+            .load(RUNNER)
             .set_name(sandbox::INTERNAL_SOURCE)
-            .into_function()?;
+            .eval::<Function>()?;
         let functions = lua.create_table()?;
-        let outside = |name: &'static str| {
-            lua.create_function(move |_, _: MultiValue| -> mlua::Result<()> {
-                Err(raise(
-                    format!("{name} can only be called inside a script invocation").as_bytes(),
-                ))
-            })
-        };
-        let outside = [
-            outside("redis.call/pcall")?,
-            outside("redis.log")?,
-            outside("redis.acl_check_cmd")?,
-        ];
+        let slot = lua.create_table()?;
+        // Rust functions, not Lua ones: `return redis.call(...)` must not become a Lua tail
+        // call, which would hide the script line an error is reported at.
+        for (name, op) in [
+            ("call", OP_CALL),
+            ("pcall", OP_PCALL),
+            ("log", OP_LOG),
+            ("acl_check_cmd", OP_ACL),
+        ] {
+            let slot = slot.clone();
+            let function = lua.create_function(move |_, values: MultiValue| {
+                let host: Function = slot.raw_get("host")?;
+                let mut args = MultiValue::with_capacity(values.len() + 1);
+                args.push_back(Value::Integer(op));
+                args.extend(values);
+                host.call::<MultiValue>(args)
+            })?;
+            redis.raw_set(name, function)?;
+        }
+        let outside = lua.create_function(|_, values: MultiValue| -> mlua::Result<()> {
+            let name = match values.front() {
+                Some(Value::Integer(OP_LOG)) => "redis.log",
+                Some(Value::Integer(OP_ACL)) => "redis.acl_check_cmd",
+                _ => "redis.call/pcall",
+            };
+            Err(raise(
+                format!("{name} can only be called inside a script invocation").as_bytes(),
+            ))
+        })?;
         let engine = EvalEngine {
+            slot,
             outside,
             globals: lua.globals(),
             lua,
             env,
-            redis,
             handler,
             runner,
             functions,
@@ -184,6 +228,7 @@ impl EvalEngine {
             scripts: HashMap::new(),
             scripts_memory: 0,
             runs: 0,
+            heap_limit: 0,
         };
         engine.unbind_host();
         Ok(engine)
@@ -215,8 +260,8 @@ impl EvalEngine {
 
     /// Caps the interpreter's heap: a script that allocates past it fails with Lua's
     /// "not enough memory" instead of taking the host's memory.
-    pub fn set_memory_limit(&self, bytes: usize) {
-        let _ = self.lua.set_memory_limit(bytes);
+    pub fn set_memory_limit(&mut self, bytes: usize) {
+        self.heap_limit = bytes;
     }
 
     /// Bytes the interpreter holds (`used_memory_lua`).
@@ -331,8 +376,9 @@ impl EvalEngine {
         }
     }
 
-    /// Sets `KEYS` and `ARGV`, binds `redis.call`/`pcall`/`log`/`acl_check_cmd` to `host` for the
-    /// run, and calls the script under the error handler: its return value, or the error object.
+    /// Sets `KEYS` and `ARGV`, binds the run's host function (what `redis.call`, `pcall`,
+    /// `log`, `acl_check_cmd` and the time hook reach), and calls the script under the error
+    /// handler: its return value, or the error object.
     fn call_script(
         &self,
         function: Function,
@@ -341,93 +387,75 @@ impl EvalEngine {
         host: &mut dyn ScriptHost,
     ) -> Result<Value, Value> {
         let lua = &self.lua;
-        let set = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
-            let table = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, item) in items.iter().enumerate() {
-                table.raw_set(i + 1, lua.create_string(item)?)?;
+        // Few arguments travel on the Lua stack and the runner builds the tables (one call);
+        // many would overflow that stack, so those tables are built here.
+        let small = keys.len() + args.len() <= RUNNER_MAX_ARGS;
+        if !small {
+            let set = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
+                let table = lua.create_table_with_capacity(items.len(), 0)?;
+                for (i, item) in items.iter().enumerate() {
+                    table.raw_set(i + 1, lua.create_string(item)?)?;
+                }
+                self.globals.raw_set(name, table)
+            };
+            if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", args)) {
+                return Err(Value::Error(Box::new(e)));
             }
-            self.globals.raw_set(name, table)
-        };
-        if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", args)) {
-            return Err(Value::Error(Box::new(e)));
         }
         let host = RefCell::new(host);
         let state = &self.state;
         let result = lua.scope(|scope| {
-            let command = |raise_errors: bool| {
-                let host = &host;
-                scope.create_function_mut(move |lua, values: MultiValue| {
-                    let args = command_args(&values)?;
-                    let protocol = if state.resp3.get() {
-                        Protocol::Resp3
-                    } else {
-                        Protocol::Resp2
-                    };
-                    let mut out = Reply::new(protocol);
-                    let outcome = host
-                        .borrow_mut()
-                        .call(&args, &mut out, state.repl_flags.get());
-                    match outcome {
-                        // The host counted the refusal already.
-                        Err(text) => {
-                            if raise_errors {
-                                return Err(mlua::Error::external(RedisError {
-                                    text: convert::error_text(text.as_bytes()),
-                                    counted: true,
-                                }));
-                            }
-                            let table = convert::error_table(lua, text.as_bytes())?;
-                            table.raw_set("ignore_error_stats_update", true)?;
-                            Ok(Value::Table(table))
-                        }
-                        Ok(()) => {
-                            let bytes = out.bytes();
-                            if raise_errors && bytes.first() == Some(&b'-') {
-                                let line_end = bytes
-                                    .windows(2)
-                                    .position(|w| w == b"\r\n")
-                                    .unwrap_or(bytes.len());
-                                return Err(mlua::Error::external(RedisError {
-                                    text: convert::error_text(&bytes[..line_end]),
-                                    counted: true,
-                                }));
-                            }
-                            convert::reply_to_lua(lua, bytes)
-                        }
+            let host_function = scope.create_function_mut(|lua, mut values: MultiValue| {
+                let op = match values.pop_front() {
+                    Some(Value::Integer(op)) => op,
+                    _ => OP_CALL,
+                };
+                match op {
+                    OP_CALL | OP_PCALL => {
+                        let value = run_command(lua, state, &host, &values, op == OP_CALL)?;
+                        Ok(MultiValue::from_iter([value]))
                     }
-                })
-            };
-            self.redis.raw_set("call", command(true)?)?;
-            self.redis.raw_set("pcall", command(false)?)?;
-            let log_host = &host;
-            self.redis.raw_set(
-                "log",
-                scope.create_function_mut(move |_, values: MultiValue| {
-                    let (level, text) = log_line(&values)?;
-                    log_host.borrow_mut().log(level, &text);
-                    Ok(())
-                })?,
-            )?;
-            let acl_host = &host;
-            self.redis.raw_set(
-                "acl_check_cmd",
-                scope.create_function_mut(move |_, values: MultiValue| {
-                    let args = command_args(&values)?;
-                    if !acl_host.borrow_mut().command_exists(&args) {
-                        return Err(raise(b"Invalid command passed to redis.acl_check_cmd()"));
+                    OP_LOG => {
+                        let (level, text) = log_line(&values)?;
+                        host.borrow_mut().log(level, &text);
+                        Ok(MultiValue::new())
                     }
-                    Ok(true)
-                })?,
-            )?;
-            let busy_host = &host;
-            lua.set_named_registry_value(
-                BUSY_FUNCTION,
-                scope.create_function_mut(move |_, ()| Ok(busy_host.borrow_mut().busy()))?,
-            )?;
-            self.runner
-                .call::<MultiValue>((function, self.handler.clone()))
+                    OP_ACL => {
+                        let args = command_args(&values)?;
+                        if !host.borrow_mut().command_exists(&args) {
+                            return Err(raise(b"Invalid command passed to redis.acl_check_cmd()"));
+                        }
+                        Ok(MultiValue::from_iter([Value::Boolean(true)]))
+                    }
+                    _ => match host.borrow_mut().busy() {
+                        Some(text) => Ok(MultiValue::from_iter([Value::String(
+                            lua.create_string(text)?,
+                        )])),
+                        None => Ok(MultiValue::new()),
+                    },
+                }
+            })?;
+            self.slot.raw_set("host", host_function)?;
+            // The cap applies while the script runs. mlua wraps each of its own calls in a
+            // protected call while any cap is set, so the setup above and the reply after run
+            // without it.
+            lua.set_memory_limit(self.heap_limit)?;
+            if small {
+                let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
+                call_args.push_back(Value::Function(function));
+                call_args.push_back(Value::Function(self.handler.clone()));
+                call_args.push_back(Value::Table(self.globals.clone()));
+                call_args.push_back(Value::Integer(keys.len() as i64));
+                for item in keys.iter().chain(args) {
+                    call_args.push_back(Value::String(lua.create_string(item)?));
+                }
+                self.runner.call::<MultiValue>(call_args)
+            } else {
+                self.runner
+                    .call::<MultiValue>((function, self.handler.clone(), Value::Nil))
+            }
         });
-        let _ = lua.unset_named_registry_value(BUSY_FUNCTION);
+        let _ = lua.set_memory_limit(0);
         self.unbind_host();
         let mut values = match result {
             Ok(values) => values,
@@ -445,14 +473,15 @@ impl EvalEngine {
     /// the same way).
     fn set_time_hook(&self) {
         let state = Rc::clone(&self.state);
+        let slot = self.slot.clone();
         let _ = self.lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |lua, _| {
                 if state.started.get().elapsed() < state.busy_after.get() {
                     return Ok(mlua::VmState::Continue);
                 }
-                let busy: Function = lua.named_registry_value(BUSY_FUNCTION)?;
-                let stop: Option<String> = busy.call(())?;
+                let host: Function = slot.raw_get("host")?;
+                let stop: Option<String> = host.call(OP_BUSY)?;
                 let Some(text) = stop else {
                     return Ok(mlua::VmState::Continue);
                 };
@@ -467,10 +496,7 @@ impl EvalEngine {
 
     /// Outside a run the host-bound functions answer as Redis's do without a run context.
     fn unbind_host(&self) {
-        let _ = self.redis.raw_set("call", self.outside[0].clone());
-        let _ = self.redis.raw_set("pcall", self.outside[0].clone());
-        let _ = self.redis.raw_set("log", self.outside[1].clone());
-        let _ = self.redis.raw_set("acl_check_cmd", self.outside[2].clone());
+        let _ = self.slot.raw_set("host", self.outside.clone());
     }
 
     /// The error reply for a failed run (`luaCallFunction`): the error text, with the script
@@ -673,6 +699,55 @@ fn pcall_message(lua: &Lua, error: Value) -> mlua::Result<Value> {
         },
         other => other,
     })
+}
+
+/// `redis.call` (raising the command's error) or `redis.pcall` (returning it as a table): runs
+/// the command through the host and reads its reply into Lua (`luaRedisGenericCommand`).
+fn run_command(
+    lua: &Lua,
+    state: &RunState,
+    host: &RefCell<&mut dyn ScriptHost>,
+    values: &MultiValue,
+    raise_errors: bool,
+) -> mlua::Result<Value> {
+    let args = command_args(values)?;
+    let protocol = if state.resp3.get() {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    };
+    let mut out = Reply::new(protocol);
+    let outcome = host
+        .borrow_mut()
+        .call(&args, &mut out, state.repl_flags.get());
+    match outcome {
+        // The host counted the refusal already.
+        Err(text) => {
+            if raise_errors {
+                return Err(mlua::Error::external(RedisError {
+                    text: convert::error_text(text.as_bytes()),
+                    counted: true,
+                }));
+            }
+            let table = convert::error_table(lua, text.as_bytes())?;
+            table.raw_set("ignore_error_stats_update", true)?;
+            Ok(Value::Table(table))
+        }
+        Ok(()) => {
+            let bytes = out.bytes();
+            if raise_errors && bytes.first() == Some(&b'-') {
+                let line_end = bytes
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .unwrap_or(bytes.len());
+                return Err(mlua::Error::external(RedisError {
+                    text: convert::error_text(&bytes[..line_end]),
+                    counted: true,
+                }));
+            }
+            convert::reply_to_lua(lua, bytes)
+        }
+    }
 }
 
 /// A command's arguments from Lua values: strings as they are, numbers as `%.17g`
