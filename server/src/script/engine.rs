@@ -13,6 +13,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 use super::convert::{self, WrittenError};
 use super::flags;
+use super::lua_error;
 use super::sandbox;
 use crate::protocol::reply::{Protocol, Reply};
 
@@ -666,22 +667,6 @@ fn script_frame(lua: &Lua) -> Option<(String, i64)> {
     None
 }
 
-/// `luaL_where(L, 1)` inside a Rust function called from Lua: `short_src:line: ` of its caller
-/// when that is Lua code, nothing when it is C (`pcall`), as `luaL_error` prefixes messages.
-pub fn lua_where(lua: &Lua) -> String {
-    lua.inspect_stack(1, |debug| {
-        let source = debug.source();
-        if source.what == "C" {
-            return String::new();
-        }
-        match (source.short_src, debug.current_line()) {
-            (Some(src), Some(line)) => format!("{src}:{line}: "),
-            _ => String::new(),
-        }
-    })
-    .unwrap_or_default()
-}
-
 /// What Redis's `pcall` returns for an error object: the `err` text of an error table (or of
 /// an error the `redis` object raised), the message of a library error, else the object.
 fn pcall_message(lua: &Lua, error: Value) -> mlua::Result<Value> {
@@ -963,21 +948,11 @@ fn lrand48(state: &Cell<u64>) -> i64 {
 }
 
 /// `luaL_checkint`: a number or a numeric string, truncated; else Lua's argument error.
-fn check_int(lua: &Lua, values: &MultiValue, index: usize, function: &str) -> mlua::Result<i64> {
-    let value = values.get(index).cloned().unwrap_or(Value::Nil);
-    match number_of(&value) {
+fn check_int(lua: &Lua, values: &MultiValue, index: usize) -> mlua::Result<i64> {
+    let value = values.get(index);
+    match value.and_then(number_of) {
         Some(n) => Ok(n as i64),
-        None => {
-            let got = match value {
-                Value::Nil => "no value".to_string(),
-                other => other.type_name().to_string(),
-            };
-            Err(mlua::Error::runtime(format!(
-                "{}bad argument #{} to '{function}' (number expected, got {got})",
-                lua_where(lua),
-                index + 1
-            )))
-        }
+        None => Err(lua_error::type_error(lua, index + 1, "number", value)),
     }
 }
 
@@ -993,30 +968,21 @@ fn install_random(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<()> {
             match values.len() {
                 0 => Ok(r),
                 1 => {
-                    let upper = check_int(lua, &values, 0, "random")?;
+                    let upper = check_int(lua, &values, 0)?;
                     if upper < 1 {
-                        return Err(mlua::Error::runtime(format!(
-                            "{}bad argument #1 to 'random' (interval is empty)",
-                            lua_where(lua)
-                        )));
+                        return Err(lua_error::arg_error(lua, 1, "interval is empty"));
                     }
                     Ok((r * upper as f64).floor() + 1.0)
                 }
                 2 => {
-                    let lower = check_int(lua, &values, 0, "random")?;
-                    let upper = check_int(lua, &values, 1, "random")?;
+                    let lower = check_int(lua, &values, 0)?;
+                    let upper = check_int(lua, &values, 1)?;
                     if lower > upper {
-                        return Err(mlua::Error::runtime(format!(
-                            "{}bad argument #2 to 'random' (interval is empty)",
-                            lua_where(lua)
-                        )));
+                        return Err(lua_error::arg_error(lua, 2, "interval is empty"));
                     }
                     Ok((r * (upper - lower + 1) as f64).floor() + lower as f64)
                 }
-                _ => Err(mlua::Error::runtime(format!(
-                    "{}wrong number of arguments",
-                    lua_where(lua)
-                ))),
+                _ => Err(lua_error::lua_error(lua, "wrong number of arguments")),
             }
         })?,
     )?;
@@ -1024,7 +990,7 @@ fn install_random(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<()> {
     math.raw_set(
         "randomseed",
         lua.create_function(move |lua, values: MultiValue| {
-            let seed = check_int(lua, &values, 0, "randomseed")? as i32 as u32 as u64;
+            let seed = check_int(lua, &values, 0)? as i32 as u32 as u64;
             seed_state.random.set((seed << 16) | 0x330E);
             Ok(())
         })?,

@@ -9,6 +9,8 @@
 
 use mlua::{Lua, MultiValue, Result, Value};
 
+use super::lua_error::{arg_error, type_name};
+
 /// A library function: receives the Lua state and the call's arguments, exactly as passed.
 type BitFn = fn(&Lua, &MultiValue) -> Result<Value>;
 
@@ -127,7 +129,7 @@ fn bit_arg(lua: &Lua, args: &MultiValue, position: usize) -> Result<u32> {
         None => Err(arg_error(
             lua,
             position,
-            &format!("number expected, got {}", type_name(arg)),
+            format!("number expected, got {}", type_name(arg)),
         )),
     }
 }
@@ -153,54 +155,6 @@ fn to_number(lua: &Lua, value: Option<&Value>) -> Result<Option<f64>> {
         Some(string @ Value::String(_)) => lua.coerce_number(string.clone())?,
         _ => None,
     })
-}
-
-/// The type name Lua's error messages use; a missing argument is "no value".
-fn type_name(value: Option<&Value>) -> &'static str {
-    match value {
-        None => "no value",
-        Some(Value::Integer(_) | Value::Number(_)) => "number",
-        Some(Value::LightUserData(_) | Value::UserData(_) | Value::Error(_)) => "userdata",
-        Some(other) => other.type_name(),
-    }
-}
-
-/// The error `luaL_argerror` raises for the argument at 1-based `position` of the running
-/// function, named as the caller spelled it ('?' when unknown; a method call does not count
-/// `self`, and a bad `self` gets its own wording).
-fn arg_error(lua: &Lua, position: usize, message: &str) -> mlua::Error {
-    let called = lua.inspect_stack(0, |frame| {
-        let names = frame.names();
-        let name = names.name.map(|name| name.into_owned());
-        (name, names.name_what == Some("method"))
-    });
-    let Some((name, is_method)) = called else {
-        return lua_error(lua, format!("bad argument #{position} ({message})"));
-    };
-    let name = name.as_deref().unwrap_or("?");
-    let position = if is_method { position - 1 } else { position };
-    if position == 0 {
-        lua_error(lua, format!("calling '{name}' on bad self ({message})"))
-    } else {
-        lua_error(
-            lua,
-            format!("bad argument #{position} to '{name}' ({message})"),
-        )
-    }
-}
-
-/// The error `luaL_error` raises: the message after the position of the Lua code that called
-/// the library function ("user_script:3: "), when it has one.
-fn lua_error(lua: &Lua, message: String) -> mlua::Error {
-    let position = lua
-        .inspect_stack(1, |frame| {
-            let line = frame.current_line().filter(|&line| line > 0)?;
-            let source = frame.source().short_src?.into_owned();
-            Some(format!("{source}:{line}: "))
-        })
-        .flatten()
-        .unwrap_or_default();
-    mlua::Error::runtime(format!("{position}{message}"))
 }
 
 #[cfg(test)]

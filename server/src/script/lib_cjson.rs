@@ -15,10 +15,12 @@
 //! recurses only for the first levels, then does the same.
 
 use std::cell::RefCell;
-use std::fmt::{Display, Write as _};
+use std::fmt::Write as _;
 use std::rc::Rc;
 
 use mlua::{Error, IntoLua, IntoLuaMulti, Lua, LuaString, MultiValue, Result, Table, Value};
+
+use super::lua_error::{arg_error, lua_error};
 
 const MODULE_NAME: &str = "cjson";
 const MODULE_VERSION: &str = "2.1.0";
@@ -140,66 +142,12 @@ fn add_function<R: IntoLuaMulti + 'static>(
 // Errors as the Lua auxiliary library words them.
 // ---------------------------------------------------------------------------------------------
 
-/// `luaL_error`: the message prefixed with the position of the calling Lua code, if any.
-fn lua_error(lua: &Lua, message: impl Display) -> Error {
-    let place = lua
-        .inspect_stack(1, |frame| match frame.current_line() {
-            Some(line) if line > 0 => {
-                let source = frame.source();
-                format!("{}:{line}: ", source.short_src.as_deref().unwrap_or(""))
-            }
-            _ => String::new(),
-        })
-        .unwrap_or_default();
-    Error::RuntimeError(format!("{place}{message}"))
-}
-
-/// `luaL_argerror`: names the function as the caller called it, and skips `self` in a method call.
-fn arg_error(lua: &Lua, mut arg: usize, message: impl Display) -> Error {
-    let names = lua.inspect_stack(0, |frame| {
-        let names = frame.names();
-        (names.name.map(|name| name.into_owned()), names.name_what)
-    });
-    let Some((name, what)) = names else {
-        return lua_error(lua, format_args!("bad argument #{arg} ({message})"));
-    };
-    if what == Some("method") {
-        arg -= 1;
-        if arg == 0 {
-            let name = name.as_deref().unwrap_or("(null)");
-            return lua_error(
-                lua,
-                format_args!("calling '{name}' on bad self ({message})"),
-            );
-        }
-    }
-    let name = name.as_deref().unwrap_or("?");
-    lua_error(
-        lua,
-        format_args!("bad argument #{arg} to '{name}' ({message})"),
-    )
-}
-
-/// `lua_typename` of a value's type (light userdata is plain "userdata" in Lua 5.1).
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
-    }
-}
-
 fn type_error(lua: &Lua, arg: usize, expected: &str, got: &Value) -> Error {
-    arg_error(
-        lua,
-        arg,
-        format_args!("{expected} expected, got {}", type_name(got)),
-    )
+    super::lua_error::type_error(lua, arg, expected, Some(got))
+}
+
+fn type_name(value: &Value) -> &'static str {
+    super::lua_error::type_name(Some(value))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@
 //! Errors are `mlua::Error::RuntimeError` carrying the very string the C library would raise,
 //! including the `chunk:line: ` prefix `luaL_error` puts in front.
 
-use std::fmt::Display;
-
 use mlua::{Lua, LuaString, MultiValue, Table, Value};
+
+use super::lua_error::{arg_error, lua_error, type_error};
 
 const NAME: &str = "cmsgpack";
 const VERSION: &str = "lua-cmsgpack 0.4.0";
@@ -220,73 +220,6 @@ fn reserve_stack(held: usize, extra: usize, place: &'static str) -> Result<(), F
     } else {
         Ok(())
     }
-}
-
-/// An error as `luaL_error` raises it: the message after the place in the calling chunk, when
-/// the caller is Lua code.
-fn lua_error(lua: &Lua, message: impl Display) -> mlua::Error {
-    let place = lua
-        .inspect_stack(1, |caller| {
-            let line = caller.current_line().filter(|&line| line > 0)?;
-            let source = caller.source().short_src?.into_owned();
-            Some(format!("{source}:{line}: "))
-        })
-        .flatten()
-        .unwrap_or_default();
-    mlua::Error::RuntimeError(format!("{place}{message}"))
-}
-
-/// An error about argument `position` as `luaL_argerror` words it, naming the function the way
-/// the caller called it.
-fn arg_error(lua: &Lua, position: i64, detail: impl Display) -> mlua::Error {
-    let callee = lua.inspect_stack(0, |callee| {
-        let names = callee.names();
-        (
-            names.name.map(|name| name.into_owned()),
-            names.name_what == Some("method"),
-        )
-    });
-    let Some((name, is_method)) = callee else {
-        return lua_error(lua, format_args!("bad argument #{position} ({detail})"));
-    };
-    let mut position = position;
-    if is_method {
-        // The receiver does not count; an error about it is an error about `self`.
-        position -= 1;
-        if position == 0 {
-            let name = name.as_deref().unwrap_or("(null)");
-            return lua_error(lua, format_args!("calling '{name}' on bad self ({detail})"));
-        }
-    }
-    let name = name.as_deref().unwrap_or("?");
-    lua_error(
-        lua,
-        format_args!("bad argument #{position} to '{name}' ({detail})"),
-    )
-}
-
-/// The type name Lua uses in argument errors; `None` is an absent argument.
-fn type_name(value: Option<&Value>) -> &'static str {
-    match value {
-        None => "no value",
-        Some(Value::Nil) => "nil",
-        Some(Value::Boolean(_)) => "boolean",
-        Some(Value::Integer(_) | Value::Number(_)) => "number",
-        Some(Value::String(_)) => "string",
-        Some(Value::Table(_)) => "table",
-        Some(Value::Function(_)) => "function",
-        Some(Value::Thread(_)) => "thread",
-        Some(_) => "userdata",
-    }
-}
-
-fn type_error(lua: &Lua, position: usize, expected: &str, got: Option<&Value>) -> mlua::Error {
-    let got = type_name(got);
-    arg_error(
-        lua,
-        position as i64,
-        format_args!("{expected} expected, got {got}"),
-    )
 }
 
 /// `luaL_checklstring`: a string, or a number turned into one.

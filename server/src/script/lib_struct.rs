@@ -18,6 +18,8 @@
 
 use mlua::{Lua, LuaString, MultiValue, Result, Value};
 
+use super::lua_error::{arg_error, lua_error};
+
 /// The largest integer size `i`/`I` accept.
 const MAX_INT_SIZE: usize = 32;
 /// What `!` without a number aligns to: a double's alignment.
@@ -142,7 +144,7 @@ fn unpack(lua: &Lua, args: &MultiValue) -> Result<MultiValue> {
             return Err(arg_error(lua, 2, "data string too short"));
         }
         if args.len() + results.len() + 2 > MAX_C_STACK {
-            return Err(lua_error(lua, "stack overflow (too many results)".into()));
+            return Err(lua_error(lua, "stack overflow (too many results)"));
         }
         match option {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
@@ -181,7 +183,7 @@ fn unpack(lua: &Lua, args: &MultiValue) -> Result<MultiValue> {
                         None => None,
                     };
                     let Some(length) = length else {
-                        return Err(lua_error(lua, "format 'c0' needs a previous size".into()));
+                        return Err(lua_error(lua, "format 'c0' needs a previous size"));
                     };
                     results.pop();
                     size = c_double_to_ulong(length) as usize;
@@ -193,7 +195,7 @@ fn unpack(lua: &Lua, args: &MultiValue) -> Result<MultiValue> {
             }
             b's' => {
                 let Some(length) = data[pos..].iter().position(|&byte| byte == 0) else {
-                    return Err(lua_error(lua, "unfinished string in data".into()));
+                    return Err(lua_error(lua, "unfinished string in data"));
                 };
                 results.push(Value::String(lua.create_string(&data[pos..pos + length])?));
                 size = length + 1;
@@ -295,7 +297,7 @@ impl<'a> Format<'a> {
                 n.checked_mul(10)?.checked_add(i32::from(digit - b'0'))
             })
             .map(|n| n as usize)
-            .ok_or_else(|| lua_error(lua, "integral size overflow".into()))
+            .ok_or_else(|| lua_error(lua, "integral size overflow"))
     }
 
     /// The padding bytes that align an item of `size` bytes at `offset`, no more than the
@@ -331,7 +333,7 @@ impl<'a> Format<'a> {
                 return Err(arg_error(
                     lua,
                     1,
-                    &format!("invalid format option '{option}'"),
+                    format!("invalid format option '{option}'"),
                 ));
             }
         }
@@ -421,51 +423,7 @@ fn to_number(lua: &Lua, value: Option<&Value>) -> Result<Option<f64>> {
 
 /// The "X expected, got Y" error for the argument at 1-based `position`.
 fn type_error(lua: &Lua, args: &MultiValue, position: usize, expected: &str) -> mlua::Error {
-    let got = match args.get(position - 1) {
-        None => "no value",
-        Some(Value::Integer(_) | Value::Number(_)) => "number",
-        Some(Value::LightUserData(_) | Value::UserData(_) | Value::Error(_)) => "userdata",
-        Some(other) => other.type_name(),
-    };
-    arg_error(lua, position, &format!("{expected} expected, got {got}"))
-}
-
-/// The error `luaL_argerror` raises for the argument at 1-based `position` of the running
-/// function, named as the caller spelled it ('?' when unknown; a method call does not count
-/// `self`, and a bad `self` gets its own wording).
-fn arg_error(lua: &Lua, position: usize, message: &str) -> mlua::Error {
-    let called = lua.inspect_stack(0, |frame| {
-        let names = frame.names();
-        let name = names.name.map(|name| name.into_owned());
-        (name, names.name_what == Some("method"))
-    });
-    let Some((name, is_method)) = called else {
-        return lua_error(lua, format!("bad argument #{position} ({message})"));
-    };
-    let name = name.as_deref().unwrap_or("?");
-    let position = if is_method { position - 1 } else { position };
-    if position == 0 {
-        lua_error(lua, format!("calling '{name}' on bad self ({message})"))
-    } else {
-        lua_error(
-            lua,
-            format!("bad argument #{position} to '{name}' ({message})"),
-        )
-    }
-}
-
-/// The error `luaL_error` raises: the message after the position of the Lua code that called
-/// the library function ("user_script:3: "), when it has one.
-fn lua_error(lua: &Lua, message: String) -> mlua::Error {
-    let position = lua
-        .inspect_stack(1, |frame| {
-            let line = frame.current_line().filter(|&line| line > 0)?;
-            let source = frame.source().short_src?.into_owned();
-            Some(format!("{source}:{line}: "))
-        })
-        .flatten()
-        .unwrap_or_default();
-    mlua::Error::runtime(format!("{position}{message}"))
+    super::lua_error::type_error(lua, position, expected, args.get(position - 1))
 }
 
 #[cfg(test)]

@@ -13,4 +13,5 @@ pub mod lib_bit;
 pub mod lib_cjson;
 pub mod lib_cmsgpack;
 pub mod lib_struct;
+pub mod lua_error;
 pub mod sandbox;
