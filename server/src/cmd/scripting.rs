@@ -215,7 +215,7 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
     }
     // The script failed if it replied an error, counted or not (an error a command counted as
     // it ran is not counted twice); errors its commands met under `pcall` are not its own.
-    let replied_error = ctx.reply.bytes().get(reply_start) == Some(&b'-');
+    let replied_error = ctx.reply.since(reply_start).first() == Some(&b'-');
     ctx.server.command_failed = Some(replied_error || errors.iter().any(|e| e.counted));
     ctx.server.eval_random = engine.random_state();
     ctx.server.eval = Some(engine);
@@ -562,6 +562,20 @@ mod tests {
         assert_eq!(
             h.run("EVAL \"return redis.call('incr',KEYS[1])\" 1 n"),
             ":1\r\n"
+        );
+    }
+
+    #[test]
+    fn redis_call_takes_as_many_arguments_as_the_lua_stack_holds() {
+        let mut h = Harness::new();
+        // mlua's first callback in a new interpreter takes a few slots of its own.
+        assert_eq!(h.run("EVAL \"return redis.call('ping')\" 0"), "+PONG\r\n");
+        assert_eq!(
+            h.run(
+                "EVAL \"local a = {} for i = 1, 7999 do a[i] = 1 end \
+                 return redis.call('lpush', 'l', unpack(a))\" 0"
+            ),
+            ":7999\r\n"
         );
     }
 

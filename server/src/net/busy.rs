@@ -34,6 +34,11 @@ pub fn serve(server: &mut Server) {
         let Ok(mut client) = client.try_borrow_mut() else {
             continue;
         };
+        // A blocked or paused client's next reply is owed to the command it waits in: what it
+        // sent after waits too.
+        if client.blocked.is_some() || client.postponed {
+            continue;
+        }
         let Some(socket) = client.socket.clone() else {
             continue;
         };
@@ -41,7 +46,8 @@ pub fn serve(server: &mut Server) {
         let Ok(mut io) = io_cell.try_borrow_mut() else {
             continue;
         };
-        let read = read_available(&socket, &mut io);
+        let query_limit = server.config.client_query_buffer_limit as usize;
+        let read = read_available(&socket, &mut io, query_limit);
         if read > 0 {
             server.stats.total_net_input_bytes += read as u64;
             server.stats.total_reads_processed += 1;
@@ -90,11 +96,12 @@ pub fn serve(server: &mut Server) {
     }
 }
 
-/// Reads what the socket holds now, without waiting; returns the bytes read.
-fn read_available(socket: &tokio::net::TcpStream, io: &mut ClientIo) -> usize {
+/// Reads what the socket holds now, without waiting and without growing the query buffer past
+/// `limit`; returns the bytes read.
+fn read_available(socket: &tokio::net::TcpStream, io: &mut ClientIo, limit: usize) -> usize {
     let mut total = 0;
     let mut chunk = [0u8; READ_CHUNK];
-    loop {
+    while io.input.len() < limit {
         match rustix::net::recv(socket, &mut chunk[..], RecvFlags::DONTWAIT) {
             Ok((0, _)) => break,
             Ok((n, _)) => {

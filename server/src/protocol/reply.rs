@@ -153,6 +153,11 @@ impl Reply {
         self.buf.len()
     }
 
+    /// What was encoded from position `start` (an [`Reply::end`]) on.
+    pub fn since(&self, start: usize) -> &[u8] {
+        &self.buf[start.clamp(self.sent, self.buf.len())..]
+    }
+
     /// Bytes the buffer holds in memory.
     pub fn capacity(&self) -> usize {
         self.buf.capacity()

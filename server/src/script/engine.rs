@@ -135,6 +135,11 @@ pub struct EvalEngine {
     /// function that refuses as Redis does without a run.
     slot: Table,
     outside: Function,
+    /// The `redis` table, and its `call` and `pcall` between runs (during a run they are
+    /// functions bound to the run's host: a nested call would push a script's arguments a
+    /// second time, and `redis.call(unpack(t))` may fill the Lua stack once already).
+    redis: Table,
+    idle_call: [Function; 2],
     /// The compiled scripts by SHA1, in a Lua table: mlua can hold only about 8000 values from
     /// Rust at once, and a cache has no such bound.
     functions: Table,
@@ -206,6 +211,7 @@ impl EvalEngine {
             })?;
             redis.raw_set(name, function)?;
         }
+        let idle_call = [redis.raw_get("call")?, redis.raw_get("pcall")?];
         let outside = lua.create_function(|_, values: MultiValue| -> mlua::Result<()> {
             let name = match values.front() {
                 Some(Value::Integer(OP_LOG)) => "redis.log",
@@ -219,6 +225,8 @@ impl EvalEngine {
         let engine = EvalEngine {
             slot,
             outside,
+            redis,
+            idle_call,
             globals: lua.globals(),
             lua,
             env,
@@ -437,6 +445,13 @@ impl EvalEngine {
                 }
             })?;
             self.slot.raw_set("host", host_function)?;
+            for (name, raise_errors) in [("call", true), ("pcall", false)] {
+                let host = &host;
+                let call = scope.create_function_mut(move |lua, values: MultiValue| {
+                    run_command(lua, state, host, &values, raise_errors)
+                })?;
+                self.redis.raw_set(name, call)?;
+            }
             // The cap applies while the script runs. mlua wraps each of its own calls in a
             // protected call while any cap is set, so the setup above and the reply after run
             // without it.
@@ -498,6 +513,8 @@ impl EvalEngine {
     /// Outside a run the host-bound functions answer as Redis's do without a run context.
     fn unbind_host(&self) {
         let _ = self.slot.raw_set("host", self.outside.clone());
+        let _ = self.redis.raw_set("call", self.idle_call[0].clone());
+        let _ = self.redis.raw_set("pcall", self.idle_call[1].clone());
     }
 
     /// The error reply for a failed run (`luaCallFunction`): the error text, with the script
