@@ -148,17 +148,13 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
         if sha.len() != 40 {
             return Err(NO_SCRIPT);
         }
-        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        if engine.lookup(&sha).is_none() {
-            return Err(NO_SCRIPT);
-        }
-        sha
+        String::from_utf8_lossy(sha).to_ascii_lowercase()
     } else {
         engine
             .create(args.get(1))
             .map_err(|text| CmdError::owned(format!("ERR {text}")))?
     };
-    let flags = engine.lookup(&sha).expect("resolved above").flags;
+    let flags = engine.lookup(&sha).ok_or(NO_SCRIPT)?.flags;
     prepare(ctx, flags, read_only)?;
     let keys: Vec<&[u8]> = args.iter().skip(3).take(numkeys as usize).collect();
     let argv: Vec<&[u8]> = args.iter().skip(3 + numkeys as usize).collect();

@@ -65,15 +65,7 @@ pub const HOOK_INSTRUCTIONS: u32 = 100_000;
 
 /// A script in the cache.
 pub struct CachedScript {
-    pub body: Vec<u8>,
     pub flags: u32,
-}
-
-/// What a run asks of the server around it.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RunEffects {
-    /// `redis.set_repl` flags at the end (Redis's `PROPAGATE_AOF | PROPAGATE_REPL` = 3).
-    pub repl_flags: u8,
 }
 
 /// An error raised by the `redis` object: Redis raises these as `{err = …}` tables.
@@ -145,8 +137,6 @@ pub struct EvalEngine {
     functions: Table,
     state: Rc<RunState>,
     scripts: HashMap<String, CachedScript>,
-    /// Bytes of cached bodies and their names (`used_memory_scripts_eval`).
-    scripts_memory: usize,
     /// Runs since the collector last took a step.
     runs: u32,
     /// The heap cap while a script's own code runs (see [`Self::set_memory_limit`]).
@@ -155,6 +145,9 @@ pub struct EvalEngine {
 
 /// Runs between two collector steps (`LUA_GC_CYCLE_PERIOD`).
 const GC_STEP_PERIOD: u32 = 50;
+
+/// Characters of a script's name.
+const SHA1_HEX_LEN: usize = 40;
 
 /// The lowercase hex SHA1 of `bytes`, as `SCRIPT LOAD` names scripts.
 pub fn sha1hex(bytes: &[u8]) -> String {
@@ -235,7 +228,6 @@ impl EvalEngine {
             functions,
             state,
             scripts: HashMap::new(),
-            scripts_memory: 0,
             runs: 0,
             heap_limit: 0,
         };
@@ -260,9 +252,11 @@ impl EvalEngine {
         self.scripts.is_empty()
     }
 
-    /// Bytes the cache holds: bodies, names and the table's entries (`used_memory_scripts_eval`).
+    /// Bytes the cache holds outside the Lua heap (`used_memory_scripts_eval`): the SHA1 names
+    /// and the table's entries. The compiled scripts are in the heap (`used_memory_lua`); the
+    /// bodies are not kept, since scripts propagate their effects, never themselves.
     pub fn scripts_memory(&self) -> usize {
-        self.scripts_memory
+        self.scripts.len() * SHA1_HEX_LEN
             + self.scripts.capacity()
                 * (std::mem::size_of::<String>() + std::mem::size_of::<CachedScript>())
     }
@@ -295,17 +289,15 @@ impl EvalEngine {
             .map_err(|e| {
                 format!(
                     "Error compiling script (new function): {}",
-                    lua_error_message(&e)
+                    lua_error::message(&e)
                 )
             })?;
         self.functions
             .raw_set(sha.as_str(), function)
-            .map_err(|e| lua_error_message(&e))?;
-        self.scripts_memory += sha.capacity() + body.len();
+            .map_err(|e| lua_error::message(&e))?;
         self.scripts.insert(
             sha.clone(),
             CachedScript {
-                body: body.to_vec(),
                 flags: script_flags,
             },
         );
@@ -324,7 +316,7 @@ impl EvalEngine {
         host: &mut dyn ScriptHost,
         reply: &mut Reply,
         on_error: &mut dyn FnMut(WrittenError),
-    ) -> RunEffects {
+    ) {
         let function = match self.functions.raw_get::<Value>(sha) {
             Ok(Value::Function(function)) => Some(function),
             _ => None,
@@ -336,7 +328,7 @@ impl EvalEngine {
                 text: text.to_string(),
                 counted: true,
             });
-            return RunEffects::default();
+            return;
         };
         self.state.running.set(true);
         self.state.resp3.set(false);
@@ -360,7 +352,7 @@ impl EvalEngine {
                     self.state.resp3.get(),
                     on_error,
                 ) {
-                    let text = format!("ERR {}", lua_error_message(&e));
+                    let text = format!("ERR {}", lua_error::message(&e));
                     reply.error(&text);
                     on_error(WrittenError {
                         text,
@@ -379,9 +371,6 @@ impl EvalEngine {
         if self.runs == GC_STEP_PERIOD {
             self.runs = 0;
             self.lua.gc_step().ok();
-        }
-        RunEffects {
-            repl_flags: self.state.repl_flags.get(),
         }
     }
 
@@ -556,7 +545,7 @@ impl EvalEngine {
                 // Redis's format ends in a line feed, which the reply turns into a space.
                 format!(
                     "ERR Error running script {sha}, {} ",
-                    truncate(&lua_error_message(&e), 100)
+                    truncate(&lua_error::message(&e), 100)
                 ),
                 false,
             ),
@@ -585,33 +574,12 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// The message of an mlua error without mlua's decorations.
-fn lua_error_message(error: &mlua::Error) -> String {
-    match error {
-        mlua::Error::RuntimeError(message) | mlua::Error::SyntaxError { message, .. } => {
-            message.clone()
-        }
-        mlua::Error::MemoryError(message) => message.clone(),
-        mlua::Error::CallbackError { cause, .. } => lua_error_message(cause),
-        mlua::Error::ExternalError(e) => e.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// The innermost cause of a callback error.
-fn root_cause(error: &mlua::Error) -> &mlua::Error {
-    match error {
-        mlua::Error::CallbackError { cause, .. } => root_cause(cause),
-        other => other,
-    }
-}
-
 /// Redis's error handler (`__redis__err__handler`): makes every error an `{err = …}` table and
 /// adds the script source and line it was raised at.
 fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
     let table = match error {
         Value::Table(table) => table,
-        Value::Error(e) => match root_cause(&e) {
+        Value::Error(e) => match lua_error::root_cause(&e) {
             mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
                 Some(redis_error) => {
                     let table = lua.create_table()?;
@@ -627,7 +595,7 @@ fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
             mlua::Error::RuntimeError(message) => {
                 error_table_with_text(lua, &format!("ERR {message}"))?
             }
-            other => error_table_with_text(lua, &format!("ERR {}", lua_error_message(other)))?,
+            other => error_table_with_text(lua, &format!("ERR {}", lua_error::message(other)))?,
         },
         other => {
             let text = match &other {
@@ -692,12 +660,12 @@ fn pcall_message(lua: &Lua, error: Value) -> mlua::Result<Value> {
             s @ (Value::String(_) | Value::Number(_) | Value::Integer(_)) => s,
             _ => Value::Table(table),
         },
-        Value::Error(e) => match root_cause(&e) {
+        Value::Error(e) => match lua_error::root_cause(&e) {
             mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
                 Some(redis_error) => Value::String(lua.create_string(&redis_error.text)?),
                 None => Value::String(lua.create_string(inner.to_string())?),
             },
-            other => Value::String(lua.create_string(lua_error_message(other))?),
+            other => Value::String(lua.create_string(lua_error::message(other))?),
         },
         other => other,
     })

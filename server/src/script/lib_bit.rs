@@ -159,16 +159,10 @@ fn to_number(lua: &Lua, value: Option<&Value>) -> Result<Option<f64>> {
 
 #[cfg(test)]
 mod tests {
-    use mlua::{Error, Lua, LuaOptions, StdLib};
+    use mlua::{Error, Lua};
 
     fn lua() -> Lua {
-        let lua = Lua::new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
-        )
-        .unwrap();
-        super::register(&lua).unwrap();
-        lua
+        crate::script::test_lua(super::register)
     }
 
     /// `tostring` of the expression's value (Lua 5.1 prints numbers with "%.14g").
@@ -181,18 +175,12 @@ mod tests {
 
     /// The message of the error the chunk raises.
     fn error(lua: &Lua, code: &str) -> String {
-        let mut err = lua
+        let err = lua
             .load(code)
             .set_name("@user_script")
             .exec()
             .expect_err(code);
-        loop {
-            match err {
-                Error::CallbackError { cause, .. } => err = (*cause).clone(),
-                Error::RuntimeError(message) => return message,
-                other => panic!("{code}: unexpected error {other:?}"),
-            }
-        }
+        crate::script::lua_error::message(&err)
     }
 
     /// The `code => expected` lines of a table of cases; `''` stands for the empty string.

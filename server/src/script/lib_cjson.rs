@@ -1518,16 +1518,10 @@ mod tests {
     //! in Redis) carry no position; errors raised by a call in a script start with the position.
 
     use super::*;
-    use mlua::{Function, LightUserData, LuaOptions, StdLib};
+    use mlua::{Function, LightUserData};
 
     fn lua() -> Lua {
-        let lua = Lua::new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
-        )
-        .unwrap();
-        register(&lua).unwrap();
-        lua
+        crate::script::test_lua(register)
     }
 
     fn eval(lua: &Lua, code: &str) -> Value {
@@ -1554,11 +1548,7 @@ mod tests {
     }
 
     fn message(error: &Error) -> String {
-        match error {
-            Error::CallbackError { cause, .. } => message(cause),
-            Error::RuntimeError(message) => message.clone(),
-            other => other.to_string(),
-        }
+        crate::script::lua_error::message(error)
     }
 
     /// The error a script gets, prefixed with where in the script it was raised.

@@ -693,7 +693,6 @@ mod tests {
     //! the same prelude, through EVAL), errors included.
 
     use super::*;
-    use mlua::{LuaOptions, StdLib};
 
     /// Helpers the cases use, on one line so that a case's first line is the chunk's line 1:
     /// `hex`/`unhex` between bytes and hex text, and `show`/`showall` printing values (tables with
@@ -701,22 +700,12 @@ mod tests {
     const PRELUDE: &str = r#"local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', string.byte(c)) end)) end local function unhex(h) return (h:gsub('%x%x', function(x) return string.char(tonumber(x, 16)) end)) end local show show = function(v) local t = type(v) if t == 'table' then local keys = {} for k in pairs(v) do keys[#keys + 1] = k end table.sort(keys, function(a, b) return tostring(a) < tostring(b) end) local parts = {} for i, k in ipairs(keys) do parts[i] = show(k) .. '=' .. show(v[k]) end return '{' .. table.concat(parts, ',') .. '}' elseif t == 'string' then return string.format('%q', v) elseif t == 'number' then return string.format('%.17g', v) else return tostring(v) end end local function showall(...) local parts = {} for i = 1, select('#', ...) do parts[i] = show((select(i, ...))) end return select('#', ...) .. ':' .. table.concat(parts, ' ') end"#;
 
     fn lua() -> Lua {
-        let lua = Lua::new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
-        )
-        .unwrap();
-        register(&lua).unwrap();
-        lua
+        crate::script::test_lua(register)
     }
 
     /// The text of an error raised by the library, under mlua's wrapping.
     fn message(error: &mlua::Error) -> String {
-        match error {
-            mlua::Error::CallbackError { cause, .. } => message(cause),
-            mlua::Error::RuntimeError(text) => text.clone(),
-            other => format!("not an error the library raises: {other:?}"),
-        }
+        crate::script::lua_error::message(error)
     }
 
     /// Runs each case in a fresh state, under the chunk name Redis gives scripts, and compares

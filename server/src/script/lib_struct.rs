@@ -428,15 +428,10 @@ fn type_error(lua: &Lua, args: &MultiValue, position: usize, expected: &str) -> 
 
 #[cfg(test)]
 mod tests {
-    use mlua::{Error, Lua, LuaOptions, StdLib};
+    use mlua::Lua;
 
     fn lua() -> Lua {
-        let lua = Lua::new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
-        )
-        .unwrap();
-        super::register(&lua).unwrap();
+        let lua = crate::script::test_lua(super::register);
         // Renders every value an expression returns: strings in hex, numbers with 17 digits.
         lua.load(
             r#"
@@ -469,18 +464,12 @@ mod tests {
 
     /// The message of the error the chunk raises.
     fn error(lua: &Lua, code: &str) -> String {
-        let mut err = lua
+        let err = lua
             .load(code)
             .set_name("@user_script")
             .exec()
             .expect_err(code);
-        loop {
-            match err {
-                Error::CallbackError { cause, .. } => err = (*cause).clone(),
-                Error::RuntimeError(message) => return message,
-                other => panic!("{code}: unexpected error {other:?}"),
-            }
-        }
+        crate::script::lua_error::message(&err)
     }
 
     /// The `code => expected` lines of a table of cases.

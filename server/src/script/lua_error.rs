@@ -1,6 +1,7 @@
 //! Errors as Lua's auxiliary library words them (`luaL_error`, `luaL_argerror` and the
 //! "expected, got" form), for the libraries and functions written in Rust: Redis's are C
-//! functions whose messages scripts see, position and function name included.
+//! functions whose messages scripts see, position and function name included. Also the text
+//! of an error as it comes back through mlua's wrapping.
 
 use std::fmt::Display;
 
@@ -75,4 +76,25 @@ pub fn type_error(lua: &Lua, position: usize, expected: &str, got: Option<&Value
         position,
         format_args!("{expected} expected, got {got}"),
     )
+}
+
+/// The message of an mlua error without mlua's decorations (its "runtime error: " prefix, the
+/// callback layers and their tracebacks).
+pub fn message(error: &mlua::Error) -> String {
+    match root_cause(error) {
+        mlua::Error::RuntimeError(message) | mlua::Error::SyntaxError { message, .. } => {
+            message.clone()
+        }
+        mlua::Error::MemoryError(message) => message.clone(),
+        mlua::Error::ExternalError(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The innermost cause of a callback error.
+pub fn root_cause(error: &mlua::Error) -> &mlua::Error {
+    match error {
+        mlua::Error::CallbackError { cause, .. } => root_cause(cause),
+        other => other,
+    }
 }

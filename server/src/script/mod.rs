@@ -15,3 +15,16 @@ pub mod lib_cmsgpack;
 pub mod lib_struct;
 pub mod lua_error;
 pub mod sandbox;
+
+/// An interpreter with Lua's own table, string and math libraries and the library `register`
+/// installs, as the library tests run them.
+#[cfg(test)]
+pub(crate) fn test_lua(register: fn(&mlua::Lua) -> mlua::Result<()>) -> mlua::Lua {
+    let lua = mlua::Lua::new_with(
+        mlua::StdLib::TABLE | mlua::StdLib::STRING | mlua::StdLib::MATH,
+        mlua::LuaOptions::default(),
+    )
+    .expect("a Lua state");
+    register(&lua).expect("the library registers");
+    lua
+}
