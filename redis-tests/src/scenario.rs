@@ -3,7 +3,7 @@
 //!
 //! A scenario file has one command per line in redis-cli syntax (quotes and escapes as
 //! `redis-cli` and inline commands read them). `#` starts a comment line. A command may end
-//! with `#!` and annotations, used only where Redis itself is nondeterministic or where zedis
+//! with ` #! ` and annotations, used only where Redis itself is nondeterministic or where zedis
 //! differs on purpose:
 //!
 //! | annotation | meaning |
@@ -101,7 +101,8 @@ fn parse_steps(text: &str) -> Vec<Step> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (command, notes) = match line.split_once("#!") {
+        // Annotations follow a space: a `#!` inside a command (a shebang) is the command's.
+        let (command, notes) = match line.split_once(" #! ") {
             Some((command, notes)) => (command.trim(), notes.trim()),
             None => (line, ""),
         };

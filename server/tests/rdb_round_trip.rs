@@ -189,7 +189,7 @@ proptest! {
             source.run(&line(write));
         }
         let expected = digest::dataset(&source.server.keyspace);
-        let saved = save_all(&source.server.keyspace, source.server.save_options(), Vec::new())
+        let saved = save_all(&source.server.keyspace, &[], source.server.save_options(), Vec::new())
             .expect("saving to memory");
 
         let mut target = Harness::with_config(config());

@@ -15,8 +15,8 @@
 //! (`db::snapshot`) one by one while clients keep running. The snapshot hands over keys in
 //! walk order interleaved with keys written just before a command changes them, possibly
 //! from another database, so the sink writes a `SELECT` whenever the database changes, which
-//! the loader accepts anywhere. zedis has no functions, so nothing precedes the databases but
-//! the optional `#TS:` annotation ([`write_timestamp`]).
+//! the loader accepts anywhere. Before the databases come the optional `#TS:` annotation
+//! ([`write_timestamp`]) and one `FUNCTION LOAD` per function library ([`write_functions`]).
 
 use std::any::Any;
 use std::fs::File;
@@ -42,6 +42,21 @@ pub fn write_timestamp(out: &mut impl Write, unix_secs: u64) -> io::Result<()> {
     out.write_all(b"#TS:")?;
     out.write_all(int.format(unix_secs).as_bytes())?;
     out.write_all(b"\r\n")
+}
+
+/// Writes one `FUNCTION LOAD <code>` per function library (`rewriteFunctions`); call it
+/// after [`write_timestamp`] and before the keys.
+pub fn write_functions(out: &mut impl Write, libraries: &[&[u8]]) -> io::Result<()> {
+    let mut command = Vec::new();
+    for code in libraries {
+        command.clear();
+        crate::db::propagate::encode_command(
+            &mut command,
+            [b"FUNCTION".as_slice(), b"LOAD", code].into_iter(),
+        );
+        out.write_all(&command)?;
+    }
+    Ok(())
 }
 
 /// Writes every database of `keyspace` to `out` as commands, in one pass: the blocking

@@ -25,7 +25,7 @@ use crate::server::Server;
 use crate::server::persistence::{LoadMode, LoadingProgress, RdbLoad};
 
 /// Redis's id for the AOF client (`CLIENT_ID_AOF`).
-const AOF_CLIENT_ID: u64 = u64::MAX;
+pub(super) const AOF_CLIENT_ID: u64 = u64::MAX;
 /// Commands run between two turns of answering clients.
 pub const COMMANDS_PER_STEP: usize = 1024;
 

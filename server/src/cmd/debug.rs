@@ -444,11 +444,13 @@ fn reload(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if save && ctx.server.save_rdb().is_err() {
         return Err(CmdError::new("ERR"));
     }
+    // Emptying the dataset takes the function libraries with it (`emptyData`).
     if flush {
         let keyspace = &mut ctx.server.keyspace;
         for db in 0..keyspace.dbs.len() {
             keyspace.flush_db(db, false);
         }
+        ctx.server.clear_functions();
     }
     let mode = if merge {
         LoadMode::Merge
@@ -479,6 +481,7 @@ fn loadaof(ctx: &mut Ctx) -> CmdResult {
     for db in 0..keyspace.dbs.len() {
         keyspace.flush_db(db, false);
     }
+    ctx.server.clear_functions();
     let loaded = super::aof_load::AofLoad::begin(ctx.server).and_then(|(load, _)| {
         if let Some(mut load) = load {
             while !load.step(ctx.server, usize::MAX)? {}

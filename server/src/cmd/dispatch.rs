@@ -145,8 +145,10 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
-    if ctx.server.busy_script.is_some() && !command.has(flags::ALLOW_BUSY) {
-        reject(ctx, Some(entry), errors::BUSY_SCRIPT);
+    if let Some(busy) = ctx.server.busy_error()
+        && !command.has(flags::ALLOW_BUSY)
+    {
+        reject(ctx, Some(entry), busy);
         finish_reply(ctx, reply_start);
         return true;
     }

@@ -29,11 +29,16 @@ pub fn payload(ctx: &Ctx, db: usize, slot: crate::store::table::Slot) -> Vec<u8>
     saver
         .value(&mut w, keyspace.record(db, slot), &keyspace.dbs[db].objects)
         .expect("writing to memory cannot fail");
-    let mut out = w.into_inner();
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    framed(w.into_inner())
+}
+
+/// A `DUMP` payload of `body`: the RDB version and a CRC-64 over both after it
+/// (`createDumpPayload`, `functionDumpCommand`).
+pub fn framed(mut body: Vec<u8>) -> Vec<u8> {
+    body.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = CRC64.checksum(&body);
+    body.extend_from_slice(&crc.to_le_bytes());
+    body
 }
 
 fn dump(ctx: &mut Ctx, args: &Args) -> CmdResult {

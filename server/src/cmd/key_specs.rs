@@ -522,6 +522,26 @@ pub fn specs_of(full_name: &str) -> &'static [KeySpec] {
             },
             notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
         }],
+        "fcall" => &[KeySpec {
+            flags: RW | ACCESS | UPDATE,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
+        }],
+        "fcall_ro" => &[KeySpec {
+            flags: RO | ACCESS,
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                step: 1,
+            },
+            notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
+        }],
         "evalsha" => &[KeySpec {
             flags: RW | ACCESS | UPDATE,
             begin: BeginSearch::Index(2),

@@ -89,7 +89,27 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "discard" => (&["@transaction"], &[]),
         "echo" => (&["@connection"], &[]),
         "exec" => (&["@transaction"], &[]),
-        "eval" | "eval_ro" | "evalsha" | "evalsha_ro" => (&["@scripting"], &[]),
+        "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            (&["@scripting"], &[])
+        }
+        "function|delete" | "function|flush" | "function|load" | "function|restore" => (
+            &["@scripting"],
+            &["request_policy:all_shards", "response_policy:all_succeeded"],
+        ),
+        "function|dump" | "function|help" => (&["@scripting"], &[]),
+        "function|kill" => (
+            &["@scripting"],
+            &["request_policy:all_shards", "response_policy:one_succeeded"],
+        ),
+        "function|list" => (&["@scripting"], &["nondeterministic_output_order"]),
+        "function|stats" => (
+            &["@scripting"],
+            &[
+                "nondeterministic_output",
+                "request_policy:all_shards",
+                "response_policy:special",
+            ],
+        ),
         "script|exists" => (
             &["@scripting"],
             &[

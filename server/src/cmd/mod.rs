@@ -17,6 +17,7 @@ mod config;
 pub mod connection;
 mod debug;
 mod dump;
+mod functions;
 mod geo;
 pub mod harness;
 mod hash;

@@ -12,8 +12,9 @@ use super::{Args, Command, Ctx, Group, OwnedArgs, call};
 use crate::client::Client;
 use crate::protocol::reply::Reply;
 use crate::script::convert::WrittenError;
-use crate::script::engine::{EvalEngine, ScriptHost};
+use crate::script::engine::EvalEngine;
 use crate::script::flags as script_flags;
+use crate::script::vm::ScriptHost;
 use crate::server::{BusyScript, Server};
 
 const EVAL_FLAGS: u32 =
@@ -134,14 +135,7 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
         super::monitor::feed(ctx, args);
     }
     let numkeys = args.i64(2)?;
-    if numkeys > (args.len() - 3) as i64 {
-        return Err(CmdError::new(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    if numkeys < 0 {
-        return Err(CmdError::new("ERR Number of keys can't be negative"));
-    }
+    let numkeys = checked_numkeys(numkeys, args.len())?;
     let engine = engine(ctx.server)?;
     let sha = if by_sha {
         let sha = args.get(1);
@@ -155,11 +149,55 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
             .map_err(|text| CmdError::owned(format!("ERR {text}")))?
     };
     let flags = engine.lookup(&sha).ok_or(NO_SCRIPT)?.flags;
+    execute(ctx, args, Target::Script(&sha), flags, read_only, numkeys)
+}
+
+/// `numkeys` checked against the arguments after it.
+pub(super) fn checked_numkeys(numkeys: i64, argc: usize) -> Result<usize, CmdError> {
+    if numkeys > (argc - 3) as i64 {
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(CmdError::new("ERR Number of keys can't be negative"));
+    }
+    Ok(numkeys as usize)
+}
+
+/// What a run executes: a cached `EVAL` script, or a function's callback.
+pub(super) enum Target<'a> {
+    Script(&'a str),
+    Function { name: &'a str, callback: i64 },
+}
+
+/// Runs a script or function whose flags are `flags` with the request's keys and arguments
+/// (`scriptPrepareForRun`, the engine's call, `scriptResetRun`).
+pub(super) fn execute(
+    ctx: &mut Ctx,
+    args: &Args,
+    target: Target,
+    flags: u32,
+    read_only: bool,
+    numkeys: usize,
+) -> CmdResult {
     prepare(ctx, flags, read_only)?;
-    let keys: Vec<&[u8]> = args.iter().skip(3).take(numkeys as usize).collect();
-    let argv: Vec<&[u8]> = args.iter().skip(3 + numkeys as usize).collect();
-    let mut engine = ctx.server.eval.take().expect("created above");
-    engine.set_memory_limit(lua_heap_limit(ctx.server));
+    let keys: Vec<&[u8]> = args.iter().skip(3).take(numkeys).collect();
+    let argv: Vec<&[u8]> = args.iter().skip(3 + numkeys).collect();
+    let heap_limit = ctx.server.lua_heap_limit();
+    let mut eval = None;
+    let mut functions = None;
+    match target {
+        Target::Script(_) => eval = ctx.server.eval.take(),
+        Target::Function { .. } => functions = ctx.server.function_engine.take(),
+    }
+    let vm = match (&mut eval, &mut functions) {
+        (Some(engine), _) => engine.vm(),
+        (_, Some(engine)) => engine.vm(),
+        _ => return Err(CmdError::new("ERR the script engine is not running")),
+    };
+    vm.set_memory_limit(heap_limit);
+    vm.set_random_state(ctx.server.eval_random);
     let mut script_client = ctx
         .server
         .script_client
@@ -179,21 +217,39 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
             server: ctx.server,
             client: &mut script_client,
             caller,
+            request: args,
+            function: match target {
+                Target::Function { name, .. } => Some(name),
+                Target::Script(_) => None,
+            },
             read_only: read_only || (!compat && flags & script_flags::NO_WRITES != 0),
             allow_oom: !compat && flags & script_flags::ALLOW_OOM != 0,
             wrote: false,
             read: false,
         };
         let mut on_error = |e: WrittenError| errors.push(e);
-        engine.run(
-            &sha,
-            &keys,
-            &argv,
-            busy_after,
-            &mut host,
-            ctx.reply,
-            &mut on_error,
-        );
+        match (target, &mut eval, &mut functions) {
+            (Target::Script(sha), Some(engine), _) => engine.run(
+                sha,
+                &keys,
+                &argv,
+                busy_after,
+                &mut host,
+                ctx.reply,
+                &mut on_error,
+            ),
+            (Target::Function { name, callback }, _, Some(engine)) => engine.run(
+                callback,
+                name,
+                &keys,
+                &argv,
+                busy_after,
+                &mut host,
+                ctx.reply,
+                &mut on_error,
+            ),
+            _ => unreachable!("the engine was taken for its target"),
+        }
         read = host.read;
     }
     ctx.server.busy_script = None;
@@ -213,43 +269,36 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
     // it ran is not counted twice); errors its commands met under `pcall` are not its own.
     let replied_error = ctx.reply.since(reply_start).first() == Some(&b'-');
     ctx.server.command_failed = Some(replied_error || errors.iter().any(|e| e.counted));
-    ctx.server.eval_random = engine.random_state();
-    ctx.server.eval = Some(engine);
+    if let Some(engine) = eval {
+        ctx.server.eval_random = engine.random_state();
+        ctx.server.eval = Some(engine);
+    }
+    if let Some(mut engine) = functions {
+        ctx.server.eval_random = engine.vm().random_state();
+        ctx.server.function_engine = Some(engine);
+    }
     ctx.server.script_client = Some(script_client);
     // The commands the script ran were propagated as they ran; the script is not.
     ctx.server.keyspace.propagation.prevent_command();
     Ok(())
 }
 
-/// The flags the dispatcher checks an `EVAL`-family request by (`evalGetCommandFlags`): the
-/// command's own, or, for a script that declares flags in its shebang, those flags turned into
-/// command flags (`scriptFlagsToCmdFlags`).
+/// The flags the dispatcher checks an `EVAL`- or `FCALL`-family request by
+/// (`evalGetCommandFlags`, `fcallGetCommandFlags`): the command's own, or, for a script or
+/// function that declares flags, those flags turned into command flags
+/// (`scriptFlagsToCmdFlags`).
 pub fn command_flags(server: &Server, flags: u32, args: &Args) -> u32 {
-    let (Some(body), true) = (args.try_get(1), args.len() >= 3) else {
-        return flags;
-    };
-    let by_sha = args.get(0).len() >= 7 && args.get(0)[..7].eq_ignore_ascii_case(b"evalsha");
-    // A body without a shebang declares nothing, cached or not: no need to hash it.
-    if (by_sha && body.len() != 40) || (!by_sha && !body.starts_with(b"#!")) {
+    if args.len() < 3 {
         return flags;
     }
-    let sha = if by_sha {
-        String::from_utf8_lossy(body).to_ascii_lowercase()
+    let name = args.get(0);
+    let declared = if name.len() >= 5 && name[..5].eq_ignore_ascii_case(b"fcall") {
+        super::functions::declared_flags(&server.functions, args)
     } else {
-        crate::script::engine::sha1hex(body)
+        eval_declared_flags(server, args)
     };
-    let cached = server
-        .eval
-        .as_deref()
-        .and_then(|e| e.lookup(&sha))
-        .map(|s| s.flags);
-    let declared = match cached {
-        Some(declared) => declared,
-        None if by_sha => return flags,
-        None => match script_flags::parse_shebang(body) {
-            Ok((declared, _)) => declared,
-            Err(_) => return flags,
-        },
+    let Some(declared) = declared else {
+        return flags;
     };
     if declared & script_flags::EVAL_COMPAT_MODE != 0 {
         return flags;
@@ -267,14 +316,30 @@ pub fn command_flags(server: &Server, flags: u32, args: &Args) -> u32 {
     flags
 }
 
-/// The most the Lua heap may take. Redis leaves it unbounded; here a runaway script fails with
-/// Lua's "not enough memory" instead of taking the host's: it may use as much again as
-/// `maxmemory` (at least 64 MiB), or without `maxmemory` half the machine's memory.
-fn lua_heap_limit(server: &Server) -> usize {
-    const FLOOR: usize = 64 << 20;
-    match server.config.maxmemory {
-        0 => server.memory.total_system_memory / 2,
-        limit => (limit as usize).max(FLOOR),
+/// What an `EVAL` body or `EVALSHA` script declares in its shebang, when that is known.
+fn eval_declared_flags(server: &Server, args: &Args) -> Option<u32> {
+    let body = args.get(1);
+    let by_sha = args.get(0).len() >= 7 && args.get(0)[..7].eq_ignore_ascii_case(b"evalsha");
+    // A body without a shebang declares nothing, cached or not: no need to hash it.
+    if (by_sha && body.len() != 40) || (!by_sha && !body.starts_with(b"#!")) {
+        return None;
+    }
+    let sha = if by_sha {
+        String::from_utf8_lossy(body).to_ascii_lowercase()
+    } else {
+        crate::script::vm::sha1hex(body)
+    };
+    let cached = server
+        .eval
+        .as_deref()
+        .and_then(|e| e.lookup(&sha))
+        .map(|s| s.flags);
+    match cached {
+        Some(declared) => Some(declared),
+        None if by_sha => None,
+        None => script_flags::parse_shebang(body)
+            .ok()
+            .map(|(declared, _)| declared),
     }
 }
 
@@ -289,7 +354,7 @@ fn new_script_client() -> Client {
 }
 
 /// `scriptPrepareForRun`: what a script's declared flags require of the server state.
-fn prepare(ctx: &mut Ctx, flags: u32, read_only: bool) -> CmdResult {
+pub(super) fn prepare(ctx: &mut Ctx, flags: u32, read_only: bool) -> CmdResult {
     if flags & script_flags::EVAL_COMPAT_MODE != 0 {
         return Ok(());
     }
@@ -330,8 +395,11 @@ fn prepare(ctx: &mut Ctx, flags: u32, read_only: bool) -> CmdResult {
 struct Host<'a> {
     server: &'a mut Server,
     client: &'a mut Client,
-    /// The client running the script.
+    /// The client running the script, and its request.
     caller: u64,
+    request: &'a Args<'a>,
+    /// The function running (`None` for an `EVAL` script).
+    function: Option<&'a str>,
     /// `*_RO` or a `no-writes` script: write commands are refused.
     read_only: bool,
     allow_oom: bool,
@@ -423,10 +491,15 @@ impl ScriptHost for Host<'_> {
 
     fn busy(&mut self) -> Option<String> {
         let wrote = self.wrote;
-        let busy = self.server.busy_script.get_or_insert(BusyScript {
+        let busy = self.server.busy_script.get_or_insert_with(|| BusyScript {
             caller: self.caller,
             wrote,
             kill: false,
+            started: std::time::Instant::now(),
+            function: self.function.map(|name| {
+                let command = self.request.iter().map(<[u8]>::to_vec).collect();
+                Box::new((name.to_string(), command))
+            }),
         });
         busy.wrote = wrote;
         if let Some(serve) = self.server.serve_while_busy {
@@ -436,28 +509,21 @@ impl ScriptHost for Host<'_> {
             tracing::warn!("Lua script stopped by SHUTDOWN NOSAVE.");
             return Some("Script killed by user with SHUTDOWN NOSAVE...".to_string());
         }
-        if self.server.busy_script.is_some_and(|b| b.kill) {
+        if self.server.busy_script.as_ref().is_some_and(|b| b.kill) {
             tracing::warn!("Lua script killed by user with SCRIPT KILL.");
             return Some("Script killed by user with SCRIPT KILL...".to_string());
         }
         None
     }
-
-    fn log(&mut self, level: u8, text: &[u8]) {
-        let text = String::from_utf8_lossy(text);
-        // Redis's levels as the log writes them: debug `.`, verbose `-`, notice `*`,
-        // warning `#` (`log::level_char`).
-        match level {
-            0 => tracing::trace!("{text}"),
-            1 => tracing::debug!("{text}"),
-            2 => tracing::info!("{text}"),
-            _ => tracing::warn!("{text}"),
-        }
-    }
 }
 
 /// `SCRIPT KILL`: stops a busy script that has not written (`scriptKill`).
 fn script_kill(ctx: &mut Ctx, _args: &Args) -> CmdResult {
+    kill(ctx, true)
+}
+
+/// `SCRIPT KILL` (`eval`) or `FUNCTION KILL`: each stops only its own kind of script.
+pub(super) fn kill(ctx: &mut Ctx, eval: bool) -> CmdResult {
     match &mut ctx.server.busy_script {
         None => Err(CmdError::new("NOTBUSY No scripts in execution right now.")),
         Some(busy) if busy.wrote => Err(CmdError::new(
@@ -465,6 +531,11 @@ fn script_kill(ctx: &mut Ctx, _args: &Args) -> CmdResult {
              You can either wait the script termination or kill the server in a hard way using \
              the SHUTDOWN NOSAVE command.",
         )),
+        Some(busy) if eval == busy.function.is_some() => Err(if eval {
+            errors::BUSY_FUNCTION
+        } else {
+            errors::BUSY_SCRIPT
+        }),
         Some(busy) => {
             busy.kill = true;
             ctx.reply.ok();
@@ -578,7 +649,7 @@ mod tests {
     #[test]
     fn errors_read_as_redis_writes_them() {
         let mut h = Harness::new();
-        let sha = crate::script::engine::sha1hex(b"return a");
+        let sha = crate::script::vm::sha1hex(b"return a");
         assert_eq!(
             h.run("EVAL \"return a\" 0"),
             format!(
@@ -586,7 +657,7 @@ mod tests {
                  script: {sha}, on @user_script:1.\r\n"
             )
         );
-        let sha = crate::script::engine::sha1hex(b"a=5");
+        let sha = crate::script::vm::sha1hex(b"a=5");
         assert_eq!(
             h.run("EVAL \"a=5\" 0"),
             format!(
@@ -596,7 +667,7 @@ mod tests {
         );
         h.run("SET str x");
         let body = "redis.call('set','x','y') return redis.call('lpush','x','y')";
-        let sha = crate::script::engine::sha1hex(body.as_bytes());
+        let sha = crate::script::vm::sha1hex(body.as_bytes());
         assert_eq!(
             h.run(&format!("EVAL \"{body}\" 0")),
             format!(
@@ -612,7 +683,7 @@ mod tests {
             h.run("EVAL \"return redis.error_reply('My Error')\" 0"),
             "-My Error\r\n"
         );
-        let sha = crate::script::engine::sha1hex(b"return redis.call('nosuch')");
+        let sha = crate::script::vm::sha1hex(b"return redis.call('nosuch')");
         assert_eq!(
             h.run("EVAL \"return redis.call('nosuch')\" 0"),
             format!(
@@ -642,7 +713,7 @@ mod tests {
     #[test]
     fn script_load_exists_flush_and_evalsha() {
         let mut h = Harness::new();
-        let sha = crate::script::engine::sha1hex(b"return 1");
+        let sha = crate::script::vm::sha1hex(b"return 1");
         assert_eq!(sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
         assert_eq!(
             h.run("SCRIPT LOAD \"return 1\""),
@@ -674,7 +745,7 @@ mod tests {
     fn read_only_scripts_refuse_writes() {
         let mut h = Harness::new();
         let body = "return redis.call('set','k','v')";
-        let sha = crate::script::engine::sha1hex(body.as_bytes());
+        let sha = crate::script::vm::sha1hex(body.as_bytes());
         assert_eq!(
             h.run(&format!("EVAL_RO \"{body}\" 1 k")),
             format!(
@@ -712,7 +783,7 @@ mod tests {
             h.run("EVAL \"math.randomseed(1) return tostring(math.random())\" 0"),
             "$17\r\n0.041630344484761\r\n"
         );
-        let sha = crate::script::engine::sha1hex(b"return math.random(0)");
+        let sha = crate::script::vm::sha1hex(b"return math.random(0)");
         assert_eq!(
             h.run("EVAL \"return math.random(0)\" 0"),
             format!(

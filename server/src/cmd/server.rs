@@ -58,8 +58,8 @@ fn shutdown(ctx: &mut Ctx, args: &Args) -> CmdResult {
         return Err(CmdError::new("ERR No shutdown in progress."));
     }
     // A busy script stops only a shutdown that does not save.
-    if !nosave && ctx.server.busy_script.is_some() {
-        return Err(errors::BUSY_SCRIPT);
+    if !nosave && let Some(busy) = ctx.server.busy_error() {
+        return Err(busy);
     }
     crate::process::shutdown_requested();
     let save = save || (!nosave && !ctx.server.config.save_params.is_empty());

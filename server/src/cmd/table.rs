@@ -270,6 +270,7 @@ static FAMILIES: &[&[Command]] = &[
     super::module::COMMANDS,
     super::lolwut::COMMANDS,
     super::scripting::COMMANDS,
+    super::functions::COMMANDS,
 ];
 
 static TABLE: OnceLock<CommandTable> = OnceLock::new();

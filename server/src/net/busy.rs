@@ -21,7 +21,7 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// One round over every client but the script's caller.
 pub fn serve(server: &mut Server) {
-    let caller = server.busy_script.map(|busy| busy.caller);
+    let caller = server.busy_script.as_ref().map(|busy| busy.caller);
     let ids: Vec<u64> = server.clients.keys().copied().collect();
     for id in ids {
         if Some(id) == caller {

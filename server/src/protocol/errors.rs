@@ -64,6 +64,10 @@ pub const LOADING: CmdError = CmdError::new("LOADING Redis is loading the datase
 pub const BUSY_SCRIPT: CmdError = CmdError::new(
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
 );
+/// The same while the script is a function.
+pub const BUSY_FUNCTION: CmdError = CmdError::new(
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+);
 pub const OOM: CmdError = CmdError::new("OOM command not allowed when used memory > 'maxmemory'.");
 pub const DB_INDEX_OUT_OF_RANGE: CmdError = CmdError::new("ERR DB index is out of range");
 pub const NO_SUCH_KEY: CmdError = CmdError::new("ERR no such key");

@@ -1,7 +1,7 @@
 //! Loading an RDB file (versions 1 to 10) into a keyspace (`rdbLoadRio`): every type and
 //! encoding Redis 7.0 loads, converted to zedis's encodings under the configured limits.
-//! Streams, modules and functions, which zedis does not have yet, stop the load with an error
-//! naming them. Any error leaves the caller to discard what was loaded: a half-read file is
+//! Function libraries are read as their code, which the caller loads into its engine. Streams
+//! and modules, which zedis does not have yet, stop the load with an error naming them. Any error leaves the caller to discard what was loaded: a half-read file is
 //! never served.
 
 use std::io::Read;
@@ -74,6 +74,8 @@ pub struct Loader<R: Read> {
     expire: Option<u64>,
     idle: Option<u64>,
     frequency: Option<u8>,
+    /// The code of each function library read, for the caller to load.
+    libraries: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Loader<R> {
@@ -110,6 +112,7 @@ impl<R: Read> Loader<R> {
             expire: None,
             idle: None,
             frequency: None,
+            libraries: Vec::new(),
         })
     }
 
@@ -121,6 +124,12 @@ impl<R: Read> Loader<R> {
     /// What the load has found so far.
     pub fn report(&self) -> &LoadReport {
         &self.report
+    }
+
+    /// The code of the function libraries read so far, taken: the caller loads them once the
+    /// file is in (the engine that runs them is above this layer).
+    pub fn take_libraries(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.libraries)
     }
 
     pub fn into_report(self) -> LoadReport {
@@ -175,9 +184,10 @@ impl<R: Read> Loader<R> {
                 OP_MODULE_AUX => {
                     return r.error("the file holds module data, which zedis cannot load");
                 }
-                OP_FUNCTION | OP_FUNCTION2 => {
-                    return r.error("the file holds functions, which zedis does not support yet");
-                }
+                OP_FUNCTION | OP_FUNCTION2 => match read_function(r, kind) {
+                    Ok(code) => self.libraries.push(code),
+                    Err(e) => return r.error(format!("Failed loading library, {e}")),
+                },
                 _ => {
                     let db = self.db;
                     let key = r.string()?;
@@ -542,6 +552,58 @@ fn intset_members(blob: &[u8]) -> Result<Vec<i64>, String> {
         return Err("intset members out of order or repeated".into());
     }
     Ok(members)
+}
+
+/// Reads one function library after its opcode (`rdbFunctionLoad`): the library's code, or
+/// Redis's message for what failed. The record Redis 7.0's release candidates wrote
+/// (`FUNCTION`: name, engine, description, code) becomes the code with the shebang line Redis
+/// makes of it.
+pub fn read_function<R: Read>(r: &mut RdbReader<R>, kind: u8) -> Result<Vec<u8>, String> {
+    if kind == OP_FUNCTION2 {
+        return r
+            .string()
+            .map_err(|_| "Failed loading library payload".to_string());
+    }
+    let name = r
+        .string()
+        .map_err(|_| "Failed loading library name".to_string())?;
+    let engine = r
+        .string()
+        .map_err(|_| "Failed loading engine name".to_string())?;
+    let has_description = r
+        .length()
+        .map_err(|_| "Failed loading library description indicator".to_string())?;
+    if has_description != 0 {
+        r.string()
+            .map_err(|_| "Failed loading library description".to_string())?;
+    }
+    let body = r
+        .string()
+        .map_err(|_| "Failed loading library blob".to_string())?;
+    let mut code = Vec::with_capacity(body.len() + name.len() + engine.len() + 9);
+    code.extend_from_slice(b"#!");
+    code.extend_from_slice(&engine);
+    code.extend_from_slice(b" name=");
+    code.extend_from_slice(&name);
+    code.push(b'\n');
+    code.extend_from_slice(&body);
+    Ok(code)
+}
+
+/// The libraries of a verified `FUNCTION DUMP` payload (`functionRestoreCommand`), or the
+/// error `FUNCTION RESTORE` replies.
+pub fn function_payloads(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let body_end = payload.len().saturating_sub(10) as u64;
+    let mut r = RdbReader::new(payload);
+    let mut libraries = Vec::new();
+    while r.offset() < body_end {
+        let kind = r.byte().map_err(|_| "can not read data type".to_string())?;
+        if kind != OP_FUNCTION && kind != OP_FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        libraries.push(read_function(&mut r, kind)?);
+    }
+    Ok(libraries)
 }
 
 /// Why a `DUMP` payload cannot be restored, as `RESTORE` tells the two apart.

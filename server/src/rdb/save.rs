@@ -80,6 +80,15 @@ impl Saver {
         )
     }
 
+    /// The function libraries' code, after the header (`rdbSaveFunctions`).
+    pub fn functions<W: Write>(
+        &mut self,
+        w: &mut RdbWriter<W>,
+        libraries: &[&[u8]],
+    ) -> io::Result<()> {
+        write_functions(w, libraries)
+    }
+
     /// `SELECTDB` and `RESIZEDB` before a database's keys.
     pub fn database<W: Write>(
         &mut self,
@@ -263,12 +272,27 @@ fn aux<W: Write>(w: &mut RdbWriter<W>, name: &[u8], value: &[u8]) -> io::Result<
     w.string(value)
 }
 
-/// Writes every database of `keyspace` to `out` in one pass and returns `out` after the
-/// checksum: the blocking save (`SAVE`, shutdown).
-pub fn save_all<W: Write>(keyspace: &Keyspace, options: SaveOptions, out: W) -> io::Result<W> {
+/// One `FUNCTION2` record per library: what an RDB file and `FUNCTION DUMP` hold.
+pub fn write_functions<W: Write>(w: &mut RdbWriter<W>, libraries: &[&[u8]]) -> io::Result<()> {
+    for code in libraries {
+        w.byte(OP_FUNCTION2)?;
+        w.string(code)?;
+    }
+    Ok(())
+}
+
+/// Writes the function `libraries` and every database of `keyspace` to `out` in one pass and
+/// returns `out` after the checksum: the blocking save (`SAVE`, shutdown).
+pub fn save_all<W: Write>(
+    keyspace: &Keyspace,
+    libraries: &[&[u8]],
+    options: SaveOptions,
+    out: W,
+) -> io::Result<W> {
     let mut w = RdbWriter::new(out, options.checksum, options.compression);
     let mut saver = Saver::new(options);
     saver.header(&mut w)?;
+    saver.functions(&mut w, libraries)?;
     for (index, db) in keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

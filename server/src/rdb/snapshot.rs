@@ -210,12 +210,13 @@ fn write_chunks(chunks: Receiver<Chunk>, file: File, compression: bool) -> io::R
 }
 
 impl FileSink {
-    /// Starts the stream in `file`: magic, version and AUX fields. `sizes` gives each
-    /// database's keys and keys with an expire time as the save begins.
+    /// Starts the stream in `file`: magic, version, AUX fields and the function `libraries`.
+    /// `sizes` gives each database's keys and keys with an expire time as the save begins.
     pub fn start(
         file: File,
         options: SaveOptions,
         sizes: Vec<(usize, usize)>,
+        libraries: &[&[u8]],
     ) -> io::Result<FileSink> {
         let (chunks, received) = sync_channel(QUEUED_CHUNKS);
         let compression = options.compression;
@@ -230,6 +231,7 @@ impl FileSink {
         writer.defer_compression(ChunkStream::defer);
         let mut saver = Saver::new(options);
         saver.header(&mut writer)?;
+        saver.functions(&mut writer, libraries)?;
         Ok(FileSink {
             writer,
             saver,

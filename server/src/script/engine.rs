@@ -1,243 +1,52 @@
-//! The `EVAL` engine: one Lua interpreter, its script cache (SHA1 → body, flags, compiled
-//! function), the `redis` object, and a run of one script (Redis's `eval.c` and `script_lua.c`).
-//!
-//! A run reaches the server only through a [`ScriptHost`], so this layer stays below the
-//! commands: `redis.call` hands the host the command's arguments and reads the reply it writes
-//! as RESP, as Redis reads its script client's output buffer.
+//! The `EVAL` engine: an interpreter of its own and its script cache (SHA1 → flags, compiled
+//! function), as Redis's `eval.c` keeps them.
 
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
 
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Table, Value};
 
-use super::convert::{self, WrittenError};
+use super::convert::WrittenError;
 use super::flags;
 use super::lua_error;
-use super::sandbox;
-use crate::protocol::reply::{Protocol, Reply};
-
-/// The server side of a script run.
-pub trait ScriptHost {
-    /// Runs one command for the script (Redis's `scriptCall`), its reply written to `reply`;
-    /// or the error that refused it before it ran, as Redis words it (with or without a leading
-    /// `-CODE`), already counted in the error statistics.
-    /// `repl_flags` are the script's `redis.set_repl` flags (bit 0: the AOF).
-    fn call(&mut self, args: &[Vec<u8>], reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
-    /// Whether `args` name a command (`redis.acl_check_cmd`).
-    fn command_exists(&mut self, args: &[Vec<u8>]) -> bool;
-    /// `redis.log`: `level` is Redis's (0 debug … 3 warning).
-    fn log(&mut self, level: u8, text: &[u8]);
-    /// The script has run past `busy-reply-threshold` (called again every
-    /// [`HOOK_INSTRUCTIONS`] instructions): serve other clients; `Some(error)` stops the script
-    /// with that error (`SCRIPT KILL`, `SHUTDOWN NOSAVE`).
-    fn busy(&mut self) -> Option<String>;
-}
-
-/// What the run's host function is asked (its first argument).
-const OP_CALL: i64 = 1;
-const OP_PCALL: i64 = 2;
-const OP_LOG: i64 = 3;
-const OP_ACL: i64 = 4;
-const OP_BUSY: i64 = 5;
-
-/// Runs a script under the error handler. With `nkeys`, the keys and arguments follow and
-/// become `KEYS` and `ARGV`; without, the caller set them.
-const RUNNER: &str = r#"
-local xpcall, rawset = xpcall, rawset
-return function(f, h, G, nkeys, ...)
-  if nkeys then
-    local all, keys, argv = {...}, {}, {}
-    for i = 1, nkeys do keys[i] = all[i] end
-    for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
-    rawset(G, 'KEYS', keys)
-    rawset(G, 'ARGV', argv)
-  end
-  return xpcall(f, h)
-end
-"#;
-
-/// Keys and arguments passed on the Lua stack to the runner at most (the stack holds 8000).
-const RUNNER_MAX_ARGS: usize = 4000;
-
-/// Lua instructions between two checks of a running script's time (Redis's count hook).
-pub const HOOK_INSTRUCTIONS: u32 = 100_000;
+use super::vm::{Calling, LuaVm, ScriptHost};
+use crate::protocol::reply::Reply;
 
 /// A script in the cache.
 pub struct CachedScript {
     pub flags: u32,
 }
 
-/// An error raised by the `redis` object: Redis raises these as `{err = …}` tables.
-#[derive(Debug)]
-struct RedisError {
-    text: Vec<u8>,
-    /// Already counted in the error statistics (the command that failed counted it).
-    counted: bool,
-}
-
-impl std::fmt::Display for RedisError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&String::from_utf8_lossy(&self.text))
-    }
-}
-
-impl std::error::Error for RedisError {}
-
-fn raise(text: &[u8]) -> mlua::Error {
-    mlua::Error::external(RedisError {
-        text: convert::error_text(text),
-        counted: false,
-    })
-}
-
-/// State the static functions of the `redis` object share with a run.
-struct RunState {
-    running: Cell<bool>,
-    resp3: Cell<bool>,
-    repl_flags: Cell<u8>,
-    /// `redisLrand48`'s 48-bit state: the same sequence on every machine.
-    random: Cell<u64>,
-    /// When the running script started, and after how long it is busy.
-    started: Cell<std::time::Instant>,
-    busy_after: Cell<std::time::Duration>,
-}
-
-/// Global library tables scripts see read-only.
-const LIBRARIES: [&str; 9] = [
-    "string",
-    "table",
-    "math",
-    "coroutine",
-    "redis",
-    "cjson",
-    "bit",
-    "struct",
-    "cmsgpack",
-];
-
 pub struct EvalEngine {
-    lua: Lua,
-    globals: Table,
-    env: Table,
-    handler: Function,
-    runner: Function,
-    /// Holds `host`: the run's host-bound function, which `redis.call`, `redis.pcall`,
-    /// `redis.log`, `redis.acl_check_cmd` and the time hook reach through it; between runs a
-    /// function that refuses as Redis does without a run.
-    slot: Table,
-    outside: Function,
-    /// The `redis` table, and its `call` and `pcall` between runs (during a run they are
-    /// functions bound to the run's host: a nested call would push a script's arguments a
-    /// second time, and `redis.call(unpack(t))` may fill the Lua stack once already).
-    redis: Table,
-    idle_call: [Function; 2],
+    vm: LuaVm,
     /// The compiled scripts by SHA1, in a Lua table: mlua can hold only about 8000 values from
     /// Rust at once, and a cache has no such bound.
     functions: Table,
-    state: Rc<RunState>,
     scripts: HashMap<String, CachedScript>,
-    /// Runs since the collector last took a step.
-    runs: u32,
-    /// The heap cap while a script's own code runs (see [`Self::set_memory_limit`]).
-    heap_limit: usize,
 }
-
-/// Runs between two collector steps (`LUA_GC_CYCLE_PERIOD`).
-const GC_STEP_PERIOD: u32 = 50;
 
 /// Characters of a script's name.
 const SHA1_HEX_LEN: usize = 40;
-
-/// The lowercase hex SHA1 of `bytes`, as `SCRIPT LOAD` names scripts.
-pub fn sha1hex(bytes: &[u8]) -> String {
-    sha1_smol::Sha1::from(bytes).digest().to_string()
-}
 
 impl EvalEngine {
     /// A new interpreter; `random` is the state `math.random` goes on from (it survives
     /// `SCRIPT FLUSH`, as Redis's generator does).
     pub fn new(random: u64) -> mlua::Result<EvalEngine> {
-        let lua = Lua::new_with(
-            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
-        )?;
-        let state = Rc::new(RunState {
-            running: Cell::new(false),
-            resp3: Cell::new(false),
-            repl_flags: Cell::new(3),
-            random: Cell::new(random),
-            started: Cell::new(std::time::Instant::now()),
-            busy_after: Cell::new(std::time::Duration::ZERO),
-        });
-        super::lib_cjson::register(&lua)?;
-        super::lib_struct::register(&lua)?;
-        super::lib_cmsgpack::register(&lua)?;
-        super::lib_bit::register(&lua)?;
-        let redis = redis_object(&lua, &state)?;
-        lua.globals().raw_set("redis", redis.clone())?;
-        install_random(&lua, &state)?;
-        let error_message = lua.create_function(|lua, value: Value| pcall_message(lua, value))?;
-        let env = sandbox::install(&lua, &LIBRARIES, error_message)?;
-        let handler = lua.create_function(|lua, value: Value| error_handler(lua, value))?;
-        let runner = lua
-            .load(RUNNER)
-            .set_name(sandbox::INTERNAL_SOURCE)
-            .eval::<Function>()?;
-        let functions = lua.create_table()?;
-        let slot = lua.create_table()?;
-        // Rust functions, not Lua ones: `return redis.call(...)` must not become a Lua tail
-        // call, which would hide the script line an error is reported at.
-        for (name, op) in [
-            ("call", OP_CALL),
-            ("pcall", OP_PCALL),
-            ("log", OP_LOG),
-            ("acl_check_cmd", OP_ACL),
-        ] {
-            let slot = slot.clone();
-            let function = lua.create_function(move |_, values: MultiValue| {
-                let host: Function = slot.raw_get("host")?;
-                let mut args = MultiValue::with_capacity(values.len() + 1);
-                args.push_back(Value::Integer(op));
-                args.extend(values);
-                host.call::<MultiValue>(args)
-            })?;
-            redis.raw_set(name, function)?;
-        }
-        let idle_call = [redis.raw_get("call")?, redis.raw_get("pcall")?];
-        let outside = lua.create_function(|_, values: MultiValue| -> mlua::Result<()> {
-            let name = match values.front() {
-                Some(Value::Integer(OP_LOG)) => "redis.log",
-                Some(Value::Integer(OP_ACL)) => "redis.acl_check_cmd",
-                _ => "redis.call/pcall",
-            };
-            Err(raise(
-                format!("{name} can only be called inside a script invocation").as_bytes(),
-            ))
-        })?;
-        let engine = EvalEngine {
-            slot,
-            outside,
-            redis,
-            idle_call,
-            globals: lua.globals(),
-            lua,
-            env,
-            handler,
-            runner,
+        let vm = LuaVm::new(random)?;
+        let functions = vm.lua().create_table()?;
+        Ok(EvalEngine {
+            vm,
             functions,
-            state,
             scripts: HashMap::new(),
-            runs: 0,
-            heap_limit: 0,
-        };
-        engine.unbind_host();
-        Ok(engine)
+        })
+    }
+
+    pub fn vm(&mut self) -> &mut LuaVm {
+        &mut self.vm
     }
 
     /// The generator's state, to carry over to the next interpreter.
     pub fn random_state(&self) -> u64 {
-        self.state.random.get()
+        self.vm.random_state()
     }
 
     pub fn lookup(&self, sha: &str) -> Option<&CachedScript> {
@@ -261,30 +70,25 @@ impl EvalEngine {
                 * (std::mem::size_of::<String>() + std::mem::size_of::<CachedScript>())
     }
 
-    /// Caps the interpreter's heap: a script that allocates past it fails with Lua's
-    /// "not enough memory" instead of taking the host's memory.
-    pub fn set_memory_limit(&mut self, bytes: usize) {
-        self.heap_limit = bytes;
-    }
-
     /// Bytes the interpreter holds (`used_memory_lua`).
     pub fn lua_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.vm.lua_memory()
     }
 
     /// Compiles `body` into the cache (Redis's `luaCreateFunction`): its SHA1, or the error
     /// reply's text.
     pub fn create(&mut self, body: &[u8]) -> Result<String, String> {
-        let sha = sha1hex(body);
+        let sha = super::vm::sha1hex(body);
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
         let (script_flags, shebang_len) = flags::parse_shebang(body)?;
         let function = self
-            .lua
+            .vm
+            .lua()
             .load(&body[shebang_len..])
             .set_name("@user_script")
-            .set_environment(self.env.clone())
+            .set_environment(self.vm.env().clone())
             .into_function()
             .map_err(|e| {
                 format!(
@@ -317,11 +121,7 @@ impl EvalEngine {
         reply: &mut Reply,
         on_error: &mut dyn FnMut(WrittenError),
     ) {
-        let function = match self.functions.raw_get::<Value>(sha) {
-            Ok(Value::Function(function)) => Some(function),
-            _ => None,
-        };
-        let Some(function) = function else {
+        let Ok(Value::Function(function)) = self.functions.raw_get::<Value>(sha) else {
             let text = "NOSCRIPT No matching script. Please use EVAL.";
             reply.error(text);
             on_error(WrittenError {
@@ -330,655 +130,16 @@ impl EvalEngine {
             });
             return;
         };
-        self.state.running.set(true);
-        self.state.resp3.set(false);
-        self.state.repl_flags.set(3);
-        if let Some(after) = busy_after {
-            self.state.started.set(std::time::Instant::now());
-            self.state.busy_after.set(after);
-            self.set_time_hook();
-        }
-        let outcome = self.call_script(function, keys, args, host);
-        if busy_after.is_some() {
-            self.lua.remove_hook();
-        }
-        self.state.running.set(false);
-        match outcome {
-            Ok(value) => {
-                if let Err(e) = convert::write_lua_value(
-                    &self.lua,
-                    reply,
-                    value,
-                    self.state.resp3.get(),
-                    on_error,
-                ) {
-                    let text = format!("ERR {}", lua_error::message(&e));
-                    reply.error(&text);
-                    on_error(WrittenError {
-                        text,
-                        counted: true,
-                    });
-                }
-            }
-            Err(error) => {
-                let (text, counted) = self.error_reply(sha, error);
-                reply.error(&text);
-                on_error(WrittenError { text, counted });
-            }
-        }
-        // Redis steps the collector every 50 runs rather than letting a full cycle hit one run.
-        self.runs += 1;
-        if self.runs == GC_STEP_PERIOD {
-            self.runs = 0;
-            self.lua.gc_step().ok();
-        }
-    }
-
-    /// Sets `KEYS` and `ARGV`, binds the run's host function (what `redis.call`, `pcall`,
-    /// `log`, `acl_check_cmd` and the time hook reach), and calls the script under the error
-    /// handler: its return value, or the error object.
-    fn call_script(
-        &self,
-        function: Function,
-        keys: &[&[u8]],
-        args: &[&[u8]],
-        host: &mut dyn ScriptHost,
-    ) -> Result<Value, Value> {
-        let lua = &self.lua;
-        // Few arguments travel on the Lua stack and the runner builds the tables (one call);
-        // many would overflow that stack, so those tables are built here.
-        let small = keys.len() + args.len() <= RUNNER_MAX_ARGS;
-        if !small {
-            let set = |name: &str, items: &[&[u8]]| -> mlua::Result<()> {
-                let table = lua.create_table_with_capacity(items.len(), 0)?;
-                for (i, item) in items.iter().enumerate() {
-                    table.raw_set(i + 1, lua.create_string(item)?)?;
-                }
-                self.globals.raw_set(name, table)
-            };
-            if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", args)) {
-                return Err(Value::Error(Box::new(e)));
-            }
-        }
-        let host = RefCell::new(host);
-        let state = &self.state;
-        let result = lua.scope(|scope| {
-            let host_function = scope.create_function_mut(|lua, mut values: MultiValue| {
-                let op = match values.pop_front() {
-                    Some(Value::Integer(op)) => op,
-                    _ => OP_CALL,
-                };
-                match op {
-                    OP_CALL | OP_PCALL => {
-                        let value = run_command(lua, state, &host, &values, op == OP_CALL)?;
-                        Ok(MultiValue::from_iter([value]))
-                    }
-                    OP_LOG => {
-                        let (level, text) = log_line(&values)?;
-                        host.borrow_mut().log(level, &text);
-                        Ok(MultiValue::new())
-                    }
-                    OP_ACL => {
-                        let args = command_args(&values)?;
-                        if !host.borrow_mut().command_exists(&args) {
-                            return Err(raise(b"Invalid command passed to redis.acl_check_cmd()"));
-                        }
-                        Ok(MultiValue::from_iter([Value::Boolean(true)]))
-                    }
-                    _ => match host.borrow_mut().busy() {
-                        Some(text) => Ok(MultiValue::from_iter([Value::String(
-                            lua.create_string(text)?,
-                        )])),
-                        None => Ok(MultiValue::new()),
-                    },
-                }
-            })?;
-            self.slot.raw_set("host", host_function)?;
-            for (name, raise_errors) in [("call", true), ("pcall", false)] {
-                let host = &host;
-                let call = scope.create_function_mut(move |lua, values: MultiValue| {
-                    run_command(lua, state, host, &values, raise_errors)
-                })?;
-                self.redis.raw_set(name, call)?;
-            }
-            // The cap applies while the script runs. mlua wraps each of its own calls in a
-            // protected call while any cap is set, so the setup above and the reply after run
-            // without it.
-            lua.set_memory_limit(self.heap_limit)?;
-            if small {
-                let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
-                call_args.push_back(Value::Function(function));
-                call_args.push_back(Value::Function(self.handler.clone()));
-                call_args.push_back(Value::Table(self.globals.clone()));
-                call_args.push_back(Value::Integer(keys.len() as i64));
-                for item in keys.iter().chain(args) {
-                    call_args.push_back(Value::String(lua.create_string(item)?));
-                }
-                self.runner.call::<MultiValue>(call_args)
-            } else {
-                self.runner
-                    .call::<MultiValue>((function, self.handler.clone(), Value::Nil))
-            }
-        });
-        let _ = lua.set_memory_limit(0);
-        self.unbind_host();
-        let mut values = match result {
-            Ok(values) => values,
-            Err(e) => return Err(Value::Error(Box::new(e))),
-        };
-        match values.pop_front() {
-            Some(Value::Boolean(true)) => Ok(values.pop_front().unwrap_or(Value::Nil)),
-            _ => Err(values.pop_front().unwrap_or(Value::Nil)),
-        }
-    }
-
-    /// Checks the running script's time every [`HOOK_INSTRUCTIONS`]; once it is busy, lets the
-    /// host serve other clients, and stops the script when the host says so. A stopped script
-    /// is stopped again at every line, so `pcall` cannot keep it going (Redis re-arms its hook
-    /// the same way).
-    fn set_time_hook(&self) {
-        let state = Rc::clone(&self.state);
-        let slot = self.slot.clone();
-        let _ = self.lua.set_hook(
-            mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
-            move |lua, _| {
-                if state.started.get().elapsed() < state.busy_after.get() {
-                    return Ok(mlua::VmState::Continue);
-                }
-                let host: Function = slot.raw_get("host")?;
-                let stop: Option<String> = host.call(OP_BUSY)?;
-                let Some(text) = stop else {
-                    return Ok(mlua::VmState::Continue);
-                };
-                let again = text.clone();
-                lua.set_hook(mlua::HookTriggers::new().every_line(), move |_, _| {
-                    Err(raise(again.as_bytes()))
-                })?;
-                Err(raise(text.as_bytes()))
-            },
+        self.vm.run(
+            function,
+            sha,
+            Calling::Globals,
+            keys,
+            args,
+            busy_after,
+            host,
+            reply,
+            on_error,
         );
     }
-
-    /// Outside a run the host-bound functions answer as Redis's do without a run context.
-    fn unbind_host(&self) {
-        let _ = self.slot.raw_set("host", self.outside.clone());
-        let _ = self.redis.raw_set("call", self.idle_call[0].clone());
-        let _ = self.redis.raw_set("pcall", self.idle_call[1].clone());
-    }
-
-    /// The error reply for a failed run (`luaCallFunction`): the error text, with the script
-    /// and line when known, and whether it still needs counting.
-    fn error_reply(&self, sha: &str, error: Value) -> (String, bool) {
-        match error {
-            Value::Table(table) => {
-                let text = match table.raw_get::<Value>("err") {
-                    Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-                    Ok(Value::Number(n)) => format!("{n}"),
-                    Ok(Value::Integer(n)) => format!("{n}"),
-                    _ => String::new(),
-                };
-                let counted = !matches!(
-                    table.raw_get::<Value>("ignore_error_stats_update"),
-                    Ok(Value::Boolean(true))
-                );
-                let source = table.raw_get::<Value>("source").ok();
-                let line = table.raw_get::<Value>("line").ok();
-                let mut out = text;
-                if let (
-                    Some(Value::String(source)),
-                    Some(line @ (Value::Integer(_) | Value::Number(_))),
-                ) = (source, line)
-                {
-                    let line = match line {
-                        Value::Integer(n) => n,
-                        Value::Number(n) => n as i64,
-                        _ => 0,
-                    };
-                    out.push_str(&format!(
-                        " script: {sha}, on {}:{line}.",
-                        String::from_utf8_lossy(&source.as_bytes())
-                    ));
-                }
-                (out, counted)
-            }
-            Value::Error(e) => (
-                // Redis's format ends in a line feed, which the reply turns into a space.
-                format!(
-                    "ERR Error running script {sha}, {} ",
-                    truncate(&lua_error::message(&e), 100)
-                ),
-                false,
-            ),
-            other => {
-                let message = match &other {
-                    Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-                    _ => "execution failure".to_string(),
-                };
-                (
-                    format!(
-                        "ERR Error running script {sha}, {} ",
-                        truncate(&message, 100)
-                    ),
-                    false,
-                )
-            }
-        }
-    }
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// Redis's error handler (`__redis__err__handler`): makes every error an `{err = …}` table and
-/// adds the script source and line it was raised at.
-fn error_handler(lua: &Lua, error: Value) -> mlua::Result<Table> {
-    let table = match error {
-        Value::Table(table) => table,
-        Value::Error(e) => match lua_error::root_cause(&e) {
-            mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
-                Some(redis_error) => {
-                    let table = lua.create_table()?;
-                    table.raw_set("err", lua.create_string(&redis_error.text)?)?;
-                    if redis_error.counted {
-                        table.raw_set("ignore_error_stats_update", true)?;
-                    }
-                    table
-                }
-                None => error_table_with_text(lua, &format!("ERR {inner}"))?,
-            },
-            // Library functions put the caller's position in their messages, as `luaL_error`.
-            mlua::Error::RuntimeError(message) => {
-                error_table_with_text(lua, &format!("ERR {message}"))?
-            }
-            other => error_table_with_text(lua, &format!("ERR {}", lua_error::message(other)))?,
-        },
-        other => {
-            let text = match &other {
-                Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-                Value::Nil => "nil".to_string(),
-                Value::Boolean(b) => b.to_string(),
-                Value::Integer(n) => n.to_string(),
-                Value::Number(n) => lua_number_text(*n),
-                _ => other.type_name().to_string(),
-            };
-            error_table_with_text(lua, &format!("ERR {text}"))?
-        }
-    };
-    if let Some((source, line)) = script_frame(lua) {
-        table.raw_set("source", source)?;
-        table.raw_set("line", line)?;
-    }
-    Ok(table)
-}
-
-fn error_table_with_text(lua: &Lua, text: &str) -> mlua::Result<Table> {
-    let table = lua.create_table()?;
-    table.raw_set("err", text)?;
-    Ok(table)
-}
-
-/// `tostring` of a Lua number (`%.14g`).
-fn lua_number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
-/// Inside the handler: level 1 raised the error; the first frame above it that is script code
-/// (not C, not internal) is where the error is reported.
-fn script_frame(lua: &Lua) -> Option<(String, i64)> {
-    for level in 1..16 {
-        let frame = lua.inspect_stack(level, |debug| {
-            let source = debug.source();
-            (
-                source.what,
-                source.source.map(|s| s.into_owned()),
-                debug.current_line(),
-            )
-        })?;
-        let (what, source, line) = frame;
-        if what == "C" || source.as_deref() == Some(sandbox::INTERNAL_SOURCE) {
-            continue;
-        }
-        return Some((source?, line.map_or(-1, |l| l as i64)));
-    }
-    None
-}
-
-/// What Redis's `pcall` returns for an error object: the `err` text of an error table (or of
-/// an error the `redis` object raised), the message of a library error, else the object.
-fn pcall_message(lua: &Lua, error: Value) -> mlua::Result<Value> {
-    Ok(match error {
-        Value::Table(table) => match table.raw_get::<Value>("err")? {
-            s @ (Value::String(_) | Value::Number(_) | Value::Integer(_)) => s,
-            _ => Value::Table(table),
-        },
-        Value::Error(e) => match lua_error::root_cause(&e) {
-            mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
-                Some(redis_error) => Value::String(lua.create_string(&redis_error.text)?),
-                None => Value::String(lua.create_string(inner.to_string())?),
-            },
-            other => Value::String(lua.create_string(lua_error::message(other))?),
-        },
-        other => other,
-    })
-}
-
-/// `redis.call` (raising the command's error) or `redis.pcall` (returning it as a table): runs
-/// the command through the host and reads its reply into Lua (`luaRedisGenericCommand`).
-fn run_command(
-    lua: &Lua,
-    state: &RunState,
-    host: &RefCell<&mut dyn ScriptHost>,
-    values: &MultiValue,
-    raise_errors: bool,
-) -> mlua::Result<Value> {
-    let args = command_args(values)?;
-    let protocol = if state.resp3.get() {
-        Protocol::Resp3
-    } else {
-        Protocol::Resp2
-    };
-    let mut out = Reply::new(protocol);
-    let outcome = host
-        .borrow_mut()
-        .call(&args, &mut out, state.repl_flags.get());
-    match outcome {
-        // The host counted the refusal already.
-        Err(text) => {
-            if raise_errors {
-                return Err(mlua::Error::external(RedisError {
-                    text: convert::error_text(text.as_bytes()),
-                    counted: true,
-                }));
-            }
-            let table = convert::error_table(lua, text.as_bytes())?;
-            table.raw_set("ignore_error_stats_update", true)?;
-            Ok(Value::Table(table))
-        }
-        Ok(()) => {
-            let bytes = out.bytes();
-            if raise_errors && bytes.first() == Some(&b'-') {
-                let line_end = bytes
-                    .windows(2)
-                    .position(|w| w == b"\r\n")
-                    .unwrap_or(bytes.len());
-                return Err(mlua::Error::external(RedisError {
-                    text: convert::error_text(&bytes[..line_end]),
-                    counted: true,
-                }));
-            }
-            convert::reply_to_lua(lua, bytes)
-        }
-    }
-}
-
-/// A command's arguments from Lua values: strings as they are, numbers as `%.17g`
-/// (`luaArgsToRedisArgv`).
-fn command_args(values: &MultiValue) -> mlua::Result<Vec<Vec<u8>>> {
-    if values.is_empty() {
-        return Err(raise(
-            b"Please specify at least one argument for this redis lib call",
-        ));
-    }
-    let mut args = Vec::with_capacity(values.len());
-    for value in values {
-        match value {
-            Value::String(s) => args.push(s.as_bytes().to_vec()),
-            Value::Integer(n) => args.push(n.to_string().into_bytes()),
-            Value::Number(n) => args.push(crate::util::format_double(*n).into_bytes()),
-            _ => {
-                return Err(raise(
-                    b"Lua redis lib command arguments must be strings or integers",
-                ));
-            }
-        }
-    }
-    Ok(args)
-}
-
-/// `redis.log(level, ...)`'s level and text (`luaLogCommand`).
-fn log_line(values: &MultiValue) -> mlua::Result<(u8, Vec<u8>)> {
-    if values.len() < 2 {
-        return Err(raise(b"redis.log() requires two arguments or more."));
-    }
-    let level = match &values[0] {
-        Value::Integer(n) => *n as f64,
-        Value::Number(n) => *n,
-        Value::String(s) => match std::str::from_utf8(&s.as_bytes())
-            .ok()
-            .and_then(|t| t.trim().parse::<f64>().ok())
-        {
-            Some(n) => n,
-            None => return Err(raise(b"First argument must be a number (log level).")),
-        },
-        _ => return Err(raise(b"First argument must be a number (log level).")),
-    };
-    let level = level as i64;
-    if !(0..=3).contains(&level) {
-        return Err(raise(b"Invalid debug level."));
-    }
-    let mut text = Vec::new();
-    for (i, value) in values.iter().skip(1).enumerate() {
-        let piece = match value {
-            Value::String(s) => s.as_bytes().to_vec(),
-            Value::Integer(n) => n.to_string().into_bytes(),
-            Value::Number(n) => lua_number_text(*n).into_bytes(),
-            _ => continue,
-        };
-        if i > 0 {
-            text.push(b' ');
-        }
-        text.extend_from_slice(&piece);
-    }
-    Ok((level as u8, text))
-}
-
-/// The `redis` table with the functions that need no host (the host-bound ones are set per
-/// run).
-fn redis_object(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<Table> {
-    let redis = lua.create_table()?;
-    redis.raw_set(
-        "sha1hex",
-        lua.create_function(|_, values: MultiValue| {
-            if values.len() != 1 {
-                return Err(raise(b"wrong number of arguments"));
-            }
-            let bytes = match &values[0] {
-                Value::String(s) => s.as_bytes().to_vec(),
-                Value::Integer(n) => n.to_string().into_bytes(),
-                Value::Number(n) => lua_number_text(*n).into_bytes(),
-                _ => Vec::new(),
-            };
-            Ok(sha1hex(&bytes))
-        })?,
-    )?;
-    let single_field = |field: &'static str| {
-        lua.create_function(move |lua, values: MultiValue| {
-            let text = match (values.len(), values.front()) {
-                (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
-                _ => {
-                    return convert::error_table(lua, b"wrong number or type of arguments");
-                }
-            };
-            let table = lua.create_table()?;
-            if field == "err" {
-                let text = if text.starts_with(b"-") {
-                    text
-                } else {
-                    [b"-".as_slice(), &text].concat()
-                };
-                table.raw_set("err", lua.create_string(convert::error_text(&text))?)?;
-            } else {
-                table.raw_set(field, lua.create_string(&text)?)?;
-            }
-            Ok(table)
-        })
-    };
-    redis.raw_set("error_reply", single_field("err")?)?;
-    redis.raw_set("status_reply", single_field("ok")?)?;
-    let resp_state = Rc::clone(state);
-    redis.raw_set(
-        "setresp",
-        lua.create_function(move |_, values: MultiValue| {
-            if !resp_state.running.get() {
-                return Err(raise(
-                    b"redis.setresp can only be called inside a script invocation",
-                ));
-            }
-            if values.len() != 1 {
-                return Err(raise(b"redis.setresp() requires one argument."));
-            }
-            match number_of(&values[0]).map(|n| n as i64) {
-                Some(2) => resp_state.resp3.set(false),
-                Some(3) => resp_state.resp3.set(true),
-                _ => return Err(raise(b"RESP version must be 2 or 3.")),
-            }
-            Ok(())
-        })?,
-    )?;
-    let repl_state = Rc::clone(state);
-    redis.raw_set(
-        "set_repl",
-        lua.create_function(move |_, values: MultiValue| {
-            if !repl_state.running.get() {
-                return Err(raise(
-                    b"redis.set_repl can only be called inside a script invocation",
-                ));
-            }
-            if values.len() != 1 {
-                return Err(raise(b"redis.set_repl() requires two arguments."));
-            }
-            let flags = values.front().and_then(number_of).unwrap_or(0.0) as i64;
-            if flags & !3 != 0 {
-                return Err(raise(
-                    b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-                ));
-            }
-            repl_state.repl_flags.set(flags as u8);
-            Ok(())
-        })?,
-    )?;
-    // Redis 7.0 always replicates effects; the call stays for old scripts.
-    redis.raw_set(
-        "replicate_commands",
-        lua.create_function(|_, _: MultiValue| Ok(true))?,
-    )?;
-    // The debugger is not running: a breakpoint is not taken, debug output goes nowhere.
-    redis.raw_set(
-        "breakpoint",
-        lua.create_function(|_, _: MultiValue| Ok(false))?,
-    )?;
-    redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
-    for (name, value) in [
-        ("LOG_DEBUG", 0),
-        ("LOG_VERBOSE", 1),
-        ("LOG_NOTICE", 2),
-        ("LOG_WARNING", 3),
-        ("REPL_NONE", 0),
-        ("REPL_AOF", 1),
-        ("REPL_SLAVE", 2),
-        ("REPL_REPLICA", 2),
-        ("REPL_ALL", 3),
-    ] {
-        redis.raw_set(name, value)?;
-    }
-    redis.raw_set("REDIS_VERSION", crate::version::REDIS_VERSION)?;
-    redis.raw_set(
-        "REDIS_VERSION_NUM",
-        version_num(crate::version::REDIS_VERSION),
-    )?;
-    Ok(redis)
-}
-
-/// `0x00MMmmpp` of a `major.minor.patch` version (`REDIS_VERSION_NUM`).
-fn version_num(version: &str) -> i64 {
-    let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
-    let (major, minor, patch) = (
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    );
-    (major << 16) | (minor << 8) | patch
-}
-
-fn number_of(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(n) => Some(*n as f64),
-        Value::Number(n) => Some(*n),
-        Value::String(s) => std::str::from_utf8(&s.as_bytes())
-            .ok()
-            .and_then(|t| t.trim().parse().ok()),
-        _ => None,
-    }
-}
-
-/// `srand48`'s default state (`X2 X1 X0` = 0x1234 0xABCD 0x330E), where a server's first
-/// interpreter starts.
-pub const LRAND48_SEED: u64 = 0x1234_ABCD_330E;
-const LRAND48_MAX: i64 = i32::MAX as i64;
-
-/// One step of the 48-bit linear congruential generator (`redisLrand48`): 31 random bits.
-fn lrand48(state: &Cell<u64>) -> i64 {
-    let next = (state.get().wrapping_mul(0x5_DEEC_E66D).wrapping_add(0xB)) & ((1 << 48) - 1);
-    state.set(next);
-    (next >> 17) as i64
-}
-
-/// `luaL_checkint`: a number or a numeric string, truncated; else Lua's argument error.
-fn check_int(lua: &Lua, values: &MultiValue, index: usize) -> mlua::Result<i64> {
-    let value = values.get(index);
-    match value.and_then(number_of) {
-        Some(n) => Ok(n as i64),
-        None => Err(lua_error::type_error(lua, index + 1, "number", value)),
-    }
-}
-
-/// Replaces `math.random` and `math.randomseed` with Redis's: the same sequence on every machine
-/// for the same seed, whatever the C library.
-fn install_random(lua: &Lua, state: &Rc<RunState>) -> mlua::Result<()> {
-    let math: Table = lua.globals().raw_get("math")?;
-    let random_state = Rc::clone(state);
-    math.raw_set(
-        "random",
-        lua.create_function(move |lua, values: MultiValue| {
-            let r = (lrand48(&random_state.random) % LRAND48_MAX) as f64 / LRAND48_MAX as f64;
-            match values.len() {
-                0 => Ok(r),
-                1 => {
-                    let upper = check_int(lua, &values, 0)?;
-                    if upper < 1 {
-                        return Err(lua_error::arg_error(lua, 1, "interval is empty"));
-                    }
-                    Ok((r * upper as f64).floor() + 1.0)
-                }
-                2 => {
-                    let lower = check_int(lua, &values, 0)?;
-                    let upper = check_int(lua, &values, 1)?;
-                    if lower > upper {
-                        return Err(lua_error::arg_error(lua, 2, "interval is empty"));
-                    }
-                    Ok((r * (upper - lower + 1) as f64).floor() + lower as f64)
-                }
-                _ => Err(lua_error::lua_error(lua, "wrong number of arguments")),
-            }
-        })?,
-    )?;
-    let seed_state = Rc::clone(state);
-    math.raw_set(
-        "randomseed",
-        lua.create_function(move |lua, values: MultiValue| {
-            let seed = check_int(lua, &values, 0)? as i32 as u32 as u64;
-            seed_state.random.set((seed << 16) | 0x330E);
-            Ok(())
-        })?,
-    )?;
-    Ok(())
 }

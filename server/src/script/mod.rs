@@ -9,12 +9,15 @@
 pub mod convert;
 pub mod engine;
 pub mod flags;
+pub mod function_lua;
+pub mod functions;
 pub mod lib_bit;
 pub mod lib_cjson;
 pub mod lib_cmsgpack;
 pub mod lib_struct;
 pub mod lua_error;
 pub mod sandbox;
+pub mod vm;
 
 /// An interpreter with Lua's own table, string and math libraries and the library `register`
 /// installs, as the library tests run them.

@@ -16,7 +16,7 @@ pub const INTERNAL_SOURCE: &str = "=[zedis]";
 
 /// Builds the protected environment. Arguments: the real globals, the names of the global
 /// library tables to protect, and `error_message` (how `pcall` turns an error object into the
-/// message scripts see). Returns the environment scripts run in.
+/// message scripts see). Returns the environment scripts run in and `protect`.
 const SANDBOX: &str = r#"
 local G, libraries, error_message = ...
 local error, type, rawset, rawget, setmetatable, getmetatable, pcall, setfenv, loadstring, tostring =
@@ -113,12 +113,17 @@ setmetatable(G, {
   end,
   __newindex = refuse,
 })
-return env
+return env, protect
 "#;
 
 /// Protects the interpreter's globals and the library tables named in `libraries`; returns the
-/// environment scripts run in (a read-only view of the globals).
-pub fn install(lua: &Lua, libraries: &[&str], error_message: Function) -> mlua::Result<Table> {
+/// environment scripts run in (a read-only view of the globals) and the function that makes a
+/// read-only view of a table.
+pub fn install(
+    lua: &Lua,
+    libraries: &[&str],
+    error_message: Function,
+) -> mlua::Result<(Table, Function)> {
     let names = lua.create_sequence_from(libraries.iter().copied())?;
     lua.load(SANDBOX)
         .set_name(INTERNAL_SOURCE)

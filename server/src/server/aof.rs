@@ -555,9 +555,10 @@ impl Server {
             ..self.save_options()
         };
         let keyspace = &self.keyspace;
+        let libraries = self.functions.codes();
         if self.config.aof_use_rdb_preamble {
             crate::rdb::file::write_atomically(path, |out| {
-                crate::rdb::save::save_all(keyspace, options, out)
+                crate::rdb::save::save_all(keyspace, &libraries, options, out)
             })
         } else {
             let timestamp = self.config.aof_timestamp_enabled.then(unix_seconds);
@@ -565,6 +566,7 @@ impl Server {
                 if let Some(now) = timestamp {
                     crate::aof::rewrite::write_timestamp(&mut out, now)?;
                 }
+                crate::aof::rewrite::write_functions(&mut out, &libraries)?;
                 crate::aof::rewrite::write_commands(keyspace, &mut out)?;
                 Ok(out)
             })
@@ -624,14 +626,16 @@ impl Server {
             .map(|db| (db.len(), db.expires_len()))
             .collect();
         let timestamp = self.config.aof_timestamp_enabled.then(unix_seconds);
+        let libraries = self.functions.codes();
         let started = File::create(&temp).and_then(|mut file| {
             if rdb {
-                FileSink::start(file, options, sizes)
+                FileSink::start(file, options, sizes, &libraries)
                     .map(|sink| Box::new(sink) as Box<dyn crate::db::snapshot::KeySink>)
             } else {
                 if let Some(now) = timestamp {
                     crate::aof::rewrite::write_timestamp(&mut file, now)?;
                 }
+                crate::aof::rewrite::write_functions(&mut file, &libraries)?;
                 crate::aof::rewrite::CommandSink::start(file)
                     .map(|sink| Box::new(sink) as Box<dyn crate::db::snapshot::KeySink>)
             }

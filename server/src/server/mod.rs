@@ -17,6 +17,7 @@ use crate::stats::{CommandStats, SlowLog, Stats};
 
 pub mod aof;
 mod eviction;
+mod functions;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
@@ -116,6 +117,10 @@ pub struct Server {
     /// The `EVAL` interpreter and its script cache, once a script has been used (taken out
     /// while a script runs).
     pub eval: Option<Box<crate::script::engine::EvalEngine>>,
+    /// The function libraries, and the interpreter their code runs in (created with the first
+    /// library, dropped by `FUNCTION FLUSH`).
+    pub functions: crate::script::functions::Libraries,
+    pub function_engine: Option<Box<crate::script::function_lua::FunctionEngine>>,
     /// `math.random`'s state between interpreters.
     pub eval_random: u64,
     /// The client scripts run their commands as (kept between runs).
@@ -139,20 +144,36 @@ pub struct Server {
 }
 
 /// The script that keeps the server busy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BusyScript {
     /// The client that runs it (not served meanwhile).
     pub caller: u64,
     /// It has written: `SCRIPT KILL` cannot stop it.
     pub wrote: bool,
-    /// `SCRIPT KILL` asked it to stop.
+    /// `SCRIPT KILL` or `FUNCTION KILL` asked it to stop.
     pub kill: bool,
+    /// When it started (`FUNCTION STATS`'s `duration_ms`).
+    pub started: std::time::Instant,
+    /// The function running and the request that called it; `None` for an `EVAL` script.
+    pub function: Option<Box<(String, Vec<Vec<u8>>)>>,
 }
 
 /// Redis's `REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME`.
 pub const REPLY_BUFFER_PEAK_RESET: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
+    /// The `BUSY` error while a script runs past `busy-reply-threshold`: it names the command
+    /// that can stop the script.
+    pub fn busy_error(&self) -> Option<crate::protocol::errors::CmdError> {
+        use crate::protocol::errors::{BUSY_FUNCTION, BUSY_SCRIPT};
+        let busy = self.busy_script.as_ref()?;
+        Some(if busy.function.is_some() {
+            BUSY_FUNCTION
+        } else {
+            BUSY_SCRIPT
+        })
+    }
+
     /// A server for a command table of `command_count` entries (its per-command statistics).
     pub fn new(config: Config, command_count: usize) -> Server {
         Server {
@@ -190,7 +211,9 @@ impl Server {
             aof: aof::Aof::default(),
             migrate_sockets: migrate::MigrateSockets::default(),
             eval: None,
-            eval_random: crate::script::engine::LRAND48_SEED,
+            functions: Default::default(),
+            function_engine: None,
+            eval_random: crate::script::vm::LRAND48_SEED,
             script_client: None,
             pre_command_oom: false,
             busy_script: None,

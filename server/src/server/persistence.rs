@@ -223,7 +223,8 @@ impl Server {
         let options = self.save_options();
         let path = self.rdb_path();
         let keyspace = &self.keyspace;
-        let result = write_atomically(&path, |out| save_all(keyspace, options, out));
+        let libraries = self.functions.codes();
+        let result = write_atomically(&path, |out| save_all(keyspace, &libraries, options, out));
         match &result {
             Ok(()) => {
                 tracing::info!("DB saved on disk");
@@ -251,8 +252,9 @@ impl Server {
             .iter()
             .map(|db| (db.len(), db.expires_len()))
             .collect();
-        let started =
-            File::create(&temp).and_then(|file| FileSink::start(file, self.save_options(), sizes));
+        let started = File::create(&temp).and_then(|file| {
+            FileSink::start(file, self.save_options(), sizes, &self.functions.codes())
+        });
         let failed = match started {
             Ok(sink) => {
                 self.keyspace.begin_snapshot(Box::new(sink));
@@ -525,6 +527,18 @@ impl Server {
             }
             Ok(true) => {
                 self.persistence.loading = None;
+                let libraries = load.loader.take_libraries();
+                let replace = load.options.replace_existing;
+                if let Err(e) = self.load_libraries(libraries, replace) {
+                    for db in 0..self.keyspace.dbs.len() {
+                        self.keyspace.flush_db(db, false);
+                    }
+                    self.clear_functions();
+                    return Err(format!(
+                        "Failed loading library, {e} (RDB file {})",
+                        load.path.display()
+                    ));
+                }
                 let report = load.loader.report().clone();
                 log_aux(&report);
                 tracing::info!(

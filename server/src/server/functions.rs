@@ -1,0 +1,53 @@
+//! The server's function libraries (`FUNCTION LOAD`, the RDB's `FUNCTION2` records) and the
+//! interpreter their code runs in, which exists only while there is a library to run: a server
+//! without functions holds no second Lua heap.
+
+use super::Server;
+use crate::script::function_lua::FunctionEngine;
+use crate::script::functions;
+
+impl Server {
+    /// The most a Lua heap may take. Redis leaves it unbounded; here a runaway script fails
+    /// with Lua's "not enough memory" instead of taking the host's: it may use as much again
+    /// as `maxmemory` (at least 64 MiB), or without `maxmemory` half the machine's memory.
+    pub fn lua_heap_limit(&self) -> usize {
+        const FLOOR: usize = 64 << 20;
+        match self.config.maxmemory {
+            0 => self.memory.total_system_memory / 2,
+            limit => (limit as usize).max(FLOOR),
+        }
+    }
+
+    /// The functions' interpreter, created on first use, its heap capped for what runs next.
+    pub fn function_engine(&mut self) -> Result<&mut FunctionEngine, String> {
+        if self.function_engine.is_none() {
+            let engine = FunctionEngine::new(self.eval_random)
+                .map_err(|e| format!("Lua could not start: {e}"))?;
+            self.function_engine = Some(Box::new(engine));
+        }
+        let limit = self.lua_heap_limit();
+        let engine = self.function_engine.as_deref_mut().expect("created above");
+        engine.vm().set_memory_limit(limit);
+        Ok(engine)
+    }
+
+    /// Loads libraries from their code as a file holds them (`rdbFunctionLoad`); with `replace`
+    /// a library of the same name is replaced (`DEBUG RELOAD MERGE`), else it is an error.
+    pub fn load_libraries(&mut self, codes: Vec<Vec<u8>>, replace: bool) -> Result<(), String> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        self.function_engine()?;
+        let engine = self.function_engine.as_deref_mut().expect("created above");
+        for code in codes {
+            functions::create(engine, &mut self.functions, &code, replace, None)?;
+        }
+        Ok(())
+    }
+
+    /// Drops every library and the interpreter with them (`FUNCTION FLUSH`, a reload).
+    pub fn clear_functions(&mut self) {
+        self.functions = Default::default();
+        self.function_engine = None;
+    }
+}
