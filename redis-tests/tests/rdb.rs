@@ -1,8 +1,9 @@
 //! RDB files move both ways between zedis and Redis 7.0.15: a dataset with every type and
 //! encoding, in several databases, with expire times, is saved by one server and loaded by
 //! the other, then compared key by key (type, value digest, expire time, encoding where the
-//! two servers share it) and by `DEBUG DIGEST`. `redis-check-rdb` must accept every file zedis
-//! writes, and a value `DUMP`ed by Redis must match the bytes zedis writes for it.
+//! two servers share it) and by `DEBUG DIGEST`, and so are the function libraries saved
+//! beside them. `redis-check-rdb` must accept every file zedis writes, and a value `DUMP`ed by
+//! Redis must match the bytes zedis writes for it.
 
 use std::path::Path;
 use std::process::Command;
@@ -175,6 +176,32 @@ fn populate(conn: &mut RawConnection) -> Vec<(usize, String)> {
     keys
 }
 
+/// Two function libraries, which an RDB file carries before the databases.
+const LIBRARIES: [&str; 2] = [
+    "#!lua name=counters\nredis.register_function{function_name='bump', callback=function(keys, \
+     args) return redis.call('incrby', keys[1], args[1]) end, description='adds'}",
+    "#!lua name=readers\nredis.register_function{function_name='peek', callback=function(keys) \
+     return redis.call('get', keys[1]) end, flags={'no-writes', 'allow-stale'}}",
+];
+
+fn load_libraries(conn: &mut RawConnection) {
+    for code in LIBRARIES {
+        ok(conn, &["FUNCTION", "LOAD", code]);
+    }
+}
+
+/// The libraries a server holds, each as `FUNCTION LIST` gives it with its code, and what
+/// calling their functions gives.
+fn describe_functions(conn: &mut RawConnection) -> Vec<String> {
+    let mut out = vec![String::from_utf8_lossy(&call(conn, &["FUNCTION", "STATS"])).into_owned()];
+    for name in ["counters", "readers"] {
+        let list = call(conn, &["FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE"]);
+        out.push(String::from_utf8_lossy(&list).into_owned());
+    }
+    out.push(String::from_utf8_lossy(&call(conn, &["FCALL", "peek", "1", "str:int"])).into_owned());
+    out
+}
+
 /// What each key looks like on a server: type, value digest, expire time, encoding (sets of
 /// strings left out: Redis 7.0 has no listpack set, zedis keeps small ones packed).
 fn describe(conn: &mut RawConnection, keys: &[(usize, String)]) -> Vec<String> {
@@ -228,6 +255,7 @@ fn a_file_zedis_saves_loads_in_redis_with_the_same_data() {
     let zedis = Zedis::with_debug_command(&[]);
     let mut z = RawConnection::connect(zedis.port);
     let keys = populate(&mut z);
+    load_libraries(&mut z);
     assert_eq!(call(&mut z, &["SAVE"]), b"+OK\r\n");
     let file = zedis.dir().join("dump.rdb");
     check_rdb(&file);
@@ -243,6 +271,7 @@ fn a_file_zedis_saves_loads_in_redis_with_the_same_data() {
     );
     assert_eq!(describe(&mut r, &keys), describe(&mut z, &keys));
     assert_eq!(dataset_digest(&mut r), dataset_digest(&mut z));
+    assert_eq!(describe_functions(&mut r), describe_functions(&mut z));
     drop(redis);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -252,6 +281,7 @@ fn a_file_redis_saves_loads_in_zedis_with_the_same_data() {
     let redis = RedisServer::redis(&[]);
     let mut r = RawConnection::connect(redis.port);
     let keys = populate(&mut r);
+    load_libraries(&mut r);
     assert_eq!(call(&mut r, &["SAVE"]), b"+OK\r\n");
 
     let zedis = Zedis::with_debug_command(&[]);
@@ -265,6 +295,7 @@ fn a_file_redis_saves_loads_in_zedis_with_the_same_data() {
     );
     assert_eq!(describe(&mut z, &keys), describe(&mut r, &keys));
     assert_eq!(dataset_digest(&mut z), dataset_digest(&mut r));
+    assert_eq!(describe_functions(&mut z), describe_functions(&mut r));
 
     // And back: what zedis saves of Redis's data passes redis-check-rdb.
     assert_eq!(call(&mut z, &["SAVE"]), b"+OK\r\n");

@@ -468,3 +468,170 @@ fn help(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::harness::Harness;
+
+    const LIB: &str = "\"#!lua name=lib\\nredis.register_function('set_it', function(keys, args) \
+                       return redis.call('set', keys[1], args[1]) end)\\n\
+                       redis.register_function{function_name='get_it', callback=function(keys) \
+                       return redis.call('get', keys[1]) end, flags={'no-writes'}, \
+                       description='reads'}\"";
+
+    /// `bytes` as a double-quoted argument of a command line.
+    fn quoted(bytes: &[u8]) -> String {
+        let escaped: String = bytes.iter().map(|b| format!("\\x{b:02x}")).collect();
+        format!("\"{escaped}\"")
+    }
+
+    #[test]
+    fn load_call_list_and_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&format!("FUNCTION LOAD {LIB}")), "$3\r\nlib\r\n");
+        assert_eq!(h.run("FCALL set_it 1 k v"), "+OK\r\n");
+        assert_eq!(h.run("FCALL GET_IT 1 k"), "$1\r\nv\r\n");
+        assert_eq!(h.run("FCALL_RO get_it 1 k"), "$1\r\nv\r\n");
+        assert_eq!(
+            h.run("FCALL_RO set_it 1 k v"),
+            "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION LIST"),
+            "*1\r\n*6\r\n$12\r\nlibrary_name\r\n$3\r\nlib\r\n$6\r\nengine\r\n$3\r\nLUA\r\n\
+             $9\r\nfunctions\r\n*2\r\n\
+             *6\r\n$4\r\nname\r\n$6\r\nset_it\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n\
+             *6\r\n$4\r\nname\r\n$6\r\nget_it\r\n$11\r\ndescription\r\n$5\r\nreads\r\n\
+             $5\r\nflags\r\n*1\r\n+no-writes\r\n"
+        );
+        assert_eq!(h.run("FUNCTION LIST LIBRARYNAME nomatch*"), "*0\r\n");
+        assert_eq!(
+            h.run(&format!("FUNCTION LOAD {LIB}")),
+            "-ERR Library 'lib' already exists\r\n"
+        );
+        assert_eq!(h.run("FUNCTION DELETE lib"), "+OK\r\n");
+        assert_eq!(h.run("FCALL set_it 1 k v"), "-ERR Function not found\r\n");
+        assert_eq!(h.run("FUNCTION DELETE lib"), "-ERR Library not found\r\n");
+    }
+
+    #[test]
+    fn a_failed_load_leaves_the_libraries_as_they_were() {
+        let mut h = Harness::new();
+        h.run(&format!("FUNCTION LOAD {LIB}"));
+        // The replacement registers a function another library has: nothing changes.
+        h.run("FUNCTION LOAD \"#!lua name=other\\nredis.register_function('f', function() return 1 end)\"");
+        assert_eq!(
+            h.run(
+                "FUNCTION LOAD REPLACE \"#!lua name=lib\\nredis.register_function('f', \
+                 function() return 2 end)\""
+            ),
+            "-ERR Function f already exists\r\n"
+        );
+        assert_eq!(h.run("FCALL set_it 1 k v"), "+OK\r\n");
+        assert_eq!(
+            h.run(
+                "FUNCTION LOAD REPLACE \"#!lua name=lib\\nredis.register_function('g', \
+                 function() return 3 end) error_here()\""
+            ),
+            "-ERR Error registering functions: ERR user_function:2: Script attempted to access \
+             nonexistent global variable 'error_here'\r\n"
+        );
+        assert_eq!(h.run("FCALL g 0"), "-ERR Function not found\r\n");
+        assert_eq!(h.run("FCALL get_it 1 k"), "$1\r\nv\r\n");
+        assert_eq!(
+            h.run("FUNCTION STATS"),
+            "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n\
+             $15\r\nlibraries_count\r\n:2\r\n$15\r\nfunctions_count\r\n:3\r\n"
+        );
+    }
+
+    #[test]
+    fn a_load_that_runs_too_long_is_stopped() {
+        let mut h = Harness::new();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            h.run("FUNCTION LOAD \"#!lua name=spin\\nlocal a = 1 while true do a = a + 1 end\""),
+            "-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(h.run("FUNCTION LIST"), "*0\r\n");
+    }
+
+    #[test]
+    fn dump_and_restore_with_each_policy() {
+        let mut h = Harness::new();
+        h.run(&format!("FUNCTION LOAD {LIB}"));
+        let dump = h.run_bytes("FUNCTION DUMP");
+        // A bulk string: `$<len>\r\n<payload>\r\n`.
+        let start = dump.iter().position(|&b| b == b'\n').expect("header") + 1;
+        let payload = dump[start..dump.len() - 2].to_vec();
+        assert_eq!(payload[0], crate::rdb::OP_FUNCTION2);
+        let restore = format!("FUNCTION RESTORE {}", quoted(&payload));
+        assert_eq!(
+            h.run(&restore),
+            "-ERR Library lib already exists\r\n",
+            "APPEND is the default"
+        );
+        assert_eq!(h.run(&format!("{restore} REPLACE")), "+OK\r\n");
+        h.run("FUNCTION FLUSH");
+        h.run("FUNCTION LOAD \"#!lua name=x\\nredis.register_function('x', function() return 'x' end)\"");
+        assert_eq!(h.run(&format!("{restore} FLUSH")), "+OK\r\n");
+        assert_eq!(h.run("FCALL x 0"), "-ERR Function not found\r\n");
+        assert_eq!(h.run("FCALL set_it 1 k v"), "+OK\r\n");
+        let mut damaged = payload.clone();
+        damaged[5] ^= 1;
+        assert_eq!(
+            h.run(&format!("FUNCTION RESTORE {} FLUSH", quoted(&damaged))),
+            "-ERR DUMP payload version or checksum are wrong\r\n"
+        );
+        assert_eq!(h.run("FCALL get_it 1 k"), "$1\r\nv\r\n");
+    }
+
+    #[test]
+    fn library_changes_propagate_as_sent_and_calls_as_effects() {
+        let mut h = Harness::new();
+        h.server.aof.state = crate::server::aof::AofState::On;
+        h.server.keyspace.propagation.set_enabled(true);
+        let dirty = h.dirty();
+        h.run(&format!("FUNCTION LOAD {LIB}"));
+        assert_eq!(h.dirty(), dirty + 1);
+        let text = String::from_utf8_lossy(&h.server.aof.buf).into_owned();
+        assert!(text.contains("$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n"), "{text}");
+        h.server.aof.buf.clear();
+        h.run("FCALL set_it 1 k v");
+        assert_eq!(
+            String::from_utf8_lossy(&h.server.aof.buf).replace("\r\n", " "),
+            "*3 $3 set $1 k $1 v "
+        );
+        h.server.aof.buf.clear();
+        h.run("FUNCTION FLUSH");
+        assert_eq!(
+            String::from_utf8_lossy(&h.server.aof.buf).replace("\r\n", " "),
+            "*2 $8 FUNCTION $5 FLUSH "
+        );
+    }
+
+    #[test]
+    fn info_memory_counts_libraries_and_flush_returns_the_heap() {
+        let mut h = Harness::new();
+        let field = |h: &mut Harness, name: &str| -> usize {
+            let info = h.run("INFO memory");
+            info.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                .expect("field")
+                .trim()
+                .parse()
+                .expect("number")
+        };
+        assert_eq!(field(&mut h, "used_memory_vm_functions"), 0);
+        h.run(&format!("FUNCTION LOAD {LIB}"));
+        assert_eq!(field(&mut h, "number_of_libraries"), 1);
+        assert_eq!(field(&mut h, "number_of_functions"), 2);
+        assert!(field(&mut h, "used_memory_vm_functions") > 0);
+        assert!(field(&mut h, "used_memory_functions") > LIB.len());
+        h.run("FUNCTION FLUSH");
+        assert_eq!(field(&mut h, "used_memory_vm_functions"), 0);
+        assert_eq!(field(&mut h, "used_memory_functions"), 0);
+        assert_eq!(field(&mut h, "number_of_functions"), 0);
+    }
+}

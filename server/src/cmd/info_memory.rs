@@ -26,6 +26,10 @@ pub struct Overhead {
     pub clients_normal: usize,
     /// The AOF buffer (`mem_aof_buffer`): commands not yet written.
     pub aof_buffer: usize,
+    /// The `EVAL` script cache outside the Lua heap (`lua.caches`).
+    pub lua_caches: usize,
+    /// The function libraries outside the Lua heap (`functions.caches`).
+    pub functions_caches: usize,
     pub dbs: Vec<DbOverhead>,
     pub total: usize,
     pub keys: usize,
@@ -49,6 +53,39 @@ fn clients_memory(server: &Server, current: &Client) -> usize {
     let mut total = 0;
     server.for_each_client(current, |client| total += client.memory());
     total
+}
+
+/// What the two script engines hold.
+pub struct Scripts {
+    /// The `EVAL` interpreter's heap (`used_memory_vm_eval`).
+    pub vm_eval: usize,
+    /// The script cache outside it (`used_memory_scripts_eval`) and its scripts.
+    pub eval_caches: usize,
+    pub cached_scripts: usize,
+    /// The functions' interpreter's heap (`used_memory_vm_functions`).
+    pub vm_functions: usize,
+    /// The libraries outside it (`used_memory_functions`).
+    pub function_caches: usize,
+}
+
+impl Scripts {
+    /// Each interpreter exists once it has been used: until then it holds nothing.
+    pub fn of(server: &Server) -> Scripts {
+        let (vm_eval, eval_caches, cached_scripts) = server
+            .eval
+            .as_deref()
+            .map_or((0, 0, 0), |e| (e.lua_memory(), e.scripts_memory(), e.len()));
+        Scripts {
+            vm_eval,
+            eval_caches,
+            cached_scripts,
+            vm_functions: server
+                .function_engine
+                .as_deref()
+                .map_or(0, |e| e.lua_memory()),
+            function_caches: server.functions.memory(),
+        }
+    }
 }
 
 /// Computes the overhead/dataset split from `used_memory` now and the cron's samples.
@@ -75,10 +112,17 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
     // overhead total here rather than in the dataset.
     let tracking = server.tracking.memory();
     let aof_buffer = server.aof.buf.capacity();
+    let scripts = Scripts::of(server);
+    // Redis's Lua heaps are outside `used_memory`; here they are in it, and they are no more
+    // the dataset than the script caches are.
     let total = memory.startup
         + clients_normal
         + aof_buffer
         + tracking
+        + scripts.eval_caches
+        + scripts.function_caches
+        + scripts.vm_eval
+        + scripts.vm_functions
         + dbs.iter().map(|d| d.main + d.expires).sum::<usize>();
     let keys = server.keyspace.total_keys();
     let dataset = used.saturating_sub(total);
@@ -96,6 +140,8 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
         startup: memory.startup,
         clients_normal,
         aof_buffer,
+        lua_caches: scripts.eval_caches,
+        functions_caches: scripts.function_caches,
         total,
         keys,
         dataset,
@@ -152,24 +198,28 @@ pub fn section(server: &mut Server, current: &Client) -> String {
         "total_system_memory_human",
         human(server.memory.total_system_memory),
     );
-    // The EVAL interpreter exists once a script has been used; functions are not served yet.
-    let (vm_eval, scripts_eval, cached_scripts) = server
-        .eval
-        .as_deref()
-        .map_or((0, 0, 0), |e| (e.lua_memory(), e.scripts_memory(), e.len()));
-    line("used_memory_lua", vm_eval.to_string());
-    line("used_memory_vm_eval", vm_eval.to_string());
-    line("used_memory_lua_human", human(vm_eval));
-    line("used_memory_scripts_eval", scripts_eval.to_string());
-    line("number_of_cached_scripts", cached_scripts.to_string());
-    line("number_of_functions", "0".to_string());
-    line("number_of_libraries", "0".to_string());
-    line("used_memory_vm_functions", "0".to_string());
-    line("used_memory_vm_total", vm_eval.to_string());
-    line("used_memory_vm_total_human", human(vm_eval));
-    line("used_memory_functions", "0".to_string());
-    line("used_memory_scripts", scripts_eval.to_string());
-    line("used_memory_scripts_human", human(scripts_eval));
+    let scripts = Scripts::of(server);
+    let vm_total = scripts.vm_eval + scripts.vm_functions;
+    let scripts_total = scripts.eval_caches + scripts.function_caches;
+    line("used_memory_lua", scripts.vm_eval.to_string());
+    line("used_memory_vm_eval", scripts.vm_eval.to_string());
+    line("used_memory_lua_human", human(scripts.vm_eval));
+    line("used_memory_scripts_eval", scripts.eval_caches.to_string());
+    line(
+        "number_of_cached_scripts",
+        scripts.cached_scripts.to_string(),
+    );
+    line(
+        "number_of_functions",
+        server.functions.function_count().to_string(),
+    );
+    line("number_of_libraries", server.functions.len().to_string());
+    line("used_memory_vm_functions", scripts.vm_functions.to_string());
+    line("used_memory_vm_total", vm_total.to_string());
+    line("used_memory_vm_total_human", human(vm_total));
+    line("used_memory_functions", scripts.function_caches.to_string());
+    line("used_memory_scripts", scripts_total.to_string());
+    line("used_memory_scripts_human", human(scripts_total));
     line("maxmemory", config.maxmemory.to_string());
     line("maxmemory_human", bytes_to_human(config.maxmemory));
     line(

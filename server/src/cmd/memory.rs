@@ -112,8 +112,8 @@ fn stats(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     int(reply, "clients.normal", mh.clients_normal as i64);
     int(reply, "cluster.links", 0);
     int(reply, "aof.buffer", mh.aof_buffer as i64);
-    int(reply, "lua.caches", 0);
-    int(reply, "functions.caches", 0);
+    int(reply, "lua.caches", mh.lua_caches as i64);
+    int(reply, "functions.caches", mh.functions_caches as i64);
     for db in &mh.dbs {
         reply.bulk(format!("db.{}", db.index).as_bytes());
         reply.map(3);
@@ -266,6 +266,8 @@ mod tests {
             startup: 1 << 20,
             clients_normal: 0,
             aof_buffer: 0,
+            lua_caches: 0,
+            functions_caches: 0,
             dbs: Vec::new(),
             total: 1 << 20,
             keys: 0,

@@ -113,6 +113,11 @@ impl FunctionEngine {
         &mut self.vm
     }
 
+    /// Bytes the interpreter holds (`used_memory_vm_functions`).
+    pub fn lua_memory(&self) -> usize {
+        self.vm.lua_memory()
+    }
+
     /// Runs a library's code (after its shebang line) so it registers its functions
     /// (`luaEngineCreate`): the functions, or the error reply's text. A load that runs past
     /// `timeout` is stopped.

@@ -33,8 +33,12 @@ impl Server {
             return Evict::Ok;
         }
         let settings = Settings::of(&self.config);
-        // The Lua heap is outside `maxmemory` too, as Redis keeps it outside `used_memory`.
-        let lua = self.eval.as_deref().map_or(0, |e| e.lua_memory());
+        // The Lua heaps are outside `maxmemory` too, as Redis keeps them outside `used_memory`.
+        let lua = self.eval.as_deref().map_or(0, |e| e.lua_memory())
+            + self
+                .function_engine
+                .as_deref()
+                .map_or(0, |e| e.lua_memory());
         let not_counted = self.not_counted_memory() + lua;
         let used = move |_: &Keyspace| zmalloc::used_memory().saturating_sub(not_counted);
         let report = self.evictor.evict(&mut self.keyspace, &settings, &used);

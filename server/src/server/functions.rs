@@ -32,17 +32,22 @@ impl Server {
     }
 
     /// Loads libraries from their code as a file holds them (`rdbFunctionLoad`); with `replace`
-    /// a library of the same name is replaced (`DEBUG RELOAD MERGE`), else it is an error.
+    /// a library of the same name is replaced (`DEBUG RELOAD MERGE`), else it is an error. All
+    /// or nothing: on an error the libraries are as they were.
     pub fn load_libraries(&mut self, codes: Vec<Vec<u8>>, replace: bool) -> Result<(), String> {
         if codes.is_empty() {
             return Ok(());
         }
         self.function_engine()?;
         let engine = self.function_engine.as_deref_mut().expect("created above");
+        let mut loaded = functions::Libraries::default();
         for code in codes {
-            functions::create(engine, &mut self.functions, &code, replace, None)?;
+            if let Err(e) = functions::create(engine, &mut loaded, &code, replace, None) {
+                engine.release(loaded.callbacks());
+                return Err(e);
+            }
         }
-        Ok(())
+        functions::join(engine, &mut self.functions, loaded, replace)
     }
 
     /// Drops every library and the interpreter with them (`FUNCTION FLUSH`, a reload).

@@ -533,7 +533,6 @@ impl Server {
                     for db in 0..self.keyspace.dbs.len() {
                         self.keyspace.flush_db(db, false);
                     }
-                    self.clear_functions();
                     return Err(format!(
                         "Failed loading library, {e} (RDB file {})",
                         load.path.display()
