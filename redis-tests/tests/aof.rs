@@ -141,7 +141,26 @@ fn populate(conn: &mut RawConnection) -> String {
         call(conn, &zadd);
     }
     call(conn, &["SELECT", "0"]);
+    call(conn, &["FUNCTION", "LOAD", BASE_LIBRARY]);
     call(conn, &["DEBUG", "DIGEST"])
+}
+
+/// A function library loaded before the rewrite (in the base file) and one after it (in the
+/// incremental file, as the `FUNCTION LOAD` command).
+const BASE_LIBRARY: &str = "#!lua name=base\nredis.register_function('base_f', function(keys) return redis.call('get', keys[1]) end)";
+const INCR_LIBRARY: &str = "#!lua name=incr\nredis.register_function{function_name='incr_f', callback=function() return 1 end, flags={'no-writes'}}";
+
+/// The libraries a server holds and what one of them answers.
+fn functions(conn: &mut RawConnection) -> Vec<String> {
+    let mut out = vec![call(conn, &["FUNCTION", "STATS"])];
+    for name in ["base", "incr"] {
+        out.push(call(
+            conn,
+            &["FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE"],
+        ));
+    }
+    out.push(call(conn, &["FCALL", "base_f", "1", "s"]));
+    out
 }
 
 fn wait_rewrite(conn: &mut RawConnection) {
@@ -199,9 +218,11 @@ fn moves_across(preamble: &str) {
     assert!(call(&mut z, &["BGREWRITEAOF"]).starts_with("+Background append only file"));
     wait_rewrite(&mut z);
     call(&mut z, &["SET", "after-rewrite", "1"]);
+    call(&mut z, &["FUNCTION", "LOAD", INCR_LIBRARY]);
     call(&mut z, &["SELECT", "7"]);
     call(&mut z, &["LPUSH", "list", "new"]);
     let digest = call(&mut z, &["DEBUG", "DIGEST"]);
+    let libraries = functions(&mut z);
     let copy = copy_aof(zedis.dir(), &format!("z{preamble}"));
     let manifest = copy.join("appendonlydir").join("appendonly.aof.manifest");
     let check = Command::new("redis-check-aof")
@@ -223,6 +244,7 @@ fn moves_across(preamble: &str) {
         digest,
         "Redis loads zedis's AOF"
     );
+    assert_eq!(functions(&mut r), libraries, "with zedis's libraries");
     drop(redis);
 
     // Redis → zedis.
@@ -232,11 +254,13 @@ fn moves_across(preamble: &str) {
     assert!(call(&mut r, &["BGREWRITEAOF"]).starts_with("+Background append only file"));
     wait_rewrite(&mut r);
     call(&mut r, &["SET", "after-rewrite", "1"]);
+    call(&mut r, &["FUNCTION", "LOAD", INCR_LIBRARY]);
     call(&mut r, &["MULTI"]);
     call(&mut r, &["INCR", "counter"]);
     call(&mut r, &["SADD", "intset", "4"]);
     call(&mut r, &["EXEC"]);
     let digest = call(&mut r, &["DEBUG", "DIGEST"]);
+    let libraries = functions(&mut r);
     // zedis runs in this process, whose working directory a `--dir` would move: Redis's
     // directory is copied into zedis's own and loaded with `DEBUG LOADAOF` (the loader a
     // start uses).
@@ -254,6 +278,7 @@ fn moves_across(preamble: &str) {
         digest,
         "zedis loads Redis's AOF"
     );
+    assert_eq!(functions(&mut z), libraries, "with Redis's libraries");
     drop(zedis);
     let _ = std::fs::remove_dir_all(&from);
     let _ = std::fs::remove_dir_all(&copy);

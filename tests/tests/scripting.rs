@@ -1,10 +1,11 @@
 //! Lua scripts through the redis crate's `Script` (EVALSHA, then EVAL when the server answers
 //! NOSCRIPT), as client libraries run them: redis-py's `Lock` scripts (acquire with `SET NX PX`,
 //! release, extend, reacquire only for the token holder) and a token-bucket rate limiter whose
-//! clock is passed in, so every figure is exact.
+//! clock is passed in, so every figure is exact. Then a function library, as Redis 7.0 clients
+//! use them: `FUNCTION LOAD`, `FCALL`, and a busy function stopped by `FUNCTION KILL`.
 
 use redis::{Connection, Script};
-use zedis_tests::{TestServer, run};
+use zedis_tests::{TestServer, run, run_err_reply};
 
 /// redis-py's `Lock.LUA_RELEASE_SCRIPT`.
 const RELEASE: &str = r#"
@@ -256,5 +257,67 @@ fn a_script_that_allocates_without_bound_gets_an_error() {
     assert_eq!(
         run::<i64>(&mut c, &["EVAL", "return #string.rep('a', 1000)", "0"]),
         1000
+    );
+}
+
+#[test]
+fn a_function_library_serves_fcall_and_a_busy_function_stops_at_function_kill() {
+    let server = TestServer::start(&["--busy-reply-threshold", "50"]);
+    let mut c = server.connect();
+    let library = "#!lua name=queue\n\
+        redis.register_function('enqueue', function(keys, args)\n\
+          return redis.call('rpush', keys[1], unpack(args))\n\
+        end)\n\
+        redis.register_function{function_name = 'spin', callback = function()\n\
+          local i = 0 while true do i = i + 1 end\n\
+        end, flags = {'no-writes'}}";
+    assert_eq!(
+        run::<String>(&mut c, &["FUNCTION", "LOAD", library]),
+        "queue"
+    );
+    assert_eq!(
+        run::<i64>(&mut c, &["FCALL", "enqueue", "1", "jobs", "a", "b"]),
+        2
+    );
+    assert_eq!(
+        run::<Vec<String>>(&mut c, &["LRANGE", "jobs", "0", "-1"]),
+        ["a", "b"]
+    );
+
+    let port = server.port();
+    let runner = std::thread::spawn(move || {
+        let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut c = client.get_connection().unwrap();
+        redis::cmd("FCALL")
+            .arg("spin")
+            .arg(0)
+            .query::<redis::Value>(&mut c)
+            .unwrap_err()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = redis::cmd("PING").query::<String>(&mut c).unwrap_err();
+    assert_eq!(busy.code(), Some("BUSY"), "{busy}");
+    assert!(busy.to_string().contains("FUNCTION KILL"), "{busy}");
+    // FUNCTION STATS names the running function and the request that runs it.
+    let stats: redis::Value = redis::cmd("FUNCTION").arg("STATS").query(&mut c).unwrap();
+    let text = format!("{stats:?}");
+    assert!(text.contains("spin") && text.contains("FCALL"), "{text}");
+    // SCRIPT KILL stops only EVAL scripts.
+    let refused = redis::cmd("SCRIPT")
+        .arg("KILL")
+        .query::<String>(&mut c)
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("BUSY"), "{refused}");
+    assert_eq!(run::<String>(&mut c, &["FUNCTION", "KILL"]), "OK");
+    let killed = runner.join().unwrap();
+    assert!(
+        killed.to_string().contains("Script killed by user"),
+        "{killed}"
+    );
+    assert_eq!(run::<String>(&mut c, &["PING"]), "PONG");
+    assert_eq!(run::<String>(&mut c, &["FUNCTION", "FLUSH"]), "OK");
+    assert_eq!(
+        run_err_reply(&mut c, &["FCALL", "enqueue", "0"]),
+        "ERR Function not found"
     );
 }
