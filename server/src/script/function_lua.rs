@@ -141,7 +141,7 @@ impl FunctionEngine {
         let _ = lua.set_memory_limit(self.vm.memory_limit());
         let outcome = self.run_load.call::<(bool, Value)>(chunk);
         let _ = lua.set_memory_limit(0);
-        lua.remove_hook();
+        self.vm.install_hook();
         let _ = self.reads.raw_set("__index", self.vm.env().clone());
         let registered = self.registrations.borrow_mut().take().unwrap_or_default();
         let error = match outcome {

@@ -25,10 +25,6 @@ pub trait ScriptHost {
     fn call(&mut self, args: &[Vec<u8>], reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
     /// Whether `args` name a command (`redis.acl_check_cmd`).
     fn command_exists(&mut self, args: &[Vec<u8>]) -> bool;
-    /// `redis.log`: `level` is Redis's (0 debug … 3 warning).
-    fn log(&mut self, level: u8, text: &[u8]) {
-        log(level, text);
-    }
     /// The script has run past `busy-reply-threshold` (called again every
     /// [`HOOK_INSTRUCTIONS`] instructions): serve other clients; `Some(error)` stops the script
     /// with that error (`SCRIPT KILL`, `FUNCTION KILL`, `SHUTDOWN NOSAVE`).
@@ -47,26 +43,23 @@ pub fn log(level: u8, text: &[u8]) {
     }
 }
 
-/// What the run's host function is asked (its first argument).
+/// What the run's `redis.call` is asked: the script's command, or on behalf of
+/// `redis.acl_check_cmd` or the time hook.
 const OP_CALL: i64 = 1;
-const OP_PCALL: i64 = 2;
-const OP_LOG: i64 = 3;
-const OP_ACL: i64 = 4;
-const OP_BUSY: i64 = 5;
+const OP_ACL: i64 = 2;
+const OP_BUSY: i64 = 3;
 
 /// Runs a script function under the error handler. `nkeys` and the keys and arguments after it
 /// become the key and argument tables, or `nkeys` and the value after it are those tables.
 /// With `G`, they are the globals `KEYS` and `ARGV` (`EVAL`); without, the function's two
 /// parameters (`FCALL`).
 const RUNNER: &str = r#"
-local xpcall, rawset, type = xpcall, rawset, type
+local xpcall, rawset, type, select = xpcall, rawset, type, select
 return function(f, h, G, nkeys, ...)
   local keys, argv
   if type(nkeys) == 'number' then
-    local all = {...}
-    keys, argv = {}, {}
-    for i = 1, nkeys do keys[i] = all[i] end
-    for i = nkeys + 1, #all do argv[i - nkeys] = all[i] end
+    keys, argv = {...}, {select(nkeys + 1, ...)}
+    for i = #keys, nkeys + 1, -1 do keys[i] = nil end
   else
     keys, argv = nkeys, ...
   end
@@ -76,6 +69,17 @@ return function(f, h, G, nkeys, ...)
     return xpcall(f, h)
   end
   return xpcall(function() return f(keys, argv) end, h)
+end
+"#;
+
+/// Builds `redis.pcall` from the `redis` table and the function that marks the next call as a
+/// `pcall`.
+const PCALL: &str = r#"
+local redis, mark = ...
+local rawget = rawget
+return function(...)
+  mark()
+  return rawget(redis, 'call')(...)
 end
 "#;
 
@@ -135,6 +139,19 @@ struct RunState {
     /// When the running script started, and after how long it is busy.
     started: Cell<std::time::Instant>,
     busy_after: Cell<std::time::Duration>,
+    /// The run's `redis.call`, which `redis.acl_check_cmd` and the time hook reach the host
+    /// through; `None` between runs.
+    host: RefCell<Option<Function>>,
+    /// What that call is for when it is not the script's own `redis.call` ([`OP_ACL`],
+    /// [`OP_BUSY`]), and the command `redis.acl_check_cmd` checks.
+    op: Cell<i64>,
+    pending: RefCell<Vec<Vec<u8>>>,
+    /// The next call is `redis.pcall`'s: errors are returned as tables, not raised.
+    pcall: Cell<bool>,
+    /// The heap cap while the script's own code runs (lifted while the host runs a command).
+    heap_limit: Cell<usize>,
+    /// The time hook was replaced to stop a killed script: put it back after the run.
+    hook_replaced: Cell<bool>,
 }
 
 /// Global library tables scripts see read-only.
@@ -159,21 +176,13 @@ pub struct LuaVm {
     protect: Function,
     handler: Function,
     runner: Function,
-    /// Holds `host`: the run's host-bound function, which `redis.call`, `redis.pcall`,
-    /// `redis.log`, `redis.acl_check_cmd` and the time hook reach through it; between runs a
-    /// function that refuses as Redis does without a run.
-    slot: Table,
-    outside: Function,
-    /// The `redis` table, and its `call` and `pcall` between runs (during a run they are
-    /// functions bound to the run's host: a nested call would push a script's arguments a
-    /// second time, and `redis.call(unpack(t))` may fill the Lua stack once already).
+    /// The `redis` table, its `call` key, and what its `call` is between runs.
     redis: Table,
-    idle_call: [Function; 2],
+    call_key: mlua::LuaString,
+    outside: Function,
     state: Rc<RunState>,
     /// Runs since the collector last took a step.
     runs: u32,
-    /// The heap cap while a script's own code runs (see [`Self::set_memory_limit`]).
-    heap_limit: usize,
 }
 
 /// The lowercase hex SHA1 of `bytes`, as `SCRIPT LOAD` names scripts.
@@ -198,7 +207,13 @@ impl LuaVm {
             repl_flags: Cell::new(3),
             random: Cell::new(random),
             started: Cell::new(std::time::Instant::now()),
-            busy_after: Cell::new(std::time::Duration::ZERO),
+            busy_after: Cell::new(std::time::Duration::MAX),
+            host: RefCell::new(None),
+            op: Cell::new(OP_CALL),
+            pending: RefCell::new(Vec::new()),
+            pcall: Cell::new(false),
+            heap_limit: Cell::new(0),
+            hook_replaced: Cell::new(false),
         });
         super::lib_cjson::register(&lua)?;
         super::lib_struct::register(&lua)?;
@@ -214,52 +229,71 @@ impl LuaVm {
             .load(RUNNER)
             .set_name(sandbox::INTERNAL_SOURCE)
             .eval::<Function>()?;
-        let slot = lua.create_table()?;
-        // Rust functions, not Lua ones: `return redis.call(...)` must not become a Lua tail
-        // call, which would hide the script line an error is reported at.
-        for (name, op) in [
-            ("call", OP_CALL),
-            ("pcall", OP_PCALL),
-            ("log", OP_LOG),
-            ("acl_check_cmd", OP_ACL),
-        ] {
-            let slot = slot.clone();
-            let function = lua.create_function(move |_, values: MultiValue| {
-                let host: Function = slot.raw_get("host")?;
-                let mut args = MultiValue::with_capacity(values.len() + 1);
-                args.push_back(Value::Integer(op));
-                args.extend(values);
-                host.call::<MultiValue>(args)
-            })?;
-            redis.raw_set(name, function)?;
-        }
-        let idle_call = [redis.raw_get("call")?, redis.raw_get("pcall")?];
-        let outside = lua.create_function(|_, values: MultiValue| -> mlua::Result<()> {
-            let name = match values.front() {
-                Some(Value::Integer(OP_LOG)) => "redis.log",
-                Some(Value::Integer(OP_ACL)) => "redis.acl_check_cmd",
-                _ => "redis.call/pcall",
-            };
+        // Between runs `redis.call` refuses as Redis's does without a run; a run binds its own
+        // (see `call_script`). `redis.pcall` marks the call as a `pcall`, then makes it:
+        // `pcall` raises nothing, so being a Lua function (whose `return` is a tail call) hides
+        // no error position. `redis.acl_check_cmd` and the time hook reach the run's
+        // `redis.call` with no arguments and the request in the run state.
+        let outside = lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
             Err(raise(
-                format!("{name} can only be called inside a script invocation").as_bytes(),
+                b"redis.call/pcall can only be called inside a script invocation",
             ))
         })?;
+        let call_key = lua.create_string("call")?;
+        redis.raw_set(&call_key, outside.clone())?;
+        let pcall_state = Rc::clone(&state);
+        let mark_pcall = lua.create_function(move |_, ()| {
+            pcall_state.pcall.set(true);
+            Ok(())
+        })?;
+        let pcall: Function = lua
+            .load(PCALL)
+            .set_name(sandbox::INTERNAL_SOURCE)
+            .call((redis.clone(), mark_pcall))?;
+        redis.raw_set("pcall", pcall)?;
+        let acl_state = Rc::clone(&state);
+        redis.raw_set(
+            "acl_check_cmd",
+            lua.create_function(move |_, values: MultiValue| {
+                let host = acl_state.host.borrow().clone();
+                let Some(host) = host else {
+                    return Err(raise(
+                        b"redis.acl_check_cmd can only be called inside a script invocation",
+                    ));
+                };
+                *acl_state.pending.borrow_mut() = command_args(&values)?;
+                acl_state.op.set(OP_ACL);
+                host.call::<Value>(())
+            })?,
+        )?;
+        let log_state = Rc::clone(&state);
+        redis.raw_set(
+            "log",
+            lua.create_function(move |_, values: MultiValue| {
+                if log_state.host.borrow().is_none() {
+                    return Err(raise(
+                        b"redis.log can only be called inside a script invocation",
+                    ));
+                }
+                let (level, text) = log_line(&values)?;
+                log(level, &text);
+                Ok(())
+            })?,
+        )?;
         let vm = LuaVm {
-            slot,
-            outside,
-            redis,
-            idle_call,
             globals: lua.globals(),
             lua,
             env,
             protect,
             handler,
             runner,
+            redis,
+            call_key,
+            outside,
             state,
             runs: 0,
-            heap_limit: 0,
         };
-        vm.unbind_host();
+        vm.install_hook();
         Ok(vm)
     }
 
@@ -291,12 +325,12 @@ impl LuaVm {
     /// Caps the interpreter's heap: a script that allocates past it fails with Lua's
     /// "not enough memory" instead of taking the host's memory.
     pub fn set_memory_limit(&mut self, bytes: usize) {
-        self.heap_limit = bytes;
+        self.state.heap_limit.set(bytes);
     }
 
     /// The cap [`Self::set_memory_limit`] set.
     pub fn memory_limit(&self) -> usize {
-        self.heap_limit
+        self.state.heap_limit.get()
     }
 
     /// Bytes the interpreter holds (`used_memory_lua`, `used_memory_vm_functions`).
@@ -321,18 +355,18 @@ impl LuaVm {
         on_error: &mut dyn FnMut(WrittenError),
     ) {
         self.state.running.set(true);
+        self.state.pcall.set(false);
         self.state.resp3.set(false);
         self.state.repl_flags.set(3);
-        if let Some(after) = busy_after {
-            self.state.started.set(std::time::Instant::now());
-            self.state.busy_after.set(after);
-            self.set_time_hook();
-        }
+        self.state.started.set(std::time::Instant::now());
+        self.state
+            .busy_after
+            .set(busy_after.unwrap_or(std::time::Duration::MAX));
         let outcome = self.call_script(function, calling, keys, args, host);
-        if busy_after.is_some() {
-            self.lua.remove_hook();
-        }
         self.state.running.set(false);
+        if self.state.hook_replaced.replace(false) {
+            self.install_hook();
+        }
         match outcome {
             Ok(value) => {
                 if let Err(e) = convert::write_lua_value(
@@ -398,74 +432,72 @@ impl LuaVm {
             Calling::Globals => Value::Table(self.globals.clone()),
             Calling::Parameters => Value::Nil,
         };
+        // The arguments become Lua strings before the heap cap is set: mlua makes each of its
+        // own calls a protected call while a cap is set.
+        let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
+        call_args.push_back(Value::Function(function));
+        call_args.push_back(Value::Function(self.handler.clone()));
+        call_args.push_back(globals);
+        match tables {
+            None => {
+                call_args.push_back(Value::Integer(keys.len() as i64));
+                for item in keys.iter().chain(args) {
+                    match lua.create_string(item) {
+                        Ok(s) => call_args.push_back(Value::String(s)),
+                        Err(e) => return Err(Value::Error(Box::new(e))),
+                    }
+                }
+            }
+            Some((keys, args)) => {
+                call_args.push_back(Value::Table(keys));
+                call_args.push_back(Value::Table(args));
+            }
+        }
         let host = RefCell::new(host);
         let state = &self.state;
         let result = lua.scope(|scope| {
-            let host_function = scope.create_function_mut(|lua, mut values: MultiValue| {
-                let op = match values.pop_front() {
-                    Some(Value::Integer(op)) => op,
-                    _ => OP_CALL,
-                };
-                match op {
-                    OP_CALL | OP_PCALL => {
-                        let value = run_command(lua, state, &host, &values, op == OP_CALL)?;
-                        Ok(MultiValue::from_iter([value]))
-                    }
-                    OP_LOG => {
-                        let (level, text) = log_line(&values)?;
-                        host.borrow_mut().log(level, &text);
-                        Ok(MultiValue::new())
-                    }
+            // The run's `redis.call`, bound to its host. It takes its arguments straight from
+            // the script: a call may pass as many as the Lua stack holds, so nothing else can
+            // pass them on.
+            let host = &host;
+            let call = scope.create_function(move |lua, values: MultiValue| {
+                // The cap is for the script's own code: the command and its reply's conversion
+                // run without it (and without mlua's protected calls).
+                let _ = lua.set_memory_limit(0);
+                let result = match state.op.replace(OP_CALL) {
                     OP_ACL => {
-                        let args = command_args(&values)?;
-                        if !host.borrow_mut().command_exists(&args) {
-                            return Err(raise(b"Invalid command passed to redis.acl_check_cmd()"));
+                        let args = state.pending.take();
+                        if host.borrow_mut().command_exists(&args) {
+                            Ok(Value::Boolean(true))
+                        } else {
+                            Err(raise(b"Invalid command passed to redis.acl_check_cmd()"))
                         }
-                        Ok(MultiValue::from_iter([Value::Boolean(true)]))
                     }
-                    _ => match host.borrow_mut().busy() {
-                        Some(text) => Ok(MultiValue::from_iter([Value::String(
-                            lua.create_string(text)?,
-                        )])),
-                        None => Ok(MultiValue::new()),
+                    OP_BUSY => match host.borrow_mut().busy() {
+                        Some(text) => lua.create_string(text).map(Value::String),
+                        None => Ok(Value::Nil),
                     },
-                }
-            })?;
-            self.slot.raw_set("host", host_function)?;
-            for (name, raise_errors) in [("call", true), ("pcall", false)] {
-                let host = &host;
-                let call = scope.create_function_mut(move |lua, values: MultiValue| {
-                    run_command(lua, state, host, &values, raise_errors)
-                })?;
-                self.redis.raw_set(name, call)?;
-            }
-            // The cap applies while the script runs. mlua wraps each of its own calls in a
-            // protected call while any cap is set, so the setup above and the reply after run
-            // without it.
-            lua.set_memory_limit(self.heap_limit)?;
-            match tables {
-                None => {
-                    let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
-                    call_args.push_back(Value::Function(function));
-                    call_args.push_back(Value::Function(self.handler.clone()));
-                    call_args.push_back(globals);
-                    call_args.push_back(Value::Integer(keys.len() as i64));
-                    for item in keys.iter().chain(args) {
-                        call_args.push_back(Value::String(lua.create_string(item)?));
+                    _ => {
+                        let raise_errors = !state.pcall.replace(false);
+                        match command_args(&values) {
+                            Ok(args) => run_command(lua, state, host, args, raise_errors),
+                            Err(e) if raise_errors => Err(e),
+                            // `pcall` returns even a bad argument list as an error table.
+                            Err(e) => error_value(lua, &e),
+                        }
                     }
-                    self.runner.call::<MultiValue>(call_args)
-                }
-                Some((keys, args)) => self.runner.call::<MultiValue>((
-                    function,
-                    self.handler.clone(),
-                    globals,
-                    keys,
-                    args,
-                )),
-            }
+                };
+                let _ = lua.set_memory_limit(state.heap_limit.get());
+                result
+            })?;
+            self.redis.raw_set(&self.call_key, &call)?;
+            *state.host.borrow_mut() = Some(call);
+            lua.set_memory_limit(state.heap_limit.get())?;
+            self.runner.call::<MultiValue>(call_args)
         });
         let _ = lua.set_memory_limit(0);
-        self.unbind_host();
+        *self.state.host.borrow_mut() = None;
+        let _ = self.redis.raw_set(&self.call_key, &self.outside);
         let mut values = match result {
             Ok(values) => values,
             Err(e) => return Err(Value::Error(Box::new(e))),
@@ -476,38 +508,36 @@ impl LuaVm {
         }
     }
 
-    /// Checks the running script's time every [`HOOK_INSTRUCTIONS`]; once it is busy, lets the
-    /// host serve other clients, and stops the script when the host says so. A stopped script
-    /// is stopped again at every line, so `pcall` cannot keep it going (Redis re-arms its hook
-    /// the same way).
-    fn set_time_hook(&self) {
+    /// Checks a running script's time every [`HOOK_INSTRUCTIONS`] (installed once, as it
+    /// costs nothing between checks); once the script is busy, lets the host serve other
+    /// clients, and stops the script when the host says so. A stopped script is stopped again
+    /// at every line, so `pcall` cannot keep it going (Redis re-arms its hook the same way);
+    /// the run puts the count hook back when it ends.
+    pub(super) fn install_hook(&self) {
         let state = Rc::clone(&self.state);
-        let slot = self.slot.clone();
         let _ = self.lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |lua, _| {
-                if state.started.get().elapsed() < state.busy_after.get() {
+                if !state.running.get() || state.started.get().elapsed() < state.busy_after.get() {
                     return Ok(mlua::VmState::Continue);
                 }
-                let host: Function = slot.raw_get("host")?;
-                let stop: Option<String> = host.call(OP_BUSY)?;
+                let host = state.host.borrow().clone();
+                let Some(host) = host else {
+                    return Ok(mlua::VmState::Continue);
+                };
+                state.op.set(OP_BUSY);
+                let stop: Option<String> = host.call(())?;
                 let Some(text) = stop else {
                     return Ok(mlua::VmState::Continue);
                 };
                 let again = text.clone();
+                state.hook_replaced.set(true);
                 lua.set_hook(mlua::HookTriggers::new().every_line(), move |_, _| {
                     Err(raise(again.as_bytes()))
                 })?;
                 Err(raise(text.as_bytes()))
             },
         );
-    }
-
-    /// Outside a run the host-bound functions answer as Redis's do without a run context.
-    fn unbind_host(&self) {
-        let _ = self.slot.raw_set("host", self.outside.clone());
-        let _ = self.redis.raw_set("call", self.idle_call[0].clone());
-        let _ = self.redis.raw_set("pcall", self.idle_call[1].clone());
     }
 
     /// The error reply for a failed run (`luaCallFunction`): the error text, with the script
@@ -681,10 +711,9 @@ fn run_command(
     lua: &Lua,
     state: &RunState,
     host: &RefCell<&mut dyn ScriptHost>,
-    values: &MultiValue,
+    args: Vec<Vec<u8>>,
     raise_errors: bool,
 ) -> mlua::Result<Value> {
-    let args = command_args(values)?;
     let protocol = if state.resp3.get() {
         Protocol::Resp3
     } else {
@@ -722,6 +751,20 @@ fn run_command(
             convert::reply_to_lua(lua, bytes)
         }
     }
+}
+
+/// An error the `redis` object raised, as the `{err = …}` table `redis.pcall` returns.
+fn error_value(lua: &Lua, error: &mlua::Error) -> mlua::Result<Value> {
+    let text = match lua_error::root_cause(error) {
+        mlua::Error::ExternalError(inner) => match inner.downcast_ref::<RedisError>() {
+            Some(redis_error) => redis_error.text.clone(),
+            None => format!("ERR {inner}").into_bytes(),
+        },
+        other => format!("ERR {}", lua_error::message(other)).into_bytes(),
+    };
+    let table = lua.create_table()?;
+    table.raw_set("err", lua.create_string(&text)?)?;
+    Ok(Value::Table(table))
 }
 
 /// A command's arguments from Lua values: strings as they are, numbers as `%.17g`
