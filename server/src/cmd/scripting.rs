@@ -8,7 +8,7 @@
 
 use super::errors::{self, CmdError, CmdResult};
 use super::flags::*;
-use super::{Args, Command, Ctx, Group, OwnedArgs, call};
+use super::{Args, Command, Ctx, Group, call};
 use crate::client::Client;
 use crate::protocol::reply::Reply;
 use crate::script::convert::WrittenError;
@@ -425,12 +425,9 @@ impl Host<'_> {
 }
 
 impl ScriptHost for Host<'_> {
-    fn call(&mut self, argv: &[Vec<u8>], reply: &mut Reply, repl_flags: u8) -> Result<(), String> {
-        let slices: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        let owned = OwnedArgs::from_slices(&slices);
-        let args = owned.args();
+    fn call(&mut self, args: &Args, reply: &mut Reply, repl_flags: u8) -> Result<(), String> {
         let table = super::table();
-        let entry = match table.lookup(&args) {
+        let entry = match table.lookup(args) {
             Ok(entry) if entry.command.handler.is_some() => entry,
             _ => return Err(self.refuse(None, "Unknown Redis command called from script")),
         };
@@ -473,7 +470,7 @@ impl ScriptHost for Host<'_> {
             client: self.client,
             reply,
         };
-        call(&mut ctx, entry, &args);
+        call(&mut ctx, entry, args);
         // `redis.set_repl` without the AOF bit: this command's effects are not appended.
         if repl_flags & 1 == 0 {
             self.server.keyspace.propagation.rollback(mark);
@@ -481,11 +478,9 @@ impl ScriptHost for Host<'_> {
         Ok(())
     }
 
-    fn command_exists(&mut self, argv: &[Vec<u8>]) -> bool {
-        let slices: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
-        let owned = OwnedArgs::from_slices(&slices);
+    fn command_exists(&mut self, args: &Args) -> bool {
         super::table()
-            .lookup(&owned.args())
+            .lookup(args)
             .is_ok_and(|entry| entry.command.handler.is_some())
     }
 

@@ -119,16 +119,33 @@ impl OwnedArgs {
     }
 
     fn collect<'a>(args: impl ExactSizeIterator<Item = &'a [u8]>, bytes: usize) -> OwnedArgs {
-        let mut owned = OwnedArgs {
-            data: Vec::with_capacity(bytes),
-            ranges: Vec::with_capacity(args.len()),
-        };
+        let mut owned = OwnedArgs::with_capacity(args.len(), bytes);
         for arg in args {
-            let start = owned.data.len();
-            owned.data.extend_from_slice(arg);
-            owned.ranges.push(start..owned.data.len());
+            owned.push(arg);
         }
         owned
+    }
+
+    /// Room for `args` arguments of `bytes` bytes in all, filled with [`Self::push`].
+    pub fn with_capacity(args: usize, bytes: usize) -> OwnedArgs {
+        OwnedArgs {
+            data: Vec::with_capacity(bytes),
+            ranges: Vec::with_capacity(args),
+        }
+    }
+
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.data.len();
+        self.data.extend_from_slice(arg);
+        self.ranges.push(start..self.data.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 
     pub fn args(&self) -> Args<'_> {

@@ -17,9 +17,25 @@ use crate::protocol::reply::Reply;
 const MAX_STACK_SLOTS: usize = 3000;
 
 /// Reads one RESP reply from the start of `bytes` into a Lua value.
-pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
-    let mut parser = ReplyParser { bytes, at: 0 };
+pub fn reply_to_lua(lua: &Lua, keys: &ReplyKeys, bytes: &[u8]) -> mlua::Result<Value> {
+    let mut parser = ReplyParser { bytes, at: 0, keys };
     parser.value(lua)
+}
+
+/// The field names of the reply tables met on every command (`err`, `ok`), made once per
+/// interpreter: a key made at each use is hashed into Lua's string table each time.
+pub struct ReplyKeys {
+    err: mlua::LuaString,
+    ok: mlua::LuaString,
+}
+
+impl ReplyKeys {
+    pub fn new(lua: &Lua) -> mlua::Result<ReplyKeys> {
+        Ok(ReplyKeys {
+            err: lua.create_string("err")?,
+            ok: lua.create_string("ok")?,
+        })
+    }
 }
 
 /// A cursor over reply bytes the server itself encoded, so well-formed; a short or odd reply
@@ -27,6 +43,7 @@ pub fn reply_to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
 struct ReplyParser<'a> {
     bytes: &'a [u8],
     at: usize,
+    keys: &'a ReplyKeys,
 }
 
 impl ReplyParser<'_> {
@@ -69,7 +86,8 @@ impl ReplyParser<'_> {
             }
             b'+' => {
                 let table = lua.create_table()?;
-                table.raw_set("ok", lua.create_string(self.line())?)?;
+                let status = lua.create_string(self.line())?;
+                table.raw_set(&self.keys.ok, status)?;
                 Value::Table(table)
             }
             b'-' => {
@@ -230,12 +248,14 @@ pub struct WrittenError {
 /// per level; it stops where Redis's Lua stack would.
 pub fn write_lua_value(
     lua: &Lua,
+    keys: &ReplyKeys,
     reply: &mut Reply,
     value: Value,
     resp3_script: bool,
     on_error: &mut dyn FnMut(WrittenError),
 ) -> mlua::Result<()> {
     let mut walk = Walk {
+        keys,
         reply,
         resp3_script,
         on_error,
@@ -303,6 +323,7 @@ fn next_pair(
 }
 
 struct Walk<'a> {
+    keys: &'a ReplyKeys,
     reply: &'a mut Reply,
     resp3_script: bool,
     on_error: &'a mut dyn FnMut(WrittenError),
@@ -376,7 +397,7 @@ impl Walk<'_> {
                 return Ok(());
             }
         };
-        if let Value::String(err) = table.raw_get::<Value>("err")? {
+        if let Value::String(err) = table.raw_get::<Value>(&self.keys.err)? {
             let text = String::from_utf8_lossy(&err.as_bytes()).into_owned();
             let counted = !matches!(
                 table.raw_get::<Value>("ignore_error_stats_update")?,
@@ -385,7 +406,7 @@ impl Walk<'_> {
             self.error(text, counted);
             return Ok(());
         }
-        if let Value::String(ok) = table.raw_get::<Value>("ok")? {
+        if let Value::String(ok) = table.raw_get::<Value>(&self.keys.ok)? {
             self.reply.simple(&ok.as_bytes());
             return Ok(());
         }
@@ -480,7 +501,8 @@ mod tests {
     /// Reads `resp` into Lua, then renders the value with a small Lua printer.
     fn read(resp: &[u8]) -> String {
         let lua = lua();
-        let value = reply_to_lua(&lua, resp).unwrap();
+        let keys = ReplyKeys::new(&lua).unwrap();
+        let value = reply_to_lua(&lua, &keys, resp).unwrap();
         let show: mlua::Function = lua
             .load(
                 r#"
@@ -546,7 +568,8 @@ mod tests {
         let value: Value = lua.load(code).eval().unwrap();
         let mut reply = Reply::new(protocol);
         let mut errors = 0;
-        write_lua_value(lua, &mut reply, value, resp3_script, &mut |e| {
+        let keys = ReplyKeys::new(lua).unwrap();
+        write_lua_value(lua, &keys, &mut reply, value, resp3_script, &mut |e| {
             errors += e.counted as usize;
         })
         .unwrap();

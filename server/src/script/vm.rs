@@ -14,6 +14,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use super::convert::{self, WrittenError};
 use super::lua_error;
 use super::sandbox;
+use crate::protocol::args::{Args, OwnedArgs};
 use crate::protocol::reply::{Protocol, Reply};
 
 /// The server side of a script run.
@@ -22,9 +23,9 @@ pub trait ScriptHost {
     /// or the error that refused it before it ran, as Redis words it (with or without a leading
     /// `-CODE`), already counted in the error statistics.
     /// `repl_flags` are the script's `redis.set_repl` flags (bit 0: the AOF).
-    fn call(&mut self, args: &[Vec<u8>], reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
+    fn call(&mut self, args: &Args, reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
     /// Whether `args` name a command (`redis.acl_check_cmd`).
-    fn command_exists(&mut self, args: &[Vec<u8>]) -> bool;
+    fn command_exists(&mut self, args: &Args) -> bool;
     /// The script has run past `busy-reply-threshold` (called again every
     /// [`HOOK_INSTRUCTIONS`] instructions): serve other clients; `Some(error)` stops the script
     /// with that error (`SCRIPT KILL`, `FUNCTION KILL`, `SHUTDOWN NOSAVE`).
@@ -49,15 +50,16 @@ const OP_CALL: i64 = 1;
 const OP_ACL: i64 = 2;
 const OP_BUSY: i64 = 3;
 
-/// Runs a script function under the error handler. `nkeys` and the keys and arguments after it
-/// become the key and argument tables, or `nkeys` and the value after it are those tables.
+/// Runs a script function under the error handler. With `listed`, `nkeys` and the keys and
+/// arguments after it become the key and argument tables; without, `nkeys` and the value after
+/// it are those tables.
 /// With `G`, they are the globals `KEYS` and `ARGV` (`EVAL`); without, the function's two
 /// parameters (`FCALL`).
 const RUNNER: &str = r#"
-local xpcall, rawset, type, select = xpcall, rawset, type, select
-return function(f, h, G, nkeys, ...)
+local xpcall, rawset, select = xpcall, rawset, select
+return function(f, h, G, listed, nkeys, ...)
   local keys, argv
-  if type(nkeys) == 'number' then
+  if listed then
     keys, argv = {...}, {select(nkeys + 1, ...)}
     for i = #keys, nkeys + 1, -1 do keys[i] = nil end
   else
@@ -145,9 +147,10 @@ struct RunState {
     /// What that call is for when it is not the script's own `redis.call` ([`OP_ACL`],
     /// [`OP_BUSY`]), and the command `redis.acl_check_cmd` checks.
     op: Cell<i64>,
-    pending: RefCell<Vec<Vec<u8>>>,
+    pending: RefCell<OwnedArgs>,
     /// The next call is `redis.pcall`'s: errors are returned as tables, not raised.
     pcall: Cell<bool>,
+    keys: convert::ReplyKeys,
     /// The heap cap while the script's own code runs (lifted while the host runs a command).
     heap_limit: Cell<usize>,
     /// The time hook was replaced to stop a killed script: put it back after the run.
@@ -210,8 +213,9 @@ impl LuaVm {
             busy_after: Cell::new(std::time::Duration::MAX),
             host: RefCell::new(None),
             op: Cell::new(OP_CALL),
-            pending: RefCell::new(Vec::new()),
+            pending: RefCell::new(OwnedArgs::default()),
             pcall: Cell::new(false),
+            keys: convert::ReplyKeys::new(&lua)?,
             heap_limit: Cell::new(0),
             hook_replaced: Cell::new(false),
         });
@@ -371,6 +375,7 @@ impl LuaVm {
             Ok(value) => {
                 if let Err(e) = convert::write_lua_value(
                     &self.lua,
+                    &self.state.keys,
                     reply,
                     value,
                     self.state.resp3.get(),
@@ -434,10 +439,11 @@ impl LuaVm {
         };
         // The arguments become Lua strings before the heap cap is set: mlua makes each of its
         // own calls a protected call while a cap is set.
-        let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
+        let mut call_args = MultiValue::with_capacity(6 + keys.len() + args.len());
         call_args.push_back(Value::Function(function));
         call_args.push_back(Value::Function(self.handler.clone()));
         call_args.push_back(globals);
+        call_args.push_back(Value::Boolean(tables.is_none()));
         match tables {
             None => {
                 call_args.push_back(Value::Integer(keys.len() as i64));
@@ -467,7 +473,7 @@ impl LuaVm {
                 let result = match state.op.replace(OP_CALL) {
                     OP_ACL => {
                         let args = state.pending.take();
-                        if host.borrow_mut().command_exists(&args) {
+                        if host.borrow_mut().command_exists(&args.args()) {
                             Ok(Value::Boolean(true))
                         } else {
                             Err(raise(b"Invalid command passed to redis.acl_check_cmd()"))
@@ -711,7 +717,7 @@ fn run_command(
     lua: &Lua,
     state: &RunState,
     host: &RefCell<&mut dyn ScriptHost>,
-    args: Vec<Vec<u8>>,
+    args: OwnedArgs,
     raise_errors: bool,
 ) -> mlua::Result<Value> {
     let protocol = if state.resp3.get() {
@@ -722,7 +728,7 @@ fn run_command(
     let mut out = Reply::new(protocol);
     let outcome = host
         .borrow_mut()
-        .call(&args, &mut out, state.repl_flags.get());
+        .call(&args.args(), &mut out, state.repl_flags.get());
     match outcome {
         // The host counted the refusal already.
         Err(text) => {
@@ -748,7 +754,7 @@ fn run_command(
                     counted: true,
                 }));
             }
-            convert::reply_to_lua(lua, bytes)
+            convert::reply_to_lua(lua, &state.keys, bytes)
         }
     }
 }
@@ -769,18 +775,19 @@ fn error_value(lua: &Lua, error: &mlua::Error) -> mlua::Result<Value> {
 
 /// A command's arguments from Lua values: strings as they are, numbers as `%.17g`
 /// (`luaArgsToRedisArgv`).
-fn command_args(values: &MultiValue) -> mlua::Result<Vec<Vec<u8>>> {
+fn command_args(values: &MultiValue) -> mlua::Result<OwnedArgs> {
     if values.is_empty() {
         return Err(raise(
             b"Please specify at least one argument for this redis lib call",
         ));
     }
-    let mut args = Vec::with_capacity(values.len());
+    let mut args = OwnedArgs::with_capacity(values.len(), 64);
+    let mut int = itoa::Buffer::new();
     for value in values {
         match value {
-            Value::String(s) => args.push(s.as_bytes().to_vec()),
-            Value::Integer(n) => args.push(n.to_string().into_bytes()),
-            Value::Number(n) => args.push(crate::util::format_double(*n).into_bytes()),
+            Value::String(s) => args.push(&s.as_bytes()),
+            Value::Integer(n) => args.push(int.format(*n).as_bytes()),
+            Value::Number(n) => args.push(crate::util::format_double(*n).as_bytes()),
             _ => {
                 return Err(raise(
                     b"Lua redis lib command arguments must be strings or integers",
