@@ -246,8 +246,13 @@ fn alternate<T>(
     (redis_runs, zedis_runs)
 }
 
-/// The scripting loads: `EVAL` of a script that runs one `SET`, and `EVALSHA` of the same script
-/// (loaded first with `SCRIPT LOAD`), alternating by run which server goes first.
+/// The function library of the `FCALL` load: one function that runs the same `SET`.
+const BENCH_LIBRARY: &str = "#!lua name=bench\nredis.register_function('set_it', \
+                             function(keys, args) return redis.call('set', keys[1], args[1]) end)";
+
+/// The scripting loads: `EVAL` of a script that runs one `SET`, `EVALSHA` of the same script
+/// (loaded first with `SCRIPT LOAD`), and `FCALL` of a function that runs it, alternating by
+/// run which server goes first.
 fn alternate_scripts(
     runs: usize,
     zedis: &str,
@@ -260,12 +265,18 @@ fn alternate_scripts(
         let reply = server.call(&["SCRIPT", "LOAD", script]);
         let sha = reply.lines().nth(1).unwrap_or_default().to_string();
         assert_eq!(sha.len(), 40, "SCRIPT LOAD on {}: {reply}", server.name);
+        let loaded = server.call(&["FUNCTION", "LOAD", BENCH_LIBRARY]);
+        assert!(
+            loaded.contains("bench"),
+            "FUNCTION LOAD on {}: {loaded}",
+            server.name
+        );
         let mut results = Vec::new();
-        for (label, command) in [("EVAL", "eval"), ("EVALSHA", "evalsha")] {
-            let body = if command == "eval" {
-                script
-            } else {
-                sha.as_str()
+        for (label, command) in [("EVAL", "eval"), ("EVALSHA", "evalsha"), ("FCALL", "fcall")] {
+            let body = match command {
+                "eval" => script,
+                "evalsha" => sha.as_str(),
+                _ => "set_it",
             };
             let mut args: Vec<&str> = config.to_vec();
             args.extend([command, body, "1", "key:__rand_int__", "v"]);
@@ -503,7 +514,8 @@ fn main() {
         &mut out,
         &format!(
             "Scripts (median of {bench_runs} runs per server): `redis-benchmark {} eval \"{script}\" 1 \
-             key:__rand_int__ v`, and the same with `evalsha`",
+             key:__rand_int__ v`, the same with `evalsha`, and `fcall set_it 1 key:__rand_int__ v` \
+             of a function running the same `SET`",
             script_config.join(" ")
         ),
         &medians(&redis_runs),

@@ -137,19 +137,19 @@ fn run(ctx: &mut Ctx, args: &Args, by_sha: bool, read_only: bool) -> CmdResult {
     let numkeys = args.i64(2)?;
     let numkeys = checked_numkeys(numkeys, args.len())?;
     let engine = engine(ctx.server)?;
+    let created;
+    let key;
     let sha = if by_sha {
-        let sha = args.get(1);
-        if sha.len() != 40 {
-            return Err(NO_SCRIPT);
-        }
-        String::from_utf8_lossy(sha).to_ascii_lowercase()
+        key = crate::script::engine::sha_key(args.get(1)).ok_or(NO_SCRIPT)?;
+        std::str::from_utf8(&key).map_err(|_| NO_SCRIPT)?
     } else {
-        engine
+        created = engine
             .create(args.get(1))
-            .map_err(|text| CmdError::owned(format!("ERR {text}")))?
+            .map_err(|text| CmdError::owned(format!("ERR {text}")))?;
+        created.as_str()
     };
-    let flags = engine.lookup(&sha).ok_or(NO_SCRIPT)?.flags;
-    execute(ctx, args, Target::Script(&sha), flags, read_only, numkeys)
+    let flags = engine.lookup(sha).ok_or(NO_SCRIPT)?.flags;
+    execute(ctx, args, Target::Script(sha), flags, read_only, numkeys)
 }
 
 /// `numkeys` checked against the arguments after it.
@@ -324,16 +324,13 @@ fn eval_declared_flags(server: &Server, args: &Args) -> Option<u32> {
     if (by_sha && body.len() != 40) || (!by_sha && !body.starts_with(b"#!")) {
         return None;
     }
-    let sha = if by_sha {
-        String::from_utf8_lossy(body).to_ascii_lowercase()
+    let engine = server.eval.as_deref();
+    let cached = if by_sha {
+        engine.and_then(|e| e.lookup_sha(body))
     } else {
-        crate::script::vm::sha1hex(body)
-    };
-    let cached = server
-        .eval
-        .as_deref()
-        .and_then(|e| e.lookup(&sha))
-        .map(|s| s.flags);
+        engine.and_then(|e| e.lookup(&crate::script::vm::sha1hex(body)))
+    }
+    .map(|s| s.flags);
     match cached {
         Some(declared) => Some(declared),
         None if by_sha => None,
@@ -543,11 +540,7 @@ fn script_exists(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let engine = ctx.server.eval.as_deref();
     ctx.reply.array(args.len() - 2);
     for sha in args.from(2) {
-        let known = sha.len() == 40
-            && engine.is_some_and(|e| {
-                e.lookup(&String::from_utf8_lossy(sha).to_ascii_lowercase())
-                    .is_some()
-            });
+        let known = sha.len() == 40 && engine.is_some_and(|e| e.lookup_sha(sha).is_some());
         ctx.reply.int(known as i64);
     }
     Ok(())

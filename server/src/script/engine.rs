@@ -1,8 +1,6 @@
 //! The `EVAL` engine: an interpreter of its own and its script cache (SHA1 → flags, compiled
 //! function), as Redis's `eval.c` keeps them.
 
-use std::collections::HashMap;
-
 use mlua::{Table, Value};
 
 use super::convert::WrittenError;
@@ -14,14 +12,25 @@ use crate::protocol::reply::Reply;
 /// A script in the cache.
 pub struct CachedScript {
     pub flags: u32,
+    /// Where its compiled function is in the engine's table.
+    id: i64,
 }
 
 pub struct EvalEngine {
     vm: LuaVm,
-    /// The compiled scripts by SHA1, in a Lua table: mlua can hold only about 8000 values from
-    /// Rust at once, and a cache has no such bound.
+    /// The compiled scripts by id, in a Lua table: mlua can hold only about 8000 values from
+    /// Rust at once, and a cache has no such bound. Integer keys, so a run finds its script
+    /// without making its SHA1 a Lua string.
     functions: Table,
-    scripts: HashMap<String, CachedScript>,
+    scripts: foldhash::HashMap<String, CachedScript>,
+    next_id: i64,
+}
+
+/// `sha` lowercased, if it has the length of a SHA1 in hex (`EVALSHA` takes either case).
+pub fn sha_key(sha: &[u8]) -> Option<[u8; SHA1_HEX_LEN]> {
+    let mut key: [u8; SHA1_HEX_LEN] = sha.try_into().ok()?;
+    key.make_ascii_lowercase();
+    Some(key)
 }
 
 /// Characters of a script's name.
@@ -36,7 +45,8 @@ impl EvalEngine {
         Ok(EvalEngine {
             vm,
             functions,
-            scripts: HashMap::new(),
+            scripts: foldhash::HashMap::default(),
+            next_id: 1,
         })
     }
 
@@ -51,6 +61,12 @@ impl EvalEngine {
 
     pub fn lookup(&self, sha: &str) -> Option<&CachedScript> {
         self.scripts.get(sha)
+    }
+
+    /// The cached script `sha` names, in either case.
+    pub fn lookup_sha(&self, sha: &[u8]) -> Option<&CachedScript> {
+        let key = sha_key(sha)?;
+        self.scripts.get(std::str::from_utf8(&key).ok()?)
     }
 
     pub fn len(&self) -> usize {
@@ -96,13 +112,16 @@ impl EvalEngine {
                     lua_error::message(&e)
                 )
             })?;
+        let id = self.next_id;
         self.functions
-            .raw_set(sha.as_str(), function)
+            .raw_set(id, function)
             .map_err(|e| lua_error::message(&e))?;
+        self.next_id += 1;
         self.scripts.insert(
             sha.clone(),
             CachedScript {
                 flags: script_flags,
+                id,
             },
         );
         Ok(sha)
@@ -121,7 +140,11 @@ impl EvalEngine {
         reply: &mut Reply,
         on_error: &mut dyn FnMut(WrittenError),
     ) {
-        let Ok(Value::Function(function)) = self.functions.raw_get::<Value>(sha) else {
+        let function = match self.scripts.get(sha) {
+            Some(script) => self.functions.raw_get::<Value>(script.id),
+            None => Ok(Value::Nil),
+        };
+        let Ok(Value::Function(function)) = function else {
             let text = "NOSCRIPT No matching script. Please use EVAL.";
             reply.error(text);
             on_error(WrittenError {
