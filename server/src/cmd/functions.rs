@@ -172,20 +172,9 @@ fn load(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     // What the AOF replays is loaded whatever it takes (`mustObeyClient`).
     let timeout = (ctx.client.id != super::aof_load::AOF_CLIENT_ID).then_some(LOAD_TIMEOUT);
-    let server = &mut *ctx.server;
-    server.function_engine().map_err(error)?;
-    let engine = server
-        .function_engine
-        .as_deref_mut()
-        .expect("created above");
-    let name = functions::create(
-        engine,
-        &mut server.functions,
-        args.get(code_at),
-        replace,
-        timeout,
-    )
-    .map_err(error)?;
+    let (engine, libraries) = ctx.server.functions_mut().map_err(error)?;
+    let name =
+        functions::create(engine, libraries, args.get(code_at), replace, timeout).map_err(error)?;
     changed(ctx);
     ctx.reply.bulk(name.as_bytes());
     Ok(())
@@ -386,12 +375,7 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         ));
     }
     let codes = crate::rdb::load::function_payloads(payload).map_err(error)?;
-    let server = &mut *ctx.server;
-    server.function_engine().map_err(error)?;
-    let engine = server
-        .function_engine
-        .as_deref_mut()
-        .expect("created above");
+    let (engine, libraries) = ctx.server.functions_mut().map_err(error)?;
     let mut restored = Libraries::default();
     for code in &codes {
         if let Err(e) = functions::create(engine, &mut restored, code, false, None) {
@@ -400,16 +384,10 @@ fn restore(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
     }
     if policy == Policy::Flush {
-        let old = std::mem::replace(&mut server.functions, restored);
+        let old = std::mem::replace(libraries, restored);
         engine.release(old.callbacks());
     } else {
-        functions::join(
-            engine,
-            &mut server.functions,
-            restored,
-            policy == Policy::Replace,
-        )
-        .map_err(error)?;
+        functions::join(engine, libraries, restored, policy == Policy::Replace).map_err(error)?;
     }
     changed(ctx);
     ctx.reply.ok();

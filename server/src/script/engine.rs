@@ -146,12 +146,7 @@ impl EvalEngine {
         };
         let Ok(Value::Function(function)) = function else {
             let text = "NOSCRIPT No matching script. Please use EVAL.";
-            reply.error(text);
-            on_error(WrittenError {
-                text: text.to_string(),
-                counted: true,
-            });
-            return;
+            return super::vm::reply_missing(text, reply, on_error);
         };
         self.vm.run(
             function,

@@ -104,7 +104,6 @@ impl FunctionEngine {
             api,
             run_load,
             callbacks,
-
             registrations,
         })
     }
@@ -175,13 +174,7 @@ impl FunctionEngine {
         on_error: &mut dyn FnMut(WrittenError),
     ) {
         let Ok(Value::Function(function)) = self.callbacks.raw_get::<Value>(callback) else {
-            let text = "ERR Function not found";
-            reply.error(text);
-            on_error(WrittenError {
-                text: text.to_string(),
-                counted: true,
-            });
-            return;
+            return vm::reply_missing("ERR Function not found", reply, on_error);
         };
         self.vm.run(
             function,

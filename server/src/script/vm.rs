@@ -962,6 +962,15 @@ pub(super) fn log_levels_and_version(redis: &Table) -> mlua::Result<()> {
     )
 }
 
+/// Replies `text` for a script or function that is not there (and hands it to `on_error`).
+pub(super) fn reply_missing(text: &str, reply: &mut Reply, on_error: &mut dyn FnMut(WrittenError)) {
+    reply.error(text);
+    on_error(WrittenError {
+        text: text.to_string(),
+        counted: true,
+    });
+}
+
 /// `0x00MMmmpp` of a `major.minor.patch` version (`REDIS_VERSION_NUM`).
 fn version_num(version: &str) -> i64 {
     let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));

@@ -4,7 +4,7 @@
 
 use super::Server;
 use crate::script::function_lua::FunctionEngine;
-use crate::script::functions;
+use crate::script::functions::{self, Libraries};
 
 impl Server {
     /// The most a Lua heap may take. Redis leaves it unbounded; here a runaway script fails
@@ -18,8 +18,9 @@ impl Server {
         }
     }
 
-    /// The functions' interpreter, created on first use, its heap capped for what runs next.
-    pub fn function_engine(&mut self) -> Result<&mut FunctionEngine, String> {
+    /// The functions' interpreter (created on first use, its heap capped for what runs next)
+    /// and the libraries, to change together.
+    pub fn functions_mut(&mut self) -> Result<(&mut FunctionEngine, &mut Libraries), String> {
         if self.function_engine.is_none() {
             let engine = FunctionEngine::new(self.eval_random)
                 .map_err(|e| format!("Lua could not start: {e}"))?;
@@ -28,7 +29,7 @@ impl Server {
         let limit = self.lua_heap_limit();
         let engine = self.function_engine.as_deref_mut().expect("created above");
         engine.vm().set_memory_limit(limit);
-        Ok(engine)
+        Ok((engine, &mut self.functions))
     }
 
     /// Loads libraries from their code as a file holds them (`rdbFunctionLoad`); with `replace`
@@ -38,16 +39,15 @@ impl Server {
         if codes.is_empty() {
             return Ok(());
         }
-        self.function_engine()?;
-        let engine = self.function_engine.as_deref_mut().expect("created above");
-        let mut loaded = functions::Libraries::default();
+        let (engine, libraries) = self.functions_mut()?;
+        let mut loaded = Libraries::default();
         for code in codes {
             if let Err(e) = functions::create(engine, &mut loaded, &code, replace, None) {
                 engine.release(loaded.callbacks());
                 return Err(e);
             }
         }
-        functions::join(engine, &mut self.functions, loaded, replace)
+        functions::join(engine, libraries, loaded, replace)
     }
 
     /// Drops every library and the interpreter with them (`FUNCTION FLUSH`, a reload).
