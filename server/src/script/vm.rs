@@ -190,7 +190,15 @@ pub struct LuaVm {
 
 /// The lowercase hex SHA1 of `bytes`, as `SCRIPT LOAD` names scripts.
 pub fn sha1hex(bytes: &[u8]) -> String {
-    sha1_smol::Sha1::from(bytes).digest().to_string()
+    // Spelled out rather than through `Display`: `EVAL` names its body this way on every call.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha1_smol::Sha1::from(bytes).digest().bytes();
+    let mut hex = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        hex.push(HEX[(byte >> 4) as usize] as char);
+        hex.push(HEX[(byte & 15) as usize] as char);
+    }
+    hex
 }
 
 /// Runs between two collector steps (`LUA_GC_CYCLE_PERIOD`).
