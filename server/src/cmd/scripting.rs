@@ -206,7 +206,8 @@ pub(super) fn execute(
     script_client.db = ctx.client.db;
     let compat = flags & script_flags::EVAL_COMPAT_MODE != 0;
     let threshold = ctx.server.config.busy_reply_threshold;
-    let busy_after = (threshold > 0).then(|| std::time::Duration::from_millis(threshold));
+    // The script is busy `threshold` after the command started (the server's cached time).
+    let busy_at_ms = (threshold > 0).then(|| ctx.server.keyspace.now_ms + threshold);
     let caller = ctx.client.id;
     ctx.server.script_time_ms = Some(ctx.server.keyspace.now_ms);
     let mut errors = Vec::new();
@@ -233,7 +234,7 @@ pub(super) fn execute(
                 sha,
                 &keys,
                 &argv,
-                busy_after,
+                busy_at_ms,
                 &mut host,
                 ctx.reply,
                 &mut on_error,
@@ -243,7 +244,7 @@ pub(super) fn execute(
                 name,
                 &keys,
                 &argv,
-                busy_after,
+                busy_at_ms,
                 &mut host,
                 ctx.reply,
                 &mut on_error,

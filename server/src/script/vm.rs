@@ -50,14 +50,14 @@ const OP_CALL: i64 = 1;
 const OP_ACL: i64 = 2;
 const OP_BUSY: i64 = 3;
 
-/// Runs a script function under the error handler. With `listed`, `nkeys` and the keys and
-/// arguments after it become the key and argument tables; without, `nkeys` and the value after
-/// it are those tables.
-/// With `G`, they are the globals `KEYS` and `ARGV` (`EVAL`); without, the function's two
-/// parameters (`FCALL`).
+/// Made with the globals and the error handler; runs a script function under the handler. With
+/// `listed`, `nkeys` and the keys and arguments after it become the key and argument tables;
+/// without, `nkeys` and the value after it are those tables. With `globals`, they are the
+/// globals `KEYS` and `ARGV` (`EVAL`); without, the function's two parameters (`FCALL`).
 const RUNNER: &str = r#"
+local G, h = ...
 local xpcall, rawset, select = xpcall, rawset, select
-return function(f, h, G, listed, nkeys, ...)
+return function(f, globals, listed, nkeys, ...)
   local keys, argv
   if listed then
     keys, argv = {...}, {select(nkeys + 1, ...)}
@@ -65,7 +65,7 @@ return function(f, h, G, listed, nkeys, ...)
   else
     keys, argv = nkeys, ...
   end
-  if G then
+  if globals then
     rawset(G, 'KEYS', keys)
     rawset(G, 'ARGV', argv)
     return xpcall(f, h)
@@ -138,9 +138,8 @@ struct RunState {
     repl_flags: Cell<u8>,
     /// `redisLrand48`'s 48-bit state: the same sequence on every machine.
     random: Cell<u64>,
-    /// When the running script started, and after how long it is busy.
-    started: Cell<std::time::Instant>,
-    busy_after: Cell<std::time::Duration>,
+    /// When (Unix ms) the running script becomes busy; `u64::MAX` for never.
+    busy_at_ms: Cell<u64>,
     /// The run's `redis.call`, which `redis.acl_check_cmd` and the time hook reach the host
     /// through; `None` between runs.
     host: RefCell<Option<Function>>,
@@ -172,12 +171,11 @@ const LIBRARIES: [&str; 9] = [
 
 pub struct LuaVm {
     lua: Lua,
-    globals: Table,
     /// The environment scripts run in: a read-only view of the globals.
     env: Table,
     /// The sandbox's `protect`: a read-only view of a table.
     protect: Function,
-    handler: Function,
+    /// Runs a script function under the error handler (see [`RUNNER`]).
     runner: Function,
     /// The `redis` table, its `call` key, and what its `call` is between runs.
     redis: Table,
@@ -217,8 +215,7 @@ impl LuaVm {
             resp3: Cell::new(false),
             repl_flags: Cell::new(3),
             random: Cell::new(random),
-            started: Cell::new(std::time::Instant::now()),
-            busy_after: Cell::new(std::time::Duration::MAX),
+            busy_at_ms: Cell::new(u64::MAX),
             host: RefCell::new(None),
             op: Cell::new(OP_CALL),
             pending: RefCell::new(OwnedArgs::default()),
@@ -237,10 +234,10 @@ impl LuaVm {
         let error_message = lua.create_function(|lua, value: Value| pcall_message(lua, value))?;
         let (env, protect) = sandbox::install(&lua, &LIBRARIES, error_message)?;
         let handler = lua.create_function(|lua, value: Value| error_handler(lua, value))?;
-        let runner = lua
+        let runner: Function = lua
             .load(RUNNER)
             .set_name(sandbox::INTERNAL_SOURCE)
-            .eval::<Function>()?;
+            .call((lua.globals(), handler))?;
         // Between runs `redis.call` refuses as Redis's does without a run; a run binds its own
         // (see `call_script`). `redis.pcall` marks the call as a `pcall`, then makes it:
         // `pcall` raises nothing, so being a Lua function (whose `return` is a tail call) hides
@@ -293,11 +290,9 @@ impl LuaVm {
             })?,
         )?;
         let vm = LuaVm {
-            globals: lua.globals(),
             lua,
             env,
             protect,
-            handler,
             runner,
             redis,
             call_key,
@@ -352,7 +347,8 @@ impl LuaVm {
 
     /// Runs the script function `function`, named `name` in error replies, with `keys` and
     /// `args`, writing its reply (or error) to `reply` in the caller's protocol. Errors written
-    /// go to `on_error` for the statistics.
+    /// go to `on_error` for the statistics. Past `busy_at_ms` (Unix ms) the script is busy: the
+    /// time hook lets the host serve other clients.
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &mut self,
@@ -361,7 +357,7 @@ impl LuaVm {
         calling: Calling,
         keys: &[&[u8]],
         args: &[&[u8]],
-        busy_after: Option<std::time::Duration>,
+        busy_at_ms: Option<u64>,
         host: &mut dyn ScriptHost,
         reply: &mut Reply,
         on_error: &mut dyn FnMut(WrittenError),
@@ -370,10 +366,7 @@ impl LuaVm {
         self.state.pcall.set(false);
         self.state.resp3.set(false);
         self.state.repl_flags.set(3);
-        self.state.started.set(std::time::Instant::now());
-        self.state
-            .busy_after
-            .set(busy_after.unwrap_or(std::time::Duration::MAX));
+        self.state.busy_at_ms.set(busy_at_ms.unwrap_or(u64::MAX));
         let outcome = self.call_script(function, calling, keys, args, host);
         self.state.running.set(false);
         if self.state.hook_replaced.replace(false) {
@@ -441,15 +434,11 @@ impl LuaVm {
                 Err(e) => return Err(Value::Error(Box::new(e))),
             }
         };
-        let globals = match calling {
-            Calling::Globals => Value::Table(self.globals.clone()),
-            Calling::Parameters => Value::Nil,
-        };
+        let globals = Value::Boolean(calling == Calling::Globals);
         // The arguments become Lua strings before the heap cap is set: mlua makes each of its
         // own calls a protected call while a cap is set.
-        let mut call_args = MultiValue::with_capacity(6 + keys.len() + args.len());
+        let mut call_args = MultiValue::with_capacity(5 + keys.len() + args.len());
         call_args.push_back(Value::Function(function));
-        call_args.push_back(Value::Function(self.handler.clone()));
         call_args.push_back(globals);
         call_args.push_back(Value::Boolean(tables.is_none()));
         match tables {
@@ -532,7 +521,7 @@ impl LuaVm {
         let _ = self.lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |lua, _| {
-                if !state.running.get() || state.started.get().elapsed() < state.busy_after.get() {
+                if !state.running.get() || crate::db::access::unix_ms() < state.busy_at_ms.get() {
                     return Ok(mlua::VmState::Continue);
                 }
                 let host = state.host.borrow().clone();
