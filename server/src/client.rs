@@ -38,6 +38,11 @@ pub struct Multi {
     pub may_replicate: bool,
     /// A queued command lacks the `loading` flag: `EXEC` is refused while loading.
     pub denied_while_loading: bool,
+    /// A queued command writes: a read-only replica refuses `EXEC`.
+    pub writes: bool,
+    /// A queued command lacks the `stale` flag: a replica whose link is down refuses `EXEC`
+    /// with `replica-serve-stale-data no`.
+    pub denied_when_stale: bool,
 }
 
 impl Multi {
@@ -77,6 +82,46 @@ pub struct Blocked {
     /// The type of value it waits for (`list`, `zset`): a key that changes into another type
     /// does not wake it.
     pub waits_for: &'static str,
+}
+
+/// Where a replica of this server stands (Redis's `replstate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Waiting for a background save to start.
+    WaitBgsaveStart,
+    /// Collecting the stream while the save it will receive is written.
+    WaitBgsaveEnd,
+    /// Receiving the save's file.
+    SendRdb,
+    /// Receiving the stream.
+    Online,
+}
+
+/// What a replica told this server (`REPLCONF`) and where its synchronisation stands.
+#[derive(Debug, Default)]
+pub struct ReplicaInfo {
+    /// `REPLCONF listening-port`.
+    pub listening_port: u16,
+    /// `REPLCONF ip-address`.
+    pub ip_address: Option<String>,
+    /// `REPLCONF capa eof` / `capa psync2`.
+    pub capa_eof: bool,
+    pub capa_psync2: bool,
+    /// Set by `SYNC`/`PSYNC`: the client is a replica from then on.
+    pub state: Option<ReplicaState>,
+    /// The offset the replica last acknowledged, and when (Unix seconds).
+    pub ack_offset: u64,
+    pub ack_time: u64,
+    /// The stream offset its snapshot was taken at.
+    pub initial_offset: u64,
+    /// It asked with the old `SYNC`: no `+FULLRESYNC` line, no acknowledgements expected.
+    pub pre_psync: bool,
+    /// `+FULLRESYNC <id> <offset>`, sent before the snapshot.
+    pub preamble: Vec<u8>,
+    /// The saved snapshot to send.
+    pub rdb: Option<std::fs::File>,
+    /// `REPLCONF rdb-only 1`: it wants the snapshot and no stream after it (`redis-cli --rdb`).
+    pub rdb_only: bool,
 }
 
 /// Buffer sizes the connection reports after each batch.
@@ -197,6 +242,11 @@ pub struct Client {
     pub wake: Rc<tokio::sync::Notify>,
     /// Its query and reply buffers, shared with the connection task for the cron to resize.
     pub io: Rc<RefCell<ClientIo>>,
+    /// This client is a replica of ours (once `REPLCONF` or `SYNC` said so).
+    pub replica: Option<Box<ReplicaInfo>>,
+    /// This client is our master's link (Redis's `CLIENT_MASTER`): its commands are applied
+    /// without replies.
+    pub master: bool,
 }
 
 impl Client {
@@ -246,6 +296,8 @@ impl Client {
             pending_reply: Vec::new(),
             wake: Rc::new(tokio::sync::Notify::new()),
             io: Rc::new(RefCell::new(ClientIo::new(Protocol::Resp2))),
+            replica: None,
+            master: false,
         }
     }
 
@@ -269,18 +321,39 @@ impl Client {
     /// Its class for `client-output-buffer-limit` (`config::OUTPUT_BUFFER_CLASSES` index):
     /// `pubsub` while subscribed to anything, as Redis's `getClientType`, else `normal`.
     pub fn output_class(&self) -> usize {
-        if self.subscriptions.any() { 2 } else { 0 }
+        if self.is_replica() && !self.monitor {
+            1
+        } else if self.subscriptions.any() {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Whether this client is a replica of ours (it sent `SYNC` or `PSYNC`).
+    pub fn is_replica(&self) -> bool {
+        self.replica.as_deref().is_some_and(|r| r.state.is_some())
     }
 
     /// Its type for `CLIENT LIST TYPE` and `CLIENT KILL TYPE`.
     pub fn type_name(&self) -> &'static str {
-        crate::config::OUTPUT_BUFFER_CLASSES[self.output_class()]
+        if self.master {
+            return "master";
+        }
+        match self.output_class() {
+            1 => "replica",
+            class => crate::config::OUTPUT_BUFFER_CLASSES[class],
+        }
     }
 
     /// Whether other clients' commands may hand it output (`MONITOR`, Pub/Sub, invalidations
     /// of client-side caching), so its connection must also wait for that.
     pub fn receives_pushes(&self) -> bool {
-        self.monitor || self.subscriptions.any() || self.tracking.is_some() || self.push_target
+        self.monitor
+            || self.subscriptions.any()
+            || self.tracking.is_some()
+            || self.push_target
+            || self.master
     }
 
     /// Logs that the client goes for exceeding an output-buffer limit.
@@ -329,6 +402,11 @@ impl Client {
             let mut f = String::new();
             if self.monitor {
                 f.push('O');
+            } else if self.is_replica() {
+                f.push('S');
+            }
+            if self.master {
+                f.push('M');
             }
             if self.subscriptions.any() {
                 f.push('P');

@@ -203,13 +203,15 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
     }
 
     let paused = server.check_pause_end();
-    let report = if server.keyspace.active_expire_enabled && !paused {
-        server
-            .keyspace
-            .active_expire_cycle(server.config.active_expire_effort, hz)
-    } else {
-        Default::default()
-    };
+    // A replica leaves expiry to its master, which sends the deletions.
+    let report =
+        if server.keyspace.active_expire_enabled && !paused && !server.replication.is_replica() {
+            server
+                .keyspace
+                .active_expire_cycle(server.config.active_expire_effort, hz)
+        } else {
+            Default::default()
+        };
     // The keys it expired are propagated as they were deleted, not as a transaction.
     server.propagate_pending(true);
     // Keys the cycle expired are announced now (`expired`), and invalidated for client-side
@@ -241,6 +243,18 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
         server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
     }
     server.aof_cron();
+    // Replication's cron runs once a second, as Redis's.
+    if server
+        .replication
+        .cron_at
+        .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1))
+    {
+        server.replication.cron_at = Some(now);
+        server.replication.cron_loops += 1;
+        let period = server.config.stored_u64("repl-ping-replica-period").max(1);
+        let ping = server.replication.cron_loops.is_multiple_of(period);
+        server.replication_cron(ping);
+    }
     server.save_points_due();
     server.migrate_sockets.close_idle(now);
     clients_cron(server, now);
@@ -281,6 +295,8 @@ fn clients_cron(server: &mut Server, now: Instant) {
         if timeout > 0
             && client.blocked.is_none()
             && !client.subscriptions.any()
+            && !client.master
+            && !client.is_replica()
             && now.duration_since(client.last_interaction).as_secs() > timeout
         {
             tracing::debug!(client = client.id, "closing idle client");

@@ -221,6 +221,13 @@ pub async fn serve(
         tasks.push(tokio::task::spawn_local(cron::flush_aof(Rc::clone(
             &server,
         ))));
+        tasks.push(tokio::task::spawn_local(net::master_link::run(Rc::clone(
+            &server,
+        ))));
+        let replicaof = server.borrow().config.replicaof.clone();
+        if let Some((host, port)) = replicaof {
+            server.borrow_mut().set_master(host, port);
+        }
         server.borrow_mut().memory.mark_startup();
         let _ = stopped_rx.await;
     }

@@ -189,7 +189,8 @@ fn debug(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         (b"change-repl-id", 2) => {
             tracing::warn!("Changing replication IDs after receiving DEBUG change-repl-id");
-            ctx.server.replication_id = crate::server::random_hex_id();
+            ctx.server.replication.change_id();
+            ctx.server.replication.clear_id2();
             ctx.reply.ok();
             Ok(())
         }

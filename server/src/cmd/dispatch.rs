@@ -134,6 +134,14 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if ctx.server.replication.is_replica()
+        && !ctx.client.master
+        && let Some(error) = replica_refuses(ctx, entry, checked)
+    {
+        reject(ctx, Some(entry), error);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if super::pubsub::in_subscribed_context(ctx.client) && !command.has(flags::SUBSCRIBED_CONTEXT) {
         let error = super::pubsub::not_in_subscribed_context(&entry.full_name);
         reject(ctx, Some(entry), error);
@@ -166,6 +174,8 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
             multi.denyoom |= checked & flags::DENYOOM != 0;
             multi.may_replicate |= checked & (flags::WRITE | flags::MAY_REPLICATE) != 0;
             multi.denied_while_loading |= !command.has(flags::LOADING);
+            multi.writes |= checked & flags::WRITE != 0;
+            multi.denied_when_stale |= !command.has(flags::STALE);
             multi.commands.push((entry.index, queued));
             ctx.reply.simple(b"QUEUED");
         }
@@ -213,6 +223,29 @@ fn writes_or_pings(ctx: &Ctx, entry: &Entry, checked: u32) -> bool {
     let command = entry.command;
     checked & (flags::WRITE | flags::DENIED_ON_DISK_ERROR) != 0
         || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
+}
+
+/// What a replica refuses a client that is not its master: writes while
+/// `replica-read-only` (`READONLY`), and commands without the `stale` flag while the link is
+/// down with `replica-serve-stale-data no` (`MASTERDOWN`, checked after the subscribed
+/// context in Redis, which no command without `stale` passes anyway).
+fn replica_refuses(ctx: &Ctx, entry: &Entry, checked: u32) -> Option<CmdError> {
+    let command = entry.command;
+    let exec = command.has(flags::EXEC);
+    let multi = ctx.client.multi.as_ref();
+    let writes = checked & flags::WRITE != 0 || (exec && multi.is_some_and(|m| m.writes));
+    if writes && ctx.server.config.stored_bool("replica-read-only") {
+        return Some(errors::READONLY_REPLICA);
+    }
+    let stale_denied =
+        !command.has(flags::STALE) || (exec && multi.is_some_and(|m| m.denied_when_stale));
+    if stale_denied
+        && !ctx.server.replication.link_up()
+        && !ctx.server.config.stored_bool("replica-serve-stale-data")
+    {
+        return Some(errors::MASTERDOWN);
+    }
+    None
 }
 
 /// Whether a load in progress refuses this command: one without the `loading` flag, or an

@@ -398,9 +398,19 @@ fn stats_section(server: &Server) -> String {
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", "{}", s.rejected_connections);
-    field!(out, "sync_full", "0");
-    field!(out, "sync_partial_ok", "0");
-    field!(out, "sync_partial_err", "0");
+    field!(out, "sync_full", "{}", server.replication.sync_full);
+    field!(
+        out,
+        "sync_partial_ok",
+        "{}",
+        server.replication.sync_partial_ok
+    );
+    field!(
+        out,
+        "sync_partial_err",
+        "{}",
+        server.replication.sync_partial_err
+    );
     field!(out, "expired_keys", "{}", keyspace.expired_keys);
     field!(out, "expired_stale_perc", "{:.2}", s.expired_stale_perc);
     field!(
@@ -491,22 +501,132 @@ fn stats_section(server: &Server) -> String {
 }
 
 fn replication_section(server: &Server) -> String {
+    use crate::server::replication::LinkState;
     let mut out = String::new();
-    field!(out, "role", "master");
-    field!(out, "connected_slaves", "0");
+    let replication = &server.replication;
+    let now = crate::server::persistence::unix_seconds();
+    match &replication.master {
+        None => {
+            field!(out, "role", "master");
+        }
+        Some(master) => {
+            field!(out, "role", "slave");
+            field!(out, "master_host", "{}", master.host);
+            field!(out, "master_port", "{}", master.port);
+            let up = master.link == LinkState::Connected;
+            field!(
+                out,
+                "master_link_status",
+                "{}",
+                if up { "up" } else { "down" }
+            );
+            let last_io = master
+                .client
+                .and_then(|id| server.clients.get(&id)?.try_borrow().ok())
+                .map_or(-1, |c| c.last_interaction.elapsed().as_secs() as i64);
+            field!(out, "master_last_io_seconds_ago", "{last_io}");
+            let transfer = master.link == LinkState::Transfer;
+            field!(out, "master_sync_in_progress", "{}", transfer as u8);
+            // The bytes read but not yet applied are still in the link's query buffer.
+            let unapplied = master
+                .client
+                .and_then(|id| server.clients.get(&id)?.try_borrow().ok())
+                .map_or(0, |c| c.buffers.query_len as u64);
+            let applied = if replication.backlog.is_some() {
+                replication.offset
+            } else {
+                1
+            };
+            field!(out, "slave_read_repl_offset", "{}", applied + unapplied);
+            field!(out, "slave_repl_offset", "{applied}");
+            if transfer {
+                let perc = if master.transfer_size > 0 {
+                    master.transfer_read as f64 / master.transfer_size as f64 * 100.0
+                } else {
+                    0.0
+                };
+                field!(
+                    out,
+                    "master_sync_total_bytes",
+                    "{}",
+                    master.transfer_size as i64
+                );
+                field!(out, "master_sync_read_bytes", "{}", master.transfer_read);
+                field!(
+                    out,
+                    "master_sync_left_bytes",
+                    "{}",
+                    master.transfer_size as i64 - master.transfer_read as i64
+                );
+                field!(out, "master_sync_perc", "{perc:.2}");
+                field!(
+                    out,
+                    "master_sync_last_io_seconds_ago",
+                    "{}",
+                    now.saturating_sub(master.transfer_last_io)
+                );
+            }
+            if !up {
+                let down = master
+                    .down_since
+                    .map_or(-1, |since| now.saturating_sub(since) as i64);
+                field!(out, "master_link_down_since_seconds", "{down}");
+            }
+            let config = &server.config;
+            field!(
+                out,
+                "slave_priority",
+                "{}",
+                config.stored_u64("replica-priority")
+            );
+            field!(
+                out,
+                "slave_read_only",
+                "{}",
+                config.stored_bool("replica-read-only") as u8
+            );
+            field!(
+                out,
+                "replica_announced",
+                "{}",
+                config.stored_bool("replica-announced") as u8
+            );
+        }
+    }
+    let replicas = server.replica_views();
+    field!(out, "connected_slaves", "{}", replication.replicas.len());
+    for (i, replica) in replicas.iter().enumerate() {
+        let _ = write!(
+            out,
+            "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+            replica.ip, replica.port, replica.state, replica.ack_offset, replica.lag
+        );
+    }
     field!(out, "master_failover_state", "no-failover");
-    field!(out, "master_replid", "{}", server.replication_id);
+    field!(out, "master_replid", "{}", replication.replid);
+    field!(out, "master_replid2", "{}", replication.replid2);
+    field!(out, "master_repl_offset", "{}", replication.offset);
+    field!(out, "second_repl_offset", "{}", replication.second_offset);
+    let backlog = replication.backlog.as_ref();
+    field!(out, "repl_backlog_active", "{}", backlog.is_some() as u8);
     field!(
         out,
-        "master_replid2",
-        "0000000000000000000000000000000000000000"
+        "repl_backlog_size",
+        "{}",
+        server.config.stored_u64("repl-backlog-size")
     );
-    field!(out, "master_repl_offset", "0");
-    field!(out, "second_repl_offset", "-1");
-    field!(out, "repl_backlog_active", "0");
-    field!(out, "repl_backlog_size", "1048576");
-    field!(out, "repl_backlog_first_byte_offset", "0");
-    field!(out, "repl_backlog_histlen", "0");
+    field!(
+        out,
+        "repl_backlog_first_byte_offset",
+        "{}",
+        backlog.map_or(0, |b| b.first_offset())
+    );
+    field!(
+        out,
+        "repl_backlog_histlen",
+        "{}",
+        backlog.map_or(0, |b| b.histlen())
+    );
     out
 }
 

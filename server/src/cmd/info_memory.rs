@@ -24,6 +24,10 @@ pub struct Overhead {
     pub peak: usize,
     pub startup: usize,
     pub clients_normal: usize,
+    /// Replicas' clients with their pending stream (`mem_clients_slaves`).
+    pub clients_replicas: usize,
+    /// The replication backlog (`mem_replication_backlog`).
+    pub repl_backlog: usize,
     /// The AOF buffer (`mem_aof_buffer`): commands not yet written.
     pub aof_buffer: usize,
     /// The `EVAL` script cache outside the Lua heap (`lua.caches`).
@@ -47,12 +51,19 @@ pub struct Overhead {
     pub total_frag_bytes: u64,
 }
 
-/// Memory of every client: buffers, transaction queues and the client structures. The client
-/// running the command is borrowed by it, so it is passed in.
-fn clients_memory(server: &Server, current: &Client) -> usize {
-    let mut total = 0;
-    server.for_each_client(current, |client| total += client.memory());
-    total
+/// Memory of every client: buffers, transaction queues and the client structures, for
+/// normal clients and replicas apart. The client running the command is borrowed by it, so it
+/// is passed in.
+fn clients_memory(server: &Server, current: &Client) -> (usize, usize) {
+    let (mut normal, mut replicas) = (0, 0);
+    server.for_each_client(current, |client| {
+        if client.is_replica() {
+            replicas += client.memory();
+        } else {
+            normal += client.memory();
+        }
+    });
+    (normal, replicas)
 }
 
 /// What the two script engines hold.
@@ -94,7 +105,8 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
     server.memory.update_peak(used);
     let memory = &server.memory;
     let samples = memory.samples;
-    let clients_normal = clients_memory(server, current);
+    let (clients_normal, clients_replicas) = clients_memory(server, current);
+    let repl_backlog = server.replication.backlog_memory();
     let dbs: Vec<DbOverhead> = server
         .keyspace
         .dbs
@@ -117,6 +129,8 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
     // the dataset than the script caches are.
     let total = memory.startup
         + clients_normal
+        + clients_replicas
+        + repl_backlog
         + aof_buffer
         + tracking
         + scripts.eval_caches
@@ -139,6 +153,8 @@ pub fn overhead(server: &mut Server, current: &Client) -> Overhead {
         peak: memory.peak,
         startup: memory.startup,
         clients_normal,
+        clients_replicas,
+        repl_backlog,
         aof_buffer,
         lua_caches: scripts.eval_caches,
         functions_caches: scripts.function_caches,
@@ -248,9 +264,12 @@ pub fn section(server: &mut Server, current: &Client) -> String {
         "mem_not_counted_for_evict",
         server.not_counted_memory().to_string(),
     );
-    line("mem_replication_backlog", "0".to_string());
-    line("mem_total_replication_buffers", "0".to_string());
-    line("mem_clients_slaves", "0".to_string());
+    line("mem_replication_backlog", mh.repl_backlog.to_string());
+    line(
+        "mem_total_replication_buffers",
+        (mh.repl_backlog + mh.clients_replicas).to_string(),
+    );
+    line("mem_clients_slaves", mh.clients_replicas.to_string());
     line("mem_clients_normal", mh.clients_normal.to_string());
     line("mem_cluster_links", "0".to_string());
     line("mem_aof_buffer", mh.aof_buffer.to_string());

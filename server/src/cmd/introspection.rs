@@ -390,8 +390,11 @@ fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
     let command = entry.command;
     let arguments = super::syntax::parse(command.syntax);
     let subcommands: Vec<&Entry> = super::table().subcommands_of(entry).collect();
-    let fields = 4
-        + 3 * command.deprecated.is_some() as usize
+    // Redis leaves out what a command's reference does not state (`PSYNC` has no complexity).
+    let fields = 3
+        + !command.complexity.is_empty() as usize
+        + (command.deprecated.is_some() || command.system) as usize
+        + 2 * command.deprecated.is_some() as usize
         + !arguments.is_empty() as usize
         + !subcommands.is_empty() as usize;
     let reply = &mut *ctx.reply;
@@ -402,8 +405,15 @@ fn reply_docs(ctx: &mut Ctx, entry: &Entry) {
         ("group", command.group.name()),
         ("complexity", command.complexity),
     ] {
-        reply.bulk(name.as_bytes());
-        reply.bulk(value.as_bytes());
+        if !value.is_empty() {
+            reply.bulk(name.as_bytes());
+            reply.bulk(value.as_bytes());
+        }
+    }
+    if command.system {
+        reply.bulk(b"doc_flags");
+        reply.set(1);
+        reply.simple(b"syscmd");
     }
     if let Some((since, replaced_by)) = command.deprecated {
         reply.bulk(b"doc_flags");

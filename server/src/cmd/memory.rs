@@ -107,8 +107,8 @@ fn stats(ctx: &mut Ctx, _args: &Args) -> CmdResult {
     int(reply, "peak.allocated", mh.peak as i64);
     int(reply, "total.allocated", mh.used as i64);
     int(reply, "startup.allocated", mh.startup as i64);
-    int(reply, "replication.backlog", 0);
-    int(reply, "clients.slaves", 0);
+    int(reply, "replication.backlog", mh.repl_backlog as i64);
+    int(reply, "clients.slaves", mh.clients_replicas as i64);
     int(reply, "clients.normal", mh.clients_normal as i64);
     int(reply, "cluster.links", 0);
     int(reply, "aof.buffer", mh.aof_buffer as i64);
@@ -265,6 +265,8 @@ mod tests {
             peak,
             startup: 1 << 20,
             clients_normal: 0,
+            clients_replicas: 0,
+            repl_backlog: 0,
             aof_buffer: 0,
             lua_caches: 0,
             functions_caches: 0,

@@ -193,6 +193,7 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "migrate" => (&["@keyspace", "@dangerous"], &["nondeterministic_output"]),
         "restore" => (&["@keyspace", "@dangerous"], &[]),
         "lastsave" => (&["@admin", "@dangerous"], &["nondeterministic_output"]),
+        "role" => (&["@admin", "@dangerous"], &[]),
         "latency|doctor" => (
             &[],
             &[

@@ -38,6 +38,7 @@ pub mod monitor;
 mod object;
 mod persistence;
 pub mod pubsub;
+mod replication;
 mod scan;
 mod scripting;
 mod server;
@@ -191,6 +192,8 @@ pub struct Command {
     /// For a deprecated command: the version that deprecated it and what replaces it, as
     /// `COMMAND DOCS` reports them (with the `deprecated` doc flag).
     pub deprecated: Option<(&'static str, &'static str)>,
+    /// An internal command (`COMMAND DOCS` doc flag `syscmd`: `REPLCONF`).
+    pub system: bool,
 }
 
 impl Command {
@@ -213,6 +216,7 @@ impl Command {
             complexity: "O(1)",
             syntax: "",
             deprecated: None,
+            system: false,
         }
     }
 
@@ -261,6 +265,13 @@ impl Command {
     pub const fn deprecated(self, since: &'static str, replaced_by: &'static str) -> Command {
         Command {
             deprecated: Some((since, replaced_by)),
+            ..self
+        }
+    }
+
+    pub const fn system(self) -> Command {
+        Command {
+            system: true,
             ..self
         }
     }

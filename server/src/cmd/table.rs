@@ -271,6 +271,7 @@ static FAMILIES: &[&[Command]] = &[
     super::lolwut::COMMANDS,
     super::scripting::COMMANDS,
     super::functions::COMMANDS,
+    super::replication::COMMANDS,
 ];
 
 static TABLE: OnceLock<CommandTable> = OnceLock::new();

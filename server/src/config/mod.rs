@@ -316,6 +316,26 @@ pub struct Config {
     /// Parameters that tune features zedis does not have yet, as `CONFIG GET` prints them
     /// (see `params`); absent ones have Redis's default.
     pub stored: std::collections::BTreeMap<&'static str, String>,
+    /// `replicaof <host> <port>` from the config file or the command line: the master to
+    /// replicate at startup.
+    pub replicaof: Option<(String, u16)>,
+}
+
+impl Config {
+    /// A parameter kept as text, as `CONFIG GET` prints it (its default until set).
+    pub fn stored_text(&self, name: &str) -> String {
+        params::lookup(name).map_or_else(String::new, |p| p.get(self))
+    }
+
+    /// A numeric parameter kept as text (memory units already expanded by `CONFIG SET`).
+    pub fn stored_u64(&self, name: &str) -> u64 {
+        self.stored_text(name).parse().unwrap_or(0)
+    }
+
+    /// A yes/no parameter kept as text.
+    pub fn stored_bool(&self, name: &str) -> bool {
+        self.stored_text(name) == "yes"
+    }
 }
 
 impl Default for Config {
@@ -420,6 +440,7 @@ impl Default for Config {
                 .unwrap_or_default(),
             config_file: None,
             stored: std::collections::BTreeMap::new(),
+            replicaof: None,
         }
     }
 }

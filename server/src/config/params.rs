@@ -539,18 +539,22 @@ fn set_notify_keyspace_events(config: &mut Config, words: &[&str]) -> Result<(),
     Ok(())
 }
 
-/// `replicaof host port` / `no one`: zedis does not replicate yet.
-fn set_replicaof(_config: &mut Config, words: &[&str]) -> Result<(), String> {
+/// `replicaof host port` / `no one` (config file and command line only, as in Redis).
+fn set_replicaof(config: &mut Config, words: &[&str]) -> Result<(), String> {
     let [host, port] = words else {
         return Err("wrong number of arguments".to_string());
     };
     if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
+        config.replicaof = None;
         return Ok(());
     }
-    if crate::util::parse_i64(port.as_bytes()).is_none_or(|p| !(0..=65535).contains(&p)) {
-        return Err("Invalid master port".to_string());
+    match crate::util::parse_i64(port.as_bytes()) {
+        Some(p) if (0..=65535).contains(&p) => {
+            config.replicaof = Some((host.to_string(), p as u16));
+            Ok(())
+        }
+        _ => Err("Invalid master port".to_string()),
     }
-    Err("zedis does not replicate yet: it cannot be a replica".to_string())
 }
 
 /// A parameter kept as text.

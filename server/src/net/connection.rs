@@ -27,7 +27,7 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug, PartialEq, Eq)]
-enum Close {
+pub(super) enum Close {
     /// The peer closed, or the socket failed.
     Peer,
     /// `QUIT`, a protocol error, `CLIENT KILL` of oneself: pending replies were written.
@@ -36,12 +36,12 @@ enum Close {
     Now,
 }
 
-struct Connection {
-    server: Rc<RefCell<Server>>,
-    client: Rc<RefCell<Client>>,
-    stream: Rc<TcpStream>,
+pub(super) struct Connection {
+    pub(super) server: Rc<RefCell<Server>>,
+    pub(super) client: Rc<RefCell<Client>>,
+    pub(super) stream: Rc<TcpStream>,
     /// The client's query and reply buffers (shared with the cron, which resizes them).
-    io: Rc<RefCell<ClientIo>>,
+    pub(super) io: Rc<RefCell<ClientIo>>,
     parser: RequestParser,
 }
 
@@ -64,6 +64,10 @@ pub async fn serve(
     tracing::debug!(client = id, ?why, "connection closed");
     let mut server = connection.server.borrow_mut();
     let mut client = connection.client.borrow_mut();
+    server.detach_replica(&client);
+    if client.master {
+        server.master_link_lost(id);
+    }
     crate::cmd::tx::unwatch_all(&mut server, &mut client);
     crate::cmd::monitor::stop(&mut server, &mut client);
     crate::cmd::pubsub::leave_all(&mut server, &mut client);
@@ -84,6 +88,12 @@ fn command_name(index: usize) -> &'static str {
 
 impl Connection {
     async fn run(&mut self) -> Close {
+        // A master's link starts with the stream bytes that came with the snapshot.
+        if !self.io.borrow().input.is_empty()
+            && let Some(close) = self.process()
+        {
+            return close;
+        }
         loop {
             if self.client.borrow().postponed {
                 if let Some(close) = self.wait_while_postponed().await {
@@ -154,6 +164,10 @@ impl Connection {
             if let Some(close) = self.flush_and_check() {
                 return close;
             }
+            if self.client.borrow().is_replica() {
+                // `SYNC`/`PSYNC` made it a replica: it receives the snapshot and the stream.
+                return self.serve_replica().await;
+            }
         }
     }
 
@@ -179,7 +193,7 @@ impl Connection {
 
     /// Writes pending replies and applies what the batch decided about closing; gives idle
     /// buffers back.
-    fn flush_and_check(&mut self) -> Option<Close> {
+    pub(super) fn flush_and_check(&mut self) -> Option<Close> {
         if !self.io.borrow().reply.is_empty() {
             if self.write().is_err() {
                 return Some(Close::Peer);
@@ -293,7 +307,7 @@ impl Connection {
     }
 
     /// Moves output other clients' commands produced for this client into its reply buffer.
-    fn take_pending_output(&mut self) {
+    pub(super) fn take_pending_output(&mut self) {
         let mut client = self.client.borrow_mut();
         if !client.pending_reply.is_empty() {
             let mut io = self.io.borrow_mut();
@@ -318,7 +332,7 @@ impl Connection {
     }
 
     /// One read into the query buffer, sized for a large argument in progress.
-    fn read(&mut self) -> io::Result<usize> {
+    pub(super) fn read(&mut self) -> io::Result<usize> {
         let mut client_io = self.io.borrow_mut();
         let input = &mut client_io.input;
         let needed = self.parser.bytes_needed(input.len());
@@ -355,7 +369,7 @@ impl Connection {
     }
 
     /// Writes as much pending output as the socket takes.
-    fn write(&mut self) -> io::Result<()> {
+    pub(super) fn write(&mut self) -> io::Result<()> {
         let mut written = 0;
         let reply = &mut self.io.borrow_mut().reply;
         while !reply.is_empty() {
@@ -378,7 +392,7 @@ impl Connection {
 
     /// Runs every complete request in the query buffer. Returns `Some` when the connection must
     /// close at once.
-    fn process(&mut self) -> Option<Close> {
+    pub(super) fn process(&mut self) -> Option<Close> {
         let mut server = self.server.borrow_mut();
         let mut client = self.client.borrow_mut();
         let mut io = self.io.borrow_mut();
@@ -426,15 +440,31 @@ impl Connection {
                                 return Some(Close::Now);
                             }
                         }
+                        // Our master's commands apply without replies, and meet keys as
+                        // the master saw them: none reads as expired here.
+                        let from_master = client.master;
+                        let reply_start = reply.len();
+                        let replaying = server.keyspace.replaying;
+                        server.keyspace.replaying |= from_master;
                         let mut ctx = Ctx {
                             server: &mut server,
                             client: &mut client,
                             reply,
                         };
-                        if !dispatch(&mut ctx, &args) {
+                        let done = dispatch(&mut ctx, &args);
+                        if from_master {
+                            server.keyspace.replaying = replaying;
+                            reply.truncate(reply_start);
+                        }
+                        if !done {
                             // Held back by CLIENT PAUSE: it runs from the buffer later.
                             break;
                         }
+                        if from_master {
+                            server.proxy_master_stream(&input.data()[..consumed]);
+                        }
+                    } else if client.master {
+                        server.proxy_master_stream(&input.data()[..consumed]);
                     }
                     input.consume(consumed);
                     let output_limit =

@@ -4,4 +4,6 @@
 pub mod busy;
 pub mod connection;
 pub mod listener;
+pub mod master_link;
+mod replica;
 pub mod request;

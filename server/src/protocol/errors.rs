@@ -45,6 +45,13 @@ impl From<std::collections::TryReserveError> for CmdError {
 /// What a command handler returns: its reply is written, or an error replaces it.
 pub type CmdResult = Result<(), CmdError>;
 
+/// A write sent to a read-only replica.
+pub const READONLY_REPLICA: CmdError =
+    CmdError::new("READONLY You can't write against a read only replica.");
+/// A command a replica whose link is down refuses with `replica-serve-stale-data no`.
+pub const MASTERDOWN: CmdError = CmdError::new(
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+);
 pub const SYNTAX: CmdError = CmdError::new("ERR syntax error");
 pub const WRONG_TYPE: CmdError =
     CmdError::new("WRONGTYPE Operation against a key holding the wrong kind of value");

@@ -289,6 +289,12 @@ impl Server {
             }
             aof.appended += (aof.buf.len() - before) as u64;
         }
+        if self.feeds_replicas() {
+            let pending = std::mem::take(&mut self.keyspace.propagation);
+            let transaction = pending.len() > 1 && !no_multi;
+            self.feed_replication_ops(pending.iter(), transaction);
+            self.keyspace.propagation = pending;
+        }
         self.keyspace.propagation.clear();
     }
 
@@ -779,7 +785,7 @@ impl Server {
         }
         if let Err(e) = self.start_aof_rewrite() {
             self.aof.state = AofState::Off;
-            self.keyspace.propagation.set_enabled(false);
+            self.update_propagation();
             return Err(format!(
                 "Redis needs to enable the AOF but can't trigger a background AOF rewrite \
                  operation. Check the above logs for more info about the error: {e}"
@@ -810,9 +816,24 @@ impl Server {
         self.aof.state = AofState::Off;
         self.aof.rewrite_scheduled = false;
         self.aof.selected_db = None;
-        self.keyspace.propagation.set_enabled(false);
+        self.update_propagation();
         let appended = self.aof.appended;
         self.aof.durable.advance(appended);
+    }
+
+    /// A replica loaded its master's snapshot (`restartAOFAfterSYNC`): the AOF, if on, starts
+    /// again from a new base holding that dataset.
+    pub fn replica_synced_restart_aof(&mut self) {
+        if self.aof.state == AofState::Off {
+            return;
+        }
+        self.stop_append_only();
+        if let Err(e) = self.start_append_only() {
+            tracing::warn!(
+                "Failed enabling the AOF after successful master synchronization! Trying it \
+                 again in one second: {e}"
+            );
+        }
     }
 
     /// Before exiting: everything buffered is written and synced (`prepareForShutdown`).

@@ -15,14 +15,21 @@ use crate::memory::evict::{Evict, Settings};
 
 impl Server {
     /// Memory that does not count towards `maxmemory` (Redis's
-    /// `freeMemoryGetNotCountedMemory`): the AOF buffer (replica buffers beyond the backlog
-    /// join it with replication).
+    /// `freeMemoryGetNotCountedMemory`): the AOF buffer and the replicas' pending output (the
+    /// backlog counts, as in Redis 7.0).
     pub fn not_counted_memory(&self) -> usize {
-        if self.aof.state == super::aof::AofState::Off {
+        let aof = if self.aof.state == super::aof::AofState::Off {
             0
         } else {
             self.aof.buf.capacity()
-        }
+        };
+        // Feeding a slow replica must never evict the dataset.
+        let replicas = if self.replication.replicas.is_empty() {
+            0
+        } else {
+            self.replicas_memory()
+        };
+        aof + replicas
     }
 
     /// Frees memory until under `maxmemory`, within the time budget, and folds what it did
@@ -30,6 +37,10 @@ impl Server {
     pub fn perform_evictions(&mut self) -> Evict {
         // During CLIENT PAUSE the dataset stays as it is, and nothing is refused for memory.
         if self.check_pause_end() {
+            return Evict::Ok;
+        }
+        // A replica follows its master's evictions (`replica-ignore-maxmemory`).
+        if self.replication.is_replica() && self.config.stored_bool("replica-ignore-maxmemory") {
             return Evict::Ok;
         }
         let settings = Settings::of(&self.config);

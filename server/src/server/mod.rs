@@ -16,11 +16,13 @@ use crate::memory::evict::Evictor;
 use crate::stats::{CommandStats, SlowLog, Stats};
 
 pub mod aof;
+pub mod backlog;
 mod eviction;
 mod functions;
 pub mod migrate;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod tracking;
 
 /// Most distinct error codes `INFO errorstats` tracks (Redis's `ERROR_STATS_NUMBER`).
@@ -87,8 +89,8 @@ pub struct Server {
     pub started_at: SystemTime,
     /// 40 random hex digits identifying this run (`run_id`).
     pub run_id: String,
-    /// The replication ID a master reports (`master_replid`).
-    pub replication_id: String,
+    /// Replication: IDs, offset, backlog, replicas, and the link to our master.
+    pub replication: replication::Replication,
     /// The port actually bound (the configured one, or the one the OS chose for port 0).
     pub port: u16,
     pub shutdown: Option<Shutdown>,
@@ -195,7 +197,7 @@ impl Server {
             cron_instant: Instant::now(),
             started_at: SystemTime::now(),
             run_id: random_hex_id(),
-            replication_id: random_hex_id(),
+            replication: replication::Replication::default(),
             keyspace: Keyspace::new(config.databases),
             clock: CommandClock::new(),
             memory: MemoryState::new(),
@@ -287,7 +289,8 @@ impl Server {
     /// (and may be postponed again by another pause).
     pub fn unpause_clients(&mut self) {
         self.pause = None;
-        self.keyspace.expiry_paused = false;
+        // A replica never expires keys itself: its master sends the deletions.
+        self.keyspace.expiry_paused = self.replication.is_replica();
         for id in std::mem::take(&mut self.postponed) {
             if let Some(client) = self.clients.get(&id)
                 && let Ok(mut client) = client.try_borrow_mut()

@@ -318,9 +318,12 @@ impl Server {
             }
             let seconds = save.started.elapsed().as_secs() as i64;
             self.aof_rewrite_done(result, rdb, seconds);
+            // Replicas waiting for a save get theirs now.
+            self.start_pending_syncs();
             return;
         }
         self.persistence.last_background_seconds = save.started.elapsed().as_secs() as i64;
+        let ok = result.is_ok();
         match result {
             Ok(()) => {
                 tracing::info!("DB saved on disk");
@@ -339,6 +342,7 @@ impl Server {
                 self.persistence.last_save_ok = false;
             }
         }
+        self.replication_save_done(ok);
     }
 
     /// Stops a background save without a result (`FLUSHALL`, `SHUTDOWN`, as Redis kills its
@@ -352,6 +356,11 @@ impl Server {
             self.keyspace.abort_snapshot();
             let _ = std::fs::remove_file(&save.temp);
             tracing::warn!("Background saving aborted");
+            // Replicas waiting for it are dropped, as when Redis's child is killed; they
+            // reconnect and ask again.
+            if save.target == SaveTarget::Rdb {
+                self.replication_save_done(false);
+            }
         }
     }
 
