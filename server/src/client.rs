@@ -84,6 +84,16 @@ pub struct Blocked {
     pub waits_for: &'static str,
 }
 
+/// A client waiting in `WAIT` for replicas to acknowledge its writes.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitAcks {
+    /// The stream offset its last command reached (its `woff`).
+    pub offset: u64,
+    pub replicas: u64,
+    /// When to reply with the count reached; `None` waits as long as it takes.
+    pub deadline: Option<Instant>,
+}
+
 /// Where a replica of this server stands (Redis's `replstate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicaState {
@@ -244,6 +254,10 @@ pub struct Client {
     pub io: Rc<RefCell<ClientIo>>,
     /// This client is a replica of ours (once `REPLCONF` or `SYNC` said so).
     pub replica: Option<Box<ReplicaInfo>>,
+    /// The replication offset after its last command (Redis's `woff`), what `WAIT` waits for.
+    pub woff: u64,
+    /// Set while it waits in `WAIT`.
+    pub wait_acks: Option<WaitAcks>,
     /// This client is our master's link (Redis's `CLIENT_MASTER`): its commands are applied
     /// without replies.
     pub master: bool,
@@ -297,6 +311,8 @@ impl Client {
             wake: Rc::new(tokio::sync::Notify::new()),
             io: Rc::new(RefCell::new(ClientIo::new(Protocol::Resp2))),
             replica: None,
+            woff: 0,
+            wait_acks: None,
             master: false,
         }
     }
@@ -414,7 +430,7 @@ impl Client {
             if self.multi.is_some() {
                 f.push('x');
             }
-            if self.blocked.is_some() || self.postponed {
+            if self.blocked.is_some() || self.postponed || self.wait_acks.is_some() {
                 f.push('b');
             }
             if let Some(tracking) = &self.tracking {

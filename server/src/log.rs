@@ -22,6 +22,14 @@ use crate::config::Config;
 /// shape (`pid:signal-handler (unix-seconds) message`).
 pub const SIGNAL_TARGET: &str = "signal-handler";
 
+/// Whether this server is a replica: its lines carry role `S` instead of `M`.
+static REPLICA_ROLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the role lines are written with (`REPLICAOF`).
+pub fn set_replica_role(replica: bool) {
+    REPLICA_ROLE.store(replica, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The level character Redis writes for a tracing level.
 pub fn level_char(level: &Level) -> char {
     match *level {
@@ -57,10 +65,15 @@ where
                 chrono::Utc::now().timestamp()
             )?;
         } else {
-            // One role, 'M': zedis has no replicas or child processes yet.
+            // Redis's roles are M (master), S (replica) and C (a child, which zedis never has).
+            let role = if REPLICA_ROLE.load(std::sync::atomic::Ordering::Relaxed) {
+                'S'
+            } else {
+                'M'
+            };
             write!(
                 writer,
-                "{pid}:M {} {} ",
+                "{pid}:{role} {} {} ",
                 chrono::Local::now().format("%d %b %Y %H:%M:%S%.3f"),
                 level_char(metadata.level())
             )?;

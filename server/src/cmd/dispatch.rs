@@ -193,6 +193,7 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
     // more than one operation (`afterCommand`).
     ctx.server
         .propagate_pending(command.has(flags::TOUCHES_ARBITRARY_KEYS));
+    ctx.client.woff = ctx.server.replication.offset;
     finish_reply(ctx, reply_start);
     if ctx.server.keyspace.blocking.has_ready() {
         super::blocking::serve_ready(ctx.server);

@@ -194,6 +194,10 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "restore" => (&["@keyspace", "@dangerous"], &[]),
         "lastsave" => (&["@admin", "@dangerous"], &["nondeterministic_output"]),
         "role" => (&["@admin", "@dangerous"], &[]),
+        "wait" => (
+            &["@connection"],
+            &["request_policy:all_shards", "response_policy:agg_min"],
+        ),
         "latency|doctor" => (
             &[],
             &[

@@ -69,6 +69,14 @@ pub static COMMANDS: &[Command] = &[
         sync,
     )
     .doc("1.0.0", "Internal command used for replication", ""),
+    Command::new("wait", 3, NOSCRIPT, Group::Generic, wait)
+        .doc(
+            "3.0.0",
+            "Wait for the synchronous replication of all the write commands sent in the context \
+             of the current connection",
+            "O(1)",
+        )
+        .syntax("numreplicas timeout"),
     Command::new(
         "role",
         1,
@@ -175,6 +183,7 @@ fn replconf(ctx: &mut Ctx, args: &Args) -> CmdResult {
             {
                 info.ack_offset = info.ack_offset.max(offset.max(0) as u64);
                 info.ack_time = crate::server::persistence::unix_seconds();
+                ctx.server.wake_ack_waiters();
             }
             return Ok(());
         } else if args.is(pair, "getack") {
@@ -298,6 +307,41 @@ fn sync(ctx: &mut Ctx, _args: &Args) -> CmdResult {
         return Ok(());
     }
     ctx.server.attach_for_full_sync(ctx.client, true);
+    Ok(())
+}
+
+/// `WAIT numreplicas timeout` (`waitCommand`): replies how many replicas acknowledged this
+/// client's last write, at once when enough did (or inside `MULTI`), else when enough do or
+/// the timeout (milliseconds, 0 for none) passes; the connection does the waiting.
+fn wait(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.server.replication.is_replica() {
+        return Err(CmdError::new(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis \
+             4.0 if a replica is configured to be writable (which is not the default) writes to \
+             replicas are just local and are not propagated.",
+        ));
+    }
+    let replicas = crate::util::parse_i64(args.get(1)).ok_or(errors::NOT_INTEGER)?;
+    let timeout = crate::util::parse_i64(args.get(2)).ok_or(CmdError::new(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout < 0 {
+        return Err(CmdError::new("ERR timeout is negative"));
+    }
+    let offset = ctx.client.woff;
+    let acked = ctx.server.count_acks(offset);
+    if acked as i64 >= replicas || ctx.client.in_exec {
+        ctx.reply.int(acked as i64);
+        return Ok(());
+    }
+    ctx.client.wait_acks = Some(crate::client::WaitAcks {
+        offset,
+        replicas: replicas as u64,
+        deadline: (timeout > 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64)),
+    });
+    ctx.server.replication.waiting.push(ctx.client.id);
+    ctx.server.request_acks();
     Ok(())
 }
 

@@ -65,6 +65,9 @@ pub async fn serve(
     let mut server = connection.server.borrow_mut();
     let mut client = connection.client.borrow_mut();
     server.detach_replica(&client);
+    if client.wait_acks.is_some() {
+        server.replication.waiting.retain(|&w| w != id);
+    }
     if client.master {
         server.master_link_lost(id);
     }
@@ -97,6 +100,19 @@ impl Connection {
         loop {
             if self.client.borrow().postponed {
                 if let Some(close) = self.wait_while_postponed().await {
+                    return close;
+                }
+                if let Some(close) = self.process() {
+                    return close;
+                }
+                self.wait_for_aof().await;
+                if let Some(close) = self.flush_and_check() {
+                    return close;
+                }
+                continue;
+            }
+            if self.client.borrow().wait_acks.is_some() {
+                if let Some(close) = self.wait_for_acks().await {
                     return close;
                 }
                 if let Some(close) = self.process() {
@@ -306,6 +322,57 @@ impl Connection {
         }
     }
 
+    /// Waits while the client is in `WAIT`: until enough replicas acknowledged its offset or
+    /// the timeout passes, then replies with the count. Input that arrives meanwhile is
+    /// buffered, not run. Returns `Some` when the connection must close.
+    async fn wait_for_acks(&mut self) -> Option<Close> {
+        let wake = Rc::clone(&self.client.borrow().wake);
+        let mut timed_out = false;
+        loop {
+            let deadline = {
+                let server = self.server.borrow();
+                let mut client = self.client.borrow_mut();
+                if client.close_asap {
+                    return Some(Close::Now);
+                }
+                let wait = client.wait_acks?;
+                let acked = server.count_acks(wait.offset);
+                if acked >= wait.replicas || timed_out {
+                    client.wait_acks = None;
+                    drop(server);
+                    let id = client.id;
+                    self.server
+                        .borrow_mut()
+                        .replication
+                        .waiting
+                        .retain(|&w| w != id);
+                    self.io.borrow_mut().reply.int(acked as i64);
+                    return None;
+                }
+                wait.deadline
+            };
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = sleep_until_deadline(deadline) => timed_out = true,
+                ready = self.stream.ready(Interest::READABLE) => {
+                    if ready.is_err() {
+                        return Some(Close::Peer);
+                    }
+                    match self.read() {
+                        Ok(0) => return Some(Close::Peer),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Some(Close::Peer),
+                    }
+                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
+                    if self.io.borrow().input.len() > limit {
+                        return Some(Close::Now);
+                    }
+                }
+            }
+        }
+    }
+
     /// Moves output other clients' commands produced for this client into its reply buffer.
     pub(super) fn take_pending_output(&mut self) {
         let mut client = self.client.borrow_mut();
@@ -416,6 +483,7 @@ impl Connection {
         while !client.close_after_reply
             && !client.close_asap
             && client.blocked.is_none()
+            && client.wait_acks.is_none()
             && !client.postponed
         {
             let limits = Limits {

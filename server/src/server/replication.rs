@@ -81,6 +81,8 @@ pub struct Replication {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Clients waiting in `WAIT`.
+    pub waiting: Vec<u64>,
     /// When the replication cron last ran, and how many times.
     pub cron_at: Option<Instant>,
     pub cron_loops: u64,
@@ -105,6 +107,7 @@ impl Default for Replication {
             sync_partial_err: 0,
             cron_at: None,
             cron_loops: 0,
+            waiting: Vec::new(),
         }
     }
 }
@@ -531,6 +534,7 @@ impl Server {
             // Replicas of ours resynchronise with the stream we will proxy.
             self.disconnect_replicas();
         }
+        crate::log::set_replica_role(true);
         self.keyspace.expiry_paused = true;
         self.update_propagation();
         self.replication.wake_link.notify_one();
@@ -545,6 +549,7 @@ impl Server {
         }
         self.drop_master_link();
         self.replication.master = None;
+        crate::log::set_replica_role(false);
         self.replication.next_generation();
         self.replication.shift_id();
         // Sub-replicas reconnect and continue from the backlog under the new ID.
@@ -706,6 +711,44 @@ impl Server {
             .filter_map(|id| self.clients.get(id)?.try_borrow().ok())
             .map(|c| c.pending_reply.capacity() + c.buffers.output_capacity)
             .sum()
+    }
+}
+
+impl Server {
+    /// Replicas online that acknowledged stream offset `offset` (`replicationCountAcksByOffset`).
+    pub fn count_acks(&self, offset: u64) -> u64 {
+        self.replication
+            .replicas
+            .iter()
+            .filter_map(|id| self.clients.get(id)?.try_borrow().ok())
+            .filter(|c| {
+                c.replica.as_deref().is_some_and(|r| {
+                    r.state == Some(ReplicaState::Online) && r.ack_offset >= offset
+                })
+            })
+            .count() as u64
+    }
+
+    /// Asks every replica to acknowledge now (`REPLCONF GETACK *` in the stream, as Redis's
+    /// `sendGetackToReplicas`), for clients in `WAIT`.
+    pub fn request_acks(&mut self) {
+        if !self.feeds_replicas() || self.replication.replicas.is_empty() {
+            return;
+        }
+        let mut stream = Vec::new();
+        encode_command(&mut stream, [&b"REPLCONF"[..], b"GETACK", b"*"].into_iter());
+        self.feed_replication_stream(&stream);
+    }
+
+    /// A replica acknowledged: clients in `WAIT` look again.
+    pub fn wake_ack_waiters(&self) {
+        for id in &self.replication.waiting {
+            if let Some(cell) = self.clients.get(id)
+                && let Ok(client) = cell.try_borrow()
+            {
+                client.wake.notify_one();
+            }
+        }
     }
 }
 
