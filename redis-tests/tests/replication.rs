@@ -110,7 +110,7 @@ fn write_load(conn: &mut RawConnection, round: usize) {
             &r,
         ],
     );
-    if round % 10 == 0 {
+    if round.is_multiple_of(10) {
         call(conn, &["DEL", &key("str")]);
     }
 }

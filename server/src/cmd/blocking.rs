@@ -106,17 +106,17 @@ pub fn unblock(keyspace: &mut Keyspace, client: &mut Client) -> Option<Blocked> 
 /// may change another: `BLMOVE` pushes to its destination).
 pub fn serve_ready(server: &mut Server) {
     while let Some((db, key)) = server.keyspace.blocking.next_ready() {
-        // As Redis 7.0: only a key that exists, holding the type a waiter waits for, serves it.
-        let Some(ready_type) = server
-            .keyspace
-            .peek(db, &key)
-            .filter(|&slot| !server.keyspace.is_expired(db, slot))
-            .map(|slot| {
-                server
-                    .keyspace
-                    .type_name(db, server.keyspace.record(db, slot))
-            })
-        else {
+        // As Redis 7.0: only a key that exists, holding the type a waiter waits for, serves it;
+        // one found expired is deleted here, and its deletion propagated on its own.
+        if server.keyspace.expire_if_needed(db, &key) {
+            server.propagate_pending(false);
+            continue;
+        }
+        let Some(ready_type) = server.keyspace.peek(db, &key).map(|slot| {
+            server
+                .keyspace
+                .type_name(db, server.keyspace.record(db, slot))
+        }) else {
             continue;
         };
         for id in server.keyspace.blocking.waiters(db, &key) {

@@ -134,6 +134,15 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if ctx.server.config.min_replicas_to_write > 0
+        && (checked & flags::WRITE != 0
+            || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.writes)))
+        && !ctx.server.enough_good_replicas()
+    {
+        reject(ctx, Some(entry), errors::NOREPLICAS);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     if ctx.server.replication.is_replica()
         && !ctx.client.master
         && let Some(error) = replica_refuses(ctx, entry, checked)
@@ -235,14 +244,14 @@ fn replica_refuses(ctx: &Ctx, entry: &Entry, checked: u32) -> Option<CmdError> {
     let exec = command.has(flags::EXEC);
     let multi = ctx.client.multi.as_ref();
     let writes = checked & flags::WRITE != 0 || (exec && multi.is_some_and(|m| m.writes));
-    if writes && ctx.server.config.stored_bool("replica-read-only") {
+    if writes && ctx.server.config.replica_read_only {
         return Some(errors::READONLY_REPLICA);
     }
     let stale_denied =
         !command.has(flags::STALE) || (exec && multi.is_some_and(|m| m.denied_when_stale));
     if stale_denied
         && !ctx.server.replication.link_up()
-        && !ctx.server.config.stored_bool("replica-serve-stale-data")
+        && !ctx.server.config.replica_serve_stale_data
     {
         return Some(errors::MASTERDOWN);
     }

@@ -579,12 +579,7 @@ fn replication_section(server: &Server) -> String {
                 "{}",
                 config.stored_u64("replica-priority")
             );
-            field!(
-                out,
-                "slave_read_only",
-                "{}",
-                config.stored_bool("replica-read-only") as u8
-            );
+            field!(out, "slave_read_only", "{}", config.replica_read_only as u8);
             field!(
                 out,
                 "replica_announced",
@@ -595,6 +590,18 @@ fn replication_section(server: &Server) -> String {
     }
     let replicas = server.replica_views();
     field!(out, "connected_slaves", "{}", replication.replicas.len());
+    let (to_write, max_lag) = (
+        server.config.min_replicas_to_write,
+        server.config.min_replicas_max_lag,
+    );
+    if to_write > 0 && max_lag > 0 {
+        field!(
+            out,
+            "min_slaves_good_slaves",
+            "{}",
+            server.good_replicas(max_lag as u64)
+        );
+    }
     for (i, replica) in replicas.iter().enumerate() {
         let _ = write!(
             out,

@@ -318,6 +318,8 @@ fn publish_in(ctx: &mut Ctx, args: &Args, scope: Scope) -> CmdResult {
     let receivers = ctx
         .server
         .publish(Some(&mut current), scope, args.get(1), args.get(2));
+    // Replicas publish it to their own subscribers (Redis, outside cluster mode).
+    ctx.server.keyspace.propagation.force_command_to_replicas();
     ctx.reply.int(receivers as i64);
     Ok(())
 }

@@ -227,6 +227,7 @@ pub(super) fn execute(
             allow_oom: !compat && flags & script_flags::ALLOW_OOM != 0,
             wrote: false,
             read: false,
+            from_master: ctx.client.master,
         };
         let mut on_error = |e: WrittenError| errors.push(e);
         match (target, &mut eval, &mut functions) {
@@ -357,6 +358,14 @@ pub(super) fn prepare(ctx: &mut Ctx, flags: u32, read_only: bool) -> CmdResult {
         return Ok(());
     }
     if flags & script_flags::NO_WRITES == 0 {
+        if ctx.server.replication.is_replica()
+            && ctx.server.config.replica_read_only
+            && !ctx.client.master
+        {
+            return Err(CmdError::new(
+                "READONLY Can not run script with write flag on readonly replica",
+            ));
+        }
         if ctx.server.writes_refused_by_disk_error() {
             return Err(CmdError::new(
                 "MISCONF Redis is configured to save RDB snapshots, but it's currently unable \
@@ -370,6 +379,9 @@ pub(super) fn prepare(ctx: &mut Ctx, flags: u32, read_only: bool) -> CmdResult {
                  to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for \
                  read only scripts. AOF error: {error}"
             )));
+        }
+        if !ctx.server.enough_good_replicas() {
+            return Err(errors::NOREPLICAS);
         }
         if read_only {
             return Err(CmdError::new(
@@ -406,6 +418,8 @@ struct Host<'a> {
     wrote: bool,
     /// The script has run a read-only command.
     read: bool,
+    /// The script runs for our master (its writes are applied even on a read-only replica).
+    from_master: bool,
 }
 
 impl Host<'_> {
@@ -436,6 +450,13 @@ impl ScriptHost for Host<'_> {
             Some("This Redis command is not allowed from script".to_string())
         } else if self.read_only && command.has(WRITE | MAY_REPLICATE) {
             Some("Write commands are not allowed from read-only scripts.".to_string())
+        } else if command.has(WRITE)
+            && !self.wrote
+            && self.server.replication.is_replica()
+            && self.server.config.replica_read_only
+            && !self.from_master
+        {
+            Some(format!("-{}", errors::READONLY_REPLICA.text()))
         } else if command.has(WRITE) && !self.wrote && self.server.writes_refused_by_disk_error() {
             Some(format!("-{}", errors::MISCONF.text()))
         } else if let Some(error) = self
@@ -444,6 +465,8 @@ impl ScriptHost for Host<'_> {
             .filter(|_| command.has(WRITE) && !self.wrote)
         {
             Some(format!("-MISCONF Errors writing to the AOF file: {error}"))
+        } else if command.has(WRITE) && !self.wrote && !self.server.enough_good_replicas() {
+            Some(format!("-{}", errors::NOREPLICAS.text()))
         } else if !self.allow_oom
             && self.server.config.maxmemory > 0
             && !self.wrote
@@ -469,10 +492,12 @@ impl ScriptHost for Host<'_> {
             reply,
         };
         call(&mut ctx, entry, args);
-        // `redis.set_repl` without the AOF bit: this command's effects are not appended.
-        if repl_flags & 1 == 0 {
-            self.server.keyspace.propagation.rollback(mark);
-        }
+        // `redis.set_repl`: this command's effects go only where the script said (bit 1 the
+        // AOF, bit 2 replicas, as Redis's `PROPAGATE_AOF` and `PROPAGATE_REPL`).
+        self.server
+            .keyspace
+            .propagation
+            .restrict_since(mark, repl_flags);
         Ok(())
     }
 

@@ -316,6 +316,14 @@ pub struct Config {
     /// Parameters that tune features zedis does not have yet, as `CONFIG GET` prints them
     /// (see `params`); absent ones have Redis's default.
     pub stored: std::collections::BTreeMap<&'static str, String>,
+    /// `replica-read-only`: a replica refuses writes from its clients.
+    pub replica_read_only: bool,
+    /// `replica-serve-stale-data`: a replica whose link is down still answers.
+    pub replica_serve_stale_data: bool,
+    /// `min-replicas-to-write` / `min-replicas-max-lag`: writes need that many replicas that
+    /// acknowledged within that many seconds.
+    pub min_replicas_to_write: i64,
+    pub min_replicas_max_lag: i64,
     /// `replicaof <host> <port>` from the config file or the command line: the master to
     /// replicate at startup.
     pub replicaof: Option<(String, u16)>,
@@ -441,6 +449,10 @@ impl Default for Config {
             config_file: None,
             stored: std::collections::BTreeMap::new(),
             replicaof: None,
+            replica_read_only: true,
+            replica_serve_stale_data: true,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
         }
     }
 }

@@ -796,8 +796,14 @@ pub static PARAMS: &[Param] = &[
     ),
     stored("cluster-replica-no-failover", Kind::Bool, "no").alias("cluster-slave-no-failover"),
     stored("replica-lazy-flush", Kind::Bool, "no").alias("slave-lazy-flush"),
-    stored("replica-serve-stale-data", Kind::Bool, "yes").alias("slave-serve-stale-data"),
-    stored("replica-read-only", Kind::Bool, "yes").alias("slave-read-only"),
+    field!(
+        "replica-serve-stale-data",
+        Kind::Bool,
+        replica_serve_stale_data,
+        bool
+    )
+    .alias("slave-serve-stale-data"),
+    field!("replica-read-only", Kind::Bool, replica_read_only, bool).alias("slave-read-only"),
     stored("replica-ignore-maxmemory", Kind::Bool, "yes").alias("slave-ignore-maxmemory"),
     field!("jemalloc-bg-thread", Kind::Bool, jemalloc_bg_thread, bool),
     // Redis's own words when it is built without its defragmenting jemalloc.
@@ -1195,8 +1201,18 @@ pub static PARAMS: &[Param] = &[
             set: |c, v| c.hz = v.number.clamp(1, 500) as u32,
         },
     },
-    stored("min-replicas-to-write", Kind::Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
-    stored("min-replicas-max-lag", Kind::Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
+    field!(
+        "min-replicas-to-write",
+        Kind::Int(0, INT_MAX),
+        min_replicas_to_write
+    )
+    .alias("min-slaves-to-write"),
+    field!(
+        "min-replicas-max-lag",
+        Kind::Int(0, INT_MAX),
+        min_replicas_max_lag
+    )
+    .alias("min-slaves-max-lag"),
     stored("watchdog-period", Kind::Int(0, INT_MAX), "0").flags(HIDDEN),
     stored("shutdown-timeout", Kind::Int(0, INT_MAX), "10"),
     stored(

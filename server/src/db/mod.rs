@@ -202,6 +202,20 @@ impl Keyspace {
         slot
     }
 
+    /// Deletes `key` if it has expired (unless expiry is paused), without touching statistics
+    /// or access bits (Redis's `expireIfNeeded`); returns whether the key is gone or absent.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        match self.dbs[db].table.find(self.hash(key), key) {
+            Some(slot) if self.is_expired(db, slot) => {
+                if !self.expiry_paused {
+                    self.expire_now(db, slot);
+                }
+                true
+            }
+            found => found.is_none(),
+        }
+    }
+
     /// Finds a key without expiring it or touching anything (`MEMORY USAGE`, `DEBUG OBJECT`,
     /// `SCAN`'s filters).
     pub fn peek(&self, db: usize, key: &[u8]) -> Option<Slot> {

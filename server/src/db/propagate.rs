@@ -1,5 +1,5 @@
-//! The effects of changes waiting to be propagated to the append-only file (and, later, to
-//! replicas): Redis's `also_propagate` array.
+//! The effects of changes waiting to be propagated to the append-only file and to replicas:
+//! Redis's `also_propagate` array.
 //!
 //! A change is propagated as the commands that redo it, not as the command a client sent:
 //! `SET k v EX 10` becomes `SET k v PXAT <ms>`, a key found expired becomes `DEL k`. The
@@ -10,11 +10,20 @@
 //! the form every consumer writes, so feeding it is a copy. Nothing is recorded while no
 //! consumer exists, so a server without an AOF pays one test per change.
 
-/// One pending operation: its database and where its RESP text ends in [`Pending::resp`].
+/// An operation goes to the append-only file (Redis's `PROPAGATE_AOF`).
+pub const TO_AOF: u8 = 1;
+/// An operation goes to replicas (`PROPAGATE_REPL`).
+pub const TO_REPLICAS: u8 = 2;
+/// Both.
+pub const TO_ALL: u8 = TO_AOF | TO_REPLICAS;
+
+/// One pending operation: its database, where its RESP text ends in [`Pending::resp`], and
+/// where it goes ([`TO_AOF`], [`TO_REPLICAS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Op {
     pub db: usize,
     pub end: usize,
+    pub targets: u8,
 }
 
 /// A position in the pending operations ([`Pending::mark`]).
@@ -46,9 +55,9 @@ pub struct Pending {
     /// The running command's form, and its rewritten text.
     form: CommandForm,
     rewritten: Vec<u8>,
-    /// The running command is propagated even if it changed nothing
-    /// (`forceCommandPropagation`: FLUSHALL on an empty server).
-    forced: bool,
+    /// Where the running command is propagated even if it changed nothing
+    /// (`forceCommandPropagation`: FLUSHALL on an empty server to both, PUBLISH to replicas).
+    forced: u8,
 }
 
 /// Appends a RESP array of bulk strings (Redis's `catAppendOnlyGenericCommand` form).
@@ -88,6 +97,7 @@ impl Pending {
             self.ops.push(Op {
                 db,
                 end: self.resp.len(),
+                targets: TO_ALL,
             });
         }
     }
@@ -116,7 +126,27 @@ impl Pending {
 
     /// The running command is propagated even if the dataset did not change.
     pub fn force_command(&mut self) {
-        self.forced = true;
+        self.forced = TO_ALL;
+    }
+
+    /// The running command goes to replicas even if the dataset did not change (`PUBLISH`).
+    pub fn force_command_to_replicas(&mut self) {
+        self.forced |= TO_REPLICAS;
+    }
+
+    /// Operations recorded since `mark` go only to `targets` (a script's `redis.set_repl`);
+    /// those left with nowhere to go are dropped.
+    pub fn restrict_since(&mut self, mark: PendingMark, targets: u8) {
+        if targets & TO_ALL == TO_ALL {
+            return;
+        }
+        if targets & TO_ALL == 0 {
+            self.rollback(mark);
+            return;
+        }
+        for op in &mut self.ops[mark.ops..] {
+            op.targets &= targets;
+        }
     }
 
     /// Ends the running command: records it in the form its handler chose when it `changed`
@@ -129,7 +159,8 @@ impl Pending {
     ) {
         let form = std::mem::take(&mut self.form);
         let forced = std::mem::take(&mut self.forced);
-        if !self.enabled || !(changed || forced) {
+        let targets = if changed { TO_ALL } else { forced };
+        if !self.enabled || targets == 0 {
             return;
         }
         match form {
@@ -140,6 +171,7 @@ impl Pending {
         self.ops.push(Op {
             db,
             end: self.resp.len(),
+            targets,
         });
     }
 
@@ -168,11 +200,16 @@ impl Pending {
 
     /// The pending operations in order, each as its database and RESP text.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        self.iter_to(TO_ALL)
+    }
+
+    /// The pending operations that go to any of `targets`, in order.
+    pub fn iter_to(&self, targets: u8) -> impl Iterator<Item = (usize, &[u8])> + '_ {
         let mut start = 0;
-        self.ops.iter().map(move |op| {
+        self.ops.iter().filter_map(move |op| {
             let text = &self.resp[start..op.end];
             start = op.end;
-            (op.db, text)
+            (op.targets & targets != 0).then_some((op.db, text))
         })
     }
 

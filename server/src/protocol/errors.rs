@@ -45,6 +45,8 @@ impl From<std::collections::TryReserveError> for CmdError {
 /// What a command handler returns: its reply is written, or an error replaces it.
 pub type CmdResult = Result<(), CmdError>;
 
+/// A write while fewer replicas than `min-replicas-to-write` are in reach.
+pub const NOREPLICAS: CmdError = CmdError::new("NOREPLICAS Not enough good replicas to write.");
 /// A write sent to a read-only replica.
 pub const READONLY_REPLICA: CmdError =
     CmdError::new("READONLY You can't write against a read only replica.");

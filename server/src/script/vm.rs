@@ -22,7 +22,7 @@ pub trait ScriptHost {
     /// Runs one command for the script (Redis's `scriptCall`), its reply written to `reply`;
     /// or the error that refused it before it ran, as Redis words it (with or without a leading
     /// `-CODE`), already counted in the error statistics.
-    /// `repl_flags` are the script's `redis.set_repl` flags (bit 0: the AOF).
+    /// `repl_flags` are the script's `redis.set_repl` flags (bit 0: the AOF, bit 1: replicas).
     fn call(&mut self, args: &Args, reply: &mut Reply, repl_flags: u8) -> Result<(), String>;
     /// Whether `args` name a command (`redis.acl_check_cmd`).
     fn command_exists(&mut self, args: &Args) -> bool;

@@ -273,7 +273,7 @@ impl Server {
             let transaction = pending.len() > 1 && !no_multi;
             let aof = &mut self.aof;
             let before = aof.buf.len();
-            let mut ops = pending.iter().peekable();
+            let mut ops = pending.iter_to(crate::db::propagate::TO_AOF).peekable();
             let first_db = ops.peek().map_or(0, |&(db, _)| db);
             let timestamps = self.config.aof_timestamp_enabled;
             if transaction {
@@ -292,7 +292,10 @@ impl Server {
         if self.feeds_replicas() {
             let pending = std::mem::take(&mut self.keyspace.propagation);
             let transaction = pending.len() > 1 && !no_multi;
-            self.feed_replication_ops(pending.iter(), transaction);
+            self.feed_replication_ops(
+                pending.iter_to(crate::db::propagate::TO_REPLICAS),
+                transaction,
+            );
             self.keyspace.propagation = pending;
         }
         self.keyspace.propagation.clear();

@@ -729,6 +729,28 @@ impl Server {
             .count() as u64
     }
 
+    /// Whether writes may go ahead under `min-replicas-to-write` (`checkGoodReplicasStatus`):
+    /// enough replicas online acknowledged within `min-replicas-max-lag` seconds. A replica,
+    /// or either setting at 0, never refuses.
+    pub fn enough_good_replicas(&self) -> bool {
+        let (wanted, max_lag) = (
+            self.config.min_replicas_to_write,
+            self.config.min_replicas_max_lag,
+        );
+        if self.replication.is_replica() || wanted <= 0 || max_lag <= 0 {
+            return true;
+        }
+        self.good_replicas(max_lag as u64) as i64 >= wanted
+    }
+
+    /// Replicas online that acknowledged within `max_lag` seconds (`repl_good_slaves_count`).
+    pub fn good_replicas(&self, max_lag: u64) -> usize {
+        self.replica_views()
+            .iter()
+            .filter(|r| r.state == "online" && r.lag <= max_lag)
+            .count()
+    }
+
     /// Asks every replica to acknowledge now (`REPLCONF GETACK *` in the stream, as Redis's
     /// `sendGetackToReplicas`), for clients in `WAIT`.
     pub fn request_acks(&mut self) {
