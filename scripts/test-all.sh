@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the tests need (Debian's
-# redis-server/redis-tools for the reference server and tools, gperftools for the tcmalloc
+# redis-server/redis-tools for the reference server and tools, redis-sentinel and nutcracker for
+# the failover and sharding tests, gperftools for the tcmalloc
 # backend, tcl and dpkg-dev for Redis's own test suite), then formatting, lints, all workspace
 # tests (integration and compatibility suites included), the zmalloc/sds suites again on every
 # allocator backend, and Redis 7.0.15's TCL suite against a release build of zedis, judged by
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 { command -v redis-cli && command -v redis-benchmark; } >/dev/null || missing+=(redis-tools)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+command -v nutcracker >/dev/null || missing+=(nutcracker)
 [ -e /usr/include/gperftools/tcmalloc.h ] || missing+=(libgoogle-perftools-dev)
 command -v tclsh >/dev/null || missing+=(tcl)
 command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
