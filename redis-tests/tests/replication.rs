@@ -421,3 +421,104 @@ fn a_master_that_speaks_garbage_is_retried_while_the_replica_serves() {
     );
     assert_eq!(text(&mut conn, &["GET", "kept"]), "$1\r\n1\r\n");
 }
+
+#[test]
+fn replicaof_itself_leaves_the_link_down_and_the_server_serving() {
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut conn = RawConnection::connect(zedis.port);
+    ok(&mut conn, &["SET", "kept", "1"]);
+    ok(
+        &mut conn,
+        &["REPLICAOF", "127.0.0.1", &zedis.port.to_string()],
+    );
+    // It asks itself for a sync, which a replica without a link refuses; it keeps trying.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(text(&mut conn, &["GET", "kept"]), "$1\r\n1\r\n");
+    assert_eq!(
+        info_field(zedis.port, "replication", "master_link_status"),
+        "down"
+    );
+    assert_eq!(info_field(zedis.port, "stats", "sync_full"), "0");
+    ok(&mut conn, &["REPLICAOF", "NO", "ONE"]);
+    ok(&mut conn, &["SET", "kept", "2"]);
+}
+
+/// A hand-made replica: asks for a full sync and returns the connection after the
+/// `+FULLRESYNC` line.
+fn fake_replica(master: u16) -> RawConnection {
+    let mut replica = RawConnection::connect(master);
+    ok(&mut replica, &["REPLCONF", "listening-port", "1"]);
+    replica.send(&[b"PSYNC", b"?", b"-1"]);
+    let line = replica.read_reply().expect("+FULLRESYNC");
+    assert!(line.starts_with(b"+FULLRESYNC "), "{line:?}");
+    replica
+}
+
+#[test]
+fn a_replica_that_leaves_mid_transfer_is_forgotten() {
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut conn = RawConnection::connect(zedis.port);
+    // About 20 MB of snapshot, so the transfer is still going when the replica leaves.
+    ok(&mut conn, &["DEBUG", "POPULATE", "20000", "key", "1000"]);
+    let replica = fake_replica(zedis.port);
+    drop(replica);
+    wait_for("the replica to be forgotten", || {
+        info_field(zedis.port, "replication", "connected_slaves") == "0"
+    });
+    assert_eq!(text(&mut conn, &["DBSIZE"]), ":20000\r\n");
+    // A real replica then synchronises as usual.
+    let redis = RedisServer::redis(&[]);
+    follow(redis.port, zedis.port);
+    assert_eq!(digest(redis.port), digest(zedis.port));
+}
+
+#[test]
+fn a_replica_that_stops_reading_is_dropped_at_its_limit_without_evicting_anything() {
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut conn = RawConnection::connect(zedis.port);
+    ok(&mut conn, &["DEBUG", "POPULATE", "10000", "key", "100"]);
+    let used: u64 = info_field(zedis.port, "memory", "used_memory")
+        .parse()
+        .expect("used_memory");
+    // Room above the dataset for the snapshot's buffers, and a replica limit far above that
+    // room: the stalled replica's stream must not count against maxmemory.
+    ok(
+        &mut conn,
+        &[
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            &(used + 16 * 1024 * 1024).to_string(),
+        ],
+    );
+    ok(
+        &mut conn,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
+    ok(
+        &mut conn,
+        &[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "replica 64mb 0 0",
+        ],
+    );
+    let replica = fake_replica(zedis.port);
+    // 80 MB of writes to one overwritten key: the dataset stays the same size, the stream to
+    // the replica that reads nothing grows until its limit.
+    let value = "v".repeat(64 * 1024);
+    for _ in 0..1280 {
+        ok(&mut conn, &["SET", "big", &value]);
+    }
+    wait_for("the replica to be dropped", || {
+        info_field(zedis.port, "replication", "connected_slaves") == "0"
+    });
+    assert_eq!(info_field(zedis.port, "stats", "evicted_keys"), "0");
+    assert_eq!(text(&mut conn, &["DBSIZE"]), ":10001\r\n");
+    drop(replica);
+    // It comes back and synchronises in full.
+    let redis = RedisServer::redis(&[]);
+    follow(redis.port, zedis.port);
+    assert_eq!(digest(redis.port), digest(zedis.port));
+}

@@ -9,7 +9,7 @@ use super::{Args, Command, Ctx, Group};
 use crate::client::ReplicaState;
 use crate::server::replication::{LinkState, ack_command, replica_name};
 
-const REPLICAOF_SYNTAX: &str = "host port | NO ONE";
+const REPLICAOF_SYNTAX: &str = "args:<host port | NO ONE>";
 
 pub static COMMANDS: &[Command] = &[
     Command::new(

@@ -304,10 +304,12 @@ enum Group {
     Repeat(Vec<Arg>, bool),
 }
 
-/// A block of several arguments; a leading token becomes the block's token.
+/// A block of several arguments; a leading token becomes the block's token, unless a token
+/// follows it too (`NO ONE` is a block of two tokens).
 fn block(mut items: Vec<Arg>) -> Arg {
     let mut token = None;
-    if items.len() > 1 && items[0].kind == ArgType::PureToken {
+    if items.len() > 1 && items[0].kind == ArgType::PureToken && items[1].kind != ArgType::PureToken
+    {
         token = items.remove(0).token;
     }
     if items.len() == 1 {

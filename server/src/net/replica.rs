@@ -35,6 +35,14 @@ impl Connection {
             if let Some(close) = self.flush_and_check() {
                 return close;
             }
+            {
+                // What the stream holds here is what `mem_clients_slaves` reports and what
+                // eviction leaves out.
+                let io = self.io.borrow();
+                let mut client = self.client.borrow_mut();
+                client.buffers.output_len = io.reply.len();
+                client.buffers.output_capacity = io.reply.capacity();
+            }
             let waiting = matches!(
                 state,
                 Some(ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd)

@@ -816,3 +816,66 @@ impl Server {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replication_with_backlog(first: u64, bytes: usize) -> Replication {
+        let mut replication = Replication {
+            offset: first - 1,
+            ..Default::default()
+        };
+        let mut backlog = Backlog::new(1024, first);
+        backlog.append(&vec![b'x'; bytes]);
+        replication.offset += bytes as u64;
+        replication.backlog = Some(backlog);
+        replication
+    }
+
+    #[test]
+    fn a_replica_continues_only_from_its_history_and_what_the_backlog_holds() {
+        let mut r = replication_with_backlog(101, 50);
+        let id = r.replid.clone();
+        assert_eq!(r.can_continue(&id, 101), Ok(()));
+        assert_eq!(
+            r.can_continue(&id.to_uppercase(), 151),
+            Ok(()),
+            "the next byte"
+        );
+        assert!(r.can_continue(&id, 100).is_err(), "before the backlog");
+        assert!(r.can_continue(&id, 152).is_err(), "past the stream");
+        let refused = r.can_continue("0123456789012345678901234567890123456789", 120);
+        assert!(refused.unwrap_err().contains("Replication ID mismatch"));
+        assert_eq!(r.can_continue("?", 120), Err(String::new()));
+        // After a promotion the old ID holds up to where it ended.
+        r.shift_id();
+        assert_eq!(r.second_offset, 151);
+        assert_eq!(r.can_continue(&id, 140), Ok(()));
+        assert_eq!(r.can_continue(&id, 151), Ok(()));
+        r.offset += 10;
+        r.backlog.as_mut().unwrap().append(&[b'y'; 10]);
+        assert!(
+            r.can_continue(&id, 152)
+                .unwrap_err()
+                .contains("Requested offset for second ID was 152, but I can reply up to 151")
+        );
+        let new_id = r.replid.clone();
+        assert_eq!(r.can_continue(&new_id, 161), Ok(()));
+    }
+
+    #[test]
+    fn a_backlog_too_small_for_the_gap_means_a_full_sync() {
+        let mut r = replication_with_backlog(1, 0);
+        r.backlog.as_mut().unwrap().resize(16);
+        let id = r.replid.clone();
+        r.backlog.as_mut().unwrap().append(&[b'z'; 40]);
+        r.offset += 40;
+        assert!(
+            r.can_continue(&id, 10)
+                .unwrap_err()
+                .contains("lack of backlog")
+        );
+        assert_eq!(r.can_continue(&id, 25), Ok(()));
+    }
+}
