@@ -255,6 +255,9 @@ fn hello(ctx: &mut Ctx, args: &Args) -> CmdResult {
 
 fn select(ctx: &mut Ctx, args: &Args) -> CmdResult {
     let index = args.i64(1)?;
+    if ctx.server.config.cluster_enabled && index != 0 {
+        return Err(CmdError::new("ERR SELECT is not allowed in cluster mode"));
+    }
     if index < 0 || index >= ctx.server.config.databases as i64 {
         return Err(errors::DB_INDEX_OUT_OF_RANGE);
     }

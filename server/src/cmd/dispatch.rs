@@ -113,6 +113,23 @@ fn dispatch_request(ctx: &mut Ctx, args: &Args) -> bool {
         finish_reply(ctx, reply_start);
         return true;
     }
+    if ctx.server.config.cluster_enabled
+        && !ctx.client.master
+        && let Err(error) = cluster_check(ctx, entry, args)
+    {
+        // As Redis: a refused EXEC discards its transaction, another command fails it; the
+        // error is the cluster's, not EXECABORT.
+        ctx.server.command_stats[entry.index].rejected_calls += 1;
+        if command.has(flags::EXEC) {
+            ctx.client.multi = None;
+            super::tx::unwatch_all(ctx.server, ctx.client);
+        } else if let Some(multi) = &mut ctx.client.multi {
+            multi.failed = true;
+        }
+        ctx.error(&error);
+        finish_reply(ctx, reply_start);
+        return true;
+    }
     ctx.server.pre_command_oom = false;
     if ctx.server.config.maxmemory > 0 && out_of_memory_rejects(ctx, entry, checked) {
         finish_reply(ctx, reply_start);
@@ -233,6 +250,36 @@ fn writes_or_pings(ctx: &Ctx, entry: &Entry, checked: u32) -> bool {
     let command = entry.command;
     checked & (flags::WRITE | flags::DENIED_ON_DISK_ERROR) != 0
         || (command.has(flags::EXEC) && ctx.client.multi.as_ref().is_some_and(|m| m.may_replicate))
+}
+
+/// Cluster mode: the request's keys (an `EXEC`'s: those of every queued command) must hash
+/// to one slot (Redis's `getNodeByQuery` on a node that owns every slot).
+fn cluster_check(ctx: &Ctx, entry: &Entry, args: &Args) -> Result<(), CmdError> {
+    let table = super::table();
+    if entry.command.has(flags::EXEC) {
+        let Some(multi) = &ctx.client.multi else {
+            return Ok(());
+        };
+        let mut slot = None;
+        for (index, queued) in &multi.commands {
+            let argv: Vec<&[u8]> = queued.args().iter().collect();
+            let entry = table.entry(*index);
+            let keys = super::introspection::command_keys(entry, &argv).unwrap_or_default();
+            let this = super::cluster::request_slot(keys.iter().map(|&(at, _)| argv[at]))?;
+            match (slot, this) {
+                (Some(a), Some(b)) if a != b => return Err(super::cluster::CROSSSLOT),
+                (None, this) => slot = this,
+                _ => {}
+            }
+        }
+        return Ok(());
+    }
+    if !super::key_specs::has_keys(entry.key_specs) && !entry.command.has(flags::MOVABLE_KEYS) {
+        return Ok(());
+    }
+    let argv: Vec<&[u8]> = args.iter().collect();
+    let keys = super::introspection::command_keys(entry, &argv).unwrap_or_default();
+    super::cluster::request_slot(keys.iter().map(|&(at, _)| argv[at])).map(|_| ())
 }
 
 /// What a replica refuses a client that is not its master: writes while

@@ -83,7 +83,10 @@ pub fn render(server: &mut Server, current: &Client, sections: &[&str]) -> Strin
             "commandstats" => commandstats_section(server),
             "errorstats" => errorstats_section(server),
             "latencystats" => latencystats_section(server),
-            "cluster" => "cluster_enabled:0\r\n".to_string(),
+            "cluster" => format!(
+                "cluster_enabled:{}\r\n",
+                server.config.cluster_enabled as u8
+            ),
             "keyspace" => crate::db::info::keyspace_section(&server.keyspace),
             _ => String::new(),
         };

@@ -299,6 +299,11 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
         }
         i += 1;
     }
+    if ctx.server.config.cluster_enabled && (source_db != 0 || target_db != 0) {
+        return Err(CmdError::new(
+            "ERR Copying to another database is not allowed in cluster mode",
+        ));
+    }
     let (from, to) = (args.get(1), args.get(2));
     if source_db == target_db && from == to {
         return Err(CmdError::new(
@@ -338,6 +343,9 @@ fn copy(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.server.config.cluster_enabled {
+        return Err(CmdError::new("ERR MOVE is not allowed in cluster mode"));
+    }
     let source_db = ctx.client.db;
     let target_db = db_index(ctx, args.get(2), errors::NOT_INTEGER)?;
     if source_db == target_db {
@@ -374,6 +382,9 @@ fn move_key(ctx: &mut Ctx, args: &Args) -> CmdResult {
 }
 
 fn swapdb(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.server.config.cluster_enabled {
+        return Err(CmdError::new("ERR SWAPDB is not allowed in cluster mode"));
+    }
     let a = db_index(
         ctx,
         args.get(1),

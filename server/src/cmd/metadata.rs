@@ -194,6 +194,12 @@ pub fn declared(full_name: &str) -> (&'static [&'static str], &'static [&'static
         "restore" => (&["@keyspace", "@dangerous"], &[]),
         "lastsave" => (&["@admin", "@dangerous"], &["nondeterministic_output"]),
         "role" => (&["@admin", "@dangerous"], &[]),
+        "readonly" | "readwrite" | "asking" => (&["@connection"], &[]),
+        "cluster|info"
+        | "cluster|slots"
+        | "cluster|shards"
+        | "cluster|nodes"
+        | "cluster|getkeysinslot" => (&[], &["nondeterministic_output"]),
         "wait" => (
             &["@connection"],
             &["request_policy:all_shards", "response_policy:agg_min"],

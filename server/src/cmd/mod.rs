@@ -13,6 +13,7 @@ mod table;
 mod bitmap;
 pub mod blocking;
 mod client;
+mod cluster;
 mod config;
 pub mod connection;
 mod debug;
@@ -146,6 +147,7 @@ pub enum Group {
     Server,
     PubSub,
     Scripting,
+    Cluster,
 }
 
 impl Group {
@@ -166,6 +168,7 @@ impl Group {
             Group::Server => "server",
             Group::PubSub => "pubsub",
             Group::Scripting => "scripting",
+            Group::Cluster => "cluster",
         }
     }
 }

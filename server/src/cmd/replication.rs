@@ -103,6 +103,9 @@ fn client_description(ctx: &Ctx) -> String {
 
 /// `REPLICAOF host port | NO ONE` (`replicaofCommand`).
 fn replicaof(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.server.config.cluster_enabled {
+        return Err(CmdError::new("ERR REPLICAOF not allowed in cluster mode."));
+    }
     if args.is(1, "no") && args.is(2, "one") {
         if ctx.server.replication.is_replica() {
             ctx.server.unset_master();

@@ -272,6 +272,7 @@ static FAMILIES: &[&[Command]] = &[
     super::scripting::COMMANDS,
     super::functions::COMMANDS,
     super::replication::COMMANDS,
+    super::cluster::COMMANDS,
 ];
 
 static TABLE: OnceLock<CommandTable> = OnceLock::new();

@@ -316,6 +316,8 @@ pub struct Config {
     /// Parameters that tune features zedis does not have yet, as `CONFIG GET` prints them
     /// (see `params`); absent ones have Redis's default.
     pub stored: std::collections::BTreeMap<&'static str, String>,
+    /// `cluster-enabled`: a single node owning all 16384 slots (no cluster bus).
+    pub cluster_enabled: bool,
     /// `replica-read-only`: a replica refuses writes from its clients.
     pub replica_read_only: bool,
     /// `replica-serve-stale-data`: a replica whose link is down still answers.
@@ -449,6 +451,7 @@ impl Default for Config {
             config_file: None,
             stored: std::collections::BTreeMap::new(),
             replicaof: None,
+            cluster_enabled: false,
             replica_read_only: true,
             replica_serve_stale_data: true,
             min_replicas_to_write: 0,

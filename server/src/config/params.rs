@@ -4,10 +4,12 @@
 //! [`Param::set`] and [`Param::get`], so a value is validated, refused and printed with Redis's
 //! words everywhere.
 //!
-//! A parameter zedis acts on is bound to a typed field of [`Config`]. A parameter that only
-//! tunes a feature zedis does not have yet (replication timeouts, AOF rewrite sizes, stream
-//! node sizes…) is validated as Redis validates it and kept as text, so tools read back what
-//! they set. A parameter that would switch such a feature on (`cluster-enabled yes`…) is refused with an error naming what is missing: it is never accepted and silently ignored.
+//! A parameter zedis acts on is bound to a typed field of [`Config`], or kept as text and read
+//! where it is used (replication timeouts, announced addresses). A parameter that only tunes a
+//! feature zedis does not have yet (stream node sizes, the cluster bus…) is validated as Redis
+//! validates it and kept as text, so tools read back what they set. A parameter that would
+//! switch such a feature on (`tls-port`, `io-threads-do-reads yes`…) is refused with an error
+//! naming what is missing: it is never accepted and silently ignored.
 
 use super::units::parse_memory;
 use super::{
@@ -818,13 +820,7 @@ pub static PARAMS: &[Param] = &[
         ),
     ),
     field!("syslog-enabled", Kind::Bool, syslog_enabled, bool).flags(IMMUTABLE),
-    gated(
-        "cluster-enabled",
-        Kind::Bool,
-        "no",
-        refuse_yes!("zedis does not serve Redis Cluster"),
-    )
-    .flags(IMMUTABLE),
+    field!("cluster-enabled", Kind::Bool, cluster_enabled, bool).flags(IMMUTABLE),
     field!("appendonly", Kind::Bool, appendonly, bool).flags(DENY_LOADING),
     stored("cluster-allow-reads-when-down", Kind::Bool, "no"),
     stored("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes"),

@@ -89,6 +89,8 @@ pub struct Server {
     pub started_at: SystemTime,
     /// 40 random hex digits identifying this run (`run_id`).
     pub run_id: String,
+    /// This node's ID in cluster mode (`CLUSTER MYID`).
+    pub cluster_node_id: String,
     /// Replication: IDs, offset, backlog, replicas, and the link to our master.
     pub replication: replication::Replication,
     /// The port actually bound (the configured one, or the one the OS chose for port 0).
@@ -198,6 +200,7 @@ impl Server {
             started_at: SystemTime::now(),
             run_id: random_hex_id(),
             replication: replication::Replication::default(),
+            cluster_node_id: random_hex_id(),
             keyspace: Keyspace::new(config.databases),
             clock: CommandClock::new(),
             memory: MemoryState::new(),

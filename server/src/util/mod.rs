@@ -6,6 +6,7 @@ pub mod descriptors;
 pub mod lcs;
 pub mod longdouble;
 pub mod pqsort;
+pub mod slot;
 pub mod strtod;
 pub mod varint;
 
