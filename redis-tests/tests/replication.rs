@@ -522,3 +522,99 @@ fn a_replica_that_stops_reading_is_dropped_at_its_limit_without_evicting_anythin
     follow(redis.port, zedis.port);
     assert_eq!(digest(redis.port), digest(zedis.port));
 }
+
+/// Waits until `port` reports `role` in `INFO replication`.
+fn wait_role(port: u16, role: &str) {
+    wait_for(&format!("{port} to become {role}"), || {
+        info_field(port, "replication", "role") == role
+    });
+}
+
+#[test]
+fn failover_hands_the_master_role_over_both_ways() {
+    let zedis = Zedis::with_debug_command(&[]);
+    let redis = RedisServer::redis(&[]);
+    let mut z = RawConnection::connect(zedis.port);
+    for round in FINAL_ROUNDS..FINAL_ROUNDS + 50 {
+        write_load(&mut z, round);
+    }
+    follow(redis.port, zedis.port);
+
+    // zedis hands over to the Redis replica and becomes its replica.
+    ok(
+        &mut z,
+        &[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &redis.port.to_string(),
+            "TIMEOUT",
+            "10000",
+        ],
+    );
+    wait_role(redis.port, "master");
+    wait_caught_up(redis.port, zedis.port);
+    assert_eq!(
+        info_field(zedis.port, "replication", "master_port"),
+        redis.port.to_string()
+    );
+    assert_eq!(
+        info_field(zedis.port, "replication", "master_failover_state"),
+        "no-failover"
+    );
+    // Neither side loaded a snapshot: the old master continued under the new master's ID.
+    assert_eq!(info_field(redis.port, "stats", "sync_partial_ok"), "1");
+    let mut r = RawConnection::connect(redis.port);
+    for round in FINAL_ROUNDS + 50..FINAL_ROUNDS + 80 {
+        write_load(&mut r, round);
+    }
+    wait_caught_up(redis.port, zedis.port);
+    assert_eq!(digest(zedis.port), digest(redis.port));
+
+    // And back: Redis hands over to zedis.
+    ok(&mut r, &["FAILOVER"]);
+    wait_role(zedis.port, "master");
+    wait_caught_up(zedis.port, redis.port);
+    for round in FINAL_ROUNDS + 80..FINAL_ROUNDS + 100 {
+        write_load(&mut z, round);
+    }
+    wait_caught_up(zedis.port, redis.port);
+    assert_eq!(digest(zedis.port), digest(redis.port));
+    assert_eq!(info_field(zedis.port, "stats", "sync_full"), "1");
+}
+
+#[test]
+fn a_failover_no_replica_catches_up_with_gives_up_at_its_timeout() {
+    let zedis = Zedis::with_debug_command(&[]);
+    let mut z = RawConnection::connect(zedis.port);
+    assert_eq!(
+        text(&mut z, &["FAILOVER", "TIMEOUT", "100"]),
+        "-ERR FAILOVER requires connected replicas.\r\n"
+    );
+    // A replica that never acknowledges anything, and a write it never acknowledges.
+    let _replica = fake_replica(zedis.port);
+    ok(&mut z, &["SET", "k", "1"]);
+    ok(&mut z, &["FAILOVER", "TIMEOUT", "300"]);
+    assert_eq!(
+        info_field(zedis.port, "replication", "master_failover_state"),
+        "waiting-for-sync"
+    );
+    assert_eq!(
+        text(&mut z, &["REPLICAOF", "NO", "ONE"]),
+        "-ERR REPLICAOF not allowed while failing over.\r\n"
+    );
+    // Writes wait meanwhile, and go through once the failover gave up.
+    let started = Instant::now();
+    ok(&mut z, &["SET", "k", "2"]);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(
+        info_field(zedis.port, "replication", "master_failover_state"),
+        "no-failover"
+    );
+    assert_eq!(info_field(zedis.port, "replication", "role"), "master");
+    assert_eq!(text(&mut z, &["GET", "k"]), "$1\r\n2\r\n");
+    assert_eq!(
+        text(&mut z, &["FAILOVER", "ABORT"]),
+        "-ERR No failover in progress.\r\n"
+    );
+}

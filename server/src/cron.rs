@@ -243,6 +243,7 @@ pub fn tick(server: &mut Server, hz: u32, last_rates: &mut Instant) {
         server.keyspace.rehash_step(REHASH_SLOTS_PER_TICK);
     }
     server.aof_cron();
+    server.update_failover();
     // Replication's cron runs once a second, as Redis's.
     if server
         .replication

@@ -612,7 +612,7 @@ fn replication_section(server: &Server) -> String {
             replica.ip, replica.port, replica.state, replica.ack_offset, replica.lag
         );
     }
-    field!(out, "master_failover_state", "no-failover");
+    field!(out, "master_failover_state", "{}", server.failover_state());
     field!(out, "master_replid", "{}", replication.replid);
     field!(out, "master_replid2", "{}", replication.replid2);
     field!(out, "master_repl_offset", "{}", replication.offset);

@@ -69,6 +69,19 @@ pub static COMMANDS: &[Command] = &[
         sync,
     )
     .doc("1.0.0", "Internal command used for replication", ""),
+    Command::new(
+        "failover",
+        -1,
+        ADMIN | NOSCRIPT | STALE,
+        Group::Server,
+        failover,
+    )
+    .doc(
+        "6.2.0",
+        "Start a coordinated failover between this server and one of its replicas.",
+        "O(1)",
+    )
+    .syntax("[TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]"),
     Command::new("wait", 3, NOSCRIPT, Group::Generic, wait)
         .doc(
             "3.0.0",
@@ -105,6 +118,11 @@ fn client_description(ctx: &Ctx) -> String {
 fn replicaof(ctx: &mut Ctx, args: &Args) -> CmdResult {
     if ctx.server.config.cluster_enabled {
         return Err(CmdError::new("ERR REPLICAOF not allowed in cluster mode."));
+    }
+    if ctx.server.replication.failover.is_some() {
+        return Err(CmdError::new(
+            "ERR REPLICAOF not allowed while failing over.",
+        ));
     }
     if args.is(1, "no") && args.is(2, "one") {
         if ctx.server.replication.is_replica() {
@@ -186,6 +204,7 @@ fn replconf(ctx: &mut Ctx, args: &Args) -> CmdResult {
             {
                 info.ack_offset = info.ack_offset.max(offset.max(0) as u64);
                 info.ack_time = crate::server::persistence::unix_seconds();
+                // A failover waiting for this acknowledgement sees it at the next cron tick.
                 ctx.server.wake_ack_waiters();
             }
             return Ok(());
@@ -227,6 +246,9 @@ fn sync_allowed(ctx: &mut Ctx) -> Result<bool, CmdError> {
     if ctx.client.is_replica() {
         return Ok(false);
     }
+    if ctx.server.replication.failover.is_some() {
+        return Err(CmdError::new("NOMASTERLINK Can't SYNC while failing over"));
+    }
     if ctx.server.replication.is_replica() && !ctx.server.replication.link_up() {
         return Err(CmdError::new(
             "NOMASTERLINK Can't SYNC while not connected with my master",
@@ -248,6 +270,29 @@ fn sync_allowed(ctx: &mut Ctx) -> Result<bool, CmdError> {
 /// offset allow (`+CONTINUE`), else a full synchronisation (`+FULLRESYNC` once the save it
 /// will receive starts).
 fn psync(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.client.is_replica() {
+        return Ok(());
+    }
+    // `PSYNC <replid> <offset> FAILOVER`: our master hands over to us (its `FAILOVER`).
+    if args.len() > 3 && args.is(3, "failover") {
+        let replid = String::from_utf8_lossy(args.get(1)).into_owned();
+        tracing::warn!("Failover request received for replid {replid}.");
+        if !ctx.server.replication.is_replica() {
+            return Err(CmdError::new(
+                "ERR PSYNC FAILOVER can't be sent to a master.",
+            ));
+        }
+        if !replid.eq_ignore_ascii_case(&ctx.server.replication.replid) {
+            return Err(CmdError::new(
+                "ERR PSYNC FAILOVER replid must match my replid.",
+            ));
+        }
+        ctx.server.unset_master();
+        tracing::info!(
+            "MASTER MODE enabled (failover request from '{}')",
+            client_description(ctx)
+        );
+    }
     if !sync_allowed(ctx)? {
         return Ok(());
     }
@@ -345,6 +390,89 @@ fn wait(ctx: &mut Ctx, args: &Args) -> CmdResult {
     });
     ctx.server.replication.waiting.push(ctx.client.id);
     ctx.server.request_acks();
+    Ok(())
+}
+
+/// `FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]` (`failoverCommand`): pauses writes
+/// until a replica (the one named, or the first) acknowledged the whole stream, then hands the
+/// master role over to it; the cron and the replicas' acknowledgements move it on.
+fn failover(ctx: &mut Ctx, args: &Args) -> CmdResult {
+    if ctx.server.config.cluster_enabled {
+        return Err(CmdError::new(
+            "ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.",
+        ));
+    }
+    if args.len() == 2 && args.is(1, "abort") {
+        if ctx.server.replication.failover.is_none() {
+            return Err(CmdError::new("ERR No failover in progress."));
+        }
+        ctx.server.abort_failover("Failover manually aborted");
+        ctx.reply.ok();
+        return Ok(());
+    }
+    let (mut timeout, mut force, mut target) = (0i64, false, None);
+    let mut i = 1;
+    while i < args.len() {
+        if args.is(i, "timeout") && i + 1 < args.len() && timeout == 0 {
+            timeout = crate::util::parse_i64(args.get(i + 1)).ok_or(errors::NOT_INTEGER)?;
+            if timeout <= 0 {
+                return Err(CmdError::new("ERR FAILOVER timeout must be greater than 0"));
+            }
+            i += 1;
+        } else if args.is(i, "to") && i + 2 < args.len() && target.is_none() {
+            let port = crate::util::parse_i64(args.get(i + 2)).ok_or(errors::NOT_INTEGER)?;
+            target = Some((String::from_utf8_lossy(args.get(i + 1)).into_owned(), port));
+            i += 2;
+        } else if args.is(i, "force") && !force {
+            force = true;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+        i += 1;
+    }
+    let server = &mut *ctx.server;
+    if server.replication.failover.is_some() {
+        return Err(CmdError::new("ERR FAILOVER already in progress."));
+    }
+    if server.replication.is_replica() {
+        return Err(CmdError::new(
+            "ERR FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    if server.replication.replicas.is_empty() {
+        return Err(CmdError::new("ERR FAILOVER requires connected replicas."));
+    }
+    if force && (timeout == 0 || target.is_none()) {
+        return Err(CmdError::new(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    let target = match target {
+        Some((host, port)) => {
+            let views = server.replica_views();
+            let Some(replica) = views
+                .iter()
+                .find(|r| r.ip.eq_ignore_ascii_case(&host) && r.port as i64 == port)
+            else {
+                return Err(CmdError::new(
+                    "ERR FAILOVER target HOST and PORT is not a replica.",
+                ));
+            };
+            if replica.state != "online" {
+                return Err(CmdError::new("ERR FAILOVER target replica is not online."));
+            }
+            Some((replica.ip.clone(), replica.port))
+        }
+        None => None,
+    };
+    let end_ms = (timeout > 0).then(|| crate::db::access::unix_ms() + timeout as u64);
+    server.start_failover(crate::server::replication::Failover {
+        target,
+        end_ms,
+        force,
+        in_progress: false,
+    });
+    ctx.reply.ok();
     Ok(())
 }
 

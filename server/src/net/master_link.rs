@@ -198,11 +198,31 @@ async fn sync_with_master(
     } else {
         tracing::info!("Trying a partial resynchronization (request {replid}:{offset}).");
     }
-    link.send(&[b"PSYNC", replid.as_bytes(), offset.to_string().as_bytes()])
-        .await?;
+    // A failover hands the master role over with this request (`PSYNC … FAILOVER`).
+    let failing_over = server
+        .borrow()
+        .replication
+        .failover
+        .as_ref()
+        .is_some_and(|f| f.in_progress);
+    let offset = offset.to_string();
+    let mut request: Vec<&[u8]> = vec![b"PSYNC", replid.as_bytes(), offset.as_bytes()];
+    if failing_over {
+        request.push(b"FAILOVER");
+    }
+    link.send(&request).await?;
     let reply = link.reply().await?;
     if !current() {
         return Err(String::new());
+    }
+    if failing_over {
+        let mut server = server.borrow_mut();
+        if reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE") {
+            server.clear_failover();
+        } else {
+            server.abort_failover("Failover target rejected psync request");
+            return Err(String::new());
+        }
     }
     if let Some(rest) = reply.strip_prefix("+FULLRESYNC") {
         let mut words = rest.split_whitespace();

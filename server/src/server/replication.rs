@@ -56,6 +56,18 @@ pub struct Master {
     pub transfer_last_io: u64,
 }
 
+/// A coordinated failover (`FAILOVER`) under way on a master.
+#[derive(Debug, Clone)]
+pub struct Failover {
+    /// The replica to hand over to (`TO host port`), or the first to catch up.
+    pub target: Option<(String, u16)>,
+    /// Unix ms after which it gives up, or fails over anyway with `FORCE`.
+    pub end_ms: Option<u64>,
+    pub force: bool,
+    /// This server is now the target's replica, asking it to take over (`PSYNC … FAILOVER`).
+    pub in_progress: bool,
+}
+
 /// Replication's state.
 #[derive(Debug)]
 pub struct Replication {
@@ -83,6 +95,8 @@ pub struct Replication {
     pub sync_partial_err: u64,
     /// Clients waiting in `WAIT`.
     pub waiting: Vec<u64>,
+    /// `FAILOVER` under way.
+    pub failover: Option<Failover>,
     /// When the replication cron last ran, and how many times.
     pub cron_at: Option<Instant>,
     pub cron_loops: u64,
@@ -108,6 +122,7 @@ impl Default for Replication {
             cron_at: None,
             cron_loops: 0,
             waiting: Vec::new(),
+            failover: None,
         }
     }
 }
@@ -649,7 +664,12 @@ impl Server {
                 master.wake.notify_one();
             }
         }
-        if self.feeds_replicas() && ping && !self.replication.replicas.is_empty() {
+        // No PING while a failover waits for a replica to reach the offset: it would move it.
+        if self.feeds_replicas()
+            && ping
+            && !self.replication.replicas.is_empty()
+            && self.replication.failover.is_none()
+        {
             let mut stream = Vec::new();
             encode_command(&mut stream, [&b"PING"[..]].into_iter());
             self.feed_replication_stream(&stream);
@@ -771,6 +791,113 @@ impl Server {
                 client.wake.notify_one();
             }
         }
+    }
+}
+
+impl Server {
+    /// `master_failover_state`.
+    pub fn failover_state(&self) -> &'static str {
+        match &self.replication.failover {
+            None => "no-failover",
+            Some(f) if f.in_progress => "failover-in-progress",
+            Some(_) => "waiting-for-sync",
+        }
+    }
+
+    /// Starts a failover (`failoverCommand` once its checks passed): writes are paused until it
+    /// ends, so the replicas can reach this server's offset.
+    pub fn start_failover(&mut self, failover: Failover) {
+        match &failover.target {
+            Some((host, port)) => tracing::info!("FAILOVER requested to {host}:{port}."),
+            None => tracing::info!("FAILOVER requested to any replica."),
+        }
+        self.replication.failover = Some(failover);
+        self.pause_clients(false, u64::MAX);
+        self.update_failover();
+    }
+
+    /// Ends a failover's pause and state (`clearFailoverState`).
+    pub fn clear_failover(&mut self) {
+        if self.replication.failover.take().is_some() {
+            self.unpause_clients();
+        }
+    }
+
+    /// Gives a failover up (`abortFailover`): a server already made a replica of the target
+    /// becomes a master again.
+    pub fn abort_failover(&mut self, why: &str) {
+        let Some(failover) = &self.replication.failover else {
+            return;
+        };
+        match &failover.target {
+            Some((host, port)) => tracing::info!("FAILOVER to {host}:{port} aborted: {why}"),
+            None => tracing::info!("FAILOVER to any replica aborted: {why}"),
+        }
+        if failover.in_progress {
+            self.replication
+                .failover
+                .as_mut()
+                .expect("checked")
+                .in_progress = false;
+            self.unset_master();
+        }
+        self.clear_failover();
+    }
+
+    /// Moves a waiting failover on (`updateFailoverStatus`): past its timeout it gives up (or,
+    /// with `FORCE`, goes ahead); once the target (or any replica, without one) acknowledged
+    /// this server's whole stream, this server becomes the target's replica and asks it to
+    /// take over. Run by the cron and whenever a replica acknowledges.
+    pub fn update_failover(&mut self) {
+        let Some(failover) = self.replication.failover.clone() else {
+            return;
+        };
+        if failover.in_progress {
+            return;
+        }
+        if self.pause.is_none() {
+            // `CLIENT UNPAUSE` lifted the failover's pause with its own: writes stay paused.
+            self.pause_clients(false, u64::MAX);
+        }
+        if let Some(end) = failover.end_ms
+            && end <= crate::db::access::unix_ms()
+        {
+            match (&failover.target, failover.force) {
+                (Some((host, port)), true) => {
+                    tracing::info!("FAILOVER to {host}:{port} time out exceeded, failing over.");
+                    let (host, port) = (host.clone(), *port);
+                    self.begin_handover(host, port);
+                }
+                _ => self.abort_failover("Replica never caught up before timeout"),
+            }
+            return;
+        }
+        let offset = self.replication.offset;
+        let caught_up = self.replica_views().into_iter().find(|r| {
+            r.state == "online"
+                && r.ack_offset == offset
+                && failover
+                    .target
+                    .as_ref()
+                    .is_none_or(|(host, port)| host == &r.ip && *port == r.port)
+        });
+        if let Some(replica) = caught_up {
+            tracing::info!(
+                "Failover target {}:{} is synced, failing over.",
+                replica.ip,
+                replica.port
+            );
+            self.begin_handover(replica.ip, replica.port);
+        }
+    }
+
+    /// Becomes the replica of `host:port`, whose link asks it to take over.
+    fn begin_handover(&mut self, host: String, port: u16) {
+        if let Some(failover) = &mut self.replication.failover {
+            failover.target = Some((host.clone(), port));
+            failover.in_progress = true;
+        }
+        self.set_master(host, port);
     }
 }
 
