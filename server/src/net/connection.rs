@@ -244,18 +244,8 @@ impl Connection {
                     self.server.borrow_mut().check_pause_end();
                 }
                 ready = self.stream.ready(Interest::READABLE) => {
-                    if ready.is_err() {
-                        return Some(Close::Peer);
-                    }
-                    match self.read() {
-                        Ok(0) => return Some(Close::Peer),
-                        Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => return Some(Close::Peer),
-                    }
-                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
-                    if self.io.borrow().input.len() > limit {
-                        return Some(Close::Now);
+                    if let Some(close) = self.buffer_input(ready) {
+                        return Some(close);
                     }
                 }
             }
@@ -283,18 +273,8 @@ impl Connection {
                 _ = wake.notified() => false,
                 _ = sleep_until_deadline(deadline) => true,
                 ready = self.stream.ready(Interest::READABLE) => {
-                    if ready.is_err() {
-                        return Some(Close::Peer);
-                    }
-                    match self.read() {
-                        Ok(0) => return Some(Close::Peer),
-                        Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => return Some(Close::Peer),
-                    }
-                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
-                    if self.io.borrow().input.len() > limit {
-                        return Some(Close::Now);
+                    if let Some(close) = self.buffer_input(ready) {
+                        return Some(close);
                     }
                     false
                 }
@@ -355,22 +335,29 @@ impl Connection {
                 _ = wake.notified() => {}
                 _ = sleep_until_deadline(deadline) => timed_out = true,
                 ready = self.stream.ready(Interest::READABLE) => {
-                    if ready.is_err() {
-                        return Some(Close::Peer);
-                    }
-                    match self.read() {
-                        Ok(0) => return Some(Close::Peer),
-                        Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(_) => return Some(Close::Peer),
-                    }
-                    let limit = self.server.borrow().config.client_query_buffer_limit as usize;
-                    if self.io.borrow().input.len() > limit {
-                        return Some(Close::Now);
+                    if let Some(close) = self.buffer_input(ready) {
+                        return Some(close);
                     }
                 }
             }
         }
+    }
+
+    /// While the client waits (paused, blocked, in `WAIT`): input that arrived is buffered,
+    /// not run. Returns `Some` when the connection must close (peer gone, query buffer over
+    /// its limit).
+    fn buffer_input(&mut self, ready: io::Result<tokio::io::Ready>) -> Option<Close> {
+        if ready.is_err() {
+            return Some(Close::Peer);
+        }
+        match self.read() {
+            Ok(0) => return Some(Close::Peer),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return Some(Close::Peer),
+        }
+        let limit = self.server.borrow().config.client_query_buffer_limit as usize;
+        (self.io.borrow().input.len() > limit).then_some(Close::Now)
     }
 
     /// Moves output other clients' commands produced for this client into its reply buffer.
