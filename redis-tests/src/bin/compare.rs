@@ -302,6 +302,76 @@ fn alternate_scripts(
     (redis_runs, zedis_runs)
 }
 
+/// Waits until `replica` is linked to its master and has applied everything the master
+/// produced.
+fn wait_caught_up(master: &Server, replica: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let up = replica.call(&["INFO", "replication"]);
+        let offset = master.info_field("replication", "master_repl_offset");
+        if up.contains("master_link_status:up")
+            && up.contains(&format!("slave_repl_offset:{offset}\r\n"))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} replica caught up",
+            replica.name
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What one replication run measured: the master's loads with a replica attached, and the
+/// seconds a full synchronisation of the filled master took.
+struct ReplicationRun {
+    results: Vec<Result>,
+    sync_seconds: f64,
+}
+
+/// A master with one replica of its own kind (Redis's diskless transfer starting at once, its
+/// 7.0 default save for the delay): `tests` against the master, then `keys` keys of 100 bytes
+/// filled and a full synchronisation timed from `REPLICAOF` to the replica having applied the
+/// whole stream.
+fn replication_run(
+    name: &'static str,
+    program: &str,
+    tests: &[&str],
+    config: &[&str],
+    keys: u64,
+) -> ReplicationRun {
+    let extra = ["--repl-diskless-sync-delay", "0"];
+    let master = Server::start(name, program, &extra);
+    let replica = Server::start(name, program, &extra);
+    let port = master.port.to_string();
+    assert!(
+        replica
+            .call(&["REPLICAOF", "127.0.0.1", &port])
+            .starts_with("+OK")
+    );
+    wait_caught_up(&master, &replica);
+    let results = bench(&master, tests, config);
+    wait_caught_up(&master, &replica);
+    let filled = master.call(&["DEBUG", "POPULATE", &keys.to_string(), "key", "100"]);
+    assert!(filled.starts_with("+OK"), "{name}: {filled}");
+    // A replica that was promoted has a history of its own: following again is a full sync.
+    assert!(replica.call(&["REPLICAOF", "NO", "ONE"]).starts_with("+OK"));
+    let started = Instant::now();
+    assert!(
+        replica
+            .call(&["REPLICAOF", "127.0.0.1", &port])
+            .starts_with("+OK")
+    );
+    wait_caught_up(&master, &replica);
+    let sync_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(replica.call(&["DBSIZE"]), master.call(&["DBSIZE"]));
+    ReplicationRun {
+        results,
+        sync_seconds,
+    }
+}
+
 /// Runs each of `tests` on a fresh Redis and a fresh zedis `runs` times, both servers started
 /// together for a run and the tests interleaved one by one (which server goes first alternates
 /// by test and by run), so that the two figures of a test are taken seconds apart: this
@@ -520,6 +590,46 @@ fn main() {
         ),
         &medians(&redis_runs),
         &medians(&zedis_runs),
+    );
+
+    // Replication: the cost of feeding a replica, and a full synchronisation.
+    let repl_config = ["-n", n_aof, "-c", "50"];
+    let repl_tests = ["set", "lpush"];
+    let (mut redis_repl, mut zedis_repl) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let redis = || replication_run("redis", "redis-server", &repl_tests, &repl_config, keys);
+        let ours = || replication_run("zedis", zedis, &repl_tests, &repl_config, keys);
+        if i % 2 == 0 {
+            redis_repl.push(redis());
+            zedis_repl.push(ours());
+        } else {
+            zedis_repl.push(ours());
+            redis_repl.push(redis());
+        }
+    }
+    let results = |runs: &[ReplicationRun]| {
+        medians(&runs.iter().map(|r| r.results.clone()).collect::<Vec<_>>())
+    };
+    table(
+        &mut out,
+        &format!(
+            "Replication (median of {runs} runs per server): a master with one replica of its own \
+             kind, `redis-benchmark -t {} {}` against the master (the master's CPU)",
+            repl_tests.join(","),
+            repl_config.join(" ")
+        ),
+        &results(&redis_repl),
+        &results(&zedis_repl),
+    );
+    let sync = |runs: &[ReplicationRun]| median(runs.iter().map(|r| r.sync_seconds).collect());
+    let (redis_sync, zedis_sync) = (sync(&redis_repl), sync(&zedis_repl));
+    let _ = writeln!(
+        out,
+        "\nFull synchronisation of `DEBUG POPULATE {keys} key 100`, from `REPLICAOF` to the \
+         replica having applied the master's whole stream (median of {runs}; Redis sends its \
+         snapshot diskless with `repl-diskless-sync-delay 0`, zedis saves it to disk first): \
+         Redis {redis_sync:.2} s, zedis {zedis_sync:.2} s, ratio {:.2}.",
+        zedis_sync / redis_sync
     );
 
     let _ = writeln!(out, "\n### Memory: `DEBUG POPULATE {keys} key 10`\n");
