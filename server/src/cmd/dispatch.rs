@@ -1,9 +1,11 @@
 //! Running one request: Redis's `processCommand` checks in Redis's order, then the call with its
 //! statistics.
 //!
-//! Order: command lookup, subcommand lookup, arity, authentication, protected commands, OOM,
-//! a failed background save (MISCONF), RESP2's subscribed context, a load in progress
-//! (LOADING), pause, transaction queueing, then [`call`]. Rejections reply with Redis's error, count as the command's
+//! Order: command lookup, subcommand lookup, arity, authentication, protected commands,
+//! cluster mode's slots (CROSSSLOT), OOM, a failed background save or AOF write (MISCONF),
+//! too few replicas (NOREPLICAS), a replica's refusals (READONLY, MASTERDOWN), RESP2's
+//! subscribed context, a load in progress (LOADING), pause, transaction queueing, then
+//! [`call`]. Rejections reply with Redis's error, count as the command's
 //! `rejected_calls`, and make a pending `EXEC` abort.
 
 use std::time::Duration;

@@ -1548,12 +1548,14 @@ mod tests {
 
     #[test]
     fn features_zedis_lacks_are_refused_when_switched_on_only() {
-        assert!(set("cluster-enabled", "no").is_ok());
+        assert!(set("io-threads-do-reads", "no").is_ok());
         assert!(
-            set("cluster-enabled", "yes")
+            set("io-threads-do-reads", "yes")
                 .unwrap_err()
-                .contains("Cluster")
+                .contains("one thread")
         );
+        // Cluster mode is served (one node owning every slot).
+        assert!(set("cluster-enabled", "yes").unwrap().cluster_enabled);
         assert!(set("save", "").unwrap().save_params.is_empty());
         assert_eq!(
             set("save", "3600 1 60 5").unwrap().save_params,
