@@ -114,8 +114,7 @@ pub struct ReplicaInfo {
     pub listening_port: u16,
     /// `REPLCONF ip-address`.
     pub ip_address: Option<String>,
-    /// `REPLCONF capa eof` / `capa psync2`.
-    pub capa_eof: bool,
+    /// `REPLCONF capa psync2`: `+CONTINUE` carries the replication ID.
     pub capa_psync2: bool,
     /// Set by `SYNC`/`PSYNC`: the client is a replica from then on.
     pub state: Option<ReplicaState>,

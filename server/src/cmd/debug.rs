@@ -447,11 +447,7 @@ fn reload(ctx: &mut Ctx, args: &Args) -> CmdResult {
     }
     // Emptying the dataset takes the function libraries with it (`emptyData`).
     if flush {
-        let keyspace = &mut ctx.server.keyspace;
-        for db in 0..keyspace.dbs.len() {
-            keyspace.flush_db(db, false);
-        }
-        ctx.server.clear_functions();
+        ctx.server.empty_data();
     }
     let mode = if merge {
         LoadMode::Merge
@@ -478,11 +474,7 @@ fn loadaof(ctx: &mut Ctx) -> CmdResult {
     if ctx.server.aof.state != crate::server::aof::AofState::Off {
         ctx.server.flush_aof(true);
     }
-    let keyspace = &mut ctx.server.keyspace;
-    for db in 0..keyspace.dbs.len() {
-        keyspace.flush_db(db, false);
-    }
-    ctx.server.clear_functions();
+    ctx.server.empty_data();
     let loaded = super::aof_load::AofLoad::begin(ctx.server).and_then(|(load, _)| {
         if let Some(mut load) = load {
             while !load.step(ctx.server, usize::MAX)? {}

@@ -262,19 +262,13 @@ fn cluster_check(ctx: &Ctx, entry: &Entry, args: &Args) -> Result<(), CmdError> 
         let Some(multi) = &ctx.client.multi else {
             return Ok(());
         };
-        let mut slot = None;
+        let mut keys: Vec<&[u8]> = Vec::new();
         for (index, queued) in &multi.commands {
             let argv: Vec<&[u8]> = queued.args().iter().collect();
-            let entry = table.entry(*index);
-            let keys = super::introspection::command_keys(entry, &argv).unwrap_or_default();
-            let this = super::cluster::request_slot(keys.iter().map(|&(at, _)| argv[at]))?;
-            match (slot, this) {
-                (Some(a), Some(b)) if a != b => return Err(super::cluster::CROSSSLOT),
-                (None, this) => slot = this,
-                _ => {}
-            }
+            let found = super::introspection::command_keys(table.entry(*index), &argv);
+            keys.extend(found.unwrap_or_default().iter().map(|&(at, _)| argv[at]));
         }
-        return Ok(());
+        return super::cluster::request_slot(keys).map(|_| ());
     }
     if !super::key_specs::has_keys(entry.key_specs) && !entry.command.has(flags::MOVABLE_KEYS) {
         return Ok(());

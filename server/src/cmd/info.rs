@@ -523,18 +523,17 @@ fn replication_section(server: &Server) -> String {
                 "{}",
                 if up { "up" } else { "down" }
             );
-            let last_io = master
+            let link = master
                 .client
-                .and_then(|id| server.clients.get(&id)?.try_borrow().ok())
+                .and_then(|id| server.clients.get(&id)?.try_borrow().ok());
+            let last_io = link
+                .as_ref()
                 .map_or(-1, |c| c.last_interaction.elapsed().as_secs() as i64);
             field!(out, "master_last_io_seconds_ago", "{last_io}");
             let transfer = master.link == LinkState::Transfer;
             field!(out, "master_sync_in_progress", "{}", transfer as u8);
             // The bytes read but not yet applied are still in the link's query buffer.
-            let unapplied = master
-                .client
-                .and_then(|id| server.clients.get(&id)?.try_borrow().ok())
-                .map_or(0, |c| c.buffers.query_len as u64);
+            let unapplied = link.map_or(0, |c| c.buffers.query_len as u64);
             let applied = if replication.backlog.is_some() {
                 replication.offset
             } else {

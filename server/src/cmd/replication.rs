@@ -190,10 +190,9 @@ fn replconf(ctx: &mut Ctx, args: &Args) -> CmdResult {
                 .get_or_insert_with(Default::default)
                 .ip_address = Some(String::from_utf8_lossy(value).into_owned());
         } else if args.is(pair, "capa") {
+            // `eof` (diskless transfers) changes nothing here: snapshots go from disk.
             let info = ctx.client.replica.get_or_insert_with(Default::default);
-            if value.eq_ignore_ascii_case(b"eof") {
-                info.capa_eof = true;
-            } else if value.eq_ignore_ascii_case(b"psync2") {
+            if value.eq_ignore_ascii_case(b"psync2") {
                 info.capa_psync2 = true;
             }
         } else if args.is(pair, "ack") {

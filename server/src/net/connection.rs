@@ -102,11 +102,7 @@ impl Connection {
                 if let Some(close) = self.wait_while_postponed().await {
                     return close;
                 }
-                if let Some(close) = self.process() {
-                    return close;
-                }
-                self.wait_for_aof().await;
-                if let Some(close) = self.flush_and_check() {
+                if let Some(close) = self.resume().await {
                     return close;
                 }
                 continue;
@@ -115,11 +111,7 @@ impl Connection {
                 if let Some(close) = self.wait_for_acks().await {
                     return close;
                 }
-                if let Some(close) = self.process() {
-                    return close;
-                }
-                self.wait_for_aof().await;
-                if let Some(close) = self.flush_and_check() {
+                if let Some(close) = self.resume().await {
                     return close;
                 }
                 continue;
@@ -185,6 +177,16 @@ impl Connection {
                 return self.serve_replica().await;
             }
         }
+    }
+
+    /// After a wait ends: runs the requests pipelined behind it and sends the replies once
+    /// the AOF has what they acknowledge.
+    async fn resume(&mut self) -> Option<Close> {
+        if let Some(close) = self.process() {
+            return Some(close);
+        }
+        self.wait_for_aof().await;
+        self.flush_and_check()
     }
 
     /// Waits until what the commands run so far appended to the AOF is written (synced under
@@ -495,22 +497,17 @@ impl Connection {
                                 return Some(Close::Now);
                             }
                         }
-                        // Our master's commands apply without replies, and meet keys as
-                        // the master saw them: none reads as expired here.
                         let from_master = client.master;
-                        let reply_start = reply.len();
-                        let replaying = server.keyspace.replaying;
-                        server.keyspace.replaying |= from_master;
                         let mut ctx = Ctx {
                             server: &mut server,
                             client: &mut client,
                             reply,
                         };
-                        let done = dispatch(&mut ctx, &args);
-                        if from_master {
-                            server.keyspace.replaying = replaying;
-                            reply.truncate(reply_start);
-                        }
+                        let done = if from_master {
+                            dispatch_from_master(&mut ctx, &args)
+                        } else {
+                            dispatch(&mut ctx, &args)
+                        };
                         if !done {
                             // Held back by CLIENT PAUSE: it runs from the buffer later.
                             break;
@@ -562,6 +559,17 @@ impl Connection {
         }
         None
     }
+}
+
+/// Runs a command of our master's stream: no reply goes back, and no key reads as expired
+/// (the master decides what expires and sends the deletions).
+fn dispatch_from_master(ctx: &mut Ctx, args: &crate::cmd::Args) -> bool {
+    let reply_start = ctx.reply.len();
+    let replaying = std::mem::replace(&mut ctx.server.keyspace.replaying, true);
+    let done = dispatch(ctx, args);
+    ctx.server.keyspace.replaying = replaying;
+    ctx.reply.truncate(reply_start);
+    done
 }
 
 /// Sleeps until `deadline`, or forever without one.

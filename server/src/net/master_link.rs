@@ -98,14 +98,11 @@ impl Link {
     /// `repl-timeout`.
     async fn fill(&mut self) -> Result<usize, String> {
         let read = async {
+            self.buf.reserve(READ_CHUNK);
             loop {
                 self.stream.readable().await?;
-                let mut chunk = vec![0u8; READ_CHUNK];
-                match self.stream.try_read(&mut chunk) {
-                    Ok(n) => {
-                        self.buf.extend_from_slice(&chunk[..n]);
-                        return Ok(n);
-                    }
+                match self.stream.try_read_buf(&mut self.buf) {
+                    Ok(n) => return Ok(n),
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                     Err(e) => return Err(e),
                 }
@@ -467,10 +464,7 @@ async fn receive_into(
 fn load_snapshot(server: &Rc<RefCell<Server>>, replid: String, offset: u64) -> Result<(), String> {
     let mut server = server.borrow_mut();
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-    for db in 0..server.keyspace.dbs.len() {
-        server.keyspace.flush_db(db, false);
-    }
-    server.clear_functions();
+    server.empty_data();
     tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
     // Keys past their time load too: the master sends their deletions.
     let path = server.rdb_path();

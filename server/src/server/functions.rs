@@ -55,4 +55,14 @@ impl Server {
         self.functions = Default::default();
         self.function_engine = None;
     }
+
+    /// Empties every database and the function libraries with them, before a dataset is
+    /// loaded in their place (Redis's `emptyData`: `DEBUG RELOAD`, `DEBUG LOADAOF`, a
+    /// replica's full synchronisation).
+    pub fn empty_data(&mut self) {
+        for db in 0..self.keyspace.dbs.len() {
+            self.keyspace.flush_db(db, false);
+        }
+        self.clear_functions();
+    }
 }

@@ -737,16 +737,22 @@ impl Server {
 impl Server {
     /// Replicas online that acknowledged stream offset `offset` (`replicationCountAcksByOffset`).
     pub fn count_acks(&self, offset: u64) -> u64 {
+        self.count_online_replicas(|r| r.ack_offset >= offset) as u64
+    }
+
+    /// Replicas online for which `test` holds (no allocation: it runs for every write under
+    /// `min-replicas-to-write`).
+    fn count_online_replicas(&self, test: impl Fn(&ReplicaInfo) -> bool) -> usize {
         self.replication
             .replicas
             .iter()
             .filter_map(|id| self.clients.get(id)?.try_borrow().ok())
             .filter(|c| {
-                c.replica.as_deref().is_some_and(|r| {
-                    r.state == Some(ReplicaState::Online) && r.ack_offset >= offset
-                })
+                c.replica
+                    .as_deref()
+                    .is_some_and(|r| r.state == Some(ReplicaState::Online) && test(r))
             })
-            .count() as u64
+            .count()
     }
 
     /// Whether writes may go ahead under `min-replicas-to-write` (`checkGoodReplicasStatus`):
@@ -765,10 +771,8 @@ impl Server {
 
     /// Replicas online that acknowledged within `max_lag` seconds (`repl_good_slaves_count`).
     pub fn good_replicas(&self, max_lag: u64) -> usize {
-        self.replica_views()
-            .iter()
-            .filter(|r| r.state == "online" && r.lag <= max_lag)
-            .count()
+        let now = unix_seconds();
+        self.count_online_replicas(|r| now.saturating_sub(r.ack_time) <= max_lag)
     }
 
     /// Asks every replica to acknowledge now (`REPLCONF GETACK *` in the stream, as Redis's
